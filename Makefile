@@ -1,0 +1,55 @@
+# The quick start is `make run` and `make test`: either creates .venv on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYBABEL := $(BIN)/pybabel
+POT := locales/messages.pot
+LOCALE_DIRS := locales/id/LC_MESSAGES locales/en/LC_MESSAGES
+MO := $(addsuffix /messages.mo,$(LOCALE_DIRS))
+
+.PHONY: run test test-postgres simulate translations check-migrations migration bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Compiled catalogs are build output: made from the .po files whenever those change.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(PYBABEL) compile --statistics -D messages -d locales -l $* 2>&1 | grep -v "^compiling" || true
+	test -f $@
+
+run: $(STAMP) $(MO)
+	$(BIN)/score-bot run
+
+simulate: $(STAMP) $(MO)
+	$(BIN)/score-bot simulate
+
+test: $(STAMP) $(MO)
+	$(BIN)/pytest
+
+# The same suite against PostgreSQL (CI runs this after `make test`).
+test-postgres: $(STAMP) $(MO)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
+		$(BIN)/pytest
+
+# After changing user-visible strings: extract, merge into both catalogs, compile.
+# English is the source language: its empty entries are filled with the msgid.
+translations: $(STAMP)
+	$(PYBABEL) extract -F locales/babel.cfg -k N_ --no-location --sort-output \
+		--project "SCORE Assistant" -o $(POT) .
+	$(PYBABEL) update --no-fuzzy-matching -D messages -i $(POT) -d locales
+	$(BIN)/python -m bot.catalogs fill-en
+	$(PYBABEL) compile --statistics -D messages -d locales
+
+check-migrations: $(STAMP)
+	$(BIN)/alembic check
+
+# After changing db/models.py: make migration m="what changed"
+migration: $(STAMP)
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache $(MO)

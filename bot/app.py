@@ -1,0 +1,209 @@
+"""Building the Application: handlers in one place, in an order that reads like a table of
+contents; group -1 is the gate, group 0 the journeys."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from bot.buttons import ButtonSigner
+from bot.config import Settings
+from bot.context import BotContext, Services, services_of
+from bot.persistence import DbPersistence
+from bot.processor import PerUserUpdateProcessor
+from db.secrets import get_or_create_secret
+from db.session import create_engine, create_sessionmaker
+from handlers import chat_member, enrol, errors, gate, join, review, start
+from handlers.common import STEPS, cancel, reask, stale_button, wrong_input
+from handlers.menu import set_default_menus
+from jobs import drafts
+
+log = logging.getLogger(__name__)
+
+# Explicit, so that blocking and unblocking (my_chat_member) always reach us.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+TEXT = filters.TEXT & ~filters.COMMAND
+
+
+def _button(callback, kind: str) -> CallbackQueryHandler:  # noqa: ANN001
+    return CallbackQueryHandler(callback, pattern=rf"^{kind}\|")
+
+
+async def _in_conversation(update: Update, context: BotContext) -> str | None:
+    """A command that does not belong here: say so and ask the current question again."""
+    from bot.i18n import _
+
+    return await reask(update, context, _("Please answer the question first, or /cancel."))
+
+
+async def _help_in_conversation(update: Update, context: BotContext) -> str | None:
+    await start.help_command(update, context)
+    return await reask(update, context)
+
+
+async def _privacy_in_conversation(update: Update, context: BotContext) -> str | None:
+    await start.privacy(update, context)
+    return await reask(update, context)
+
+
+async def _nothing_to_cancel(update: Update, context: BotContext) -> None:
+    from bot.i18n import _
+    from handlers.common import send
+
+    await send(update, context, _("There is nothing to cancel. /help shows what I can do."))
+
+
+def main_conversation() -> ConversationHandler:
+    states = {
+        "lang": [_button(start.language_chosen, "lang")],
+        "consent": [_button(start.consent_chosen, "consent")],
+        "role": [_button(start.role_chosen, "role")],
+        "join_code": [MessageHandler(TEXT, join.code_typed),
+                      CommandHandler("join", join.join_command)],
+        "e_name": [MessageHandler(TEXT, enrol.name_given)],
+        "e_sector": [_button(enrol.sector_chosen, "sector")],
+        "e_sector_other": [MessageHandler(TEXT, enrol.sector_other_given)],
+        "e_province": [_button(enrol.province_chosen, "prov"),
+                       _button(enrol.province_page, "ppage"),
+                       MessageHandler(TEXT, enrol.province_typed)],
+        "e_city": [MessageHandler(TEXT, enrol.city_given)],
+        "e_workers": [MessageHandler(TEXT, enrol.workers_given)],
+        "e_contact": [MessageHandler(TEXT, enrol.contact_given)],
+        "e_phone": [MessageHandler(filters.CONTACT, enrol.phone_shared),
+                    MessageHandler(TEXT, enrol.phone_typed)],
+        "e_modules": [_button(enrol.module_toggled, "mod")],
+        "e_summary": [_button(enrol.edit_chosen, "edit"), _button(enrol.confirmed, "confirm")],
+    }
+    assert set(states) <= set(STEPS), set(states) - set(STEPS)
+    with warnings.catch_warnings():
+        # Buttons and text mix in one conversation; per-message tracking is not wanted here.
+        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
+                                category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("start", start.start),
+                          CommandHandler("enrol", enrol.begin),
+                          CommandHandler("join", join.join_command)],
+            states=states,  # type: ignore[arg-type]
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CommandHandler(["language", "bahasa"], start.language_command),
+                _button(start.language_chosen, "lang"),
+                CommandHandler("help", _help_in_conversation),
+                CommandHandler("privacy", _privacy_in_conversation),
+                MessageHandler(filters.COMMAND, _in_conversation),
+                CallbackQueryHandler(stale_button),
+                MessageHandler(filters.ALL, wrong_input),
+            ],
+            name="main",
+            persistent=True,
+        )
+
+
+def review_conversation() -> ConversationHandler:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
+                                category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[_button(review.reject_pressed, "rej")],
+            states={"reason": [MessageHandler(TEXT, review.reason_given)]},
+            fallbacks=[CommandHandler("cancel", review.cancel_review),
+                       MessageHandler(filters.ALL & ~filters.COMMAND, review.reason_wrong_input)],
+            name="review",
+            persistent=True,
+        )
+
+
+def add_handlers(app: Application) -> None:
+    # group -1: who is this, which language and role; forged buttons and groups stop here.
+    app.add_handler(TypeHandler(Update, gate.gate), group=-1)
+    # group 0: the journeys.
+    app.add_handler(ChatMemberHandler(chat_member.my_chat_member,
+                                      ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(_button(review.approve_pressed, "apr"))
+    app.add_handler(review_conversation())
+    app.add_handler(main_conversation())
+    app.add_handler(CommandHandler("help", start.help_command))
+    app.add_handler(CommandHandler("privacy", start.privacy))
+    app.add_handler(CommandHandler(["language", "bahasa"], start.language_command))
+    app.add_handler(_button(start.language_chosen, "lang"))
+    app.add_handler(CommandHandler("code", join.code_command))
+    app.add_handler(_button(join.replace_code_pressed, "rcode"))
+    app.add_handler(CommandHandler("invite", join.invite_command))
+    app.add_handler(CommandHandler("leave", join.leave_command))
+    app.add_handler(_button(join.leave_pressed, "leave"))
+    app.add_handler(CommandHandler("pending", review.pending_command))
+    app.add_handler(CommandHandler("cancel", _nothing_to_cancel))
+    app.add_handler(MessageHandler(filters.COMMAND, start.unknown_command))
+    app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_handler(MessageHandler(TEXT, start.stray_message))
+    app.add_handler(MessageHandler(filters.ALL, start.stray_message))
+    app.add_error_handler(errors.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    svc = services_of(app)
+    secret = await get_or_create_secret(svc.sessionmaker, "buttons")
+    svc.signer = ButtonSigner(bytes.fromhex(secret))
+    svc.bot_username = app.bot.username
+    await drafts.purge_drafts(app)
+    await set_default_menus(app.bot)
+    log.info("bot @%s ready", svc.bot_username)
+
+
+async def _post_shutdown(app: Application) -> None:
+    engine: AsyncEngine = services_of(app).extra["engine"]
+    await engine.dispose()
+
+
+def build_application(settings: Settings, *, token: str | None = None,
+                      request: BaseRequest | None = None,
+                      get_updates_request: BaseRequest | None = None) -> Application:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    persistence = DbPersistence(sessionmaker)
+    processor = PerUserUpdateProcessor()
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.bot_token or "")
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .persistence(persistence)
+        .concurrent_updates(processor)
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+
+    async def _commit_after_update() -> None:
+        await app.update_persistence()
+        await persistence.commit()
+
+    processor.after_update = _commit_after_update
+    app.bot_data["services"] = Services(settings=settings, sessionmaker=sessionmaker,
+                                        signer=ButtonSigner(b"unset"),
+                                        extra={"engine": engine, "processor": processor})
+    add_handlers(app)
+    drafts.schedule(app)
+    return app

@@ -1,0 +1,89 @@
+"""`score-bot`: run, simulate, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _migrate(settings: Settings) -> None:
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging(settings.log_level)
+    _migrate(settings)
+    if not settings.bot_token:
+        print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")
+        return _simulate(settings, user_id=1001, name="Tester", lang=settings.default_locale)
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.i18n import load_catalogs
+
+    load_catalogs()
+    app = build_application(settings)
+    if settings.webhook_url:
+        app.run_webhook(listen="0.0.0.0", port=settings.webhook_port,
+                        webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                        allowed_updates=ALLOWED_UPDATES)
+    else:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def _simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
+    from bot.simulator import run_simulator
+
+    return run_simulator(settings, user_id=user_id, name=name, lang=lang)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    _migrate(settings)
+    return _simulate(settings, user_id=args.user, name=args.name, lang=args.lang)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    setup_logging(settings.log_level)
+    _migrate(settings)
+    print("database is up to date")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="score-bot", description="SCORE Assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (polling, or a webhook when WEBHOOK_URL is set)"
+                   ).set_defaults(func=cmd_run)
+    sim = sub.add_parser("simulate", help="chat with the bot in the terminal, no token needed")
+    sim.add_argument("--user", type=int, default=1001, help="your Telegram user id")
+    sim.add_argument("--name", default="Tester", help="your first name")
+    sim.add_argument("--lang", default="id", help="your Telegram app language (id or en)")
+    sim.set_defaults(func=cmd_simulate)
+    db = sub.add_parser("db", help="database tasks")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""What every handler gets: the services of the application and who the user is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.buttons import Button, ButtonSigner, Keyboard
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from db.models import User
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    signer: ButtonSigner
+    bot_username: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def is_staff_id(self, user_id: int) -> bool:
+        return user_id in self.settings.staff_ids
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """CallbackContext plus what the gate (group -1) learnt about this update.
+
+    PTB builds one context per update and hands the same one to every handler group, so the
+    gate's findings reach the journeys in group 0.
+    """
+
+    user_row: User | None = None
+    role: str | None = None
+    button: Button | None = None
+
+    @property
+    def svc(self) -> Services:
+        return self.application.bot_data["services"]
+
+    @property
+    def draft(self) -> dict[str, Any]:
+        assert self.user_data is not None
+        return self.user_data
+
+    def keyboard(self) -> Keyboard:
+        assert self._user_id is not None
+        return Keyboard(self.svc.signer, self._user_id, self.draft.get("nonce", "-"))
+
+
+def services_of(application: Application) -> Services:
+    return application.bot_data["services"]

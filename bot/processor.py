@@ -1,0 +1,116 @@
+"""Per-user ordering, cross-user concurrency, and a commit of the state after every update."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger("bot.updates")
+
+
+def describe(update: object) -> str:
+    """What an update is, for the log: never its text, a phone number or a name."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    if update.callback_query:
+        data = update.callback_query.data or ""
+        return f"button:{data.split('|', 1)[0][:12]}"
+    if update.my_chat_member:
+        return f"chat_member:{update.my_chat_member.new_chat_member.status}"
+    msg = update.effective_message
+    if msg is None:
+        return "other"
+    if msg.text and msg.text.startswith("/"):
+        return f"command:{msg.text.split()[0].split('@')[0][:32]}"
+    for kind in ("text", "contact", "photo", "sticker", "voice", "document", "location",
+                 "video", "audio", "animation", "video_note"):
+        if getattr(msg, kind, None):
+            return kind
+    return "message"
+
+
+def _key(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_user:
+            return update.effective_user.id
+        if update.effective_chat:
+            return update.effective_chat.id
+    return None
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Updates of one user run one after another, in arrival order; different users at once.
+
+    After each update, `after_update` runs while the user's lock is still held: it commits the
+    conversation state, so the next update of that user always sees the committed state.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self.after_update: Callable[[], Awaitable[Any]] | None = None
+        self._in_flight = 0
+        self._idle: asyncio.Event | None = None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _key(update)
+        self._enter()
+        start = time.perf_counter()
+        try:
+            if key is None:
+                await self._run(update, coroutine)
+            else:
+                lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+                self._locks[key] = (lock, users + 1)
+                try:
+                    async with lock:
+                        await self._run(update, coroutine)
+                finally:
+                    lock, users = self._locks[key]
+                    if users <= 1:
+                        del self._locks[key]
+                    else:
+                        self._locks[key] = (lock, users - 1)
+        finally:
+            log.info("update user=%s %s %.0fms", key, describe(update),
+                     (time.perf_counter() - start) * 1000)
+            self._leave()
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
+        if self.after_update is not None:
+            try:
+                await self.after_update()
+            except Exception:
+                log.exception("could not save conversation state after %s", describe(update))
+
+    def _enter(self) -> None:
+        self._in_flight += 1
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        self._idle.clear()
+
+    def _leave(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0 and self._idle is not None:
+            self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def wait_idle(self) -> None:
+        if self._in_flight and self._idle is not None:
+            await self._idle.wait()
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass

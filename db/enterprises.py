@@ -1,0 +1,235 @@
+"""Queries about enterprises, their members, join codes and admin invites."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    AdminInvite,
+    Enterprise,
+    EnterpriseStatus,
+    JoinAttempt,
+    Membership,
+    MemberRole,
+    ModuleInterest,
+    StaffNotice,
+)
+from db.types import utcnow
+
+
+def name_key(text: str) -> str:
+    """Lower-cased, space-folded: 'PT  Maju Jaya' and 'pt maju jaya' are one enterprise."""
+    return " ".join(text.casefold().replace(".", " ").split())
+
+
+@dataclass
+class EnterpriseFields:
+    name: str
+    sector: str
+    sector_other: str | None
+    province: str
+    city: str
+    worker_count: int
+    contact_name: str
+    phone: str
+    modules: list[int]
+
+
+async def find_duplicate(session: AsyncSession, name: str, city: str,
+                         exclude_id: int | None = None) -> Enterprise | None:
+    query = select(Enterprise).where(Enterprise.name_key == name_key(name),
+                                     Enterprise.city_key == name_key(city))
+    if exclude_id is not None:
+        query = query.where(Enterprise.id != exclude_id)
+    return await session.scalar(query.limit(1))
+
+
+async def get_enterprise(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
+    return await session.get(Enterprise, enterprise_id)
+
+
+async def pending_enterprises(session: AsyncSession, limit: int = 20) -> list[Enterprise]:
+    return list(await session.scalars(select(Enterprise).where(
+        Enterprise.status == EnterpriseStatus.PENDING).order_by(Enterprise.id).limit(limit)))
+
+
+async def owned_enterprise(session: AsyncSession, user_id: int) -> Enterprise | None:
+    return await session.scalar(
+        select(Enterprise).join(Membership, Membership.enterprise_id == Enterprise.id)
+        .where(Membership.user_id == user_id, Membership.role == MemberRole.OWNER,
+               Membership.left_at.is_(None))
+        .order_by(Enterprise.id.desc()).limit(1))
+
+
+async def active_membership(session: AsyncSession, user_id: int) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.user_id == user_id, Membership.left_at.is_(None))
+        .order_by(Membership.id.desc()).limit(1))
+
+
+async def modules_of(session: AsyncSession, enterprise_id: int) -> list[int]:
+    rows = await session.scalars(select(ModuleInterest.module)
+                                 .where(ModuleInterest.enterprise_id == enterprise_id)
+                                 .order_by(ModuleInterest.module))
+    return list(rows)
+
+
+def _apply(enterprise: Enterprise, fields: EnterpriseFields) -> None:
+    enterprise.name = fields.name
+    enterprise.name_key = name_key(fields.name)
+    enterprise.sector = fields.sector
+    enterprise.sector_other = fields.sector_other
+    enterprise.province = fields.province
+    enterprise.city = fields.city
+    enterprise.city_key = name_key(fields.city)
+    enterprise.worker_count = fields.worker_count
+    enterprise.contact_name = fields.contact_name
+    enterprise.phone = fields.phone
+
+
+async def _set_modules(session: AsyncSession, enterprise_id: int, modules: Iterable[int]) -> None:
+    await session.execute(delete(ModuleInterest).where(
+        ModuleInterest.enterprise_id == enterprise_id))
+    session.add_all(ModuleInterest(enterprise_id=enterprise_id, module=m)
+                    for m in sorted(set(modules)))
+
+
+async def create_enterprise(session: AsyncSession, owner_id: int,
+                            fields: EnterpriseFields) -> Enterprise:
+    """A new pending enterprise with its owner and modules. The caller owns the transaction."""
+    enterprise = Enterprise(owner_id=owner_id, status=EnterpriseStatus.PENDING)
+    _apply(enterprise, fields)
+    session.add(enterprise)
+    await session.flush()
+    session.add(Membership(user_id=owner_id, enterprise_id=enterprise.id, role=MemberRole.OWNER))
+    await _set_modules(session, enterprise.id, fields.modules)
+    await session.flush()
+    return enterprise
+
+
+async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
+                            fields: EnterpriseFields) -> None:
+    _apply(enterprise, fields)
+    # A rejected enrolment that is corrected goes back to staff.
+    if enterprise.status == EnterpriseStatus.REJECTED:
+        enterprise.status = EnterpriseStatus.PENDING
+        enterprise.decided_by = enterprise.decided_at = enterprise.reject_reason = None
+    await _set_modules(session, enterprise.id, fields.modules)
+    await session.flush()
+
+
+async def decide(session: AsyncSession, enterprise_id: int, staff_id: int, *, approve: bool,
+                 reason: str | None = None,
+                 new_code: Callable[[], str] | None = None) -> Enterprise | None:
+    """Approve or reject a pending enterprise; None when it is no longer pending."""
+    enterprise = await session.get(Enterprise, enterprise_id, with_for_update=True)
+    if enterprise is None or enterprise.status != EnterpriseStatus.PENDING:
+        return None
+    enterprise.decided_by = staff_id
+    enterprise.decided_at = utcnow()
+    if approve:
+        enterprise.status = EnterpriseStatus.APPROVED
+        if enterprise.join_code is None:
+            assert new_code is not None
+            enterprise.join_code = await _unused_code(session, new_code)
+    else:
+        enterprise.status = EnterpriseStatus.REJECTED
+        enterprise.reject_reason = reason
+    await session.flush()
+    return enterprise
+
+
+async def _unused_code(session: AsyncSession, new_code: Callable[[], str]) -> str:
+    for _ in range(20):
+        code = new_code()
+        taken = await session.scalar(select(func.count()).select_from(Enterprise)
+                                     .where(Enterprise.join_code == code))
+        if not taken:
+            return code
+    raise RuntimeError("could not find an unused join code")
+
+
+async def replace_code(session: AsyncSession, enterprise: Enterprise,
+                       new_code: Callable[[], str]) -> str:
+    enterprise.join_code = await _unused_code(session, new_code)
+    await session.flush()
+    return enterprise.join_code
+
+
+async def enterprise_by_code(session: AsyncSession, code: str) -> Enterprise | None:
+    return await session.scalar(select(Enterprise).where(
+        Enterprise.join_code == code, Enterprise.status == EnterpriseStatus.APPROVED))
+
+
+async def wrong_codes_since(session: AsyncSession, user_id: int, since: datetime) -> list[datetime]:
+    rows = await session.scalars(select(JoinAttempt.at).where(
+        JoinAttempt.user_id == user_id, JoinAttempt.at >= since).order_by(JoinAttempt.at))
+    return list(rows)
+
+
+async def record_wrong_code(session: AsyncSession, user_id: int) -> None:
+    session.add(JoinAttempt(user_id=user_id, at=utcnow()))
+    # Old attempts say nothing after an hour; keep the table small.
+    await session.execute(delete(JoinAttempt).where(
+        JoinAttempt.user_id == user_id, JoinAttempt.at < utcnow() - timedelta(days=1)))
+
+
+async def join(session: AsyncSession, user_id: int, enterprise_id: int,
+               role: MemberRole) -> Membership:
+    """Make the user a member; any other active membership as worker or admin ends."""
+    now = utcnow()
+    await session.execute(update(Membership).where(
+        Membership.user_id == user_id, Membership.left_at.is_(None),
+        Membership.role != MemberRole.OWNER).values(left_at=now))
+    membership = Membership(user_id=user_id, enterprise_id=enterprise_id, role=role, since=now)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def leave(session: AsyncSession, user_id: int) -> int:
+    result = await session.execute(update(Membership).where(
+        Membership.user_id == user_id, Membership.left_at.is_(None),
+        Membership.role == MemberRole.WORKER).values(left_at=utcnow()))
+    return result.rowcount or 0
+
+
+async def create_invite(session: AsyncSession, enterprise_id: int, created_by: int,
+                        token: str) -> AdminInvite:
+    invite = AdminInvite(token=token, enterprise_id=enterprise_id, created_by=created_by)
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def use_invite(session: AsyncSession, token: str, user_id: int) -> AdminInvite | None:
+    """Mark a one-time invite used by this user; None if unknown or already used."""
+    result = await session.execute(update(AdminInvite).where(
+        AdminInvite.token == token, AdminInvite.used_by.is_(None)).values(
+        used_by=user_id, used_at=utcnow()))
+    if not result.rowcount:
+        return None
+    return await session.get(AdminInvite, token)
+
+
+async def add_staff_notice(session: AsyncSession, enterprise_id: int, chat_id: int,
+                           message_id: int) -> None:
+    session.add(StaffNotice(enterprise_id=enterprise_id, chat_id=chat_id, message_id=message_id))
+
+
+async def staff_notices(session: AsyncSession, enterprise_id: int) -> list[StaffNotice]:
+    return list(await session.scalars(select(StaffNotice).where(
+        StaffNotice.enterprise_id == enterprise_id)))
+
+
+async def member_count(session: AsyncSession, enterprise_id: int, role: MemberRole) -> int:
+    return await session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.enterprise_id == enterprise_id, Membership.role == role,
+        Membership.left_at.is_(None))) or 0
+
+

@@ -1,0 +1,215 @@
+"""The database schema. Every change here needs an Alembic migration (`make migration`)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import UTCDateTime, utcnow
+
+# Same constraint names on SQLite and PostgreSQL, so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    WORKER = "worker"
+    TRAINER = "trainer"
+    STAFF = "staff"
+
+
+class UserStatus(str, enum.Enum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
+class EnterpriseStatus(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class MemberRole(str, enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    WORKER = "worker"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK: no native PG enum to migrate when a value is added.
+    return Enum(cls, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e],
+                length=16, create_constraint=True)
+
+
+class User(Base):
+    """A Telegram user. Before consent only `id` and `language` are kept."""
+
+    __tablename__ = "users"
+
+    # Telegram ids are 64-bit and given by Telegram: never autoincrement.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    # The role the user chose (owner/worker) or was given (admin/trainer/staff).
+    role: Mapped[Role | None] = mapped_column(_enum(Role, "role"))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[UserStatus] = mapped_column(_enum(UserStatus, "user_status"),
+                                               default=UserStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    __table_args__ = (
+        # One enterprise per name and city: the keys are the lower-cased, space-folded forms.
+        UniqueConstraint("name_key", "city_key", name="uq_enterprises_name_city"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(32))
+    sector_other: Mapped[str | None] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(4))
+    city: Mapped[str] = mapped_column(String(200))
+    city_key: Mapped[str] = mapped_column(String(200))
+    worker_count: Mapped[int] = mapped_column(Integer)
+    contact_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    join_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    status: Mapped[EnterpriseStatus] = mapped_column(
+        _enum(EnterpriseStatus, "enterprise_status"), default=EnterpriseStatus.PENDING)
+    owner_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id",
+                                                                        ondelete="SET NULL"))
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Membership(Base):
+    """Who belongs to which enterprise, and in which capacity; history is kept via `left_at`."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_user_active", "user_id", "left_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
+                                               index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ModuleInterest(Base):
+    __tablename__ = "module_interests"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True)
+    module: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class AdminInvite(Base):
+    """A one-time link an owner gives to an enterprise admin (HRD, QC, K3)."""
+
+    __tablename__ = "admin_invites"
+
+    token: Mapped[str] = mapped_column(String(48), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JoinAttempt(Base):
+    """A wrong join code, kept for an hour to refuse guessing."""
+
+    __tablename__ = "join_attempts"
+    __table_args__ = (Index("ix_join_attempts_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffNotice(Base):
+    """A message sent to one staff member about an enterprise, edited when someone decides."""
+
+    __tablename__ = "staff_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
+                                               index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConversationState(Base):
+    """PTB ConversationHandler state, written right after each update (see bot/persistence.py)."""
+
+    __tablename__ = "conversation_states"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[object] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UserDraft(Base):
+    """A user's half-written answers (PTB user_data). Deleted on cancel, confirm, or at 14 days."""
+
+    __tablename__ = "user_drafts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AppSecret(Base):
+    """Secrets the bot generates for itself, e.g. the key that signs button data."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
+class GroupChat(Base):
+    """A group the bot was added to and told, once, that it works only in private chats."""
+
+    __tablename__ = "group_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    told_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

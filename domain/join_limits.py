@@ -1,0 +1,24 @@
+"""Refusing code guessing: more than five wrong join codes in an hour lock joining for an hour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+MAX_WRONG = 5
+WINDOW = timedelta(hours=1)
+LOCK = timedelta(hours=1)
+
+
+def locked_until(wrong_attempts: Sequence[datetime], now: datetime) -> datetime | None:
+    """When joining opens again, or None if it is open now.
+
+    `wrong_attempts` are the times of wrong codes, oldest first. The lock starts at the fifth
+    wrong code that falls within one hour of the first of those five.
+    """
+    attempts = sorted(wrong_attempts)
+    for i in range(len(attempts) - MAX_WRONG + 1):
+        first, fifth = attempts[i], attempts[i + MAX_WRONG - 1]
+        if fifth - first <= WINDOW and now < fifth + LOCK:
+            return fifth + LOCK
+    return None

@@ -1,0 +1,31 @@
+"""One error handler: log the update kind and the traceback, tell the user something kind."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.i18n import _
+from bot.processor import describe
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    log.error("error while handling %s", describe(update), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        if update.callback_query:
+            await update.callback_query.answer()
+        await context.bot.send_message(
+            update.effective_chat.id,
+            _("Sorry, something went wrong on our side. Your earlier answers are kept: "
+              "please try again in a moment."))
+    except TelegramError:
+        log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,51 @@
+"""The command menu, per language and role.
+
+Telegram's `language_code` scope follows the app's language, not the user's choice in the bot,
+so after a language or role change the menu is set for that one chat.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from bot.i18n import N_, _, use_locale
+
+log = logging.getLogger(__name__)
+
+_COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "": (("start", N_("Begin")),),
+    "owner": (("enrol", N_("Enrol or update your enterprise")),
+              ("code", N_("Join code and poster for workers")),
+              ("invite", N_("Invite an enterprise admin"))),
+    "admin": (),
+    "worker": (("join", N_("Join your enterprise")),
+               ("leave", N_("Leave your enterprise"))),
+    "trainer": (),
+    "staff": (("pending", N_("Enrolments waiting for approval")),),
+}
+_COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
+           ("privacy", N_("What we keep about you")), ("cancel", N_("Stop the current step")))
+
+
+def commands_for(role: str | None, locale: str) -> list[BotCommand]:
+    with use_locale(locale):
+        return [BotCommand(name, _(desc))
+                for name, desc in (*_COMMANDS.get(role or "", ()), *_COMMON)]
+
+
+async def set_default_menus(bot: ExtBot) -> None:
+    await bot.set_my_commands(commands_for(None, "id"))
+    await bot.set_my_commands(commands_for(None, "en"), language_code="en")
+
+
+async def set_chat_menu(bot: ExtBot, chat_id: int, role: str | None, locale: str) -> None:
+    try:
+        await bot.set_my_commands(commands_for(role, locale),
+                                  scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        # The menu is a convenience; the conversation must go on without it.
+        log.warning("could not set the menu for chat=%s", chat_id, exc_info=True)

@@ -1,0 +1,216 @@
+"""Staff review enrolments: approve (the owner gets the join code and poster) or reject."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.i18n import _, current_locale, format_number, use_locale
+from db import enterprises as ent_db
+from db.models import Enterprise, EnterpriseStatus
+from db.users import display_name, get_user
+from domain import text_input
+from domain.join_codes import new_join_code
+from domain.provinces import by_code
+from handlers.common import END, ack, rows, send, stale_button
+from handlers.labels import module_name, sector_name
+
+log = logging.getLogger(__name__)
+
+
+def _details(enterprise: Enterprise, modules: list[int]) -> str:
+    province = by_code(enterprise.province)
+    return "\n".join([
+        _("<b>New enrolment</b>: {name}").format(name=html.escape(enterprise.name)),
+        _("Sector: {value}").format(value=html.escape(
+            sector_name(enterprise.sector, enterprise.sector_other))),
+        _("Province: {value}").format(value=province.name(current_locale()) if province else ""),
+        _("City/regency: {value}").format(value=html.escape(enterprise.city)),
+        _("Workers: {value}").format(value=format_number(enterprise.worker_count)),
+        _("Contact: {value}").format(value=html.escape(enterprise.contact_name)),
+        _("Phone: {value}").format(value=enterprise.phone),
+        _("Modules: {value}").format(value=", ".join(module_name(m) for m in modules)),
+    ])
+
+
+async def notify_staff(context: BotContext, enterprise_id: int) -> None:
+    """Every staff member gets the details with Approve and Reject, in their own language."""
+    svc = context.svc
+    async with svc.sessionmaker() as session:
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        modules = await ent_db.modules_of(session, enterprise_id)
+        staff = [(sid, (await get_user(session, sid))) for sid in sorted(svc.settings.staff_ids)]
+    assert enterprise is not None
+    for staff_id, row in staff:
+        locale = row.language if row else svc.settings.default_locale
+        with use_locale(locale):
+            kb = type(context.keyboard())(svc.signer, staff_id)
+            markup = rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise_id)),
+                           kb.button("❌ " + _("Reject"), "rej", str(enterprise_id))])
+            try:
+                message = await context.bot.send_message(staff_id, _details(enterprise, modules),
+                                                          reply_markup=markup, parse_mode="HTML")
+            except TelegramError as exc:
+                # A staff member who never opened the bot cannot be written to; the others can.
+                log.warning("could not notify staff=%s: %s", staff_id, exc)
+                continue
+        async with svc.sessionmaker() as session, session.begin():
+            await ent_db.add_staff_notice(session, enterprise_id, staff_id, message.message_id)
+
+
+def _is_staff(context: BotContext) -> bool:
+    return context.role == "staff"
+
+
+async def approve_pressed(update: Update, context: BotContext) -> None:
+    button, user = context.button, context.user_row
+    assert button is not None and user is not None
+    if not _is_staff(context) or not button.value.isdigit():
+        log.warning("staff action by non-staff user=%s ignored", user.id)
+        return
+    async with context.svc.sessionmaker() as session, session.begin():
+        enterprise = await ent_db.decide(session, int(button.value), user.id, approve=True,
+                                         new_code=new_join_code)
+        owner = await get_user(session, enterprise.owner_id) if enterprise and \
+            enterprise.owner_id else None
+    if enterprise is None:
+        await _already_decided(update, context, int(button.value))
+        return
+    await ack(update, _("Approved."))
+    if owner is not None:
+        from handlers.join import send_code  # the join journey owns the code message
+
+        with use_locale(owner.language):
+            try:
+                await context.bot.send_message(owner.id, _(
+                    "Good news: {name} is approved for SCORE! Workers can now join with the "
+                    "code below.").format(name=html.escape(enterprise.name)), parse_mode="HTML")
+                await send_code(context, owner.id, enterprise.name, enterprise.join_code,
+                                owner.language)
+            except TelegramError as exc:
+                log.warning("could not tell owner=%s of approval: %s", owner.id, exc)
+    await _mark_decided(context, enterprise)
+
+
+async def reject_pressed(update: Update, context: BotContext) -> str | int | None:
+    button, user = context.button, context.user_row
+    assert button is not None and user is not None
+    if not _is_staff(context) or not button.value.isdigit():
+        log.warning("staff action by non-staff user=%s ignored", user.id)
+        return END
+    async with context.svc.sessionmaker() as session:
+        enterprise = await ent_db.get_enterprise(session, int(button.value))
+    if enterprise is None or enterprise.status != EnterpriseStatus.PENDING:
+        await _already_decided(update, context, int(button.value))
+        return END
+    await ack(update)
+    context.draft["review"] = enterprise.id
+    await send(update, context, _("Why is {name} rejected? The owner will read your answer.")
+               .format(name=html.escape(enterprise.name)))
+    return "reason"
+
+
+async def reason_given(update: Update, context: BotContext) -> str | int | None:
+    reason, error = text_input.clean_name(update.message.text if update.message else None,
+                                          max_len=500)
+    if error:
+        await send(update, context, _("Please write the reason in a few words, or /cancel."))
+        return "reason"
+    user = context.user_row
+    assert user is not None and reason is not None
+    if not _is_staff(context):
+        return END
+    enterprise_id = context.draft.pop("review", None)
+    async with context.svc.sessionmaker() as session, session.begin():
+        enterprise = await ent_db.decide(session, int(enterprise_id or 0), user.id,
+                                         approve=False, reason=reason)
+        owner = await get_user(session, enterprise.owner_id) if enterprise and \
+            enterprise.owner_id else None
+    if enterprise is None:
+        await send(update, context, _("Someone else already decided on this enrolment."))
+        return END
+    await send(update, context, _("Rejected. The owner is told why."))
+    if owner is not None:
+        with use_locale(owner.language):
+            try:
+                await context.bot.send_message(owner.id, _(
+                    "Sorry, the SCORE team could not approve {name}.\nReason: {reason}\n"
+                    "You can correct it with /enrol.").format(
+                    name=html.escape(enterprise.name), reason=html.escape(reason)),
+                    parse_mode="HTML")
+            except TelegramError as exc:
+                log.warning("could not tell owner=%s of rejection: %s", owner.id, exc)
+    await _mark_decided(context, enterprise)
+    return END
+
+
+async def reason_wrong_input(update: Update, context: BotContext) -> str:
+    await send(update, context, _("Please write the reason as text, or /cancel."))
+    return "reason"
+
+
+async def cancel_review(update: Update, context: BotContext) -> int:
+    context.draft.pop("review", None)
+    await send(update, context, _("Cancelled. The enrolment is still waiting."))
+    return END
+
+
+async def _already_decided(update: Update, context: BotContext, enterprise_id: int) -> None:
+    async with context.svc.sessionmaker() as session:
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        who = await display_name(session, enterprise.decided_by) if enterprise and \
+            enterprise.decided_by else ""
+    if enterprise is None:
+        await stale_button(update, context)
+        return
+    await ack(update, _("Already decided by {who}.").format(who=who))
+
+
+async def _mark_decided(context: BotContext, enterprise: Enterprise) -> None:
+    """Every staff member's copy says who decided, and loses its buttons."""
+    svc = context.svc
+    async with svc.sessionmaker() as session:
+        notices = await ent_db.staff_notices(session, enterprise.id)
+        who = await display_name(session, enterprise.decided_by or 0)
+        modules = await ent_db.modules_of(session, enterprise.id)
+        languages = {n.chat_id: (u.language if (u := await get_user(session, n.chat_id))
+                                 else svc.settings.default_locale) for n in notices}
+    for notice in notices:
+        with use_locale(languages[notice.chat_id]):
+            if enterprise.status == EnterpriseStatus.APPROVED:
+                verdict = _("✅ Approved by {who}.").format(who=html.escape(who))
+            else:
+                verdict = _("❌ Rejected by {who}: {reason}").format(
+                    who=html.escape(who), reason=html.escape(enterprise.reject_reason or ""))
+            try:
+                await context.bot.edit_message_text(
+                    _details(enterprise, modules) + "\n\n" + verdict, chat_id=notice.chat_id,
+                    message_id=notice.message_id, parse_mode="HTML")
+            except TelegramError as exc:
+                log.info("could not update staff notice %s: %s", notice.id, exc)
+
+
+async def pending_command(update: Update, context: BotContext) -> None:
+    """Staff: enrolments still waiting, each with its buttons again."""
+    if not _is_staff(context):
+        log.warning("staff command by non-staff user=%s ignored", update.effective_user.id)
+        from handlers.start import unknown_command  # same reply as any unknown command
+
+        await unknown_command(update, context)
+        return
+    async with context.svc.sessionmaker() as session:
+        items = [(e, await ent_db.modules_of(session, e.id))
+                 for e in await ent_db.pending_enterprises(session, limit=20)]
+    if not items:
+        await send(update, context, _("No enrolment is waiting."))
+        return
+    kb = type(context.keyboard())(context.svc.signer, context.user_row.id)  # type: ignore[union-attr]
+    for enterprise, modules in items:
+        assert enterprise is not None
+        await send(update, context, _details(enterprise, modules),
+                   rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise.id)),
+                         kb.button("❌ " + _("Reject"), "rej", str(enterprise.id))]))

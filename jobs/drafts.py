@@ -1,0 +1,34 @@
+"""Drafts (half-written answers) are personal data: delete those untouched for 14 days."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram.ext import Application, ContextTypes
+
+from bot.context import services_of
+from bot.persistence import purge_expired
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(hours=6)
+
+
+async def purge_drafts(application: Application) -> None:
+    states, users = await purge_expired(services_of(application).sessionmaker)
+    for user_id in users:
+        # The live copy too, or the next commit would write the draft back.
+        application.drop_user_data(user_id)
+    if states or users:
+        log.info("purged %d expired conversation states and %d drafts", states, len(users))
+
+
+async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await purge_drafts(context.application)
+
+
+def schedule(application: Application) -> None:
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_job, interval=INTERVAL, first=INTERVAL,
+                                        name="purge-drafts")

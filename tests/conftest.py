@@ -1,0 +1,110 @@
+"""Fixtures: a migrated database (SQLite by default, PostgreSQL with TEST_DATABASE_URL), the
+sandbox, and the real Application running against both."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.i18n import load_catalogs
+from bot.sandbox import BotApiSandbox
+from db.migrate import upgrade
+from db.models import Base
+from db.session import create_engine, create_sessionmaker
+from tests.harness import BotHarness
+
+STAFF_ID = 9001
+OTHER_STAFF_ID = 9002
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _catalogs() -> None:
+    load_catalogs()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per session: a SQLite file to copy, or the PostgreSQL database itself."""
+    if POSTGRES_URL:
+        import asyncio
+
+        async def reset() -> None:
+            engine = create_engine(POSTGRES_URL)
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+            await engine.dispose()
+
+        asyncio.run(reset())
+        upgrade(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[str]:
+    if POSTGRES_URL:
+        engine = create_engine(POSTGRES_URL)
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+        yield POSTGRES_URL
+        return
+    path = tmp_path / "score.db"
+    shutil.copy(migrated_template, path)
+    yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
+                    staff_ids=frozenset({STAFF_ID, OTHER_STAFF_ID}), bot_token=None,
+                    default_locale="id")
+
+
+@pytest.fixture
+def sandbox() -> BotApiSandbox:
+    return BotApiSandbox()
+
+
+@pytest.fixture
+async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(settings, sandbox)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+@pytest.fixture
+async def session(database_url: str):  # noqa: ANN201
+    engine = create_engine(database_url)
+    maker = create_sessionmaker(engine)
+    async with maker() as s:
+        yield s
+    await engine.dispose()
+
+
+@pytest.fixture
+def tmp_cwd(tmp_path: Path) -> Iterator[Path]:
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(old)

@@ -1,0 +1,202 @@
+"""SME enrolment end to end: both languages, edits, approval, rejection, duplicates."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from db.models import Enterprise, EnterpriseStatus, Membership, MemberRole, ModuleInterest, User
+from tests.conftest import OTHER_STAFF_ID, STAFF_ID
+from tests.harness import BotHarness
+from tests.journeys import LABELS, answer_enrolment, enrol, enterprise_of, onboard
+
+OWNER = 1001
+OWNER2 = 1002
+
+
+async def _count(bot: BotHarness, model: type) -> int:
+    async with bot.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def _open_staff_chats(bot: BotHarness) -> None:
+    for staff in (STAFF_ID, OTHER_STAFF_ID):
+        bot.sandbox.add_user(staff, f"Staff {staff}", language_code="en")
+        await bot.text(staff, "/help")
+
+
+async def test_enrolment_in_indonesian_stores_pending_and_tells_staff(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    enterprise = await enrol(bot, OWNER, "id")
+    assert enterprise.status == EnterpriseStatus.PENDING
+    assert enterprise.name == "PT Maju Jaya" and enterprise.province == "JB"
+    assert enterprise.city == "Bekasi" and enterprise.worker_count == 120
+    assert enterprise.phone == "+6281234567890" and enterprise.join_code is None
+    async with bot.sessionmaker() as session:
+        modules = list(await session.scalars(select(ModuleInterest.module)))
+        member = await session.scalar(select(Membership))
+        owner = await session.get(User, OWNER)
+    assert sorted(modules) == [1, 5]
+    assert member is not None and member.role == MemberRole.OWNER
+    assert owner is not None and owner.role is not None and owner.role.value == "owner"
+    assert "SCORE" in bot.last_text(OWNER)
+    for staff in (STAFF_ID, OTHER_STAFF_ID):
+        notice = bot.sandbox.last_message(staff)
+        assert "PT Maju Jaya" in (notice.text or "")
+        assert {b["text"] for row in notice.buttons for b in row} >= {"✅ Approve", "❌ Reject"}
+    # The draft is gone once confirmed.
+    assert bot.app is not None and "enrol" not in bot.app.user_data.get(OWNER, {})
+
+
+async def test_enrolment_in_english_with_typed_province_and_note_on_size(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en")
+    assert "name of your company" in bot.last_text(OWNER)
+    await answer_enrolment(bot, OWNER, "en", province="central java", workers="1.200",
+                           phone="+62 21 555 1234")
+    texts = "\n".join(bot.texts(OWNER))
+    assert "designed for enterprises with 50 to 200" in texts
+    summary = bot.last_text(OWNER)
+    assert "Central Java" in summary and "1,200" in summary and "+62215551234" in summary
+    await bot.press(OWNER, "Confirm")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.province == "JT" and enterprise.worker_count == 1200
+
+
+async def test_province_by_pages_and_ambiguous_name(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en")
+    await bot.text(OWNER, "PT Papua Baru")
+    await bot.press(OWNER, "Auto parts")
+    await bot.press(OWNER, "More")
+    await bot.press(OWNER, "More")
+    await bot.press(OWNER, "Previous")
+    await bot.text(OWNER, "papua")
+    assert "Which one" in bot.last_text(OWNER)
+    await bot.press(OWNER, "South Papua")
+    assert "city" in bot.last_text(OWNER)
+    assert bot.app is not None
+    assert bot.app.user_data[OWNER]["enrol"]["province"] == "PS"
+
+
+async def test_edit_from_summary_returns_to_summary(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en")
+    await answer_enrolment(bot, OWNER, "en")
+    await bot.press(OWNER, "✏️ Workers")
+    await bot.text(OWNER, "80")
+    assert "Workers: 80" in bot.last_text(OWNER)
+    await bot.press(OWNER, "✏️ Sector")
+    await bot.press(OWNER, "Other")
+    await bot.text(OWNER, "Pembuatan baut")
+    assert "Sector: Pembuatan baut" in bot.last_text(OWNER)
+    await bot.press(OWNER, "✏️ Modules")
+    await bot.press(OWNER, "3.")
+    await bot.press(OWNER, "Done")
+    assert "Productivity through Cleaner Production" in bot.last_text(OWNER)
+    await bot.press(OWNER, "Confirm")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.worker_count == 80 and enterprise.sector == "other"
+    assert enterprise.sector_other == "Pembuatan baut"
+
+
+async def test_approval_sends_code_link_and_poster_and_tells_other_staff(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "id")
+    await bot.press(STAFF_ID, "Approve")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.status == EnterpriseStatus.APPROVED and enterprise.decided_by == STAFF_ID
+    assert enterprise.join_code and len(enterprise.join_code) == 6
+    messages = bot.sandbox.messages(OWNER)
+    assert any(enterprise.join_code in (m.text or "") and
+               f"t.me/{bot.sandbox.username}?start=join-{enterprise.join_code}" in (m.text or "")
+               for m in messages)
+    poster = messages[-1]
+    assert poster.photo and poster.photo.startswith(b"\x89PNG")
+    other = bot.sandbox.last_message(OTHER_STAFF_ID)
+    assert "Approved by Staff 9001" in (other.text or "") and not other.buttons
+    # A second decision is answered, not applied.
+    bot.sandbox.press(OTHER_STAFF_ID, other_data := _data(bot, OTHER_STAFF_ID, "Reject"))
+    await bot.settle()
+    assert other_data
+    answers = bot.sandbox.callback_answers(OTHER_STAFF_ID)
+    assert "Already decided" in (answers[-1].get("text") or "")
+    assert (await enterprise_of(bot, OWNER)).status == EnterpriseStatus.APPROVED
+
+
+def _data(bot: BotHarness, user_id: int, label: str) -> str:
+    """Callback data of a button the bot once sent to this user (edits may have removed it)."""
+    for call in reversed(bot.sandbox.calls_of("sendMessage")):
+        if call.params.get("chat_id") != user_id:
+            continue
+        markup = call.params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if label in button["text"]:
+                    return button["callback_data"]
+    raise LookupError(label)
+
+
+async def test_rejection_asks_reason_and_tells_owner(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en")
+    await bot.press(STAFF_ID, "Reject")
+    assert "Why" in bot.last_text(STAFF_ID)
+    bot.sandbox.send_photo(STAFF_ID)
+    await bot.settle()
+    assert "reason" in bot.last_text(STAFF_ID)
+    await bot.text(STAFF_ID, "Not a manufacturer")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.status == EnterpriseStatus.REJECTED
+    assert enterprise.reject_reason == "Not a manufacturer"
+    assert "Not a manufacturer" in bot.last_text(OWNER)
+    assert "Rejected by" in bot.last_text(OTHER_STAFF_ID)
+    # The owner corrects it: /enrol offers the stored data, confirming sends it back to staff.
+    await bot.text(OWNER, "/enrol")
+    assert "PT Maju Jaya" in bot.last_text(OWNER)
+    await bot.press(OWNER, "Confirm")
+    assert (await enterprise_of(bot, OWNER)).status == EnterpriseStatus.PENDING
+    assert await _count(bot, Enterprise) == 1
+
+
+async def test_enrol_again_offers_update(bot: BotHarness) -> None:
+    await enrol(bot, OWNER, "en")
+    await bot.text(OWNER, "/enrol")
+    assert "already enrolled" in "\n".join(bot.texts(OWNER)[-2:])
+    await bot.press(OWNER, "✏️ City")
+    await bot.text(OWNER, "Karawang")
+    await bot.press(OWNER, "Confirm")
+    assert (await enterprise_of(bot, OWNER)).city == "Karawang"
+    assert await _count(bot, Enterprise) == 1
+
+
+async def test_same_name_in_same_city_is_not_created_twice(bot: BotHarness) -> None:
+    await enrol(bot, OWNER, "en")
+    await onboard(bot, OWNER2, "en")
+    await bot.text(OWNER2, "pt  maju jaya")
+    await bot.press(OWNER2, "Auto parts")
+    await bot.text(OWNER2, "West Java")
+    await bot.text(OWNER2, "bekasi")
+    assert "already enrolled" in bot.last_text(OWNER2) and "/invite" in bot.last_text(OWNER2)
+    assert await _count(bot, Enterprise) == 1
+
+
+async def test_non_staff_cannot_approve_even_with_a_signed_button(bot: BotHarness) -> None:
+    await enrol(bot, OWNER, "en")
+    # The owner forges an approve button for the enterprise.
+    signer = bot.app.bot_data["services"].signer  # type: ignore[union-attr]
+    enterprise = await enterprise_of(bot, OWNER)
+    bot.sandbox.press(OWNER, signer.data(OWNER, "apr", str(enterprise.id)))
+    await bot.settle()
+    assert (await enterprise_of(bot, OWNER)).status == EnterpriseStatus.PENDING
+
+
+async def test_two_owners_enrol_at_once(bot: BotHarness) -> None:
+    import asyncio
+
+    await asyncio.gather(enrol(bot, OWNER, "id", company="PT Satu"),
+                         enrol(bot, OWNER2, "en", company="PT Dua", city="Semarang",
+                               province="jateng"))
+    one, two = await enterprise_of(bot, OWNER), await enterprise_of(bot, OWNER2)
+    assert (one.name, one.city) == ("PT Satu", "Bekasi")
+    assert (two.name, two.city, two.province) == ("PT Dua", "Semarang", "JT")
+
+
+def test_labels_exist_in_both_languages() -> None:
+    assert set(LABELS) == {"id", "en"}

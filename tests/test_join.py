@@ -1,0 +1,156 @@
+"""Workers join with a code or a link; codes are replaced; guessing is refused; admins; leaving."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from db.models import EnterpriseStatus, JoinAttempt, Membership, MemberRole, User
+from tests.conftest import STAFF_ID
+from tests.harness import BotHarness
+from tests.journeys import enrol, enterprise_of, onboard
+
+OWNER, WORKER, WORKER2, ADMIN = 1001, 2001, 2002, 3001
+
+
+async def _approved(bot: BotHarness) -> str:
+    bot.sandbox.add_user(STAFF_ID, "Staff", language_code="en")
+    await bot.text(STAFF_ID, "/help")
+    await enrol(bot, OWNER, "en")
+    await bot.press(STAFF_ID, "Approve")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.status == EnterpriseStatus.APPROVED and enterprise.join_code
+    return enterprise.join_code
+
+
+async def _membership(bot: BotHarness, user_id: int) -> Membership | None:
+    async with bot.sessionmaker() as session:
+        return await session.scalar(select(Membership).where(
+            Membership.user_id == user_id, Membership.left_at.is_(None)))
+
+
+async def test_worker_joins_with_code_in_any_case(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "id", role="worker", name="Ani")
+    assert "kode" in bot.last_text(WORKER).lower()
+    await bot.text(WORKER, code.lower())
+    member = await _membership(bot, WORKER)
+    assert member is not None and member.role == MemberRole.WORKER
+    assert "PT Maju Jaya" in bot.last_text(WORKER)
+
+
+async def test_deep_link_code_survives_language_and_consent(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    bot.sandbox.add_user(WORKER, "Ani", language_code="id")
+    await bot.text(WORKER, f"/start join-{code}")
+    await bot.press(WORKER, "English")
+    await bot.press(WORKER, "Yes, I agree")
+    member = await _membership(bot, WORKER)
+    assert member is not None and member.role == MemberRole.WORKER
+    async with bot.sessionmaker() as session:
+        user = await session.get(User, WORKER)
+    assert user is not None and user.role is not None and user.role.value == "worker"
+
+
+async def test_code_of_pending_enterprise_does_not_work(bot: BotHarness) -> None:
+    await enrol(bot, OWNER, "en")
+    await onboard(bot, WORKER, "en", role="worker")
+    await bot.text(WORKER, "/join ABCDEF")
+    assert "do not know this code" in bot.last_text(WORKER)
+    assert await _membership(bot, WORKER) is None
+
+
+async def test_wrong_code_can_be_retried(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "en", role="worker")
+    await bot.text(WORKER, "ZZZZZZ")
+    assert "do not know this code" in bot.last_text(WORKER)
+    await bot.text(WORKER, code)
+    assert await _membership(bot, WORKER) is not None
+
+
+async def test_more_than_five_wrong_codes_are_refused_for_an_hour(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "en", role="worker")
+    for _ in range(5):
+        await bot.text(WORKER, "ZZZZZZ")
+    await bot.text(WORKER, "/join " + code)
+    assert "Too many wrong codes" in bot.last_text(WORKER)
+    assert await _membership(bot, WORKER) is None
+    # An hour later it works again.
+    async with bot.sessionmaker() as session, session.begin():
+        for attempt in await session.scalars(select(JoinAttempt)):
+            attempt.at -= timedelta(minutes=61)
+    await bot.text(WORKER, "/join " + code)
+    assert await _membership(bot, WORKER) is not None
+
+
+async def test_replaced_code_stops_working(bot: BotHarness) -> None:
+    old = await _approved(bot)
+    await bot.text(OWNER, "/code")
+    assert old in "\n".join(bot.texts(OWNER))
+    await bot.press(OWNER, "Replace the code")
+    new = (await enterprise_of(bot, OWNER)).join_code
+    assert new and new != old
+    assert bot.sandbox.last_message(OWNER).photo is not None
+    # The old button is stale now.
+    bot.sandbox.press(OWNER, [b for m in bot.sandbox.messages(OWNER) for row in m.buttons
+                              for b in row if "Replace" in b["text"]][-1]["callback_data"])
+    await bot.settle()
+    assert (await enterprise_of(bot, OWNER)).join_code == new
+    await onboard(bot, WORKER, "en", role="worker")
+    await bot.text(WORKER, old)
+    assert await _membership(bot, WORKER) is None
+    await bot.text(WORKER, new)
+    assert await _membership(bot, WORKER) is not None
+
+
+async def test_admin_invite_link_works_once(bot: BotHarness) -> None:
+    await _approved(bot)
+    await bot.text(OWNER, "/invite")
+    link = bot.last_text(OWNER).split()[-1]
+    payload = link.split("start=")[1]
+    bot.sandbox.add_user(ADMIN, "Dewi", language_code="en")
+    await bot.text(ADMIN, f"/start {payload}")
+    await bot.press(ADMIN, "English")
+    await bot.press(ADMIN, "Yes, I agree")
+    member = await _membership(bot, ADMIN)
+    assert member is not None and member.role == MemberRole.ADMIN
+    bot.sandbox.add_user(WORKER2, "Eko", language_code="en")
+    await bot.text(WORKER2, f"/start {payload}")
+    await bot.press(WORKER2, "English")
+    await bot.press(WORKER2, "Yes, I agree")
+    assert "already used" in bot.last_text(WORKER2)
+    assert await _membership(bot, WORKER2) is None
+
+
+async def test_worker_leaves(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "id", role="worker")
+    await bot.text(WORKER, code)
+    await bot.text(WORKER, "/leave")
+    await bot.press(WORKER, "Saya sudah tidak bekerja di sini")
+    assert await _membership(bot, WORKER) is None
+
+
+async def test_owner_code_before_approval(bot: BotHarness) -> None:
+    await enrol(bot, OWNER, "en")
+    await bot.text(OWNER, "/code")
+    assert "waiting for approval" in bot.last_text(OWNER)
+    await bot.text(OWNER, "/invite")
+    assert "waiting for approval" in bot.last_text(OWNER)
+
+
+async def test_blocking_and_unblocking_is_recorded(bot: BotHarness) -> None:
+    await onboard(bot, WORKER, "en", role=None)
+    bot.sandbox.block(WORKER)
+    await bot.settle()
+    async with bot.sessionmaker() as session:
+        user = await session.get(User, WORKER)
+        assert user is not None and user.status.value == "blocked"
+    bot.sandbox.unblock(WORKER)
+    await bot.settle()
+    async with bot.sessionmaker() as session:
+        user = await session.get(User, WORKER)
+        assert user is not None and user.status.value == "active"

@@ -1,0 +1,123 @@
+"""First contact: language, consent, role, help, privacy, groups, unknown input."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import GroupChat, Role, User
+from tests.conftest import STAFF_ID
+from tests.harness import BotHarness
+
+OWNER = 1001
+
+
+async def _user(bot: BotHarness, user_id: int) -> User | None:
+    async with bot.sessionmaker() as session:
+        return await session.get(User, user_id)
+
+
+async def test_start_asks_language_then_consent_then_role(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Sari", language_code="id")
+    await bot.text(OWNER, "/start")
+    assert "Pilih bahasa" in bot.last_text(OWNER) or "bahasa" in bot.last_text(OWNER).lower()
+    user = await _user(bot, OWNER)
+    assert user is not None and user.language == "id"
+    # Before consent only the id and the language are kept.
+    assert user.name is None and user.username is None and user.consent_at is None
+
+    await bot.press(OWNER, "Bahasa Indonesia")
+    assert "/privacy" in bot.last_text(OWNER)
+    await bot.press(OWNER, "Setuju")
+    user = await _user(bot, OWNER)
+    assert user is not None and user.consent_at is not None and user.name == "Sari"
+    assert "Pemilik / pimpinan perusahaan" in str(bot.sandbox.last_message(OWNER).buttons)
+
+
+async def test_english_telegram_user_gets_english(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Jane", language_code="en-GB")
+    await bot.text(OWNER, "/start")
+    assert "Please choose your language" in bot.last_text(OWNER)
+    user = await _user(bot, OWNER)
+    assert user is not None and user.language == "en"
+
+
+async def test_declining_consent_keeps_nothing_and_can_agree_later(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Budi", username="budi", language_code="en")
+    await bot.text(OWNER, "/start")
+    await bot.press(OWNER, "English")
+    await bot.press(OWNER, "No")
+    assert "Without your consent" in bot.last_text(OWNER)
+    user = await _user(bot, OWNER)
+    assert user is not None and user.consent_at is None and user.name is None
+    assert user.username is None and user.consent_declined_at is not None
+    # The bot still cannot enrol them.
+    await bot.text(OWNER, "/enrol")
+    assert "/start" in bot.last_text(OWNER)
+    # Agreeing later.
+    await bot.text(OWNER, "/start")
+    await bot.press(OWNER, "English")
+    await bot.press(OWNER, "Yes, I agree")
+    user = await _user(bot, OWNER)
+    assert user is not None and user.consent_at is not None and user.username == "budi"
+
+
+async def test_language_switch_sets_chat_menu_in_that_language(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Sari", language_code="id")
+    await bot.text(OWNER, "/start")
+    await bot.press(OWNER, "English")
+    calls = [c for c in bot.sandbox.calls_of("setMyCommands")
+             if (c.params.get("scope") or {}).get("chat_id") == OWNER]
+    assert calls, "the menu is set for the chat after a language change"
+    descriptions = [cmd["description"] for cmd in calls[-1].params["commands"]]
+    assert "Change language" in descriptions
+    user = await _user(bot, OWNER)
+    assert user is not None and user.language == "en"
+
+
+async def test_help_depends_on_role_and_names_the_inspectorate(bot: BotHarness) -> None:
+    await bot.text(STAFF_ID, "/help")
+    text = bot.last_text(STAFF_ID)
+    assert "/pending" in text and "pengawas ketenagakerjaan" in text
+    await bot.text(OWNER, "/help")
+    assert "/pending" not in bot.last_text(OWNER)
+    assert "/start" in bot.last_text(OWNER)
+
+
+async def test_privacy_says_what_is_kept(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Jane", language_code="en")
+    await bot.text(OWNER, "/privacy")
+    assert "UU PDP" in bot.last_text(OWNER)
+
+
+async def test_unknown_command_and_stray_message_get_a_hint(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Jane", language_code="en")
+    await bot.text(OWNER, "/frobnicate")
+    assert "do not know that command" in bot.last_text(OWNER)
+    await bot.text(OWNER, "hello there")
+    assert "/help" in bot.last_text(OWNER)
+    bot.sandbox.send_sticker(OWNER)
+    await bot.settle()
+    assert "/help" in bot.last_text(OWNER)
+
+
+async def test_group_chat_is_told_once_and_nothing_else(bot: BotHarness) -> None:
+    bot.sandbox.send_group_text(OWNER, -500, "/start")
+    await bot.settle()
+    bot.sandbox.send_group_text(OWNER, -500, "/help")
+    await bot.settle()
+    sent = [c for c in bot.sandbox.calls_of("sendMessage") if c.params["chat_id"] == -500]
+    assert len(sent) == 1 and "private" in sent[0].params["text"].lower() or "pribadi" in \
+        sent[0].params["text"].lower()
+    async with bot.sessionmaker() as session:
+        assert (await session.scalars(select(GroupChat))).all()
+        assert await session.get(User, OWNER) is None
+
+
+async def test_staff_role_comes_from_staff_ids_never_chosen(bot: BotHarness) -> None:
+    await bot.text(STAFF_ID, "/pending")
+    assert "Tidak ada" in bot.last_text(STAFF_ID) or "No enrolment" in bot.last_text(STAFF_ID)
+    await bot.text(OWNER, "/pending")
+    assert "/pending" not in bot.last_text(OWNER)
+    user = await _user(bot, OWNER)
+    assert user is not None and user.role is None
+    assert Role.STAFF.value == "staff"
