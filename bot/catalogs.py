@@ -63,7 +63,7 @@ def problems() -> list[str]:
             with mo.open("rb") as fh:
                 compiled = {m.id if isinstance(m.id, str) else m.id[0]: m.string
                             for m in read_mo(fh) if m.id}
-            if any(compiled.get(k) != m.string for k, m in present.items()):
+            if any(compiled.get(k) != m.string for k, m in present.items() if m.string):
                 out.append(f"{locale}: compiled catalog is older than the .po")
     return out
 

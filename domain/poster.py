@@ -8,8 +8,7 @@ run in a worker thread and be tested without Telegram.
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import qrcode
@@ -25,77 +24,14 @@ _GREY = (110, 110, 110)
 _BRAND = (30, 45, 190)  # ILO blue
 _WHITE = (255, 255, 255)
 
-# --- Texts. Kept here until they move to gettext; the bot username is taken
-# --- from the link so workers without a camera can find the bot by name.
+@dataclass(frozen=True)
+class PosterTexts:
+    """The poster's words, already translated by the caller (the domain knows no gettext)."""
 
-def _id_headline() -> str:
-    return "Bergabunglah lewat Telegram"  # i18n: poster
-
-
-def _id_code_label() -> str:
-    return "Kode bergabung"  # i18n: poster
-
-
-def _id_step_scan() -> str:
-    return "Pindai kode QR ini dengan kamera HP Anda."  # i18n: poster
-
-
-def _id_step_start() -> str:
-    return "Telegram akan terbuka: tekan MULAI / START."  # i18n: poster
-
-
-def _id_step_manual(bot: str) -> str:
-    return f"Tidak bisa memindai? Cari {bot} di Telegram, lalu ketik kode di atas."  # i18n: poster
-
-
-def _id_footer() -> str:
-    return "Program SCORE ILO · Indonesia"  # i18n: poster
-
-
-def _en_headline() -> str:
-    return "Join us on Telegram"  # i18n: poster
-
-
-def _en_code_label() -> str:
-    return "Join code"  # i18n: poster
-
-
-def _en_step_scan() -> str:
-    return "Scan this QR code with your phone camera."  # i18n: poster
-
-
-def _en_step_start() -> str:
-    return "Telegram opens: tap START."  # i18n: poster
-
-
-def _en_step_manual(bot: str) -> str:
-    return f"Cannot scan? Search for {bot} in Telegram, then type the code above."  # i18n: poster
-
-
-def _en_footer() -> str:
-    return "ILO SCORE Programme · Indonesia"  # i18n: poster
-
-
-_TEXTS: dict[str, dict[str, Callable[..., str]]] = {
-    "id": {
-        "headline": _id_headline,
-        "code_label": _id_code_label,
-        "step_scan": _id_step_scan,
-        "step_start": _id_step_start,
-        "step_manual": _id_step_manual,
-        "footer": _id_footer,
-    },
-    "en": {
-        "headline": _en_headline,
-        "code_label": _en_code_label,
-        "step_scan": _en_step_scan,
-        "step_start": _en_step_start,
-        "step_manual": _en_step_manual,
-        "footer": _en_footer,
-    },
-}
-
-_BOT_IN_LINK = re.compile(r"t\.me/([A-Za-z0-9_]{4,32})")
+    headline: str
+    code_label: str
+    steps: tuple[str, str, str]  # scan, start, type the code by hand
+    footer: str
 
 
 @lru_cache(maxsize=32)
@@ -159,18 +95,15 @@ def _line_height(font: ImageFont.FreeTypeFont, spacing: float = 1.15) -> int:
     return int((ascent + descent) * spacing)
 
 
-def render_poster(*, enterprise_name: str, link: str, code: str, locale: str) -> bytes:
-    """A4 portrait PNG (WIDTH x HEIGHT). Unknown locales fall back to Indonesian."""
-    texts = _TEXTS.get(locale.split("_")[0].split("-")[0].lower(), _TEXTS["id"])
-    bot_match = _BOT_IN_LINK.search(link)
-    bot = f"@{bot_match.group(1)}" if bot_match else "SCORE Assistant"
+def render_poster(*, enterprise_name: str, link: str, code: str, texts: PosterTexts) -> bytes:
+    """A4 portrait PNG (WIDTH x HEIGHT)."""
     text_width = WIDTH - 2 * _MARGIN
 
     f_brand, f_name, f_head = _font(40), _font(68), _font(42)
     f_link, f_label, f_step, f_foot = _font(28), _font(40), _font(34), _font(28)
 
     name_lines = _clip_lines(wrap_text(enterprise_name, f_name, text_width), f_name, text_width, 3)
-    steps = (texts["step_scan"](), texts["step_start"](), texts["step_manual"](bot))
+    steps = texts.steps
     # Numbers are drawn separately so wrapped lines get a hanging indent.
     indent = f_step.getlength("0. ")
     step_lines = [
@@ -218,7 +151,7 @@ def render_poster(*, enterprise_name: str, link: str, code: str, locale: str) ->
         draw.text((cx, y), line, font=f_name, fill=_INK, anchor="ma", stroke_width=1, stroke_fill=_INK)
         y += _line_height(f_name, 1.05)
     y += 10
-    draw.text((cx, y), texts["headline"](), font=f_head, fill=_GREY, anchor="ma")
+    draw.text((cx, y), texts.headline, font=f_head, fill=_GREY, anchor="ma")
     y += _line_height(f_head)
 
     # Free vertical space is split around the QR so the page stays balanced.
@@ -239,7 +172,7 @@ def render_poster(*, enterprise_name: str, link: str, code: str, locale: str) ->
         y += _line_height(f_link)
     y += 24 + slack - slack // 2
 
-    draw.text((cx, y), texts["code_label"](), font=f_label, fill=_INK, anchor="ma")
+    draw.text((cx, y), texts.code_label, font=f_label, fill=_INK, anchor="ma")
     y += _line_height(f_label)
     draw.text((cx, y), code_text, font=f_code, fill=_INK, anchor="ma", stroke_width=2, stroke_fill=_INK)
     y += _line_height(f_code, 1.0) + 30
@@ -249,7 +182,7 @@ def render_poster(*, enterprise_name: str, link: str, code: str, locale: str) ->
         draw.text((_MARGIN + indent, y), line, font=f_step, fill=_INK, anchor="la")
         y += _line_height(f_step, 1.3)
 
-    draw.text((cx, HEIGHT - _MARGIN), texts["footer"](), font=f_foot, fill=_GREY, anchor="md")
+    draw.text((cx, HEIGHT - _MARGIN), texts.footer, font=f_foot, fill=_GREY, anchor="md")
 
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(150, 150))

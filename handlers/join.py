@@ -8,7 +8,7 @@ from datetime import timedelta
 from telegram import InputFile, Update
 
 from bot.context import BotContext
-from bot.i18n import _, format_number
+from bot.i18n import _, format_number, use_locale
 from db import enterprises as ent_db
 from db.models import EnterpriseStatus, MemberRole, Role
 from db.types import utcnow
@@ -16,7 +16,7 @@ from db.users import set_role
 from domain.join_codes import admin_deep_link, deep_link, new_invite_token, new_join_code, \
     normalize_code
 from domain.join_limits import locked_until
-from domain.poster import render_poster
+from domain.poster import PosterTexts, render_poster
 from handlers.common import END, ack, clear_main, rows, send, stale_button, step
 from handlers.menu import set_chat_menu
 
@@ -126,7 +126,16 @@ async def send_code(context: BotContext, chat_id: int, enterprise_name: str, cod
         chat_id, _("Join code: <b>{code}</b>\nLink for workers: {link}\n"
                    "Print the poster below for the notice board.").format(code=code, link=link),
         parse_mode="HTML")
-    poster = render_poster(enterprise_name=enterprise_name, link=link, code=code, locale=locale)
+    with use_locale(locale):
+        texts = PosterTexts(
+            headline=_("Join us on Telegram"),
+            code_label=_("Join code"),
+            steps=(_("Scan this QR code with your phone camera."),
+                   _("Telegram opens: tap START."),
+                   _("Cannot scan? Search for @{bot} in Telegram, then type the code above.")
+                   .format(bot=context.svc.bot_username)),
+            footer=_("ILO SCORE Programme · Indonesia"))
+    poster = render_poster(enterprise_name=enterprise_name, link=link, code=code, texts=texts)
     await context.bot.send_photo(chat_id, InputFile(poster, filename=f"score-{code}.png"))
 
 

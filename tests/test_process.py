@@ -1,0 +1,99 @@
+"""`score-bot run` as a real process against a Bot API server at TELEGRAM_API_BASE_URL:
+polling over HTTP, migrations at start, and a SIGKILL in the middle of an enrolment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import BotApiSandbox
+from bot.sandbox_server import SandboxServer
+from tests.conftest import STAFF_ID
+
+OWNER = 1001
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def server(sandbox: BotApiSandbox) -> AsyncIterator[SandboxServer]:
+    srv = SandboxServer(sandbox)
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+class BotProcess:
+    def __init__(self, server: SandboxServer, database_url: str, tmp: Path):
+        self.server, self.database_url, self.tmp = server, database_url, tmp
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {**os.environ, "BOT_TOKEN": self.server.sandbox.token,
+               "TELEGRAM_API_BASE_URL": self.server.url, "DATABASE_URL": self.database_url,
+               "STAFF_IDS": str(STAFF_ID), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
+        self.log = (self.tmp / "bot.log").open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=self.tmp, env=env,
+            stdout=self.log, stderr=self.log)
+
+    async def stop(self, sig: int) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), 30)
+        self.log.close()
+        return code
+
+
+async def _wait_for(sandbox: BotApiSandbox, chat_id: int, needle: str,
+                    timeout: float = 30) -> str:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        texts = sandbox.texts(chat_id)
+        if texts and needle in texts[-1]:
+            return texts[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
+
+
+async def test_killed_process_resumes_enrolment(server: SandboxServer, database_url: str,
+                                                tmp_path: Path) -> None:
+    sandbox = server.sandbox
+    bot = BotProcess(server, database_url, tmp_path)
+    await bot.start()
+    sandbox.add_user(OWNER, "Sari", language_code="en")
+    sandbox.send_text(OWNER, "/start")
+    await _wait_for(sandbox, OWNER, "choose your language")
+    sandbox.press_button(OWNER, "English")
+    await _wait_for(sandbox, OWNER, "Do you agree?")
+    sandbox.press_button(OWNER, "Yes, I agree")
+    await _wait_for(sandbox, OWNER, "Who are you?")
+    sandbox.press_button(OWNER, "Owner")
+    await _wait_for(sandbox, OWNER, "name of your company")
+    sandbox.send_text(OWNER, "PT Proses Nyata")
+    await _wait_for(sandbox, OWNER, "What does your company make?")
+
+    assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    await bot.start()
+    sandbox.press_button(OWNER, "Auto parts")
+    await _wait_for(sandbox, OWNER, "province")
+    sandbox.send_text(OWNER, "DKI Jakarta")
+    await _wait_for(sandbox, OWNER, "city")
+    # A clean stop (SIGTERM) in the middle as well.
+    assert await bot.stop(signal.SIGTERM) == 0
+    await bot.start()
+    sandbox.send_text(OWNER, "Jakarta Utara")
+    await _wait_for(sandbox, OWNER, "How many workers")
+    assert await bot.stop(signal.SIGTERM) == 0
+
+    log = (tmp_path / "bot.log").read_text()
+    assert sandbox.token not in log and "PT Proses Nyata" not in log
+    assert "update user=1001 command:/start" in log
+    # The menu was set through the same server: polling and sending share the base URL.
+    assert sandbox.calls_of("setMyCommands")
