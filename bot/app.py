@@ -31,7 +31,14 @@ from bot.processor import PerUserUpdateProcessor
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from handlers import chat_member, enrol, errors, gate, join, review, start
-from handlers.common import STEPS, cancel, reask, stale_button, wrong_input
+from handlers.common import (
+    STEPS,
+    cancel,
+    reask,
+    stale_button,
+    stale_button_in_conversation,
+    wrong_input,
+)
 from handlers.menu import set_default_menus
 from jobs import drafts
 
@@ -108,7 +115,7 @@ def main_conversation() -> ConversationHandler:
                 CommandHandler("help", _help_in_conversation),
                 CommandHandler("privacy", _privacy_in_conversation),
                 MessageHandler(filters.COMMAND, _in_conversation),
-                CallbackQueryHandler(stale_button),
+                CallbackQueryHandler(stale_button_in_conversation),
                 MessageHandler(filters.ALL, wrong_input),
             ],
             name="main",

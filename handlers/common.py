@@ -91,6 +91,12 @@ async def stale_button(update: Update, context: BotContext) -> None:
     await ack(update, _("This button is no longer active."))
 
 
+async def stale_button_in_conversation(update: Update, context: BotContext) -> str | None:
+    """A button of another step: say so, and show the question that is open now."""
+    await stale_button(update, context)
+    return await reask(update, context)
+
+
 def clear_main(context: BotContext) -> None:
     for key in MAIN_KEYS:
         context.draft.pop(key, None)

@@ -125,6 +125,8 @@ async def test_stale_button_from_earlier_step_is_answered(bot: BotHarness) -> No
     await bot.settle()
     assert "no longer active" in (bot.sandbox.callback_answers(OWNER)[-1].get("text") or "")
     assert await _at_step(bot, OWNER) == "e_province"
+    # The open question is shown again, so nobody is left guessing what to answer.
+    assert "province" in bot.last_text(OWNER)
 
 
 async def test_button_after_the_conversation_ended_is_answered(bot: BotHarness) -> None:

@@ -12,12 +12,26 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import select
+
 from bot.sandbox import BotApiSandbox
 from bot.sandbox_server import SandboxServer
+from db.models import ConversationState
+from db.session import create_engine
 from tests.conftest import STAFF_ID
 
 OWNER = 1001
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def bot_process(server: SandboxServer, database_url: str,
+                      tmp_path: Path) -> AsyncIterator[BotProcess]:
+    proc = BotProcess(server, database_url, tmp_path)
+    try:
+        yield proc
+    finally:
+        await proc.close()
 
 
 @pytest.fixture
@@ -32,12 +46,14 @@ class BotProcess:
     def __init__(self, server: SandboxServer, database_url: str, tmp: Path):
         self.server, self.database_url, self.tmp = server, database_url, tmp
         self.proc: asyncio.subprocess.Process | None = None
+        self.log = (tmp / "bot.log").open("ab")
 
     async def start(self) -> None:
         env = {**os.environ, "BOT_TOKEN": self.server.sandbox.token,
                "TELEGRAM_API_BASE_URL": self.server.url, "DATABASE_URL": self.database_url,
                "STAFF_IDS": str(STAFF_ID), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
-        self.log = (self.tmp / "bot.log").open("ab")
+        if self.log.closed:
+            self.log = (self.tmp / "bot.log").open("ab")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=self.tmp, env=env,
             stdout=self.log, stderr=self.log)
@@ -48,6 +64,29 @@ class BotProcess:
         code = await asyncio.wait_for(self.proc.wait(), 30)
         self.log.close()
         return code
+
+    async def close(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+
+    async def wait_committed(self, state: str, timeout: float = 30) -> None:
+        """Until the conversation state the user reached is in the database."""
+        engine = create_engine(self.database_url)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while loop.time() < deadline:
+                async with engine.connect() as conn:
+                    states = (await conn.execute(select(ConversationState.state))).scalars()
+                    if state in list(states):
+                        return
+                await asyncio.sleep(0.05)
+        finally:
+            await engine.dispose()
+        raise AssertionError(f"state {state!r} was never committed")
 
 
 async def _wait_for(sandbox: BotApiSandbox, chat_id: int, needle: str,
@@ -62,10 +101,10 @@ async def _wait_for(sandbox: BotApiSandbox, chat_id: int, needle: str,
     raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
 
 
-async def test_killed_process_resumes_enrolment(server: SandboxServer, database_url: str,
+async def test_killed_process_resumes_enrolment(server: SandboxServer, bot_process: BotProcess,
                                                 tmp_path: Path) -> None:
     sandbox = server.sandbox
-    bot = BotProcess(server, database_url, tmp_path)
+    bot = bot_process
     await bot.start()
     sandbox.add_user(OWNER, "Sari", language_code="en")
     sandbox.send_text(OWNER, "/start")
@@ -78,6 +117,8 @@ async def test_killed_process_resumes_enrolment(server: SandboxServer, database_
     await _wait_for(sandbox, OWNER, "name of your company")
     sandbox.send_text(OWNER, "PT Proses Nyata")
     await _wait_for(sandbox, OWNER, "What does your company make?")
+    # The reply leaves just before the commit; kill once the step is safely stored.
+    await bot.wait_committed("e_sector")
 
     assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
     await bot.start()
