@@ -5,7 +5,13 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 
 from bot.buttons import new_nonce
 from bot.context import BotContext
@@ -87,12 +93,18 @@ async def ask_name(update: Update, context: BotContext) -> None:
     await send(update, context, _("What is the name of your company?"))
 
 
-async def name_given(update: Update, context: BotContext) -> str | None:
+async def _take_text(update: Update, context: BotContext, key: str,
+                     following: str | None) -> str | None:
+    """Store a free-text answer (a name) and go on, or say why it does not fit and re-ask."""
     value, error = text_input.clean_name(update.message.text if update.message else None)
     if error:
         return await reask(update, context, _name_error(error))
-    _enrol(context)["name"] = value
-    return await _next(update, context, "e_sector")
+    _enrol(context)[key] = value
+    return await _next(update, context, following) if following else None
+
+
+async def name_given(update: Update, context: BotContext) -> str | None:
+    return await _take_text(update, context, "name", "e_sector")
 
 
 # --- sector ---------------------------------------------------------------------------------
@@ -124,11 +136,7 @@ async def ask_sector_other(update: Update, context: BotContext) -> None:
 
 
 async def sector_other_given(update: Update, context: BotContext) -> str | None:
-    value, error = text_input.clean_name(update.message.text if update.message else None)
-    if error:
-        return await reask(update, context, _name_error(error))
-    _enrol(context)["sector_other"] = value
-    return await _next(update, context, "e_province")
+    return await _take_text(update, context, "sector_other", "e_province")
 
 
 # --- province -------------------------------------------------------------------------------
@@ -199,11 +207,8 @@ async def ask_city(update: Update, context: BotContext) -> None:
 
 
 async def city_given(update: Update, context: BotContext) -> str | int | None:
-    value, error = text_input.clean_name(update.message.text if update.message else None)
-    if error:
-        return await reask(update, context, _name_error(error))
-    enrol = _enrol(context)
-    enrol["city"] = value
+    if (reasked := await _take_text(update, context, "city", None)) is not None:
+        return reasked
     if await _duplicate(update, context):
         return END
     return await _next(update, context, "e_workers")
@@ -253,11 +258,7 @@ async def ask_contact(update: Update, context: BotContext) -> None:
 
 
 async def contact_given(update: Update, context: BotContext) -> str | None:
-    value, error = text_input.clean_name(update.message.text if update.message else None)
-    if error:
-        return await reask(update, context, _name_error(error))
-    _enrol(context)["contact"] = value
-    return await _next(update, context, "e_phone")
+    return await _take_text(update, context, "contact", "e_phone")
 
 
 # --- phone ----------------------------------------------------------------------------------
@@ -295,13 +296,17 @@ async def _phone_set(update: Update, context: BotContext, raw: str | None) -> st
 # --- modules --------------------------------------------------------------------------------
 @step("e_modules", "button")
 async def ask_modules(update: Update, context: BotContext) -> None:
+    await send(update, context, _("Which SCORE modules interest you? Choose one or more, "
+                                  "then press Done."), _modules_markup(context))
+
+
+def _modules_markup(context: BotContext) -> InlineKeyboardMarkup:
     chosen = set(_enrol(context).get("modules", []))
     kb = context.keyboard()
     buttons = [kb.button(("✅ " if n in chosen else "▫️ ") + f"{n}. {module_name(n)}", "mod",
                          str(n)) for n in range(1, 6)]
     buttons.append(kb.button(_("Done"), "mod", "done"))
-    await send(update, context, _("Which SCORE modules interest you? Choose one or more, "
-                                  "then press Done."), rows(buttons, width=1))
+    return rows(buttons, width=1)
 
 
 async def module_toggled(update: Update, context: BotContext) -> str | None:
@@ -325,12 +330,8 @@ async def module_toggled(update: Update, context: BotContext) -> str | None:
     enrol["modules"] = sorted(chosen)
     query = update.callback_query
     # Tick the box in place rather than sending the question again.
-    kb = context.keyboard()
-    buttons = [kb.button(("✅ " if n in chosen else "▫️ ") + f"{n}. {module_name(n)}", "mod",
-                         str(n)) for n in range(1, 6)]
-    buttons.append(kb.button(_("Done"), "mod", "done"))
     try:
-        await query.edit_message_reply_markup(rows(buttons, width=1))  # type: ignore[union-attr]
+        await query.edit_message_reply_markup(_modules_markup(context))  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - an old message cannot be edited: ask again instead
         return await ask_modules(update, context)
     return "e_modules"

@@ -138,3 +138,61 @@ async def test_killed_process_resumes_enrolment(server: SandboxServer, bot_proce
     assert "update user=1001 command:/start" in log
     # The menu was set through the same server: polling and sending share the base URL.
     assert sandbox.calls_of("setMyCommands")
+
+
+async def test_owner_staff_and_worker_against_a_bot_api_server(
+        server: SandboxServer, bot_process: BotProcess) -> None:
+    """The verification of the foundation: an owner enrols in Indonesian, staff approve, a
+    worker joins with the code, all through `score-bot run` polling a Bot API server."""
+    sandbox, worker = server.sandbox, 2001
+    await bot_process.start()
+    sandbox.add_user(STAFF_ID, "Rina", language_code="en")
+    sandbox.send_text(STAFF_ID, "/start")
+    await _wait_for(sandbox, STAFF_ID, "choose your language")
+
+    sandbox.add_user(OWNER, "Sari", language_code="id")
+    # (type a text or press a button, what, a word of the reply)
+    steps = [("text", "/start", "pilih bahasa"), ("press", "Bahasa Indonesia", "setuju"),
+             ("press", "Setuju", "peran"), ("press", "Pemilik", "nama perusahaan"),
+             ("text", "PT Logam Jaya", "diproduksi"), ("press", "Suku cadang", "provinsi"),
+             ("text", "jateng", "kabupaten"), ("text", "Semarang", "jumlah"),
+             ("text", "150", "narahubung"), ("text", "Sari Wulandari", "telepon"),
+             ("text", "0812-3456-7890", "modul"), ("press", "1.", "modul"),
+             ("press", "Selesai", "periksa"), ("press", "Konfirmasi", "terima kasih")]
+    for kind, answer, expect in steps:
+        if kind == "text":
+            sandbox.send_text(OWNER, answer)
+        else:
+            sandbox.press_button(OWNER, answer)
+        await _wait_lower(sandbox, OWNER, expect)
+
+    await _wait_for(sandbox, STAFF_ID, "PT Logam Jaya")
+    sandbox.press_button(STAFF_ID, "Approve")
+    await _wait_for(sandbox, OWNER, "Kode bergabung")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while sandbox.last_message(OWNER).photo is None and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert sandbox.last_message(OWNER).photo is not None  # the A4 poster
+    code_message = [t for t in sandbox.texts(OWNER) if "join-" in t][-1]
+    payload = code_message.split("start=")[1].split()[0]
+
+    sandbox.add_user(worker, "Ani", language_code="id")
+    sandbox.send_text(worker, f"/start {payload}")
+    await _wait_lower(sandbox, worker, "pilih bahasa")
+    sandbox.press_button(worker, "Bahasa Indonesia")
+    await _wait_lower(sandbox, worker, "setuju")
+    sandbox.press_button(worker, "Setuju")
+    await _wait_for(sandbox, worker, "PT Logam Jaya")
+    assert await bot_process.stop(signal.SIGTERM) == 0
+
+
+async def _wait_lower(sandbox: BotApiSandbox, chat_id: int, needle: str,
+                      timeout: float = 30) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if any(needle in t.lower() for t in sandbox.texts(chat_id)[-2:]):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
