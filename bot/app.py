@@ -3,6 +3,7 @@ contents; group -1 is the gate, group 0 the journeys."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 
@@ -26,7 +27,7 @@ from telegram.warnings import PTBUserWarning
 from bot.buttons import ButtonSigner
 from bot.config import Settings
 from bot.context import BotContext, Services, services_of
-from bot.persistence import DbPersistence
+from bot.persistence import DRAFT_LIFETIME, DbPersistence
 from bot.processor import PerUserUpdateProcessor
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
@@ -34,12 +35,13 @@ from handlers import chat_member, enrol, errors, gate, join, review, start
 from handlers.common import (
     STEPS,
     cancel,
+    draft_expired,
     reask,
     stale_button,
     stale_button_in_conversation,
     wrong_input,
 )
-from handlers.menu import set_default_menus
+from handlers.menu import set_default_menus, set_staff_menus
 from jobs import drafts
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,19 @@ TEXT = filters.TEXT & ~filters.COMMAND
 
 def _button(callback, kind: str) -> CallbackQueryHandler:  # noqa: ANN001
     return CallbackQueryHandler(callback, pattern=rf"^{kind}\|")
+
+
+def _needs_draft(callback):  # noqa: ANN001, ANN202
+    """A state's answer needs its draft: one deleted after 14 days ends the conversation."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext):  # noqa: ANN202
+        if "nonce" not in context.draft:
+            await draft_expired(update, context)
+            return ConversationHandler.END
+        return await callback(update, context)
+
+    return guarded
 
 
 async def _in_conversation(update: Update, context: BotContext) -> str | None:
@@ -78,25 +93,26 @@ async def _nothing_to_cancel(update: Update, context: BotContext) -> None:
 
 
 def main_conversation() -> ConversationHandler:
+    g = _needs_draft
     states = {
-        "lang": [_button(start.language_chosen, "lang")],
-        "consent": [_button(start.consent_chosen, "consent")],
-        "role": [_button(start.role_chosen, "role")],
-        "join_code": [MessageHandler(TEXT, join.code_typed),
+        "lang": [_button(g(start.language_chosen), "lang")],
+        "consent": [_button(g(start.consent_chosen), "consent")],
+        "role": [_button(g(start.role_chosen), "role"), MessageHandler(TEXT, g(start.role_typed))],
+        "join_code": [MessageHandler(TEXT, g(join.code_typed)),
                       CommandHandler("join", join.join_command)],
-        "e_name": [MessageHandler(TEXT, enrol.name_given)],
-        "e_sector": [_button(enrol.sector_chosen, "sector")],
-        "e_sector_other": [MessageHandler(TEXT, enrol.sector_other_given)],
-        "e_province": [_button(enrol.province_chosen, "prov"),
-                       _button(enrol.province_page, "ppage"),
-                       MessageHandler(TEXT, enrol.province_typed)],
-        "e_city": [MessageHandler(TEXT, enrol.city_given)],
-        "e_workers": [MessageHandler(TEXT, enrol.workers_given)],
-        "e_contact": [MessageHandler(TEXT, enrol.contact_given)],
-        "e_phone": [MessageHandler(filters.CONTACT, enrol.phone_shared),
-                    MessageHandler(TEXT, enrol.phone_typed)],
-        "e_modules": [_button(enrol.module_toggled, "mod")],
-        "e_summary": [_button(enrol.edit_chosen, "edit"), _button(enrol.confirmed, "confirm")],
+        "e_name": [MessageHandler(TEXT, g(enrol.name_given))],
+        "e_sector": [_button(g(enrol.sector_chosen), "sector")],
+        "e_sector_other": [MessageHandler(TEXT, g(enrol.sector_other_given))],
+        "e_province": [_button(g(enrol.province_chosen), "prov"),
+                       _button(g(enrol.province_page), "ppage"),
+                       MessageHandler(TEXT, g(enrol.province_typed))],
+        "e_city": [MessageHandler(TEXT, g(enrol.city_given))],
+        "e_workers": [MessageHandler(TEXT, g(enrol.workers_given))],
+        "e_contact": [MessageHandler(TEXT, g(enrol.contact_given))],
+        "e_phone": [MessageHandler(filters.CONTACT, g(enrol.phone_shared)),
+                    MessageHandler(TEXT, g(enrol.phone_typed))],
+        "e_modules": [_button(g(enrol.module_toggled), "mod")],
+        "e_summary": [_button(g(enrol.edit_chosen), "edit"), _button(g(enrol.confirmed), "confirm")],
     }
     assert set(states) <= set(STEPS), set(states) - set(STEPS)
     with warnings.catch_warnings():
@@ -110,6 +126,7 @@ def main_conversation() -> ConversationHandler:
             states=states,  # type: ignore[arg-type]
             fallbacks=[
                 CommandHandler("cancel", cancel),
+                CommandHandler("start", start.start_in_conversation),
                 CommandHandler(["language", "bahasa"], start.language_command),
                 _button(start.language_chosen, "lang"),
                 CommandHandler("help", _help_in_conversation),
@@ -120,6 +137,8 @@ def main_conversation() -> ConversationHandler:
             ],
             name="main",
             persistent=True,
+            # In memory as in the database (jobs/drafts.py), a draft lives 14 days.
+            conversation_timeout=DRAFT_LIFETIME,
         )
 
 
@@ -131,9 +150,12 @@ def review_conversation() -> ConversationHandler:
             entry_points=[_button(review.reject_pressed, "rej")],
             states={"reason": [MessageHandler(TEXT, review.reason_given)]},
             fallbacks=[CommandHandler("cancel", review.cancel_review),
-                       MessageHandler(filters.ALL & ~filters.COMMAND, review.reason_wrong_input)],
+                       MessageHandler(filters.ALL, review.reason_wrong_input)],
             name="review",
             persistent=True,
+            # Pressing Reject on another enrolment switches to that one.
+            allow_reentry=True,
+            conversation_timeout=review.REASON_TIMEOUT,
         )
 
 
@@ -171,6 +193,7 @@ async def _post_init(app: Application) -> None:
     svc.bot_username = app.bot.username
     await drafts.purge_drafts(app)
     await set_default_menus(app.bot)
+    await set_staff_menus(app.bot, svc)
     log.info("bot @%s ready", svc.bot_username)
 
 

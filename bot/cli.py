@@ -6,6 +6,9 @@ import argparse
 import logging
 import sys
 
+from telegram.error import InvalidToken
+from telegram.ext import Application
+
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
@@ -26,25 +29,44 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.database_url)
 
 
+def _chat_log_level(settings: Settings) -> str:
+    # In the terminal the conversation is what matters; per-update lines would drown it.
+    return "WARNING" if settings.log_level == "INFO" else settings.log_level
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
-    setup_logging(settings.log_level)
-    _migrate(settings)
     if not settings.bot_token:
         print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")
+        setup_logging(_chat_log_level(settings))
+        _migrate(settings)
         return _simulate(settings, user_id=1001, name="Tester", lang=settings.default_locale)
-    from bot.app import ALLOWED_UPDATES, build_application
+    setup_logging(settings.log_level)
+    _migrate(settings)
+    from bot.app import build_application
     from bot.i18n import load_catalogs
 
     load_catalogs()
     app = build_application(settings)
+    try:
+        _serve(app, settings)
+    except InvalidToken:
+        # PTB's message would repeat the token; say only which variable is wrong.
+        print("configuration error: BOT_TOKEN: rejected by the Bot API server",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+def _serve(app: Application, settings: Settings) -> None:
+    from bot.app import ALLOWED_UPDATES
+
     if settings.webhook_url:
         app.run_webhook(listen="0.0.0.0", port=settings.webhook_port,
                         webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
                         allowed_updates=ALLOWED_UPDATES)
     else:
         app.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
 
 
 def _simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
@@ -55,7 +77,7 @@ def _simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     settings = _settings()
-    setup_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    setup_logging(_chat_log_level(settings))
     _migrate(settings)
     return _simulate(settings, user_id=args.user, name=args.name, lang=args.lang)
 
@@ -82,7 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    from bot.i18n import CatalogError
+
+    try:
+        return int(args.func(args) or 0)
+    except CatalogError as exc:
+        print(f"translations: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -36,6 +37,15 @@ class Settings(BaseSettings):
                 return frozenset(int(p) for p in parts)
             except ValueError:
                 raise ValueError("must be comma-separated Telegram user ids, e.g. 12345,67890")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        # "<bot id>:<secret>", as BotFather gives it; never echo the value itself.
+        if value is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", value):
+            raise ValueError("does not look like a token from BotFather (<digits>:<letters>)")
         return value
 
     @field_validator("telegram_api_base_url")
@@ -75,6 +85,6 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = exc.errors(include_input=False)[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
         raise ConfigError(f"{name}: {err['msg']}") from None

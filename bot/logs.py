@@ -16,3 +16,5 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # At DEBUG, PTB logs the parameters of every API call: message texts and phone numbers.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))

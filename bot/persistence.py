@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from db.drafts import conversation_key
 from db.models import ConversationState, UserDraft
 from db.types import utcnow
 
@@ -30,7 +31,7 @@ _DELETE = object()
 
 
 def _key_to_str(key: ConversationKey) -> str:
-    return json.dumps(list(key), separators=(",", ":"))
+    return conversation_key(*key)  # type: ignore[arg-type]
 
 
 def _key_from_str(text: str) -> ConversationKey:

@@ -52,7 +52,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int = 64):
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore is taken before our per-user lock, so one user with many queued
+        # updates would hold every slot; it gets a wide limit, and the real one is taken
+        # inside the user's lock, where only running updates count.
+        super().__init__(max(4096, max_concurrent_updates))
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self.after_update: Callable[[], Awaitable[Any]] | None = None
         self._in_flight = 0
@@ -83,6 +87,10 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             self._leave()
 
     async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        async with self._running:
+            await self._handle(update, coroutine)
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
         if self.after_update is not None:
             try:

@@ -23,8 +23,11 @@ from db.types import utcnow
 
 
 def name_key(text: str) -> str:
-    """Lower-cased, space-folded: 'PT  Maju Jaya' and 'pt maju jaya' are one enterprise."""
-    return " ".join(text.casefold().replace(".", " ").split())
+    """Lower-cased, space-folded: 'PT  Maju Jaya' and 'pt maju jaya' are one enterprise.
+
+    Cut to the column's 200 characters: casefold can lengthen a name ("ß" becomes "ss").
+    """
+    return " ".join(text.casefold().replace(".", " ").split())[:200]
 
 
 @dataclass
@@ -40,13 +43,10 @@ class EnterpriseFields:
     modules: list[int]
 
 
-async def find_duplicate(session: AsyncSession, name: str, city: str,
-                         exclude_id: int | None = None) -> Enterprise | None:
-    query = select(Enterprise).where(Enterprise.name_key == name_key(name),
-                                     Enterprise.city_key == name_key(city))
-    if exclude_id is not None:
-        query = query.where(Enterprise.id != exclude_id)
-    return await session.scalar(query.limit(1))
+async def find_same(session: AsyncSession, name: str, city: str) -> Enterprise | None:
+    """The enterprise with this name in this city, whoever enrolled it."""
+    return await session.scalar(select(Enterprise).where(
+        Enterprise.name_key == name_key(name), Enterprise.city_key == name_key(city)).limit(1))
 
 
 async def get_enterprise(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
@@ -126,22 +126,29 @@ async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
 async def decide(session: AsyncSession, enterprise_id: int, staff_id: int, *, approve: bool,
                  reason: str | None = None,
                  new_code: Callable[[], str] | None = None) -> Enterprise | None:
-    """Approve or reject a pending enterprise; None when it is no longer pending."""
-    enterprise = await session.get(Enterprise, enterprise_id, with_for_update=True)
-    if enterprise is None or enterprise.status != EnterpriseStatus.PENDING:
-        return None
-    enterprise.decided_by = staff_id
-    enterprise.decided_at = utcnow()
+    """Approve or reject a pending enterprise; None when it is no longer pending.
+
+    One conditional UPDATE, so that two staff deciding at the same moment cannot both win:
+    SQLite ignores FOR UPDATE, and its transaction only starts at the first write.
+    """
+    values: dict[str, object] = {"decided_by": staff_id, "decided_at": utcnow()}
     if approve:
-        enterprise.status = EnterpriseStatus.APPROVED
-        if enterprise.join_code is None:
-            assert new_code is not None
-            enterprise.join_code = await _unused_code(session, new_code)
+        assert new_code is not None
+        values["status"] = EnterpriseStatus.APPROVED
+        # Re-approval after a rejection keeps a code the enterprise may already have printed.
+        values["join_code"] = func.coalesce(Enterprise.join_code,
+                                            await _unused_code(session, new_code))
     else:
-        enterprise.status = EnterpriseStatus.REJECTED
-        enterprise.reject_reason = reason
-    await session.flush()
-    return enterprise
+        values["status"] = EnterpriseStatus.REJECTED
+        values["reject_reason"] = reason
+    result = await session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == enterprise_id, Enterprise.status == EnterpriseStatus.PENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return await session.get(Enterprise, enterprise_id, populate_existing=True)
 
 
 async def _unused_code(session: AsyncSession, new_code: Callable[[], str]) -> str:
@@ -181,7 +188,15 @@ async def record_wrong_code(session: AsyncSession, user_id: int) -> None:
 
 async def join(session: AsyncSession, user_id: int, enterprise_id: int,
                role: MemberRole) -> Membership:
-    """Make the user a member; any other active membership as worker or admin ends."""
+    """Make the user a member; any other active membership as worker or admin ends.
+
+    Joining the enterprise one already belongs to, in the same role, changes nothing.
+    """
+    current = await session.scalar(select(Membership).where(
+        Membership.user_id == user_id, Membership.enterprise_id == enterprise_id,
+        Membership.role == role, Membership.left_at.is_(None)).limit(1))
+    if current is not None:
+        return current
     now = utcnow()
     await session.execute(update(Membership).where(
         Membership.user_id == user_id, Membership.left_at.is_(None),

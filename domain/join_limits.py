@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-MAX_WRONG = 5
+MAX_WRONG = 6  # five wrong codes are forgiven; the sixth within the hour locks
 WINDOW = timedelta(hours=1)
 LOCK = timedelta(hours=1)
 
@@ -13,8 +13,8 @@ LOCK = timedelta(hours=1)
 def locked_until(wrong_attempts: Sequence[datetime], now: datetime) -> datetime | None:
     """When joining opens again, or None if it is open now.
 
-    `wrong_attempts` are the times of wrong codes, oldest first. The lock starts at the fifth
-    wrong code that falls within one hour of the first of those five.
+    `wrong_attempts` are the times of wrong codes, oldest first. The lock starts at the sixth
+    wrong code that falls within one hour of the first of those six.
     """
     attempts = sorted(wrong_attempts)
     for i in range(len(attempts) - MAX_WRONG + 1):

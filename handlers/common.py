@@ -60,14 +60,16 @@ async def ack(update: Update, text: str | None = None) -> None:
             log.debug("could not answer callback query", exc_info=True)
 
 
-async def reask(update: Update, context: BotContext, note: str | None = None) -> str | None:
+async def reask(update: Update, context: BotContext, note: str | None = None) -> str | int:
     """Say why the answer did not fit, then ask the current step again."""
     current = context.draft.get("step")
+    if current not in STEPS:
+        # In a conversation whose draft was deleted (14 days): nothing to ask again.
+        await draft_expired(update, context)
+        return END
     if note:
         await send(update, context, note)
-    if current in STEPS:
-        return await STEPS[current][0](update, context)
-    return None
+    return await STEPS[current][0](update, context)
 
 
 def expected_note(context: BotContext) -> str:
@@ -95,6 +97,16 @@ async def stale_button_in_conversation(update: Update, context: BotContext) -> s
     """A button of another step: say so, and show the question that is open now."""
     await stale_button(update, context)
     return await reask(update, context)
+
+
+async def draft_expired(update: Update, context: BotContext) -> None:
+    """The conversation's draft was deleted (14 days untouched): start again."""
+    await ack(update)
+    clear_main(context)
+    await context.bot.send_message(
+        update.effective_chat.id,  # type: ignore[union-attr]
+        _("Your earlier answers were deleted after 14 days. Please start again: /start"),
+        reply_markup=ReplyKeyboardRemove())
 
 
 def clear_main(context: BotContext) -> None:

@@ -18,6 +18,7 @@ from bot.context import BotContext
 from bot.i18n import _, current_locale, format_number
 from db import enterprises as ent_db
 from db.models import Role
+from db.drafts import forget_conversation
 from db.users import set_role
 from domain import text_input
 from domain.phone import normalize_phone
@@ -26,6 +27,7 @@ from domain.sectors import SECTORS
 from handlers import review
 from handlers.common import END, STEPS, ack, clear_main, reask, rows, send, stale_button, step
 from handlers.labels import module_name, sector_name
+from handlers.menu import set_chat_menu
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +217,17 @@ async def city_given(update: Update, context: BotContext) -> str | int | None:
 
 
 async def _duplicate(update: Update, context: BotContext) -> bool:
+    """Someone else's enterprise of this name in this city: say so and end. One's own (say,
+    confirmed just before a crash) is updated instead of created twice."""
     enrol = _enrol(context)
+    user = context.user_row
+    assert user is not None
     async with context.svc.sessionmaker() as session:
-        existing = await ent_db.find_duplicate(session, enrol["name"], enrol["city"],
-                                               exclude_id=enrol.get("id"))
-    if existing is None:
+        existing = await ent_db.find_same(session, enrol["name"], enrol["city"])
+    if existing is None or existing.id == enrol.get("id"):
+        return False
+    if existing.owner_id == user.id:
+        enrol["id"] = existing.id
         return False
     clear_main(context)
     await send(update, context, _(
@@ -407,6 +415,10 @@ async def confirmed(update: Update, context: BotContext) -> str | int | None:
     async with context.svc.sessionmaker() as session, session.begin():
         existing = (await ent_db.get_enterprise(session, enrol["id"]) if enrol.get("id")
                     else None)
+        # The draft goes with the record, in one transaction: a crash now cannot leave a
+        # stored enterprise and a conversation still waiting for its confirmation.
+        await forget_conversation(session, "main", update.effective_chat.id,  # type: ignore[union-attr]
+                                  user.id)
         if existing is not None and existing.owner_id == user.id:
             was_pending = existing.status.value != "approved"
             await ent_db.update_enterprise(session, existing, fields)
@@ -414,9 +426,12 @@ async def confirmed(update: Update, context: BotContext) -> str | int | None:
         else:
             enterprise = await ent_db.create_enterprise(session, user.id, fields)
             was_pending = True
-        await set_role(session, user.id, Role.OWNER)
+        if context.role != "staff":
+            await set_role(session, user.id, Role.OWNER)
         status = enterprise.status.value
-    context.role = "owner"
+    if context.role != "staff":
+        context.role = "owner"
+        await set_chat_menu(context.bot, user.id, "owner", user.language)
     clear_main(context)
     if status == "approved":
         await send(update, context, _("Saved. Your enterprise details are updated."))

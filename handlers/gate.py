@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
@@ -51,10 +52,13 @@ async def _tell_group_once(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if update.message is None or chat is None:
         return
-    async with context.svc.sessionmaker() as session, session.begin():
-        if await session.get(GroupChat, chat.id) is not None:
-            return
-        session.add(GroupChat(chat_id=chat.id))
+    try:
+        async with context.svc.sessionmaker() as session, session.begin():
+            if await session.get(GroupChat, chat.id) is not None:
+                return
+            session.add(GroupChat(chat_id=chat.id))
+    except IntegrityError:
+        return  # another member's message in the same group got there first
     set_locale(resolve_locale(None, update.effective_user.language_code if update.effective_user
                               else None, context.svc.settings.default_locale))
     await context.bot.send_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import timedelta
 
@@ -53,19 +54,21 @@ async def try_code(update: Update, context: BotContext, text: str) -> str | int:
     now = utcnow()
     async with context.svc.sessionmaker() as session, session.begin():
         wrong = await ent_db.wrong_codes_since(session, user.id, now - timedelta(hours=2))
-        if (until := locked_until(wrong, now)) is not None:
-            minutes = max(1, int((until - now).total_seconds() // 60))
-            await send(update, context, _("Too many wrong codes. Please try again in {minutes} "
-                                          "minutes.").format(minutes=minutes))
-            clear_main(context)
-            return END
-        code = normalize_code(text, length=None)
-        enterprise = await ent_db.enterprise_by_code(session, code) if code else None
-        if enterprise is None:
-            await ent_db.record_wrong_code(session, user.id)
-        else:
-            await ent_db.join(session, user.id, enterprise.id, MemberRole.WORKER)
-            await set_role(session, user.id, Role.WORKER)
+        if (until := locked_until(wrong, now)) is None:
+            code = normalize_code(text, length=None)
+            enterprise = await ent_db.enterprise_by_code(session, code) if code else None
+            if enterprise is None:
+                await ent_db.record_wrong_code(session, user.id)
+                until = locked_until([*wrong, now], now)
+            else:
+                await ent_db.join(session, user.id, enterprise.id, MemberRole.WORKER)
+                await set_role(session, user.id, Role.WORKER)
+    if until is not None:
+        minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+        await send(update, context, _("Too many wrong codes. Please try again in {minutes} "
+                                      "minutes.").format(minutes=minutes))
+        clear_main(context)
+        return END
     if enterprise is None:
         await send(update, context, _("I do not know this code. Please check it and send it "
                                       "again, or /cancel."))
@@ -75,7 +78,7 @@ async def try_code(update: Update, context: BotContext, text: str) -> str | int:
     clear_main(context)
     await set_chat_menu(context.bot, user.id, "worker", user.language)
     await send(update, context, _("Welcome! You are now a member of {name}. Thank you for "
-                                  "joining.").format(name=enterprise.name))
+                                  "joining.").format(name=html.escape(enterprise.name)))
     return END
 
 
@@ -83,27 +86,37 @@ async def accept_invite(update: Update, context: BotContext, token: str) -> int:
     user = context.user_row
     assert user is not None
     clear_main(context)
+    if context.role == "owner":
+        # An owner stays an owner: the link is for someone else, and stays unused for them.
+        await send(update, context, _("This link is for an enterprise admin. Please forward "
+                                      "it to your admin (HRD, QC or K3)."))
+        return END
     async with context.svc.sessionmaker() as session, session.begin():
         invite = await ent_db.use_invite(session, token, user.id)
         enterprise = await ent_db.get_enterprise(session, invite.enterprise_id) if invite else None
         if enterprise is not None:
             await ent_db.join(session, user.id, enterprise.id, MemberRole.ADMIN)
-            if context.role != "staff":
+            if context.role not in ("staff", "trainer"):
                 await set_role(session, user.id, Role.ADMIN)
     if enterprise is None:
         await send(update, context, _("This invite link was already used or is not valid. "
                                       "Please ask the owner for a new one."))
         return END
-    context.role = "staff" if context.role == "staff" else "admin"
+    if context.role not in ("staff", "trainer"):
+        context.role = "admin"
     await set_chat_menu(context.bot, user.id, context.role, user.language)
     await send(update, context, _("Welcome! You are now an admin of {name}.").format(
-        name=enterprise.name))
+        name=html.escape(enterprise.name)))
     return END
 
 
 async def _approved_enterprise(update: Update, context: BotContext):  # noqa: ANN202
     user = context.user_row
     assert user is not None
+    if context.role in ("worker", "admin"):
+        await send(update, context, _("This is for the owner of the enterprise. /help shows "
+                                      "what you can do."))
+        return None, 0
     async with context.svc.sessionmaker() as session:
         enterprise = await ent_db.owned_enterprise(session, user.id)
         workers = (await ent_db.member_count(session, enterprise.id, MemberRole.WORKER)
@@ -123,8 +136,9 @@ async def send_code(context: BotContext, chat_id: int, enterprise_name: str, cod
     """The join code, its link, and the A4 poster: for the owner (and later the trainer)."""
     link = deep_link(context.svc.bot_username, code)
     await context.bot.send_message(
-        chat_id, _("Join code: <b>{code}</b>\nLink for workers: {link}\n"
-                   "Print the poster below for the notice board.").format(code=code, link=link),
+        chat_id, _("{name}\nJoin code: <b>{code}</b>\nLink for workers: {link}\n"
+                   "Print the poster below for the notice board.").format(
+            name=html.escape(enterprise_name), code=code, link=link),
         parse_mode="HTML")
     with use_locale(locale):
         texts = PosterTexts(
@@ -136,7 +150,9 @@ async def send_code(context: BotContext, chat_id: int, enterprise_name: str, cod
                    .format(bot=context.svc.bot_username)),
             footer=_("ILO SCORE Programme · Indonesia"))
     poster = render_poster(enterprise_name=enterprise_name, link=link, code=code, texts=texts)
-    await context.bot.send_photo(chat_id, InputFile(poster, filename=f"score-{code}.png"))
+    # As a file, not a photo: Telegram would recompress a photo to a JPEG unfit for printing.
+    await context.bot.send_document(chat_id, InputFile(poster, filename=f"SCORE-{code}.png"),
+                                    caption=_("A4 poster for the notice board"))
 
 
 async def code_command(update: Update, context: BotContext) -> None:
@@ -196,7 +212,7 @@ async def leave_command(update: Update, context: BotContext) -> None:
         await send(update, context, _("You are not a member of an enterprise as a worker."))
         return
     kb = context.keyboard()
-    await send(update, context, _("Leave {name}?").format(name=enterprise.name),
+    await send(update, context, _("Leave {name}?").format(name=html.escape(enterprise.name)),
                rows([kb.button(_("I no longer work here"), "leave", str(enterprise.id)),
                      kb.button(_("No, stay"), "leave", "no")], width=1))
 
@@ -222,6 +238,5 @@ async def leave_pressed(update: Update, context: BotContext) -> None:
                                   "You can join another enterprise with /join."))
 
 
-async def stray_text_code(update: Update, context: BotContext) -> str | int | None:
-    """Outside a conversation, a worker may simply type a code: try it."""
-    return await try_code(update, context, update.message.text if update.message else "")
+def looks_like_code(text: str | None) -> bool:
+    return normalize_code(text) is not None

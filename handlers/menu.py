@@ -12,7 +12,9 @@ from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.context import Services
 from bot.i18n import N_, _, use_locale
+from db.users import get_user
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,15 @@ def commands_for(role: str | None, locale: str) -> list[BotCommand]:
 async def set_default_menus(bot: ExtBot) -> None:
     await bot.set_my_commands(commands_for(None, "id"))
     await bot.set_my_commands(commands_for(None, "en"), language_code="en")
+
+
+async def set_staff_menus(bot: ExtBot, svc: Services) -> None:
+    """Staff are staff from the start (STAFF_IDS), before any language or role change."""
+    async with svc.sessionmaker() as session:
+        languages = {sid: (u.language if (u := await get_user(session, sid))
+                           else svc.settings.default_locale) for sid in svc.settings.staff_ids}
+    for staff_id, language in languages.items():
+        await set_chat_menu(bot, staff_id, "staff", language)
 
 
 async def set_chat_menu(bot: ExtBot, chat_id: int, role: str | None, locale: str) -> None:

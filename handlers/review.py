@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
-from bot.i18n import _, current_locale, format_number, use_locale
+from bot.i18n import _, current_locale, format_date, format_number, use_locale
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus
 from db.users import display_name, get_user
 from domain import text_input
 from domain.join_codes import new_join_code
-from domain.provinces import by_code
+from domain.provinces import WIB, by_code
 from handlers.common import END, ack, rows, send, stale_button
 from handlers.labels import module_name, sector_name
 
 log = logging.getLogger(__name__)
+
+# A reason not given within the hour is not waited for: the enrolment stays pending.
+REASON_TIMEOUT = timedelta(hours=1)
 
 
 def _details(enterprise: Enterprise, modules: list[int]) -> str:
@@ -34,6 +39,9 @@ def _details(enterprise: Enterprise, modules: list[int]) -> str:
         _("Contact: {value}").format(value=html.escape(enterprise.contact_name)),
         _("Phone: {value}").format(value=enterprise.phone),
         _("Modules: {value}").format(value=", ".join(module_name(m) for m in modules)),
+        # Staff work from Jakarta: WIB.
+        _("Received: {value}").format(value=format_date(
+            enterprise.created_at.astimezone(ZoneInfo(WIB)))),
     ])
 
 
@@ -109,6 +117,7 @@ async def reject_pressed(update: Update, context: BotContext) -> str | int | Non
         return END
     await ack(update)
     context.draft["review"] = enterprise.id
+    context.draft["review_name"] = enterprise.name
     await send(update, context, _("Why is {name} rejected? The owner will read your answer.")
                .format(name=html.escape(enterprise.name)))
     return "reason"
@@ -125,6 +134,7 @@ async def reason_given(update: Update, context: BotContext) -> str | int | None:
     if not _is_staff(context):
         return END
     enterprise_id = context.draft.pop("review", None)
+    context.draft.pop("review_name", None)
     async with context.svc.sessionmaker() as session, session.begin():
         enterprise = await ent_db.decide(session, int(enterprise_id or 0), user.id,
                                          approve=False, reason=reason)
@@ -149,12 +159,15 @@ async def reason_given(update: Update, context: BotContext) -> str | int | None:
 
 
 async def reason_wrong_input(update: Update, context: BotContext) -> str:
-    await send(update, context, _("Please write the reason as text, or /cancel."))
+    """Anything but a text (a command included) while the reason is awaited."""
+    await send(update, context, _("Please write why {name} is rejected, or /cancel.").format(
+        name=html.escape(context.draft.get("review_name", ""))))
     return "reason"
 
 
 async def cancel_review(update: Update, context: BotContext) -> int:
     context.draft.pop("review", None)
+    context.draft.pop("review_name", None)
     await send(update, context, _("Cancelled. The enrolment is still waiting."))
     return END
 

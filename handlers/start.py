@@ -11,7 +11,18 @@ from db.models import Role
 from db.users import decline_consent, give_consent, set_language, set_role
 from domain.join_codes import parse_start_payload
 from handlers import enrol, join
-from handlers.common import END, STEPS, ack, clear_main, role_help, rows, send, stale_button, step
+from handlers.common import (
+    END,
+    STEPS,
+    ack,
+    clear_main,
+    role_help,
+    rows,
+    send,
+    stale_button,
+    step,
+    wrong_input,
+)
 from handlers.menu import set_chat_menu
 
 
@@ -141,6 +152,14 @@ async def role_chosen(update: Update, context: BotContext) -> str | int | None:
     return await join.ask_code(update, context)
 
 
+async def role_typed(update: Update, context: BotContext) -> str | int | None:
+    """At the role question, a worker often types the code from the poster straight away."""
+    text = update.message.text if update.message else None
+    if join.looks_like_code(text):
+        return await join.try_code(update, context, text or "")
+    return await wrong_input(update, context)
+
+
 async def privacy(update: Update, context: BotContext) -> None:
     await send(update, context,
                _("<b>What SCORE Assistant keeps</b>\n"
@@ -165,4 +184,22 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def stray_message(update: Update, context: BotContext) -> None:
+    text = update.message.text if update.message else None
+    user = context.user_row
+    if (join.looks_like_code(text) and context.role in (None, "worker")
+            and user is not None and user.consent_at is not None):
+        # A worker may simply type the code from the poster, without /join first.
+        await join.try_code(update, context, text or "")
+        clear_main(context)
+        return
     await send(update, context, _("Please use a command from the menu; /help lists them."))
+
+
+async def start_in_conversation(update: Update, context: BotContext) -> str | int | None:
+    """/start while a question is open: a link (join code, admin invite) starts afresh, since
+    the user just scanned or tapped it; a bare /start shows the open question again."""
+    if context.args and parse_start_payload(context.args[0]) is not None:
+        return await start(update, context)
+    await send(update, context, _("Please answer the question first, or /cancel."))
+    current = context.draft.get("step")
+    return await STEPS[current][0](update, context) if current in STEPS else None

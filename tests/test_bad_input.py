@@ -50,10 +50,14 @@ async def test_company_name_rejects_bad_text(bot: BotHarness, bad: str,
 @pytest.mark.parametrize("send", ["photo", "sticker", "voice", "document", "location"])
 async def test_media_instead_of_text_is_re_asked(bot: BotHarness, send: str) -> None:
     await onboard(bot, OWNER, "id")
+    before = len(bot.texts(OWNER))
     getattr(bot.sandbox, f"send_{send}")(OWNER)
     await bot.settle()
     assert await _at_step(bot, OWNER) == "e_name"
-    assert len(bot.texts(OWNER)) >= 2
+    texts = bot.texts(OWNER)
+    assert len(texts) == before + 2
+    assert texts[-2] == "Mohon jawab dengan mengetik teks."
+    assert texts[-1] == "Apa nama perusahaan Bapak/Ibu?"
 
 
 async def test_text_where_a_button_is_expected(bot: BotHarness) -> None:

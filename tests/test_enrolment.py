@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db.models import Enterprise, EnterpriseStatus, Membership, MemberRole, ModuleInterest, User
+from db.models import (
+    ConversationState,
+    Enterprise,
+    EnterpriseStatus,
+    Membership,
+    MemberRole,
+    ModuleInterest,
+    User,
+    UserDraft,
+)
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
-from tests.journeys import LABELS, answer_enrolment, enrol, enterprise_of, onboard
+from tests.journeys import answer_enrolment, enrol, enterprise_of, onboard
 
 OWNER = 1001
 OWNER2 = 1002
@@ -108,7 +117,9 @@ async def test_approval_sends_code_link_and_poster_and_tells_other_staff(bot: Bo
                f"t.me/{bot.sandbox.username}?start=join-{enterprise.join_code}" in (m.text or "")
                for m in messages)
     poster = messages[-1]
-    assert poster.photo and poster.photo.startswith(b"\x89PNG")
+    # A file, not a photo: Telegram would recompress a photo into a JPEG.
+    assert poster.document and poster.document.startswith(b"\x89PNG")
+    assert poster.document_name == f"SCORE-{enterprise.join_code}.png"
     other = bot.sandbox.last_message(OTHER_STAFF_ID)
     assert "Approved by Staff 9001" in (other.text or "") and not other.buttons
     # A second decision is answered, not applied.
@@ -140,7 +151,7 @@ async def test_rejection_asks_reason_and_tells_owner(bot: BotHarness) -> None:
     assert "Why" in bot.last_text(STAFF_ID)
     bot.sandbox.send_photo(STAFF_ID)
     await bot.settle()
-    assert "reason" in bot.last_text(STAFF_ID)
+    assert "Please write why PT Maju Jaya is rejected" in bot.last_text(STAFF_ID)
     await bot.text(STAFF_ID, "Not a manufacturer")
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.status == EnterpriseStatus.REJECTED
@@ -198,5 +209,71 @@ async def test_two_owners_enrol_at_once(bot: BotHarness) -> None:
     assert (two.name, two.city, two.province) == ("PT Dua", "Semarang", "JT")
 
 
-def test_labels_exist_in_both_languages() -> None:
-    assert set(LABELS) == {"id", "en"}
+
+async def test_two_staff_deciding_at_once_one_wins(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en")
+    bot.sandbox.press_button(STAFF_ID, "Approve")
+    bot.sandbox.press_button(OTHER_STAFF_ID, "Approve")
+    await bot.settle()
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.status == EnterpriseStatus.APPROVED
+    codes = [m.text for m in bot.sandbox.messages(OWNER) if "Join code" in (m.text or "")]
+    assert len(codes) == 1 and enterprise.join_code in codes[0]
+    answers = [a.get("text") or "" for a in bot.sandbox.callback_answers()]
+    assert sum("Already decided" in a for a in answers) == 1
+
+
+async def test_confirm_is_atomic_with_the_draft(bot: BotHarness) -> None:
+    """Killed after the enterprise was stored but before the state was: no half state."""
+    await onboard(bot, OWNER, "en")
+    await answer_enrolment(bot, OWNER, "en")
+    assert bot.app is not None and bot.app.persistence is not None
+
+    async def lost(*_args: object) -> None:
+        return None
+
+    bot.app.persistence.commit = lost  # type: ignore[attr-defined]
+    await bot.press(OWNER, "Confirm")
+    await bot.restart(hard=True)
+    async with bot.sessionmaker() as session:
+        assert (await session.scalars(select(ConversationState))).all() == []
+        assert await session.get(UserDraft, OWNER) is None
+    await bot.press(OWNER, "Confirm")
+    assert "no longer active" in (bot.sandbox.callback_answers(OWNER)[-1].get("text") or "")
+    assert await _count(bot, Enterprise) == 1
+    # Enrolling the same name again from scratch updates it instead of refusing the owner.
+    await bot.text(OWNER, "/enrol")
+    assert "already enrolled" in "\n".join(bot.texts(OWNER)[-2:])
+
+
+async def test_names_with_html_characters_are_shown_as_written(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en", company="PT A<B & Sons")
+    assert "PT A<B & Sons" in (bot.sandbox.last_message(STAFF_ID).text or "")
+    await bot.press(STAFF_ID, "Approve")
+    assert any("PT A<B & Sons" in t for t in bot.texts(OWNER))
+    code = (await enterprise_of(bot, OWNER)).join_code
+    await onboard(bot, 2001, "en", role="worker")
+    await bot.text(2001, code or "")
+    assert "PT A<B & Sons" in bot.last_text(2001)
+
+
+async def test_reject_on_another_enrolment_switches_and_commands_are_not_reasons(
+        bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en", company="PT Satu")
+    await enrol(bot, OWNER2, "en", company="PT Dua")
+    first = [m for m in bot.sandbox.messages(STAFF_ID) if "PT Satu" in (m.text or "")][0]
+    second = [m for m in bot.sandbox.messages(STAFF_ID) if "PT Dua" in (m.text or "")][0]
+    bot.sandbox.press(STAFF_ID, first.buttons[0][1]["callback_data"], message_id=first.message_id)
+    await bot.settle()
+    bot.sandbox.press(STAFF_ID, second.buttons[0][1]["callback_data"],
+                      message_id=second.message_id)
+    await bot.settle()
+    assert "PT Dua" in bot.last_text(STAFF_ID)
+    await bot.text(STAFF_ID, "/help")
+    assert "PT Dua" in bot.last_text(STAFF_ID) and "/cancel" in bot.last_text(STAFF_ID)
+    await bot.text(STAFF_ID, "Duplicate enrolment")
+    assert (await enterprise_of(bot, OWNER2)).status == EnterpriseStatus.REJECTED
+    assert (await enterprise_of(bot, OWNER)).status == EnterpriseStatus.PENDING

@@ -70,11 +70,22 @@ async def test_wrong_code_can_be_retried(bot: BotHarness) -> None:
     assert await _membership(bot, WORKER) is not None
 
 
-async def test_more_than_five_wrong_codes_are_refused_for_an_hour(bot: BotHarness) -> None:
+async def test_five_wrong_codes_are_forgiven(bot: BotHarness) -> None:
     code = await _approved(bot)
     await onboard(bot, WORKER, "en", role="worker")
     for _ in range(5):
         await bot.text(WORKER, "ZZZZZZ")
+    assert "do not know this code" in bot.last_text(WORKER)
+    await bot.text(WORKER, code)
+    assert await _membership(bot, WORKER) is not None
+
+
+async def test_more_than_five_wrong_codes_are_refused_for_an_hour(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "en", role="worker")
+    for _ in range(6):
+        await bot.text(WORKER, "ZZZZZZ")
+    assert "Too many wrong codes. Please try again in 60 minutes." in bot.last_text(WORKER)
     await bot.text(WORKER, "/join " + code)
     assert "Too many wrong codes" in bot.last_text(WORKER)
     assert await _membership(bot, WORKER) is None
@@ -93,7 +104,7 @@ async def test_replaced_code_stops_working(bot: BotHarness) -> None:
     await bot.press(OWNER, "Replace the code")
     new = (await enterprise_of(bot, OWNER)).join_code
     assert new and new != old
-    assert bot.sandbox.last_message(OWNER).photo is not None
+    assert bot.sandbox.last_message(OWNER).document is not None
     # The old button is stale now.
     bot.sandbox.press(OWNER, [b for m in bot.sandbox.messages(OWNER) for row in m.buttons
                               for b in row if "Replace" in b["text"]][-1]["callback_data"])
@@ -125,6 +136,62 @@ async def test_admin_invite_link_works_once(bot: BotHarness) -> None:
     assert await _membership(bot, WORKER2) is None
 
 
+async def test_owner_opening_an_admin_invite_stays_owner(bot: BotHarness) -> None:
+    await _approved(bot)
+    await bot.text(OWNER, "/invite")
+    payload = bot.last_text(OWNER).split("start=")[1].split()[0]
+    await bot.text(OWNER, f"/start {payload}")
+    assert "forward it to your admin" in bot.last_text(OWNER)
+    async with bot.sessionmaker() as session:
+        owner = await session.get(User, OWNER)
+    assert owner is not None and owner.role is not None and owner.role.value == "owner"
+    # The link is still unused, for the real admin.
+    await onboard(bot, ADMIN, "en", role=None)
+    await bot.text(ADMIN, f"/start {payload}")
+    member = await _membership(bot, ADMIN)
+    assert member is not None and member.role == MemberRole.ADMIN
+
+
+async def test_deep_link_mid_conversation_starts_afresh(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    bot.sandbox.add_user(WORKER, "Ani", language_code="en")
+    await bot.text(WORKER, "/start")
+    # Stopped at the language question; later scans the poster.
+    await bot.text(WORKER, f"/start join-{code}")
+    await bot.press(WORKER, "English")
+    await bot.press(WORKER, "Yes, I agree")
+    assert await _membership(bot, WORKER) is not None
+    # A bare /start mid-question shows the open question again instead.
+    await bot.text(WORKER, "/join")
+    await bot.text(WORKER, "/start")
+    assert "join code" in bot.last_text(WORKER)
+
+
+async def test_code_typed_without_join_command(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    # At the role question, instead of pressing a button.
+    await onboard(bot, WORKER, "en", role=None)
+    await bot.text(WORKER, code.lower())
+    assert await _membership(bot, WORKER) is not None
+    assert "PT Maju Jaya" in bot.last_text(WORKER)
+    # Outside any conversation.
+    await bot.text(WORKER, "/leave")
+    await bot.press(WORKER, "I no longer work here")
+    await bot.text(WORKER, code)
+    assert await _membership(bot, WORKER) is not None
+
+
+async def test_joining_twice_keeps_one_membership(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "en", role="worker")
+    await bot.text(WORKER, code)
+    await bot.text(WORKER, f"/join {code}")
+    async with bot.sessionmaker() as session:
+        rows = (await session.scalars(select(Membership).where(
+            Membership.user_id == WORKER))).all()
+    assert len(rows) == 1
+
+
 async def test_worker_leaves(bot: BotHarness) -> None:
     code = await _approved(bot)
     await onboard(bot, WORKER, "id", role="worker")
@@ -154,3 +221,12 @@ async def test_blocking_and_unblocking_is_recorded(bot: BotHarness) -> None:
     async with bot.sessionmaker() as session:
         user = await session.get(User, WORKER)
         assert user is not None and user.status.value == "active"
+
+
+async def test_owner_commands_are_refused_to_workers(bot: BotHarness) -> None:
+    code = await _approved(bot)
+    await onboard(bot, WORKER, "en", role="worker")
+    await bot.text(WORKER, code)
+    for command in ("/code", "/invite"):
+        await bot.text(WORKER, command)
+        assert "for the owner of the enterprise" in bot.last_text(WORKER)

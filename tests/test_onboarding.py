@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import GroupChat, Role, User
+from db.models import GroupChat, User
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 
@@ -106,8 +106,8 @@ async def test_group_chat_is_told_once_and_nothing_else(bot: BotHarness) -> None
     bot.sandbox.send_group_text(OWNER, -500, "/help")
     await bot.settle()
     sent = [c for c in bot.sandbox.calls_of("sendMessage") if c.params["chat_id"] == -500]
-    assert len(sent) == 1 and "private" in sent[0].params["text"].lower() or "pribadi" in \
-        sent[0].params["text"].lower()
+    assert len(sent) == 1
+    assert "chat pribadi" in sent[0].params["text"]
     async with bot.sessionmaker() as session:
         assert (await session.scalars(select(GroupChat))).all()
         assert await session.get(User, OWNER) is None
@@ -118,6 +118,13 @@ async def test_staff_role_comes_from_staff_ids_never_chosen(bot: BotHarness) -> 
     assert "Tidak ada" in bot.last_text(STAFF_ID) or "No enrolment" in bot.last_text(STAFF_ID)
     await bot.text(OWNER, "/pending")
     assert "/pending" not in bot.last_text(OWNER)
+    assert "do not know that command" in bot.last_text(OWNER) or "tidak dikenal" in \
+        bot.last_text(OWNER)
     user = await _user(bot, OWNER)
     assert user is not None and user.role is None
-    assert Role.STAFF.value == "staff"
+
+
+async def test_staff_get_their_menu_from_the_start(bot: BotHarness) -> None:
+    menus = [c for c in bot.sandbox.calls_of("setMyCommands")
+             if (c.params.get("scope") or {}).get("chat_id") == STAFF_ID]
+    assert menus and "pending" in [cmd["command"] for cmd in menus[-1].params["commands"]]

@@ -171,9 +171,9 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
     await _wait_for(sandbox, OWNER, "Kode bergabung")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
-    while sandbox.last_message(OWNER).photo is None and loop.time() < deadline:
+    while sandbox.last_message(OWNER).document is None and loop.time() < deadline:
         await asyncio.sleep(0.05)
-    assert sandbox.last_message(OWNER).photo is not None  # the A4 poster
+    assert sandbox.last_message(OWNER).document is not None  # the A4 poster
     code_message = [t for t in sandbox.texts(OWNER) if "join-" in t][-1]
     payload = code_message.split("start=")[1].split()[0]
 

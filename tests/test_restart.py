@@ -74,3 +74,8 @@ async def test_draft_is_deleted_on_cancel_and_after_14_days(bot: BotHarness) -> 
         assert await session.get(UserDraft, OWNER) is None
         assert (await session.scalars(select(ConversationState))).all() == []
     assert "enrol" not in bot.app.user_data.get(OWNER, {})
+    # The conversation in memory still waits for the sector: it ends with a clear note.
+    await bot.text(OWNER, "something")
+    assert "deleted after 14 days" in bot.last_text(OWNER)
+    await bot.text(OWNER, "/enrol")
+    assert "name of your company" in bot.last_text(OWNER)

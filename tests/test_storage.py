@@ -52,7 +52,7 @@ async def test_enterprise_lifecycle(session: AsyncSession) -> None:
     async with session.begin():
         assert await ent_db.modules_of(session, eid) == [1, 3]
         assert (await ent_db.owned_enterprise(session, BIG_ID)).id == eid  # type: ignore[union-attr]
-        assert await ent_db.find_duplicate(session, "pt  UJI", "bekasi") is not None
+        assert await ent_db.find_same(session, "pt  UJI", "bekasi") is not None
         approved = await ent_db.decide(session, eid, 1, approve=True, new_code=new_join_code)
         assert approved is not None and approved.status == EnterpriseStatus.APPROVED
         # A second decision finds nothing pending.
