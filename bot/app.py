@@ -17,6 +17,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ConversationHandler,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
@@ -28,6 +29,7 @@ from bot.buttons import ButtonSigner
 from bot.config import Settings
 from bot.context import BotContext, Services, services_of
 from bot.persistence import DRAFT_LIFETIME, DbPersistence
+from bot.telegram_channel import TelegramChannel
 from bot.processor import PerUserUpdateProcessor
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
@@ -43,6 +45,9 @@ from handlers.common import (
 )
 from handlers.menu import set_default_menus, set_staff_menus
 from jobs import drafts
+from jobs.clock import Clock, RealClock
+from jobs.outbox import OutboxSender, SenderConfig
+from jobs.sender_lock import lock_for
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +199,26 @@ async def _post_init(app: Application) -> None:
     await drafts.purge_drafts(app)
     await set_default_menus(app.bot)
     await set_staff_menus(app.bot, svc)
+    sender = make_sender(svc, app.bot)
+    svc.extra["sender"] = sender
+    sender.start()
     log.info("bot @%s ready", svc.bot_username)
+
+
+def make_sender(svc: Services, bot: ExtBot) -> OutboxSender:
+    engine: AsyncEngine = svc.extra["engine"]
+    config = svc.extra.get("sender_config") or SenderConfig(
+        rate=svc.settings.broadcast_rate, in_flight=svc.settings.outbox_in_flight)
+    return OutboxSender(svc.sessionmaker, TelegramChannel(bot), config=config,
+                        clock=svc.clock, lock=lock_for(engine),
+                        skip_locked=engine.dialect.name == "postgresql",
+                        staff_ids=svc.settings.staff_ids)
+
+
+async def _post_stop(app: Application) -> None:
+    sender: OutboxSender | None = services_of(app).extra.pop("sender", None)
+    if sender is not None:
+        await sender.stop()
 
 
 async def _post_shutdown(app: Application) -> None:
@@ -204,7 +228,9 @@ async def _post_shutdown(app: Application) -> None:
 
 def build_application(settings: Settings, *, token: str | None = None,
                       request: BaseRequest | None = None,
-                      get_updates_request: BaseRequest | None = None) -> Application:
+                      get_updates_request: BaseRequest | None = None,
+                      clock: Clock | None = None,
+                      sender_config: SenderConfig | None = None) -> Application:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker)
@@ -218,6 +244,7 @@ def build_application(settings: Settings, *, token: str | None = None,
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -232,8 +259,9 @@ def build_application(settings: Settings, *, token: str | None = None,
 
     processor.after_update = _commit_after_update
     app.bot_data["services"] = Services(settings=settings, sessionmaker=sessionmaker,
-                                        signer=ButtonSigner(b"unset"),
-                                        extra={"engine": engine, "processor": processor})
+                                        signer=ButtonSigner(b"unset"), clock=clock or RealClock(),
+                                        extra={"engine": engine, "processor": processor,
+                                               "sender_config": sender_config})
     add_handlers(app)
     drafts.schedule(app)
     return app

@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_api_base_url: str = TELEGRAM_API_ROOT
     default_locale: Literal["id", "en"] = "id"
-    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_rate: float = Field(default=25.0, gt=0, le=10000)
+    # Requests the outbox keeps in flight; also the most messages a hard crash can duplicate.
+    outbox_in_flight: int = Field(default=16, ge=1, le=1000)
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.buttons import Button, ButtonSigner, Keyboard
 from bot.config import Settings
+from jobs.clock import Clock, RealClock
 
 if TYPE_CHECKING:
     from db.models import User
@@ -21,10 +22,17 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     signer: ButtonSigner
     bot_username: str = ""
+    clock: Clock = field(default_factory=RealClock)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def is_staff_id(self, user_id: int) -> bool:
         return user_id in self.settings.staff_ids
+
+    def wake_sender(self) -> None:
+        """New rows in the outbox: the sender looks now instead of at its next poll."""
+        sender = self.extra.get("sender")
+        if sender is not None:
+            sender.wake()
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -4,6 +4,7 @@ and by the tests. It starts exactly as `run_polling` does: initialize, post_init
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
@@ -16,9 +17,10 @@ from bot.sandbox import BotApiSandbox
 
 
 class SandboxBot:
-    def __init__(self, settings: Settings, sandbox: BotApiSandbox):
+    def __init__(self, settings: Settings, sandbox: BotApiSandbox, **build: Any):
         self.settings = settings
         self.sandbox = sandbox
+        self.build = build  # extra arguments of build_application (clock, sender_config)
         self.app: Application | None = None
 
     @property
@@ -35,7 +37,7 @@ class SandboxBot:
         sandbox = self.sandbox
         self.app = build_application(
             self.settings, token=sandbox.token, request=sandbox.request(),
-            get_updates_request=sandbox.request(read_timeout=5))
+            get_updates_request=sandbox.request(read_timeout=5), **self.build)
         # run_polling calls post_init and post_shutdown; starting by hand, so do we.
         await self.app.initialize()
         if self.app.post_init:
@@ -55,6 +57,8 @@ class SandboxBot:
             await app.updater.stop()
         if app.running:
             await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)

@@ -213,3 +213,84 @@ class GroupChat(Base):
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     told_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxState(str, enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class BroadcastStatus(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    CANCELLED = "cancelled"
+
+
+# 64-bit ids on PostgreSQL; SQLite only autoincrements an INTEGER primary key.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Broadcast(Base):
+    """A workplace-practice message from staff to a segment of users."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    text_id: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus, "broadcast_status"))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recipient_count: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """One message to one recipient, sent by jobs/outbox.py at Telegram's pace.
+
+    The row is the message's whole life: pending until claimed, sending while a sender holds
+    its lease (a lease that runs out means the sender died: the row is due again), then sent,
+    failed (with the reason) or skipped (recipient blocked the bot, broadcast cancelled).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_broadcast_state", "broadcast_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The same logical message can never be queued twice for one person.
+    dedup_key: Mapped[str] = mapped_column(String(120), unique=True)
+    recipient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    parse_mode: Mapped[str | None] = mapped_column(String(16))
+    buttons: Mapped[list | None] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=100)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"),
+                                               default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StallAlert(Base):
+    """When staff were last told that the outbox is stuck, so they are told once per stall."""
+
+    __tablename__ = "stall_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    oldest_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
