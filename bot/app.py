@@ -199,9 +199,10 @@ async def _post_init(app: Application) -> None:
     await drafts.purge_drafts(app)
     await set_default_menus(app.bot)
     await set_staff_menus(app.bot, svc)
-    sender = make_sender(svc, app.bot)
-    svc.extra["sender"] = sender
-    sender.start()
+    if svc.extra.get("start_sender", True):
+        sender = make_sender(svc, app.bot)
+        svc.extra["sender"] = sender
+        sender.start()
     log.info("bot @%s ready", svc.bot_username)
 
 
@@ -230,7 +231,8 @@ def build_application(settings: Settings, *, token: str | None = None,
                       request: BaseRequest | None = None,
                       get_updates_request: BaseRequest | None = None,
                       clock: Clock | None = None,
-                      sender_config: SenderConfig | None = None) -> Application:
+                      sender_config: SenderConfig | None = None,
+                      start_sender: bool = True) -> Application:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker)
@@ -261,7 +263,8 @@ def build_application(settings: Settings, *, token: str | None = None,
     app.bot_data["services"] = Services(settings=settings, sessionmaker=sessionmaker,
                                         signer=ButtonSigner(b"unset"), clock=clock or RealClock(),
                                         extra={"engine": engine, "processor": processor,
-                                               "sender_config": sender_config})
+                                               "sender_config": sender_config,
+                                               "start_sender": start_sender})
     add_handlers(app)
     drafts.schedule(app)
     return app

@@ -880,6 +880,14 @@ class BotApiSandbox:
         if user_id in self._chats:  # keep a known private chat in sync with the profile
             self._chats[user_id] = self._private_chat_dict(user_id)
 
+    def open_chat(self, user_id: int, first_name: str = "User", *,
+                  language_code: str | None = "id") -> None:
+        """A user who started the bot some time ago: the bot may write to them, and no update
+        is queued (for bulk tests with thousands of recipients)."""
+        if user_id not in self._users:
+            self.add_user(user_id, first_name, language_code=language_code)
+        self._chats[user_id] = self._private_chat_dict(user_id)
+
     def send_text(self, user_id: int, text: str) -> int:
         """A private text message; a leading ``/command`` gets a bot_command entity."""
         if not text:

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audience import Audience, recipients
@@ -101,9 +113,43 @@ async def blocked_among(session: AsyncSession, user_ids: Iterable[int]) -> set[i
 
 
 async def record(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:
-    """Apply outcomes by primary key, many rows in one statement."""
-    if changes:
-        await session.execute(update(OutboxMessage), list(changes))
+    """Apply outcomes by primary key, many rows per statement.
+
+    A message that was sent is recorded as sent whatever happened meanwhile. Any other
+    outcome applies only while the row is still ours ("sending"): a broadcast cancelled
+    during the request must not come back as pending.
+    """
+    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for change in changes:
+        columns = tuple(sorted(k for k in change if k != "id"))
+        sent = change.get("state") == OutboxState.SENT
+        groups.setdefault((sent, columns), []).append(change)
+    table = OutboxMessage.__table__  # Core, not ORM: an executemany with extra criteria
+    for (sent, columns), rows in groups.items():
+        statement = update(table).where(table.c.id == bindparam("row_id"))
+        if not sent:
+            statement = statement.where(table.c.state == OutboxState.SENDING)
+        statement = statement.values({c: bindparam(f"v_{c}") for c in columns})
+        params = [{"row_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
+        await session.execute(statement, params)
+
+
+async def still_claimed(session: AsyncSession, row_ids: Sequence[int]) -> set[int]:
+    """Which of these claimed rows are still ours to send (not cancelled meanwhile)."""
+    if not row_ids:
+        return set()
+    return set(await session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == OutboxState.SENDING)))
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next row becomes due: a retry or a deferred message, or a lapsing lease."""
+    pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.state == OutboxState.PENDING))
+    leased = await session.scalar(select(func.min(OutboxMessage.lease_until)).where(
+        OutboxMessage.state == OutboxState.SENDING))
+    times = [t for t in (pending, leased) if t is not None]
+    return min(times) if times else None
 
 
 async def mark_blocked(session: AsyncSession, user_ids: Iterable[int]) -> None:
@@ -149,10 +195,12 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> Counts:
 
 
 async def cancel_pending(session: AsyncSession, broadcast_id: int) -> int:
-    """Drop what was not sent yet; what was sent stays recorded."""
+    """Drop what was not sent yet (claimed rows too: the sender re-checks them before
+    sending); what was sent stays recorded."""
     result = await session.execute(
         update(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id,
-                                    OutboxMessage.state == OutboxState.PENDING)
+                                    OutboxMessage.state.in_([OutboxState.PENDING,
+                                                             OutboxState.SENDING]))
         .values(state=OutboxState.SKIPPED, last_error="cancelled")
         .execution_options(synchronize_session=False))
     return result.rowcount or 0

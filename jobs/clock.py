@@ -44,5 +44,7 @@ class FakeClock:
         self._t += max(0.0, seconds)
 
     async def sleep(self, seconds: float) -> None:
+        # Let tasks that are ready run at the current time first, as they would in real time.
+        await asyncio.sleep(0)
         self.advance(seconds)
         await asyncio.sleep(0)

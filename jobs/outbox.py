@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # Evenly spaced slots a hair longer than 1/rate: jitter between the slot and the request
 # reaching Telegram must not put rate + 1 messages into one second.
 PACE_MARGIN = 0.98
+# How often claimed rows are checked against cancellation while they are being sent.
+RECHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -156,9 +158,20 @@ class OutboxSender:
                 lease=self.config.lease, skip_locked=self.skip_locked)
             blocked = await outbox_db.blocked_among(session, {r.recipient_id for r in rows})
         if not rows:
-            await self._idle(self.config.idle_poll)
+            await self._wait_for_due()
             return
         await self._send_all(rows, blocked)
+
+    async def _wait_for_due(self) -> None:
+        """Nothing due: sleep until the next retry or deferred row, or until woken."""
+        async with self.sessionmaker() as session:
+            due_at = await outbox_db.next_due_at(session)
+        if due_at is not None:
+            wait = (due_at - self.clock.now()).total_seconds()
+            if wait <= self.config.idle_poll:
+                await self.clock.sleep(max(wait, 0.0) + 0.001)
+                return
+        await self._idle(self.config.idle_poll)
 
     async def _queue_scheduled(self) -> None:
         if self.clock.monotonic() < self._next_schedule_check:
@@ -172,19 +185,31 @@ class OutboxSender:
                      broadcast.recipient_count)
 
     async def _idle(self, seconds: float) -> None:
-        """Wait for new rows (wake) or the poll interval, whichever comes first."""
+        """Wait for new rows (wake) or the poll interval, whichever comes first.
+
+        In real time even under a test clock: polling is a fallback, not part of the pacing.
+        """
         self._wake.clear()
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (sleeper, waker):
-            task.cancel()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
 
     async def _send_all(self, rows: list[OutboxMessage], blocked: set[int]) -> None:
+        recheck_at = self.clock.monotonic() + RECHECK_SECONDS
+        cancelled: set[int] = set()
         for index, row in enumerate(rows):
             if self._stopping:
                 self._give_back(rows[index:])
                 return
+            if self.clock.monotonic() >= recheck_at:
+                # Staff may have cancelled a broadcast since these rows were claimed.
+                recheck_at = self.clock.monotonic() + RECHECK_SECONDS
+                rest = [r.id for r in rows[index:]]
+                async with self.sessionmaker() as session:
+                    cancelled = set(rest) - await outbox_db.still_claimed(session, rest)
+            if row.id in cancelled:
+                continue
             if row.recipient_id in blocked:
                 self._results.append(_Result(row.id, row.recipient_id, {
                     "id": row.id, "state": OutboxState.SKIPPED, "last_error": "blocked",

@@ -1,0 +1,317 @@
+"""The outbox sender through the real Application's bot and the sandbox, on a test clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.sandbox import BotApiSandbox
+from bot.telegram_channel import TelegramChannel
+from db.models import OutboxMessage, OutboxState, User, UserStatus
+from jobs.clock import FakeClock
+from jobs.outbox import OutboxSender, SenderConfig, backoff
+from tests.harness import BotHarness
+from tests.outbox_helpers import (
+    GateChannel,
+    TimedChannel,
+    add_recipients,
+    count_states,
+    deliveries,
+    kill,
+    queue,
+    wait_final,
+)
+
+R = range(5000, 5100)  # a hundred recipients
+
+
+@pytest.fixture
+async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
+    """The Application without its own sender: each test runs the sender it needs."""
+    harness = BotHarness(settings, sandbox, start_sender=False)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def sender_for(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:  # noqa: ANN001
+    assert bot.app is not None
+    inner = channel or TelegramChannel(bot.app.bot)
+    return OutboxSender(bot.sessionmaker, inner, clock=clock,
+                        config=SenderConfig(**{"rate": 25, "in_flight": 4, **config}))
+
+
+def busiest_second(times: list[float]) -> int:
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - 1.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+async def test_pacing_is_even_and_never_above_the_rate(bot: BotHarness, clock: FakeClock) -> None:
+    await add_recipients(bot, R)
+    await queue(bot, R)
+    channel = TimedChannel(TelegramChannel(bot.app.bot), clock)  # type: ignore[union-attr]
+    sender = sender_for(bot, clock, channel)
+    sender.start()
+    counts = await wait_final(bot, len(R))
+    await sender.stop()
+    assert counts[OutboxState.SENT] == len(R)
+    times = [t for t, _, _ in channel.log]
+    assert busiest_second(times) <= 25
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 1 / 25 and max(gaps) < 1 / 25 * 1.1  # evenly spaced, no burst
+    assert times[-1] - times[0] == pytest.approx(99 / 25, rel=0.05)
+    assert set(deliveries(bot.sandbox).values()) == {1}
+
+
+async def test_at_least_a_second_between_two_messages_to_one_chat(bot: BotHarness,
+                                                                 clock: FakeClock) -> None:
+    await add_recipients(bot, [7000, *range(7001, 7011)])
+    for tag in "abcd":
+        await queue(bot, [7000], tag=tag)
+    await queue(bot, range(7001, 7011))
+    channel = TimedChannel(TelegramChannel(bot.app.bot), clock)  # type: ignore[union-attr]
+    sender = sender_for(bot, clock, channel, rate=100)
+    sender.start()
+    await wait_final(bot, 14)
+    await sender.stop()
+    to_one = [t for t, chat, _ in channel.log if chat == 7000]
+    assert len(to_one) == 4
+    assert all(b - a >= 1.0 for a, b in zip(to_one, to_one[1:]))
+
+
+async def test_429_pauses_the_whole_sender_then_retries_the_row(bot: BotHarness,
+                                                                clock: FakeClock) -> None:
+    await add_recipients(bot, R)
+    await queue(bot, R)
+    bot.sandbox.fail("sendMessage", chat_id=5010, error_code=429,
+                     description="Too Many Requests: retry after 7", retry_after=7)
+    channel = TimedChannel(TelegramChannel(bot.app.bot), clock)  # type: ignore[union-attr]
+    sender = sender_for(bot, clock, channel, in_flight=1)
+    sender.start()
+    counts = await wait_final(bot, len(R))
+    await sender.stop()
+    assert counts[OutboxState.SENT] == len(R)
+    flood = next(t for t, chat, kind in channel.log if chat == 5010 and kind == "retry_after")
+    after = [t for t, _, _ in channel.log if t > flood]
+    assert min(after) >= flood + 7  # nobody was sent to during the wait
+    assert deliveries(bot.sandbox)[5010] == 1
+
+
+async def test_blocked_user_is_skipped_from_then_on_until_they_write(bot: BotHarness,
+                                                                     clock: FakeClock) -> None:
+    await add_recipients(bot, [6001, 6002])
+    bot.sandbox.fail("sendMessage", chat_id=6001, error_code=403,
+                     description="Forbidden: bot was blocked by the user")
+    await queue(bot, [6001, 6002])
+    sender = sender_for(bot, clock)
+    sender.start()
+    await wait_final(bot, 2)
+    async with bot.sessionmaker() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.recipient_id == 6001))
+        user = await session.get(User, 6001)
+    assert row is not None and row.state == OutboxState.SKIPPED and "blocked" in row.last_error
+    assert user is not None and user.status == UserStatus.BLOCKED
+    # The next message to them is skipped without asking Telegram.
+    calls_before = len(bot.sandbox.calls_of("sendMessage"))
+    await queue(bot, [6001], tag="second")
+    sender.wake()
+    await wait_final(bot, 3)
+    assert len(bot.sandbox.calls_of("sendMessage")) == calls_before
+    # They write to the bot again: active, and reached again.
+    await bot.text(6001, "/help")
+    await queue(bot, [6001], tag="third")
+    sender.wake()
+    counts = await wait_final(bot, 4)
+    await sender.stop()
+    assert counts[OutboxState.SENT] == 2
+    async with bot.sessionmaker() as session:
+        user = await session.get(User, 6001)
+    assert user is not None and user.status == UserStatus.ACTIVE
+
+
+async def test_unblocking_through_my_chat_member_reactivates(bot: BotHarness) -> None:
+    await add_recipients(bot, [6100])
+    bot.sandbox.block(6100)
+    await bot.settle()
+    bot.sandbox.unblock(6100)
+    await bot.settle()
+    async with bot.sessionmaker() as session:
+        user = await session.get(User, 6100)
+    assert user is not None and user.status == UserStatus.ACTIVE
+
+
+async def test_transient_errors_back_off_then_fail_with_the_reason(bot: BotHarness,
+                                                                   clock: FakeClock) -> None:
+    await add_recipients(bot, [6201, 6202, 6203, 6204])
+    bot.sandbox.fail("sendMessage", chat_id=6201, error_code=502, description="Bad Gateway",
+                     times=2)
+    bot.sandbox.fail_network("sendMessage", chat_id=6202, timeout=True, times=1)
+    bot.sandbox.fail("sendMessage", chat_id=6203, error_code=500,
+                     description="Internal Server Error", times=100)
+    bot.sandbox.fail_network("sendMessage", chat_id=6204, times=100)
+    await queue(bot, [6201, 6202, 6203, 6204])
+    channel = TimedChannel(TelegramChannel(bot.app.bot), clock)  # type: ignore[union-attr]
+    sender = sender_for(bot, clock, channel, max_attempts=3)
+    sender.start()
+
+    async def advance_until_done() -> None:
+        # Retries wait on the clock: move it on while the sender idles.
+        while True:
+            counts = await count_states(bot)
+            if counts[OutboxState.SENT] + counts[OutboxState.FAILED] >= 4:
+                return
+            clock.advance(10)
+            sender.wake()
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(advance_until_done(), 30)
+    await sender.stop()
+    async with bot.sessionmaker() as session:
+        rows = {r.recipient_id: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows[6201].state == OutboxState.SENT and rows[6201].attempts == 2
+    assert rows[6202].state == OutboxState.SENT and rows[6202].attempts == 1
+    assert rows[6203].state == OutboxState.FAILED and rows[6203].attempts == 3
+    assert "Internal Server Error" in (rows[6203].last_error or "")
+    assert rows[6204].state == OutboxState.FAILED and rows[6204].last_error
+    tries = [t for t, chat, _ in channel.log if chat == 6203]
+    assert [round(b - a) >= backoff(i + 1) for i, (a, b) in enumerate(zip(tries, tries[1:]))] \
+        == [True, True]
+
+
+async def test_bad_request_fails_at_once_with_the_reason(bot: BotHarness,
+                                                         clock: FakeClock) -> None:
+    await add_recipients(bot, [6301])
+    await add_recipients(bot, [6302], open_chat=False)  # never started the bot
+    await queue(bot, [6301])
+    async with bot.sessionmaker() as session, session.begin():
+        from db.outbox import NewMessage, enqueue
+
+        await enqueue(session, [NewMessage("bad-html", 6301, "<b>unclosed")],
+                      at=clock.now())
+    await queue(bot, [6302])
+    sender = sender_for(bot, clock)
+    sender.start()
+    await wait_final(bot, 3)
+    await sender.stop()
+    async with bot.sessionmaker() as session:
+        rows = {r.dedup_key: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows["t:6301"].state == OutboxState.SENT
+    assert rows["bad-html"].state == OutboxState.FAILED and rows["bad-html"].attempts == 1
+    assert "parse entities" in (rows["bad-html"].last_error or "")
+    assert rows["t:6302"].state == OutboxState.FAILED
+    assert "chat not found" in (rows["t:6302"].last_error or "").lower()
+
+
+async def test_the_same_message_is_never_queued_twice(bot: BotHarness) -> None:
+    await add_recipients(bot, [6401])
+    await queue(bot, [6401])
+    await queue(bot, [6401])
+    assert sum((await count_states(bot)).values()) == 1
+
+
+@pytest.mark.parametrize("point", ["before_send", "between_send_and_record", "after_record"])
+async def test_kill_and_restart_resumes_without_losses(bot: BotHarness, clock: FakeClock,
+                                                       point: str) -> None:
+    await add_recipients(bot, R)
+    await queue(bot, R)
+    telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
+    # With one request in flight, a message is sent only once the one before is recorded.
+    in_flight = 4 if point == "between_send_and_record" else 1
+    gate = GateChannel(telegram, allow=30, hold_after_send=point == "between_send_and_record")
+    first = sender_for(bot, clock, gate, in_flight=in_flight)
+    first.start()
+    await asyncio.wait_for(gate.held.wait(), 20)
+    if point == "after_record":
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while (await count_states(bot))[OutboxState.SENT] < 30 and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+    await kill(first)
+    sent_before = sum(deliveries(bot.sandbox).values())
+
+    second = sender_for(bot, clock, telegram, in_flight=in_flight)
+    second.start()
+    counts = await wait_final(bot, len(R))
+    await second.stop()
+    got = deliveries(bot.sandbox)
+    assert counts[OutboxState.SENT] == len(R) and set(got) == set(R)  # nobody missed
+    duplicates = sum(got.values()) - len(R)
+    if point == "between_send_and_record":
+        assert 1 <= duplicates <= in_flight  # only what was in flight at the kill
+    else:
+        assert duplicates == 0
+    assert sent_before >= 30
+
+
+async def test_cancel_drops_pending_keeps_sent(bot: BotHarness, clock: FakeClock) -> None:
+    from db import broadcasts as broadcasts_db
+    from db.audience import Audience
+
+    await add_recipients(bot, R)
+    gate = GateChannel(TelegramChannel(bot.app.bot), allow=20,  # type: ignore[union-attr]
+                       hold_after_send=False)
+    async with bot.sessionmaker() as session, session.begin():
+        broadcast = await broadcasts_db.create(
+            session, created_by=9001, text_id="Tip hari ini", text_en=None,
+            audience=Audience(), send_at=clock.now(), now=clock.now(),
+            staff_ids=frozenset())
+    sender = sender_for(bot, clock, gate)
+    sender.start()
+    await asyncio.wait_for(gate.held.wait(), 20)
+    async with bot.sessionmaker() as session, session.begin():
+        dropped = await broadcasts_db.cancel(session, broadcast.id, now=clock.now())
+    await kill(sender)
+    counts = await count_states(bot)
+    assert dropped and counts[OutboxState.SKIPPED] == dropped
+    assert counts[OutboxState.SENT] >= 20 - 4  # sent ones are kept as sent
+    assert counts[OutboxState.PENDING] == 0
+    restarted = sender_for(bot, clock)
+    restarted.start()
+    await asyncio.sleep(0.1)
+    await restarted.stop()
+    assert sum(deliveries(bot.sandbox).values()) <= 20 + 4  # nothing after the cancel
+
+
+async def test_broadcast_reaches_each_recipient_in_their_language(bot: BotHarness,
+                                                                  clock: FakeClock) -> None:
+    from db import broadcasts as broadcasts_db
+    from db.audience import Audience
+
+    await add_recipients(bot, [8001, 8002], language="id")
+    await add_recipients(bot, [8003], language="en")
+    async with bot.sessionmaker() as session, session.begin():
+        await broadcasts_db.create(session, created_by=9001, text_id="Tip: <b>5S</b> hari ini",
+                                   text_en="Tip: <b>5S</b> today", audience=Audience(),
+                                   send_at=clock.now() + timedelta(hours=1), now=clock.now(),
+                                   staff_ids=frozenset())
+    sender = sender_for(bot, clock)
+    sender.start()
+    await asyncio.sleep(0.05)
+    assert sum((await count_states(bot)).values()) == 0  # scheduled: not yet queued
+    clock.advance(3601)
+    sender.config.schedule_poll = 0
+    sender.wake()
+    await wait_final(bot, 3)
+    await sender.stop()
+    texts = {c.params["chat_id"]: c.params["text"] for c in bot.sandbox.calls_of("sendMessage")}
+    assert texts[8001] == texts[8002] == "Tip: <b>5S</b> hari ini"
+    assert texts[8003] == "Tip: <b>5S</b> today"
+    assert Counter(deliveries(bot.sandbox)) == Counter({8001: 1, 8002: 1, 8003: 1})
