@@ -44,7 +44,7 @@ from handlers.common import (
     wrong_input,
 )
 from handlers.menu import set_default_menus, set_staff_menus
-from jobs import drafts
+from jobs import drafts, outbox_watch
 from jobs.clock import Clock, RealClock
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
@@ -267,4 +267,5 @@ def build_application(settings: Settings, *, token: str | None = None,
                                                "start_sender": start_sender})
     add_handlers(app)
     drafts.schedule(app)
+    outbox_watch.schedule(app)
     return app

@@ -36,6 +36,9 @@ def _chat_log_level(settings: Settings) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
+    if args.send_only and not settings.bot_token:
+        print("configuration error: BOT_TOKEN: needed to send", file=sys.stderr)
+        return 2
     if not settings.bot_token:
         print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")
         setup_logging(_chat_log_level(settings))
@@ -43,6 +46,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _simulate(settings, user_id=1001, name="Tester", lang=settings.default_locale)
     setup_logging(settings.log_level)
     _migrate(settings)
+    if args.send_only:
+        import asyncio
+
+        from bot.send_only import send_only
+
+        try:
+            asyncio.run(send_only(settings))
+        except InvalidToken:
+            print("configuration error: BOT_TOKEN: rejected by the Bot API server",
+                  file=sys.stderr)
+            return 2
+        return 0
     from bot.app import build_application
     from bot.i18n import load_catalogs
 
@@ -93,8 +108,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="score-bot", description="SCORE Assistant")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (polling, or a webhook when WEBHOOK_URL is set)"
-                   ).set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="run the bot (polling, or a webhook when WEBHOOK_URL is set)")
+    run.add_argument("--send-only", action="store_true",
+                     help="only send the outbox (a standby sender beside the bot, PostgreSQL)")
+    run.set_defaults(func=cmd_run)
     sim = sub.add_parser("simulate", help="chat with the bot in the terminal, no token needed")
     sim.add_argument("--user", type=int, default=1001, help="your Telegram user id")
     sim.add_argument("--name", default="Tester", help="your first name")

@@ -211,5 +211,10 @@ async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
         OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now))
 
 
+async def count_due(session: AsyncSession, now: datetime) -> int:
+    return await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)) or 0
+
+
 async def last_sent(session: AsyncSession) -> datetime | None:
     return await session.scalar(select(func.max(OutboxMessage.sent_at)))

@@ -40,8 +40,9 @@ class NoLock:
 class AdvisoryLock:
     retry_seconds = RETRY_SECONDS
 
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, retry_seconds: float = RETRY_SECONDS):
         self._engine = engine
+        self.retry_seconds = retry_seconds
         self._conn: AsyncConnection | None = None
         self._checked = 0.0
         self._fresh = False
@@ -80,9 +81,11 @@ class AdvisoryLock:
         return fresh
 
     async def _drop(self) -> None:
+        """Close the lock's connection for good: back in the pool it would keep the lock."""
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
+                await conn.invalidate()
                 await conn.close()
             except Exception:  # noqa: BLE001
                 log.debug("closing the lock connection failed", exc_info=True)

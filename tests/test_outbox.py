@@ -315,3 +315,67 @@ async def test_broadcast_reaches_each_recipient_in_their_language(bot: BotHarnes
     assert texts[8001] == texts[8002] == "Tip: <b>5S</b> hari ini"
     assert texts[8003] == "Tip: <b>5S</b> today"
     assert Counter(deliveries(bot.sandbox)) == Counter({8001: 1, 8002: 1, 8003: 1})
+
+
+async def test_stalled_outbox_alerts_staff_once_per_stall(bot: BotHarness,
+                                                         clock: FakeClock) -> None:
+    from jobs.outbox_watch import check_stall
+
+    alerts: list[tuple[int, int]] = []
+
+    async def alert(due: int, minutes: int) -> None:
+        alerts.append((due, minutes))
+
+    await add_recipients(bot, [6501, 6502])
+    await queue(bot, [6501, 6502], at=clock.now())
+    clock.advance(4 * 60)
+    assert not await check_stall(bot.sessionmaker, clock, alert)  # under five minutes
+    clock.advance(2 * 60)
+    assert await check_stall(bot.sessionmaker, clock, alert)
+    assert alerts == [(2, 6)]
+    clock.advance(5 * 60)
+    assert not await check_stall(bot.sessionmaker, clock, alert)  # same stall: once
+    # Sending resumes, then stops again with a new due message: a new stall, a new alert.
+    sender = sender_for(bot, clock)
+    sender.start()
+    await wait_final(bot, 2)
+    await sender.stop()
+    await queue(bot, [6501], tag="again", at=clock.now())
+    clock.advance(6 * 60)
+    assert await check_stall(bot.sessionmaker, clock, alert)
+    assert len(alerts) == 2
+
+
+async def test_stall_alert_reaches_staff_directly(bot: BotHarness, clock: FakeClock) -> None:
+    from types import SimpleNamespace
+
+    from jobs.outbox_watch import _job
+
+    bot.sandbox.open_chat(9001, language_code="en")
+    await add_recipients(bot, [6601])
+    await queue(bot, [6601], at=bot.app.bot_data["services"].clock.now()  # type: ignore[union-attr]
+                - timedelta(minutes=10))
+    await _job(SimpleNamespace(application=bot.app))  # type: ignore[arg-type]
+    alert = bot.sandbox.last_message(9001).text or ""
+    assert "1 messages are waiting" in alert or "1 pesan" in alert
+
+
+async def test_interactive_reply_is_not_held_behind_a_broadcast(settings: Settings,
+                                                                sandbox: BotApiSandbox) -> None:
+    harness = BotHarness(settings, sandbox, sender_config=SenderConfig(rate=50, in_flight=4))
+    await harness.start()
+    try:
+        await add_recipients(harness, R)
+        await queue(harness, R)
+        harness.app.bot_data["services"].wake_sender()  # type: ignore[union-attr]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while sum(deliveries(sandbox).values()) < 5 and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        await harness.text(4242, "/help")
+        # The answer came while most of the broadcast was still waiting its turn.
+        assert sum(deliveries(sandbox).values()) < len(R) // 2
+        assert "/start" in harness.last_text(4242)
+        await wait_final(harness, len(R))
+    finally:
+        await harness.stop()

@@ -1,0 +1,44 @@
+"""`score-bot run --send-only`: a process that only sends the outbox, no polling.
+
+Started beside the bot on PostgreSQL, it waits for the sender lock and takes over within
+seconds when the bot's process dies (jobs/sender_lock.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import Bot
+
+from bot.config import Settings
+from bot.telegram_channel import TelegramChannel
+from db.session import create_engine, create_sessionmaker
+from jobs.outbox import OutboxSender, SenderConfig
+from jobs.sender_lock import lock_for
+
+log = logging.getLogger(__name__)
+
+
+async def send_only(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    assert settings.bot_token
+    bot = Bot(settings.bot_token, base_url=settings.api_base_url,
+              base_file_url=settings.api_file_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        sender = OutboxSender(
+            create_sessionmaker(engine), TelegramChannel(bot),
+            config=SenderConfig(rate=settings.broadcast_rate,
+                                in_flight=settings.outbox_in_flight),
+            lock=lock_for(engine), skip_locked=engine.dialect.name == "postgresql",
+            staff_ids=settings.staff_ids)
+        sender.start()
+        log.info("send-only process started; it sends whenever it holds the sender lock")
+        await stop.wait()
+        await sender.stop()
+    await engine.dispose()

@@ -1,0 +1,80 @@
+"""Staff are told, once per stall, when due messages wait over five minutes and nothing is sent.
+
+Runs in the bot process on the job queue, apart from the sender, so that it still speaks when
+the sender is stuck (a 429 storm, a lost lock, Telegram unreachable). The alert goes straight
+to staff, not through the outbox that is stuck.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.context import services_of
+from bot.i18n import _, use_locale
+from db import outbox as outbox_db
+from db.models import StallAlert
+from db.staff import all_staff
+from jobs.clock import Clock
+
+log = logging.getLogger(__name__)
+
+STALL_AFTER = timedelta(minutes=5)
+CHECK_EVERY = timedelta(minutes=1)
+
+
+async def check_stall(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+                      alert: Callable[[int, int], Awaitable[None]]) -> bool:
+    """Alert (due count, minutes waited) when stalled and not yet alerted for this stall."""
+    now = clock.now()
+    async with sessionmaker() as session, session.begin():
+        oldest = await outbox_db.oldest_due(session, now)
+        if oldest is None or now - oldest < STALL_AFTER:
+            return False
+        last = await outbox_db.last_sent(session)
+        if last is not None and now - last < STALL_AFTER:
+            return False
+        previous = await session.scalar(select(StallAlert).order_by(StallAlert.id.desc())
+                                        .limit(1))
+        # One stall is one alert: it ends when something is sent again.
+        if previous is not None and (last is None or last <= previous.alerted_at):
+            return False
+        session.add(StallAlert(alerted_at=now, oldest_due_at=oldest))
+        due = await outbox_db.count_due(session, now)
+    await alert(due, int((now - oldest).total_seconds() // 60))
+    return True
+
+
+async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    app = context.application
+    svc = services_of(app)
+
+    async def alert(due: int, minutes: int) -> None:
+        log.warning("outbox stalled: %d messages due, oldest waiting %d minutes", due, minutes)
+        async with svc.sessionmaker() as session:
+            staff = await all_staff(session, svc.settings.staff_ids)
+        for member in staff:
+            chat_id = member if isinstance(member, int) else member.id
+            language = svc.settings.default_locale if isinstance(member, int) else member.language
+            with use_locale(language):
+                text = _("⚠️ {count} messages are waiting to be sent, the oldest for {minutes} "
+                         "minutes, and nothing was sent meanwhile. Please check the bot.").format(
+                    count=due, minutes=minutes)
+            try:
+                await app.bot.send_message(chat_id, text)
+            except TelegramError as exc:
+                log.warning("could not alert staff=%s: %s", chat_id, exc)
+
+    await check_stall(svc.sessionmaker, svc.clock, alert)
+
+
+def schedule(application: Application) -> None:
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_job, interval=CHECK_EVERY, first=CHECK_EVERY,
+                                        name="outbox-stall-watch")

@@ -1,0 +1,168 @@
+"""More than one process on PostgreSQL: one sender at a time, takeover, no row sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.sandbox import BotApiSandbox
+from bot.sandbox_server import SandboxServer
+from bot.telegram_channel import TelegramChannel
+from db.session import create_engine, create_sessionmaker
+from jobs.clock import RealClock
+from jobs.outbox import OutboxSender, SenderConfig
+from jobs.sender_lock import AdvisoryLock, NoLock
+from tests.conftest import POSTGRES_URL, STAFF_ID
+from tests.harness import BotHarness
+from tests.outbox_helpers import TimedChannel, add_recipients, deliveries, kill, queue, wait_final
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (CI runs it)")
+ROOT = Path(__file__).resolve().parent.parent
+R = range(5000, 5300)
+
+
+@pytest.fixture
+async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(settings, sandbox, start_sender=False)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+def _sender(bot: BotHarness, lock: object, channel: TimedChannel, **config: object) -> OutboxSender:
+    return OutboxSender(bot.sessionmaker, channel, lock=lock, skip_locked=True,
+                        config=SenderConfig(**{"rate": 1000, "in_flight": 4, **config}))
+
+
+async def test_only_the_lock_holder_sends_and_a_standby_takes_over(bot: BotHarness) -> None:
+    assert POSTGRES_URL
+    engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
+    telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
+    first_log = TimedChannel(telegram, RealClock())
+    second_log = TimedChannel(telegram, RealClock())
+    first = _sender(bot, AdvisoryLock(engines[0], retry_seconds=0.1), first_log, rate=100)
+    second = _sender(bot, AdvisoryLock(engines[1], retry_seconds=0.1), second_log, rate=100)
+    try:
+        await add_recipients(bot, R)
+        first.start()
+        await asyncio.sleep(0.3)
+        second.start()
+        await queue(bot, R)
+        first.wake()
+        second.wake()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while len(first_log.log) < 50 and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        assert second_log.log == []  # the standby never sends while the holder lives
+        # The holder's process dies: its connection goes, and with it the lock.
+        await kill(first)
+        await first.lock._drop()  # type: ignore[attr-defined]
+        await wait_final(bot, len(R))
+        assert len(second_log.log) > 0
+        got = deliveries(bot.sandbox)
+        assert set(got) == set(R)
+        assert sum(got.values()) - len(R) <= 4  # at most what was in flight at the death
+    finally:
+        await second.stop()
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_two_senders_never_send_one_row_twice(bot: BotHarness) -> None:
+    """Even without the lock, claims with SKIP LOCKED never hand a row to both."""
+    assert POSTGRES_URL
+    await add_recipients(bot, R)
+    await queue(bot, R)
+    engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
+    telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
+    logs = [TimedChannel(telegram, RealClock()), TimedChannel(telegram, RealClock())]
+    senders = [OutboxSender(create_sessionmaker(e), log, lock=NoLock(), skip_locked=True,
+                            config=SenderConfig(rate=10_000, in_flight=8, claim_size=20))
+               for e, log in zip(engines, logs)]
+    # Each would release the other's claims as a new lock holder would: not here.
+    for sender in senders:
+        sender.lock.take_fresh()
+    try:
+        for sender in senders:
+            sender.start()
+        await wait_final(bot, len(R))
+    finally:
+        for sender in senders:
+            await sender.stop()
+        for engine in engines:
+            await engine.dispose()
+    assert all(log.log for log in logs)  # both took part
+    got = deliveries(bot.sandbox)
+    assert set(got) == set(R) and set(got.values()) == {1}
+
+
+async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
+                                                              tmp_path: Path) -> None:
+    sandbox = BotApiSandbox()
+    server = SandboxServer(sandbox)
+    await server.start()
+    env = {**os.environ, "BOT_TOKEN": sandbox.token, "TELEGRAM_API_BASE_URL": server.url,
+           "DATABASE_URL": database_url, "STAFF_IDS": str(STAFF_ID), "PYTHONPATH": str(ROOT),
+           "BROADCAST_RATE": "200"}
+    log = (tmp_path / "procs.log").open("ab")
+    procs: list[asyncio.subprocess.Process] = []
+
+    async def spawn(*extra: str) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", *extra, cwd=tmp_path, env=env,
+            stdout=log, stderr=log)
+        procs.append(proc)
+        return proc
+
+    try:
+        main = await spawn()
+        sandbox.open_chat(STAFF_ID)
+        sandbox.send_text(STAFF_ID, "/help")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not sandbox.texts(STAFF_ID) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        standby = await spawn("--send-only")
+        await asyncio.sleep(1.0)
+        main.send_signal(signal.SIGKILL)
+        await main.wait()
+        # Messages queued after the bot died are delivered by the standby.
+        engine = create_engine(database_url)
+        harness_users = range(7000, 7020)
+        from db.outbox import NewMessage, enqueue
+        from db.models import User, UserStatus
+        from db.types import utcnow
+
+        maker = create_sessionmaker(engine)
+        async with maker() as session, session.begin():
+            now = utcnow()
+            session.add_all(User(id=i, language="id", consent_at=now, status=UserStatus.ACTIVE,
+                                 created_at=now, last_seen_at=now) for i in harness_users)
+            await enqueue(session, [NewMessage(f"x:{i}", i, "Tip baru") for i in harness_users],
+                          at=now)
+        for i in harness_users:
+            sandbox.open_chat(i)
+        deadline = loop.time() + 30
+        while sum(deliveries(sandbox).values()) < 20 and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        await engine.dispose()
+        assert set(deliveries(sandbox)) == set(harness_users)
+        standby.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(standby.wait(), 30) == 0
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        log.close()
+        await server.stop()
