@@ -20,6 +20,7 @@ sandbox can be built outside a running loop.  It is not thread safe (it does not
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import dataclasses
 import inspect
@@ -783,6 +784,13 @@ class BotApiSandbox:
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._menu_buttons: dict[int | None, dict[str, Any]] = {}
         self._failures: list[_Failure] = []
+        # Strict mode: Telegram-like flood limits on every send (off by default).
+        self.strict_limits = False
+        self.global_limit = 30
+        self.chat_burst = 3
+        self.limit_hits = 0
+        self._sent_times: collections.deque[float] = collections.deque()
+        self._chat_times: dict[int, collections.deque[float]] = {}
 
         # Created lazily inside the running loop (see _wait_changed).
         self._changed: asyncio.Event | None = None
@@ -1169,6 +1177,13 @@ class BotApiSandbox:
             return exc.response()
 
         failure = self._take_failure(method, params)
+        if failure is None and self.strict_limits and method.lower().startswith("send"):
+            error = self._over_limit(_as_int(params.get("chat_id")))
+            if error is not None:
+                if record:
+                    self.calls.append(SentCall(method, params, None, error[:2]))
+                self.limit_hits += 1
+                return ApiError(error[0], error[1], retry_after=error[2]).response()
         if failure is not None and failure.network is not None:
             name = failure.network.__name__
             if record:
@@ -1206,6 +1221,22 @@ class BotApiSandbox:
         if stored is None:
             return ApiError(404, "Not Found").response()
         return httpx.Response(200, content=stored.content)
+
+    def _over_limit(self, chat_id: int | None) -> tuple[int, str, int] | None:
+        """Telegram's flood limits, roughly: about 30 messages a second in all, and short
+        bursts only to one chat. Over them, a 429 with retry_after, as Telegram answers."""
+        now = time.monotonic()
+        window = self._sent_times
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        chat = self._chat_times.setdefault(chat_id or 0, collections.deque())
+        while chat and chat[0] <= now - 1.0:
+            chat.popleft()
+        if len(window) >= self.global_limit or len(chat) >= self.chat_burst:
+            return (429, "Too Many Requests: retry after 1", 1)
+        window.append(now)
+        chat.append(now)
+        return None
 
     def _take_failure(self, method: str, params: _Params) -> _Failure | None:
         lowered = method.lower()
