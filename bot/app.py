@@ -33,7 +33,17 @@ from bot.telegram_channel import TelegramChannel
 from bot.processor import PerUserUpdateProcessor
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
-from handlers import chat_member, enrol, errors, gate, join, review, start
+from handlers import (
+    broadcast,
+    chat_member,
+    enrol,
+    errors,
+    gate,
+    join,
+    review,
+    staff_roles,
+    start,
+)
 from handlers.common import (
     STEPS,
     cancel,
@@ -164,6 +174,70 @@ def review_conversation() -> ConversationHandler:
         )
 
 
+def _staff_fallbacks(flow: staff_roles.Flow, kinds: str) -> list:
+    """A staff conversation's fallbacks: /cancel, /help and /language work; another command
+    or input that does not fit re-asks; a button of this conversation from an earlier step
+    is stale. Other buttons pass through to their own handlers."""
+    g = flow.guard
+    return [CommandHandler("cancel", flow.cancel),
+            CommandHandler("help", g(flow.help)),
+            CommandHandler(["language", "bahasa"], start.language_command),
+            MessageHandler(filters.COMMAND, g(flow.other_command)),
+            CallbackQueryHandler(g(flow.stale), pattern=rf"^{kinds}[a-z]*\|"),
+            MessageHandler(filters.ALL, g(flow.wrong_input))]
+
+
+def broadcast_conversation() -> ConversationHandler:
+    g = broadcast.FLOW.guard
+    states = {
+        "bc_text_id": [MessageHandler(TEXT, g(broadcast.text_id_given))],
+        "bc_text_en": [MessageHandler(TEXT, g(broadcast.text_en_given)),
+                       _button(g(broadcast.english_skipped), "bcskip")],
+        "bc_audience": [_button(g(broadcast.audience_menu), "bcaud"),
+                        _button(g(broadcast.audience_toggled), "bctog"),
+                        MessageHandler(TEXT, g(broadcast.audience_typed))],
+        "bc_when": [_button(g(broadcast.send_now), "bcnow"),
+                    MessageHandler(TEXT, g(broadcast.when_typed))],
+        "bc_confirm": [_button(g(broadcast.confirmed), "bcok")],
+    }
+    assert set(states) == set(broadcast.FLOW.steps), set(states) ^ set(broadcast.FLOW.steps)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
+                                category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("broadcast", broadcast.begin)],
+            states=states,  # type: ignore[arg-type]
+            fallbacks=_staff_fallbacks(broadcast.FLOW, "bc"),
+            name="broadcast",
+            persistent=True,
+            # /broadcast again starts afresh.
+            allow_reentry=True,
+            conversation_timeout=DRAFT_LIFETIME,
+        )
+
+
+def staff_roles_conversation() -> ConversationHandler:
+    g = staff_roles.ROLES.guard
+    states = {
+        "sr_menu": [_button(g(staff_roles.action_chosen), "srole")],
+        "sr_target": [MessageHandler(TEXT, g(staff_roles.target_typed))],
+        "sr_confirm": [_button(g(staff_roles.confirmed), "srok")],
+    }
+    assert set(states) == set(staff_roles.ROLES.steps)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
+                                category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("staff", staff_roles.staff_command)],
+            states=states,  # type: ignore[arg-type]
+            fallbacks=_staff_fallbacks(staff_roles.ROLES, "sr"),
+            name="staff_roles",
+            persistent=True,
+            allow_reentry=True,
+            conversation_timeout=DRAFT_LIFETIME,
+        )
+
+
 def add_handlers(app: Application) -> None:
     # group -1: who is this, which language and role; forged buttons and groups stop here.
     app.add_handler(TypeHandler(Update, gate.gate), group=-1)
@@ -172,6 +246,16 @@ def add_handlers(app: Application) -> None:
                                       ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(_button(review.approve_pressed, "apr"))
     app.add_handler(review_conversation())
+    # Staff tools come before the main conversation: they work while a question of it is
+    # open, and a non-staff user gets the unknown-command reply (and a log line) everywhere.
+    app.add_handler(broadcast_conversation())
+    app.add_handler(staff_roles_conversation())
+    app.add_handler(CommandHandler("broadcasts", broadcast.list_command))
+    app.add_handler(_button(broadcast.cancel_pressed, "blx"))
+    app.add_handler(_button(broadcast.cancel_confirmed, "blxy"))
+    app.add_handler(_button(broadcast.keep_pressed, "blxn"))
+    app.add_handler(CallbackQueryHandler(staff_roles.staff_button_elsewhere,
+                                         pattern=r"^(bc|sr)[a-z]*\|"))
     app.add_handler(main_conversation())
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("privacy", start.privacy))

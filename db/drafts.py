@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,3 +23,20 @@ async def forget_conversation(session: AsyncSession, name: str, chat_id: int,
         ConversationState.name == name,
         ConversationState.key == conversation_key(chat_id, user_id)))
     await session.execute(delete(UserDraft).where(UserDraft.user_id == user_id))
+
+
+async def forget_keys(session: AsyncSession, name: str, chat_id: int, user_id: int,
+                      keys: Iterable[str]) -> None:
+    """End one conversation and drop its keys from the draft, inside the caller's transaction,
+    leaving the rest of the draft (another conversation's answers) as it is."""
+    await session.execute(delete(ConversationState).where(
+        ConversationState.name == name,
+        ConversationState.key == conversation_key(chat_id, user_id)))
+    dropped = set(keys)
+    row = await session.get(UserDraft, user_id)
+    if row is not None:
+        data = {k: v for k, v in (row.data or {}).items() if k not in dropped}
+        if data:
+            row.data = data
+        else:
+            await session.delete(row)

@@ -49,6 +49,17 @@ async def find_same(session: AsyncSession, name: str, city: str) -> Enterprise |
         Enterprise.name_key == name_key(name), Enterprise.city_key == name_key(city)).limit(1))
 
 
+async def approved_by_name(session: AsyncSession, text: str, limit: int = 8) -> list[Enterprise]:
+    """Approved enterprises whose name contains `text`, ignoring case and spacing."""
+    key = name_key(text)
+    if not key:
+        return []
+    return list(await session.scalars(select(Enterprise).where(
+        Enterprise.status == EnterpriseStatus.APPROVED,
+        Enterprise.name_key.contains(key, autoescape=True))
+        .order_by(Enterprise.name_key, Enterprise.id).limit(limit)))
+
+
 async def get_enterprise(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
     return await session.get(Enterprise, enterprise_id)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Role, User, UserStatus
+from db.models import Membership, Role, User, UserStatus
 from db.types import utcnow
 
 
@@ -56,6 +56,39 @@ async def decline_consent(session: AsyncSession, user_id: int) -> None:
 
 async def set_role(session: AsyncSession, user_id: int, role: Role) -> None:
     await session.execute(update(User).where(User.id == user_id).values(role=role))
+
+
+async def find_user(session: AsyncSession, text: str | None) -> User | None:
+    """A user by Telegram id ("123456") or username ("@sari" or "sari"), as staff type it."""
+    value = (text or "").strip()
+    if value.isdigit():
+        # Telegram ids fit in 64 bits; a longer number is no one (and would overflow).
+        return await session.get(User, int(value)) if int(value) < 2 ** 63 else None
+    username = value.removeprefix("@")
+    if not username or len(username) > 64:
+        return None
+    return await session.scalar(select(User).where(
+        func.lower(User.username) == username.lower()).limit(1))
+
+
+async def membership_role(session: AsyncSession, user_id: int) -> Role | None:
+    """The role a user has through their active membership (owner, admin, worker), if any."""
+    member = await session.scalar(
+        select(Membership).where(Membership.user_id == user_id, Membership.left_at.is_(None))
+        .order_by(Membership.id.desc()).limit(1))
+    return Role(member.role.value) if member is not None else None
+
+
+async def revoke_role(session: AsyncSession, user_id: int) -> Role | None:
+    """Take away a role given by staff: back to what their enterprise makes them, or none."""
+    role = await membership_role(session, user_id)
+    await session.execute(update(User).where(User.id == user_id).values(role=role))
+    return role
+
+
+async def users_with_role(session: AsyncSession, role: Role, limit: int = 30) -> list[User]:
+    return list(await session.scalars(select(User).where(User.role == role)
+                                      .order_by(User.name, User.id).limit(limit)))
 
 
 async def set_blocked(session: AsyncSession, user_id: int, blocked: bool) -> None:

@@ -132,7 +132,10 @@ def role_help(role: str | None) -> str:
         "worker": _("/join – join your enterprise with its code\n"
                     "/leave – you no longer work there"),
         "trainer": _("Visit reminders will come here."),
-        "staff": _("/pending – enrolments waiting for approval"),
+        "staff": _("/pending – enrolments waiting for approval\n"
+                   "/broadcast – write a message to many users\n"
+                   "/broadcasts – recent broadcasts, their progress, cancelling\n"
+                   "/staff – make someone a trainer or staff, or revoke it"),
     }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
     common = _("/language – change language\n/privacy – what we keep\n/cancel – stop the current step")
     return f"{lines}\n{common}"

@@ -27,7 +27,10 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
     "worker": (("join", N_("Join your enterprise")),
                ("leave", N_("Leave your enterprise"))),
     "trainer": (),
-    "staff": (("pending", N_("Enrolments waiting for approval")),),
+    "staff": (("pending", N_("Enrolments waiting for approval")),
+              ("broadcast", N_("Write a broadcast")),
+              ("broadcasts", N_("Recent broadcasts and their progress")),
+              ("staff", N_("Make someone a trainer or staff"))),
 }
 _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
            ("privacy", N_("What we keep about you")), ("cancel", N_("Stop the current step")))

@@ -1,0 +1,1 @@
+"""Benchmarks of the durable outbox (see docs/benchmarks.md); not part of `make test`."""

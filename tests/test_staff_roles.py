@@ -1,0 +1,301 @@
+"""Roles and access: /staff makes trainers and staff and revokes; staff commands and buttons
+check the role each time; non-staff see nothing of them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from db.models import (
+    Broadcast,
+    BroadcastStatus,
+    Enterprise,
+    EnterpriseStatus,
+    Membership,
+    MemberRole,
+    Role,
+    User,
+    UserStatus,
+)
+from tests.conftest import OTHER_STAFF_ID, STAFF_ID
+from tests.harness import BotHarness
+from tests.journeys import onboard
+
+SARI = 3001  # an owner, through her enterprise
+BUDI = 3002  # no role yet
+OUTSIDER = 3003
+NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+async def _add_user(bot: BotHarness, user_id: int, name: str, username: str | None,
+                    language: str = "en", role: Role | None = None) -> None:
+    """A user who agreed earlier, with an open chat with the bot."""
+    async with bot.sessionmaker() as session, session.begin():
+        session.add(User(id=user_id, name=name, username=username, language=language,
+                         role=role, consent_at=NOW, status=UserStatus.ACTIVE, created_at=NOW,
+                         last_seen_at=NOW))
+    bot.sandbox.add_user(user_id, name, username=username, language_code=language)
+    await bot.text(user_id, "/help")
+
+
+async def _owner_with_enterprise(bot: BotHarness, user_id: int) -> None:
+    await _add_user(bot, user_id, "Sari", "sari", role=Role.OWNER)
+    async with bot.sessionmaker() as session, session.begin():
+        enterprise = Enterprise(name="PT Maju", name_key="pt maju", sector="metal",
+                                province="JB", city="Bekasi", city_key="bekasi",
+                                worker_count=100, contact_name="Sari", phone="+628123456789",
+                                status=EnterpriseStatus.APPROVED, owner_id=user_id)
+        session.add(enterprise)
+        await session.flush()
+        session.add(Membership(user_id=user_id, enterprise_id=enterprise.id,
+                               role=MemberRole.OWNER))
+
+
+async def _role(bot: BotHarness, user_id: int) -> str | None:
+    async with bot.sessionmaker() as session:
+        user = await session.get(User, user_id)
+    assert user is not None
+    return user.role.value if user.role else None
+
+
+async def _staff_chat(bot: BotHarness, user_id: int = STAFF_ID) -> None:
+    bot.sandbox.add_user(user_id, f"Staff {user_id}", language_code="en")
+    await bot.text(user_id, "/help")
+
+
+def _menu(bot: BotHarness, chat_id: int) -> list[str]:
+    calls = [c for c in bot.sandbox.calls_of("setMyCommands")
+             if (c.params.get("scope") or {}).get("chat_id") == chat_id]
+    return [cmd["command"] for cmd in calls[-1].params["commands"]] if calls else []
+
+
+async def _give(bot: BotHarness, staff: int, action: str, target: str) -> None:
+    await bot.text(staff, "/staff")
+    await bot.press(staff, action)
+    await bot.text(staff, target)
+
+
+async def test_make_trainer_by_username_after_an_unknown_one(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await _add_user(bot, BUDI, "Budi", "budi_s", language="en")
+    await bot.text(STAFF_ID, "/staff")
+    assert "Staff:" in bot.last_text(STAFF_ID) and "Trainers: –" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, "Make someone a trainer")
+    assert "become a trainer" in bot.last_text(STAFF_ID)
+    for unknown in ("@nobody_here", "99999999999999999999"):
+        await bot.text(STAFF_ID, unknown)
+        texts = bot.texts(STAFF_ID)
+        assert "do not know that user" in texts[-2] and "become a trainer" in texts[-1]
+    bot.sandbox.send_sticker(STAFF_ID)
+    await bot.settle()
+    assert "user id or @username" in bot.texts(STAFF_ID)[-2]
+    await bot.text(STAFF_ID, "@BUDI_S")
+    assert "Make <b>Budi</b>" not in bot.last_text(STAFF_ID)  # sent as HTML, shown as text
+    assert "Make Budi (@budi_s, id 3002) a trainer?" in bot.last_text(STAFF_ID)
+    assert await _role(bot, BUDI) is None  # nothing before the confirmation
+    await bot.press(STAFF_ID, "Yes")
+    assert "Budi" in bot.last_text(STAFF_ID) and "Trainer" in bot.last_text(STAFF_ID)
+    assert await _role(bot, BUDI) == "trainer"
+    assert "You are now a SCORE trainer" in bot.last_text(BUDI)
+    assert "help" in _menu(bot, BUDI) and "pending" not in _menu(bot, BUDI)
+    assert bot.app is not None and "sr" not in bot.app.user_data[STAFF_ID]
+
+
+async def test_make_staff_then_revoke_and_old_buttons_do_nothing(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    await _staff_chat(bot)
+    await _add_user(bot, BUDI, "Budi", "budi", language="en")
+    await _give(bot, STAFF_ID, "Make someone staff", str(BUDI))
+    assert "Staff approve enrolments" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, "Yes")
+    assert await _role(bot, BUDI) == "staff"
+    assert "You are now SCORE project staff" in bot.last_text(BUDI)
+    assert {"broadcast", "broadcasts", "staff", "pending"} <= set(_menu(bot, BUDI))
+    # Budi is staff now: his own /staff works, and so does /broadcasts.
+    await bot.text(BUDI, "/broadcasts")
+    assert "No broadcasts yet" in bot.last_text(BUDI)
+    await bot.text(BUDI, "/staff")
+    assert "What would you like to do?" in bot.last_text(BUDI)
+    menu_message = bot.sandbox.last_message(BUDI)
+
+    await _give(bot, STAFF_ID, "Revoke a role", "@budi")
+    assert "Afterwards: no role" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, "Yes")
+    assert await _role(bot, BUDI) is None
+    assert "removed your role in this bot (Staff)" in bot.last_text(BUDI)
+    assert "broadcast" not in _menu(bot, BUDI) and "start" in _menu(bot, BUDI)
+
+    # His old button, correctly signed for him, is checked again at the press.
+    before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        bot.sandbox.press_button(BUDI, "Make someone staff")
+        await bot.settle()
+    assert (len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))) == before
+    assert f"non-staff user={BUDI}" in caplog.text
+    assert await _role(bot, BUDI) is None
+    assert menu_message.buttons  # the message still shows them; pressing does nothing
+
+
+async def test_revoke_goes_back_to_the_role_of_the_enterprise(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await _owner_with_enterprise(bot, SARI)
+    await _give(bot, STAFF_ID, "Make someone a trainer", "@sari")
+    assert "Their role now: Owner" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, "Yes")
+    assert await _role(bot, SARI) == "trainer"
+    await _give(bot, STAFF_ID, "Revoke a role", "sari")
+    assert "Afterwards: Owner" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, "Yes")
+    assert await _role(bot, SARI) == "owner"
+    assert {"enrol", "code"} <= set(_menu(bot, SARI))
+    # Revoking again: there is nothing given by staff to take away.
+    await _give(bot, STAFF_ID, "Revoke a role", "@sari")
+    assert "no role given by staff" in bot.last_text(STAFF_ID)
+    assert await _role(bot, SARI) == "owner"
+
+
+async def test_staff_ids_cannot_be_changed_from_the_bot(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    # Even before the other staff member ever wrote to the bot.
+    await _give(bot, STAFF_ID, "Revoke a role", str(OTHER_STAFF_ID))
+    assert "STAFF_IDS" in bot.texts(STAFF_ID)[-2]
+    await bot.text(STAFF_ID, "/cancel")
+    await _staff_chat(bot, OTHER_STAFF_ID)
+    await _give(bot, STAFF_ID, "Revoke a role", str(OTHER_STAFF_ID))
+    texts = bot.texts(STAFF_ID)
+    assert "STAFF_IDS" in texts[-2] and "cannot be changed" in texts[-2]
+    assert "role should be revoked" in texts[-1]
+    await bot.text(STAFF_ID, "/cancel")
+    assert "No role was changed" in bot.last_text(STAFF_ID)
+    await _give(bot, STAFF_ID, "Make someone a trainer", str(OTHER_STAFF_ID))
+    assert "STAFF_IDS" in bot.texts(STAFF_ID)[-2]
+    await bot.text(OTHER_STAFF_ID, "/pending")
+    assert "No enrolment" in bot.last_text(OTHER_STAFF_ID)
+
+
+async def test_no_and_stale_buttons(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await _add_user(bot, BUDI, "Budi", "budi")
+    await _give(bot, STAFF_ID, "Make someone a trainer", "@budi")
+    await bot.press(STAFF_ID, "No")
+    assert "Nothing was changed" in bot.last_text(STAFF_ID)
+    assert await _role(bot, BUDI) is None
+    # The confirmation's Yes, pressed after the conversation ended, is only stale.
+    bot.sandbox.press_button(STAFF_ID, "Yes")
+    await bot.settle()
+    assert "no longer active" in (bot.sandbox.callback_answers(STAFF_ID)[-1].get("text") or "")
+    assert await _role(bot, BUDI) is None
+    # A button of an earlier /staff, while a newer one is open, is stale too.
+    await bot.text(STAFF_ID, "/staff")
+    old = bot.sandbox.last_message(STAFF_ID).message_id
+    await bot.text(STAFF_ID, "/staff")
+    data = next(b["callback_data"] for m in bot.sandbox.messages(STAFF_ID)
+                if m.message_id == old for row in m.buttons for b in row)
+    bot.sandbox.press(STAFF_ID, data, message_id=old)
+    await bot.settle()
+    assert "no longer active" in (bot.sandbox.callback_answers(STAFF_ID)[-1].get("text") or "")
+    assert "What would you like to do?" in bot.last_text(STAFF_ID)
+
+
+@pytest.mark.parametrize("command", ["/staff", "/broadcast", "/broadcasts"])
+async def test_non_staff_get_the_unknown_command_reply(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture, command: str) -> None:
+    bot.sandbox.add_user(OUTSIDER, "Jane", language_code="en")
+    await bot.text(OUTSIDER, "/frobnicate")
+    unknown = bot.last_text(OUTSIDER)
+    with caplog.at_level(logging.WARNING):
+        await bot.text(OUTSIDER, command)
+    assert bot.last_text(OUTSIDER) == unknown
+    assert f"non-staff user={OUTSIDER}" in caplog.text and command in caplog.text
+    assert bot.app is not None
+    assert not {"bc", "bc_nonce", "sr", "sr_nonce"} & set(bot.app.user_data.get(OUTSIDER, {}))
+    # Typing on afterwards reaches no staff conversation.
+    await bot.text(OUTSIDER, "12345")
+    assert "/help" in bot.last_text(OUTSIDER)
+
+
+async def test_non_staff_in_the_middle_of_onboarding_keep_their_question(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    await onboard(bot, SARI, "en", role=None)
+    assert bot.app is not None and bot.app.user_data[SARI]["step"] == "role"
+    with caplog.at_level(logging.WARNING):
+        await bot.text(SARI, "/broadcast")
+    assert "do not know that command" in bot.last_text(SARI)
+    assert f"non-staff user={SARI}" in caplog.text
+    await bot.press(SARI, "Owner")
+    assert "name of your company" in bot.last_text(SARI)
+
+
+async def test_forged_and_foreign_staff_buttons_do_nothing(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    await _add_user(bot, BUDI, "Budi", "budi")
+    async with bot.sessionmaker() as session, session.begin():
+        broadcast = Broadcast(created_by=STAFF_ID, text_id="Halo", text_en=None, audience={},
+                              status=BroadcastStatus.SCHEDULED, send_at=datetime(
+                                  2030, 1, 1, tzinfo=timezone.utc), created_at=NOW)
+        session.add(broadcast)
+        await session.flush()
+        broadcast_id = broadcast.id
+    assert bot.app is not None
+    signer = bot.app.bot_data["services"].signer
+    before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
+    with caplog.at_level(logging.WARNING):
+        # Signed for Budi, but staff actions: the role check refuses them.
+        for kind, value in (("blxy", str(broadcast_id)), ("blx", str(broadcast_id)),
+                            ("blxn", str(broadcast_id)), ("srok", "yes"), ("srole", "staff"),
+                            ("bcok", "yes"), ("bcaud", "done")):
+            bot.sandbox.press(BUDI, signer.data(BUDI, kind, value, "abcdef"))
+        # Signed for someone else (a staff member): forged for Budi, stopped at the gate.
+        bot.sandbox.press(BUDI, signer.data(STAFF_ID, "blxy", str(broadcast_id)))
+        await bot.settle()
+    assert (len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))) == before
+    assert caplog.text.count(f"non-staff user={BUDI}") == 7
+    assert f"forged button from user={BUDI}" in caplog.text
+    async with bot.sessionmaker() as session:
+        status = await session.scalar(select(Broadcast.status))
+    assert status == BroadcastStatus.SCHEDULED
+    assert await _role(bot, BUDI) is None
+
+
+async def test_staff_help_and_menu_list_the_staff_commands(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    help_text = bot.last_text(STAFF_ID)
+    for command in ("/pending", "/broadcast ", "/broadcasts", "/staff"):
+        assert command in help_text
+    assert {"pending", "broadcast", "broadcasts", "staff"} <= set(_menu(bot, STAFF_ID))
+
+
+async def test_indonesian_target_is_told_in_indonesian(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await _add_user(bot, BUDI, "Budi", "budi", language="id")
+    await _give(bot, STAFF_ID, "Make someone a trainer", "@budi")
+    await bot.press(STAFF_ID, "Yes")
+    assert "trainer SCORE" in bot.last_text(BUDI)
+    assert "Bapak/Ibu" in bot.last_text(BUDI)
+
+
+async def test_revoked_in_the_middle_of_a_broadcast_cannot_confirm_it(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    await _add_user(bot, BUDI, "Budi", "budi", role=Role.STAFF)
+    await bot.text(BUDI, "/broadcast")
+    await bot.text(BUDI, "Halo")
+    await bot.press(BUDI, "Skip")
+    await bot.press(BUDI, "Done")
+    await bot.press(BUDI, "Send now")
+    assert "Please check the broadcast" in bot.last_text(BUDI)
+    async with bot.sessionmaker() as session, session.begin():
+        user = await session.get(User, BUDI)
+        assert user is not None
+        user.role = None
+    before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
+    with caplog.at_level(logging.WARNING):
+        await bot.press(BUDI, "Confirm")
+    assert (len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))) == before
+    assert f"staff button bcok from non-staff user={BUDI}" in caplog.text
+    async with bot.sessionmaker() as session:
+        assert (await session.scalars(select(Broadcast))).all() == []
+    assert bot.app is not None and "bc" not in bot.app.user_data.get(BUDI, {})
