@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus
+from db.session import create_engine, create_sessionmaker
 from jobs.clock import FakeClock
 from jobs.outbox import OutboxSender, SenderConfig, backoff
 from tests.harness import BotHarness
@@ -236,7 +237,10 @@ async def test_kill_and_restart_resumes_without_losses(bot: BotHarness, clock: F
     # With one request in flight, a message is sent only once the one before is recorded.
     in_flight = 4 if point == "between_send_and_record" else 1
     gate = GateChannel(telegram, allow=30, hold_after_send=point == "between_send_and_record")
-    first = sender_for(bot, clock, gate, in_flight=in_flight)
+    # The "killed process" has its own connections, closed with it, as the OS would.
+    first_engine = create_engine(bot.settings.database_url)
+    first = OutboxSender(create_sessionmaker(first_engine), gate, clock=clock,
+                         config=SenderConfig(rate=25, in_flight=in_flight))
     first.start()
     await asyncio.wait_for(gate.held.wait(), 20)
     if point == "after_record":
@@ -245,6 +249,7 @@ async def test_kill_and_restart_resumes_without_losses(bot: BotHarness, clock: F
         while (await count_states(bot))[OutboxState.SENT] < 30 and loop.time() < deadline:
             await asyncio.sleep(0.005)
     await kill(first)
+    await first_engine.dispose()
     sent_before = sum(deliveries(bot.sandbox).values())
 
     second = sender_for(bot, clock, telegram, in_flight=in_flight)
