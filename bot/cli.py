@@ -39,6 +39,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.send_only and not settings.bot_token:
         print("configuration error: BOT_TOKEN: needed to send", file=sys.stderr)
         return 2
+    if args.send_only and not settings.database_url.startswith("postgresql"):
+        # SQLite has no lock between processes: a second sender would double the rate.
+        print("configuration error: DATABASE_URL: --send-only needs PostgreSQL",
+              file=sys.stderr)
+        return 2
     if not settings.bot_token:
         print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")
         setup_logging(_chat_log_level(settings))

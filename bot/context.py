@@ -34,6 +34,12 @@ class Services:
         if sender is not None:
             sender.wake()
 
+    def recheck_sender(self) -> None:
+        """A broadcast was cancelled: the sender re-checks its claimed rows before sending."""
+        sender = self.extra.get("sender")
+        if sender is not None:
+            sender.recheck()
+
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     """CallbackContext plus what the gate (group -1) learnt about this update.

@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from jobs.channel import OutcomeKind, Outcome, OutgoingMessage
+
+
+TOKEN_PAUSE = 60.0
 
 
 def _markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
@@ -29,6 +39,11 @@ class TelegramChannel:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             return Outcome(OutcomeKind.RETRY_AFTER, retry_after=seconds, reason="429")
+        except InvalidToken:
+            # The bot's token was revoked or mistyped: nothing can go out. Hold the whole
+            # sender rather than failing every message; the stall watch tells staff.
+            return Outcome(OutcomeKind.RETRY_AFTER, retry_after=TOKEN_PAUSE,
+                           reason="token rejected")
         except Forbidden as exc:
             return Outcome(OutcomeKind.BLOCKED, reason=_reason(exc))
         except BadRequest as exc:

@@ -20,10 +20,19 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audience import Audience, recipients
-from db.models import OutboxMessage, OutboxState, User, UserStatus
+from db.models import (
+    Broadcast,
+    BroadcastStatus,
+    OutboxMessage,
+    OutboxState,
+    User,
+    UserStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +55,16 @@ async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *,
                  next_attempt_at=at, created_at=at) for m in messages]
     if not rows:
         return 0
-    keys = [r["dedup_key"] for r in rows]
-    existing = set(await session.scalars(select(OutboxMessage.dedup_key).where(
-        OutboxMessage.dedup_key.in_(keys))))
-    fresh = [r for r in rows if r["dedup_key"] not in existing]
-    if fresh:
-        await session.execute(insert(OutboxMessage), fresh)
-    return len(fresh)
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    # ON CONFLICT: another process queueing the same message at the same moment is no error.
+    statement = insert_(OutboxMessage.__table__).on_conflict_do_nothing(
+        index_elements=["dedup_key"])
+    queued = 0
+    for start in range(0, len(rows), 500):  # SQLite limits the parameters of one statement
+        result = await session.execute(statement, rows[start:start + 500])
+        queued += max(result.rowcount or 0, 0)
+    return queued
 
 
 async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, text_id: str,
@@ -81,15 +93,15 @@ def _due(now: datetime) -> Any:
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta,
-                    skip_locked: bool) -> list[OutboxMessage]:
-    """Mark up to `limit` due rows as being sent by us, until the lease ends."""
+                    skip_locked: bool, owner: str) -> list[OutboxMessage]:
+    """Mark up to `limit` due rows as being sent by `owner`, until the lease ends."""
     due = (select(OutboxMessage.id).where(_due(now))
            .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
     result = await session.scalars(
         update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .values(state=OutboxState.SENDING, lease_until=now + lease)
+        .values(state=OutboxState.SENDING, lease_until=now + lease, claimed_by=owner)
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False))
     return sorted(result.all(), key=lambda r: (r.priority, r.id))
@@ -99,7 +111,7 @@ async def release_all_claims(session: AsyncSession) -> int:
     """The one sender starting up: rows left "sending" by a dead sender are due at once."""
     result = await session.execute(
         update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING)
-        .values(state=OutboxState.PENDING, lease_until=None)
+        .values(state=OutboxState.PENDING, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
 
@@ -112,12 +124,14 @@ async def blocked_among(session: AsyncSession, user_ids: Iterable[int]) -> set[i
         User.id.in_(ids), User.status == UserStatus.BLOCKED)))
 
 
-async def record(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:
+async def record(session: AsyncSession, changes: Sequence[dict[str, Any]], *,
+                 owner: str) -> None:
     """Apply outcomes by primary key, many rows per statement.
 
     A message that was sent is recorded as sent whatever happened meanwhile. Any other
-    outcome applies only while the row is still ours ("sending"): a broadcast cancelled
-    during the request must not come back as pending.
+    outcome applies only while the row is still ours (claimed by `owner`): a broadcast
+    cancelled during the request must not come back as pending, nor a row that another
+    sender took over.
     """
     groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
     for change in changes:
@@ -128,18 +142,28 @@ async def record(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> No
     for (sent, columns), rows in groups.items():
         statement = update(table).where(table.c.id == bindparam("row_id"))
         if not sent:
-            statement = statement.where(table.c.state == OutboxState.SENDING)
+            statement = statement.where(table.c.state == OutboxState.SENDING,
+                                        table.c.claimed_by == owner)
         statement = statement.values({c: bindparam(f"v_{c}") for c in columns})
         params = [{"row_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
         await session.execute(statement, params)
 
 
-async def still_claimed(session: AsyncSession, row_ids: Sequence[int]) -> set[int]:
-    """Which of these claimed rows are still ours to send (not cancelled meanwhile)."""
+async def still_claimed(session: AsyncSession, row_ids: Sequence[int], owner: str) -> set[int]:
+    """Which of these claimed rows are still ours to send (not cancelled, not taken over)."""
     if not row_ids:
         return set()
     return set(await session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == OutboxState.SENDING)))
+        OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == OutboxState.SENDING,
+        OutboxMessage.claimed_by == owner)))
+
+
+async def cancelled_broadcasts(session: AsyncSession, ids: Iterable[int]) -> set[int]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(Broadcast.id).where(
+        Broadcast.id.in_(wanted), Broadcast.status == BroadcastStatus.CANCELLED)))
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
@@ -207,13 +231,18 @@ async def cancel_pending(session: AsyncSession, broadcast_id: int) -> int:
 
 
 async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
-    return await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
+    """Since when the longest-waiting due message waits (a lapsed claim counts too)."""
+    pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
         OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now))
+    lapsed = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now))
+    times = [t for t in (pending, lapsed) if t is not None]
+    return min(times) if times else None
 
 
 async def count_due(session: AsyncSession, now: datetime) -> int:
     return await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)) or 0
+        _due(now))) or 0
 
 
 async def last_sent(session: AsyncSession) -> datetime | None:

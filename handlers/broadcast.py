@@ -30,7 +30,14 @@ from domain import schedule, text_input
 from domain.provinces import PROVINCES, by_code, match_province
 from handlers.common import END, ack, rows, send, stale_button
 from handlers.labels import module_name
-from handlers.staff_roles import ROLES, Flow, is_staff, log_refused, refuse_command, role_name
+from handlers.staff_roles import (
+    ROLES,
+    Flow,
+    is_staff,
+    refuse,
+    refuse_command,
+    role_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -641,7 +648,7 @@ async def cancel_pressed(update: Update, context: BotContext) -> None:
     button = context.button
     assert button is not None
     if not is_staff(context):
-        log_refused(update, context)
+        await refuse(update, context)
         return
     broadcast, counts = await _load(context, int(button.value)) if button.value.isdigit() \
         else (None, None)
@@ -669,7 +676,7 @@ async def cancel_confirmed(update: Update, context: BotContext) -> None:
     button = context.button
     assert button is not None
     if not is_staff(context):
-        log_refused(update, context)
+        await refuse(update, context)
         return
     broadcast, counts = await _load(context, int(button.value)) if button.value.isdigit() \
         else (None, None)
@@ -681,6 +688,7 @@ async def cancel_confirmed(update: Update, context: BotContext) -> None:
         return
     async with context.svc.sessionmaker() as session, session.begin():
         dropped = await broadcasts_db.cancel(session, broadcast.id, now=context.svc.clock.now())
+    context.svc.recheck_sender()
     if dropped is None:
         # Cancelled meanwhile, by another staff member or another press.
         await stale_button(update, context)
@@ -697,7 +705,7 @@ async def cancel_confirmed(update: Update, context: BotContext) -> None:
 
 async def keep_pressed(update: Update, context: BotContext) -> None:
     if not is_staff(context):
-        log_refused(update, context)
+        await refuse(update, context)
         return
     await ack(update)
     await _edit_or_send(update, context, _("Not cancelled."))

@@ -57,6 +57,20 @@ def log_refused(update: Update, context: BotContext) -> None:
         log.warning("staff action from non-staff user=%s ignored", user_id)
 
 
+async def refuse(update: Update, context: BotContext) -> None:
+    """Log, then answer as if the staff feature did not exist: a button press gets the stale
+    note (so it does not spin), a message the reply any unknown input gets."""
+    from handlers.start import stray_message, unknown_command  # start imports the journeys
+
+    log_refused(update, context)
+    if update.callback_query is not None:
+        await stale_button(update, context)
+    elif update.message is not None and (update.message.text or "").startswith("/"):
+        await unknown_command(update, context)
+    elif update.message is not None:
+        await stray_message(update, context)
+
+
 async def refuse_command(update: Update, context: BotContext, command: str) -> None:
     """Non-staff get exactly what any unknown command gets: staff commands stay unseen."""
     from handlers.start import unknown_command  # start imports the journeys; import late
@@ -69,7 +83,7 @@ async def refuse_command(update: Update, context: BotContext, command: str) -> N
 async def staff_button_elsewhere(update: Update, context: BotContext) -> None:
     """A button of a staff conversation that is not open (ended, restarted, another process)."""
     if not is_staff(context):
-        log_refused(update, context)
+        await refuse(update, context)
         return
     await stale_button(update, context)
 
@@ -146,8 +160,8 @@ class Flow:
         @functools.wraps(callback)
         async def guarded(update: Update, context: BotContext) -> str | int | None:
             if not is_staff(context):
-                log_refused(update, context)
                 self.clear(context)
+                await refuse(update, context)
                 return END
             if not self.active(context):
                 await self.expired(update, context)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -105,16 +106,22 @@ class OutboxSender:
         self._next_schedule_check = 0.0
         self._task: asyncio.Task | None = None
         self._flusher: asyncio.Task | None = None
+        self._stop_event = asyncio.Event()
+        self._recheck_now = False
+        # Claims carry this: a sender that lost the lock cannot finish the new holder's rows.
+        self.owner = uuid.uuid4().hex[:16]
 
     # --- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
         self._stopping = False
+        self._stop_event.clear()
         self._task = asyncio.create_task(self.run(), name="outbox-sender")
         self._flusher = asyncio.create_task(self._flush_loop(), name="outbox-recorder")
 
     async def stop(self) -> None:
         """Finish what is in flight, record it, and stop."""
         self._stopping = True
+        self._stop_event.set()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -130,6 +137,10 @@ class OutboxSender:
     def wake(self) -> None:
         """New rows were queued: look now rather than at the next poll."""
         self._wake.set()
+
+    def recheck(self) -> None:
+        """A broadcast was cancelled: check claimed rows before the next send."""
+        self._recheck_now = True
 
     # --- the loop ------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -155,7 +166,7 @@ class OutboxSender:
         async with self.sessionmaker() as session, session.begin():
             rows = await outbox_db.claim_due(
                 session, now=self.clock.now(), limit=self.config.claim_limit(),
-                lease=self.config.lease, skip_locked=self.skip_locked)
+                lease=self.config.lease, skip_locked=self.skip_locked, owner=self.owner)
             blocked = await outbox_db.blocked_among(session, {r.recipient_id for r in rows})
         if not rows:
             await self._wait_for_due()
@@ -197,18 +208,24 @@ class OutboxSender:
 
     async def _send_all(self, rows: list[OutboxMessage], blocked: set[int]) -> None:
         recheck_at = self.clock.monotonic() + RECHECK_SECONDS
-        cancelled: set[int] = set()
+        dropped: set[int] = set()
         for index, row in enumerate(rows):
-            if self._stopping:
+            if self._stopping or not await self.lock.hold():
+                # Stopping, or the lock is gone (another process sends now): hand back.
                 self._give_back(rows[index:])
                 return
-            if self.clock.monotonic() >= recheck_at:
-                # Staff may have cancelled a broadcast since these rows were claimed.
+            if self._recheck_now or self.clock.monotonic() >= recheck_at:
+                # A broadcast may have been cancelled, or the rows taken over, since the claim.
+                self._recheck_now = False
                 recheck_at = self.clock.monotonic() + RECHECK_SECONDS
-                rest = [r.id for r in rows[index:]]
-                async with self.sessionmaker() as session:
-                    cancelled = set(rest) - await outbox_db.still_claimed(session, rest)
-            if row.id in cancelled:
+                self._forget_old_chats()
+                try:
+                    dropped = await self._no_longer_ours(rows[index:])
+                except Exception:
+                    log.exception("outbox: could not re-check claimed rows; giving them back")
+                    self._give_back(rows[index:])
+                    return
+            if row.id in dropped:
                 continue
             if row.recipient_id in blocked:
                 self._results.append(_Result(row.id, row.recipient_id, {
@@ -224,17 +241,33 @@ class OutboxSender:
                     "next_attempt_at": self.clock.now() + timedelta(seconds=wait)}))
                 continue
             await self._acquire_slot()
-            await self._pace()
+            if not await self._pace():
+                self._slots.release()
+                self._give_back(rows[index:])
+                return
             self._last_to_chat[row.recipient_id] = self.clock.monotonic()
             task = asyncio.create_task(self._deliver(row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self._delivered.set()
 
+    async def _no_longer_ours(self, rows: list[OutboxMessage]) -> set[int]:
+        ids = [r.id for r in rows]
+        async with self.sessionmaker() as session:
+            ours = await outbox_db.still_claimed(session, ids, self.owner)
+            cancelled = await outbox_db.cancelled_broadcasts(
+                session, {r.broadcast_id for r in rows if r.broadcast_id is not None})
+        return {r.id for r in rows if r.id not in ours or r.broadcast_id in cancelled}
+
+    def _forget_old_chats(self) -> None:
+        cutoff = self.clock.monotonic() - self.config.per_chat_gap
+        self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > cutoff}
+
     def _give_back(self, rows: list[OutboxMessage]) -> None:
         for row in rows:
             self._results.append(_Result(row.id, row.recipient_id, {
-                "id": row.id, "state": OutboxState.PENDING, "lease_until": None}))
+                "id": row.id, "state": OutboxState.PENDING, "lease_until": None,
+                "claimed_by": None}))
         self._delivered.set()
 
     def _chat_wait(self, chat_id: int) -> float:
@@ -247,16 +280,32 @@ class OutboxSender:
         # A request slot comes back when its outcome is committed (see module docstring).
         await self._slots.acquire()
 
-    async def _pace(self) -> None:
-        now = self.clock.monotonic()
-        if self._paused_until > now:
-            # Telegram asked us to wait (429): the whole sender waits.
-            await self.clock.sleep(self._paused_until - now)
+    async def _pace(self) -> bool:
+        """Wait for this message's send slot; False when stopping meanwhile."""
+        while True:
             now = self.clock.monotonic()
-        slot = max(self._next_slot, now)
-        if slot > now:
-            await self.clock.sleep(slot - now)
-        self._next_slot = slot + 1.0 / (self.config.rate * PACE_MARGIN)
+            if self._paused_until > now:
+                # Telegram asked us to wait (429): the whole sender waits.
+                if not await self._sleep(self._paused_until - now):
+                    return False
+                continue
+            slot = max(self._next_slot, now)
+            if slot > now:
+                if not await self._sleep(slot - now):
+                    return False
+                if self._paused_until > self.clock.monotonic():
+                    continue  # a 429 arrived during the wait: wait that out first
+            self._next_slot = slot + 1.0 / (self.config.rate * PACE_MARGIN)
+            return True
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep on the clock, but wake at once on stop (a 429 can ask for minutes)."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(self._stop_event.wait())
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (sleeper, stopper):
+            task.cancel()
+        return not self._stopping
 
     async def _deliver(self, row: OutboxMessage) -> None:
         message = OutgoingMessage(row.recipient_id, row.text, row.parse_mode, row.buttons)
@@ -323,7 +372,8 @@ class OutboxSender:
             results, self._results = self._results, []
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    await outbox_db.record(session, [r.change for r in results])
+                    await outbox_db.record(session, [r.change for r in results],
+                                           owner=self.owner)
                     await outbox_db.mark_blocked(session, [r.recipient_id for r in results
                                                            if r.blocked])
             except Exception:

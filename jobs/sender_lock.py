@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 # Any constant both processes agree on: "SCORE" in ASCII.
 LOCK_KEY = 0x53434F5245
 RETRY_SECONDS = 5.0  # a standby takes over within this, well inside 30 s
-CHECK_SECONDS = 1.0
+CHECK_SECONDS = 0.25  # how stale "we hold the lock" may be: bounds a live loser's sends
 
 
 class NoLock:
@@ -61,12 +61,24 @@ class AdvisoryLock:
                 log.warning("lost the sender lock's connection", exc_info=True)
                 await self._drop()
                 return False
+        conn = None
         try:
             conn = await self._engine.connect()
+            # If this host dies, PostgreSQL must notice within seconds, not TCP's two hours,
+            # for the lock to pass to a standby.
+            for setting in ("tcp_keepalives_idle = 5", "tcp_keepalives_interval = 2",
+                            "tcp_keepalives_count = 3", "tcp_user_timeout = 10000"):
+                await conn.execute(text(f"SET {setting}"))
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
             await conn.commit()
         except Exception:  # noqa: BLE001 - database unreachable: try again later
             log.warning("could not try the sender lock", exc_info=True)
+            if conn is not None:
+                # It may hold the lock already: never let it back into the pool.
+                try:
+                    await conn.invalidate()
+                except Exception:  # noqa: BLE001
+                    log.debug("invalidating failed", exc_info=True)
             return False
         if not got:
             await conn.close()

@@ -91,11 +91,19 @@ async def wait_final(bot: BotHarness, total: int, timeout: float = 30.0) -> Coun
 
 
 async def kill(sender: OutboxSender) -> None:
-    """As SIGKILL would: every task of the sender stops where it is; nothing is recorded."""
-    tasks = [t for t in (sender._task, sender._flusher, *sender._tasks) if t is not None]
+    """As SIGKILL would: every task of the sender stops where it is; nothing more is recorded.
+
+    A commit already under way is let finish first: in one test process, a transaction
+    cut off by cancellation would keep SQLite locked, where a dead process frees it at once.
+    """
+    tasks = [t for t in (sender._task, *sender._tasks) if t is not None]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    async with sender._flush_lock:
+        if sender._flusher is not None:
+            sender._flusher.cancel()
+            await asyncio.gather(sender._flusher, return_exceptions=True)
 
 
 def deliveries(sandbox: BotApiSandbox, text_prefix: str = "Tip") -> Counter:

@@ -78,6 +78,50 @@ async def test_only_the_lock_holder_sends_and_a_standby_takes_over(bot: BotHarne
             await engine.dispose()
 
 
+async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -> None:
+    """A database failover or a killed connection: the old sender must stop at once, and
+    the new holder must not find its own rows finished by the old one."""
+    assert POSTGRES_URL
+    from sqlalchemy import text
+
+    from jobs.sender_lock import CHECK_SECONDS
+
+    engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
+    telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
+    logs = [TimedChannel(telegram, RealClock()), TimedChannel(telegram, RealClock())]
+    rate, in_flight = 40, 2
+    first = _sender(bot, AdvisoryLock(engines[0], retry_seconds=0.1), logs[0], rate=rate,
+                    in_flight=in_flight)
+    second = _sender(bot, AdvisoryLock(engines[1], retry_seconds=0.1), logs[1], rate=rate,
+                     in_flight=in_flight)
+    try:
+        await add_recipients(bot, R)
+        first.start()
+        await asyncio.sleep(0.3)
+        second.start()
+        await queue(bot, R)
+        first.wake()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while len(logs[0].log) < 40 and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        pid = await first.lock._conn.scalar(text("SELECT pg_backend_pid()"))  # type: ignore[attr-defined,union-attr]
+        async with engines[1].connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await wait_final(bot, len(R))
+        assert logs[1].log  # the standby took over
+    finally:
+        await first.stop()
+        await second.stop()
+        for engine in engines:
+            await engine.dispose()
+    got = deliveries(bot.sandbox)
+    assert set(got) == set(R)
+    # What the old sender could still send before it noticed: its requests in flight and
+    # one lock check's worth of slots.
+    assert sum(got.values()) - len(R) <= in_flight + rate * CHECK_SECONDS + 1
+
+
 async def test_two_senders_never_send_one_row_twice(bot: BotHarness) -> None:
     """Even without the lock, claims with SKIP LOCKED never hand a row to both."""
     assert POSTGRES_URL

@@ -134,7 +134,9 @@ async def test_make_staff_then_revoke_and_old_buttons_do_nothing(
     with caplog.at_level(logging.WARNING):
         bot.sandbox.press_button(BUDI, "Make someone staff")
         await bot.settle()
-    assert (len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))) == before
+    # Nothing is done; the press is answered like any stale button, so it does not spin.
+    assert len(bot.sandbox.messages(BUDI)) == before[0]
+    assert _stale_answers(bot, BUDI, before[1]) == 1
     assert f"non-staff user={BUDI}" in caplog.text
     assert await _role(bot, BUDI) is None
     assert menu_message.buttons  # the message still shows them; pressing does nothing
@@ -252,7 +254,9 @@ async def test_forged_and_foreign_staff_buttons_do_nothing(
         # Signed for someone else (a staff member): forged for Budi, stopped at the gate.
         bot.sandbox.press(BUDI, signer.data(STAFF_ID, "blxy", str(broadcast_id)))
         await bot.settle()
-    assert (len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))) == before
+    assert len(bot.sandbox.messages(BUDI)) == before[0]
+    # The seven staff buttons get the stale note; the forged one gets nothing at all.
+    assert _stale_answers(bot, BUDI, before[1]) == 7
     assert caplog.text.count(f"non-staff user={BUDI}") == 7
     assert f"forged button from user={BUDI}" in caplog.text
     async with bot.sessionmaker() as session:
@@ -294,8 +298,18 @@ async def test_revoked_in_the_middle_of_a_broadcast_cannot_confirm_it(
     before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
     with caplog.at_level(logging.WARNING):
         await bot.press(BUDI, "Confirm")
-    assert (len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))) == before
+    assert len(bot.sandbox.messages(BUDI)) == before[0]
+    assert _stale_answers(bot, BUDI, before[1]) == 1
     assert f"staff button bcok from non-staff user={BUDI}" in caplog.text
     async with bot.sessionmaker() as session:
         assert (await session.scalars(select(Broadcast))).all() == []
+    # The composer is gone for him; his next message is answered like anyone's.
+    await bot.text(BUDI, "/help")
+    assert "/broadcast" not in bot.last_text(BUDI) and "/start" in bot.last_text(BUDI)
     assert bot.app is not None and "bc" not in bot.app.user_data.get(BUDI, {})
+
+
+def _stale_answers(bot: BotHarness, user_id: int, since: int) -> int:
+    answers = bot.sandbox.callback_answers(user_id)[since:]
+    assert all("no longer active" in (a.get("text") or "") for a in answers), answers
+    return len(answers)

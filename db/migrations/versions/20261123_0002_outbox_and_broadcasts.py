@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 21:02:14.956437
+Create Date: 2026-11-23 21:45:22.859290
 
 """
 from typing import Sequence, Union
@@ -56,6 +56,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lease_until', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=32), nullable=True),
     sa.Column('last_error', sa.String(length=300), nullable=True),
     sa.Column('message_id', sa.BigInteger(), nullable=True),
     sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
