@@ -92,6 +92,18 @@ async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHa
 
 
 @pytest.fixture
+async def quiet_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
+    """The Application without its outbox sender: queued rows stay put while a test looks at
+    them, or a test runs the sender it needs itself."""
+    harness = BotHarness(settings, sandbox, start_sender=False)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+@pytest.fixture
 async def session(database_url: str):  # noqa: ANN201
     engine = create_engine(database_url)
     maker = create_sessionmaker(engine)

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.config import Settings
-from bot.sandbox import BotApiSandbox
 from db.models import (
     Broadcast,
     BroadcastStatus,
@@ -36,17 +33,6 @@ from tests.harness import BotHarness
 STAFF = STAFF_ID
 # Everyone who agreed and has not blocked the bot: 2001, 2002, 2004, 2005, 2007, 2008.
 EVERYONE = 6
-
-
-@pytest.fixture
-async def quiet_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
-    """Without the outbox sender: queued rows stay pending while the test looks at them."""
-    harness = BotHarness(settings, sandbox, start_sender=False)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 async def _world(bot: BotHarness, *, open_chats: bool = False) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -33,14 +32,9 @@ R = range(5000, 5100)  # a hundred recipients
 
 
 @pytest.fixture
-async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
-    """The Application without its own sender: each test runs the sender it needs."""
-    harness = BotHarness(settings, sandbox, start_sender=False)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+def bot(quiet_bot: BotHarness) -> BotHarness:
+    """Without the app's own sender: each test runs the sender it needs."""
+    return quiet_bot
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
 from bot.sandbox import BotApiSandbox
 from bot.sandbox_server import SandboxServer
 from bot.telegram_channel import TelegramChannel
@@ -29,13 +27,9 @@ R = range(5000, 5300)
 
 
 @pytest.fixture
-async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(settings, sandbox, start_sender=False)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+def bot(quiet_bot: BotHarness) -> BotHarness:
+    """Without the app's own sender: each test runs the sender it needs."""
+    return quiet_bot
 
 
 def _sender(bot: BotHarness, lock: object, channel: TimedChannel, **config: object) -> OutboxSender:
