@@ -51,5 +51,15 @@ check-migrations: $(STAMP)
 migration: $(STAMP)
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
+# Outbox benchmarks (docs/benchmarks.md), about 8 minutes; not part of `make test`.
+# Both always run; the target fails if either did. `make bench BENCH_DB=postgres` uses the
+# PostgreSQL database `bench` on 127.0.0.1 (its schema is recreated; never `test`).
+BENCH_DB ?= sqlite
+bench: $(STAMP)
+	status=0; \
+	$(BIN)/python -m benchmarks.outbox_pacing || status=1; \
+	$(BIN)/python -m benchmarks.outbox_capacity --db $(BENCH_DB) || status=1; \
+	exit $$status
+
 clean:
 	rm -rf $(VENV) .pytest_cache $(MO)

@@ -12,6 +12,7 @@ import os
 import platform
 import resource
 import sqlite3
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -56,6 +57,20 @@ def utcnow() -> datetime:
 # --- the machine ---------------------------------------------------------------------------------
 
 
+def code_version() -> str:
+    """The commit benchmarked, and which files of the outbox differ from it (read-only git)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "jobs", "db", "bot"],
+                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "code: unknown (no git)"
+    changed = sorted(line[3:] for line in dirty.splitlines() if line[3:].endswith(".py"))
+    return f"code: {head or '?'}" + (f" + uncommitted {', '.join(changed)}" if changed else "")
+
+
 def machine_header() -> str:
     cpu = "?"
     try:
@@ -65,7 +80,7 @@ def machine_header() -> str:
         pass
     return (f"date {utcnow():%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores ({cpu}); "
             f"Python {platform.python_version()} ({sys.implementation.name}); "
-            f"SQLite {sqlite3.sqlite_version}")
+            f"SQLite {sqlite3.sqlite_version}\n# {code_version()}")
 
 
 def peak_rss_mb() -> float:
@@ -333,11 +348,14 @@ class Probe:
             "record": lambda a, k, r: len(a[1]),
             "blocked_among": lambda a, k, r: 0,
             "still_claimed": lambda a, k, r: len(a[1]),
+            "cancelled_broadcasts": lambda a, k, r: 0,
             "next_due_at": lambda a, k, r: 0,
             "mark_blocked": lambda a, k, r: 0,
         }
         for name, rows_of in counted.items():
-            original = getattr(outbox_db, name)
+            original = getattr(outbox_db, name, None)
+            if original is None:  # not in this version of db/outbox.py
+                continue
             setattr(outbox_db, name, self._timed(f"db.outbox.{name}", original, rows_of))
             self._restore.append(lambda n=name, o=original: setattr(outbox_db, n, o))
 

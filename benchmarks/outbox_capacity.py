@@ -128,6 +128,18 @@ AREAS = (
 )
 
 
+# Cumulative time is only trusted for paths without SQLAlchemy's greenlet switches: cProfile
+# keeps one stack per thread, so a switch leaves frames on it and whatever runs meanwhile is
+# counted under them (db.outbox.record would show more time than the whole run spent in SQL).
+SPLIT = (
+    (("bot/telegram_channel.py", "send"), "TelegramChannel.send (PTB + httpx + emulator)"),
+    (("bot/sandbox.py", "_handle"), "  of which BotApiSandbox._handle (the emulator)"),
+    (("telegram/_message.py", "de_json"), "  of which Message.de_json (PTB parsing the answer)"),
+)
+OUTBOX_AREAS = ("jobs/outbox.py (sender)", "db/ (queries, types)", "SQLAlchemy",
+                "asyncpg driver", "aiosqlite driver")
+
+
 def _area(filename: str) -> str:
     for needle, area in AREAS:
         if needle in filename:
@@ -145,8 +157,8 @@ def print_profile(profile: cProfile.Profile, wall: float, top: int = 25) -> None
     for (filename, line, name), (_cc, ncalls, tottime, cumtime, _callers) in \
             stats.stats.items():  # type: ignore[attr-defined]
         area = _area(filename)
-        if area == "builtins (C)" and "sqlite3" in name:
-            area = "sqlite3 (C, waits)"
+        if area == "builtins (C)" and "select.epoll" in name:
+            area = "idle: waiting in epoll"
         by_area[area] += tottime
         total += tottime
         rows.append((tottime, ncalls, cumtime, f"{_short(filename)}:{line} {name}"))
@@ -154,6 +166,16 @@ def print_profile(profile: cProfile.Profile, wall: float, top: int = 25) -> None
           "(self time, by area; cProfile slows Python code down, compare shares, not seconds)")
     for area, seconds in sorted(by_area.items(), key=lambda kv: -kv[1]):
         print(f"    {area:32} {seconds:7.2f} s {100 * seconds / total:5.1f}%")
+    # Entry points, cumulative (for a coroutine: while it runs, not while it waits).
+    print("  split (% of profiled time):")
+    for needle, label in SPLIT:
+        cum = sum(v[3] for (f, _l, n), v in stats.stats.items()  # type: ignore[attr-defined]
+                  if f.endswith(needle[0]) and n == needle[1])
+        if cum:
+            print(f"    {label:58} {cum:7.2f} s {100 * cum / total:5.1f}%")
+    own = sum(by_area.get(area, 0.0) for area in OUTBOX_AREAS)
+    print(f"    {'the outbox: jobs/, db/, SQLAlchemy, driver (self time)':58} {own:7.2f} s "
+          f"{100 * own / total:5.1f}%")
     print(f"  top {top} functions by self time:")
     for tottime, ncalls, cumtime, where in sorted(rows, reverse=True)[:top]:
         print(f"    {tottime:6.2f} s self {cumtime:7.2f} s cum {ncalls:8d} calls  {where}")
@@ -307,6 +329,14 @@ async def run_all(url: str, args: argparse.Namespace) -> int:
     print(f"peak RSS after queuing:       {peak_rss_mb():.0f} MiB")
     sys.stdout.flush()
 
+    per_call, handler, rss_direct, direct_gc = (0.0, 0.0, 0.0, "")
+    if args.sandbox_calls:
+        with GcWatch() as gc_watch:
+            per_call, handler, rss_direct = await sandbox_cost(
+                ids, min(args.sandbox_calls, len(ids)))
+        direct_gc = gc_watch.summary()
+        print(f"emulator alone: {1e6 * per_call:.0f} µs per direct bot.send_message")
+
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     plan = [(c, f, s) for c in channels for f in args.in_flight for s in args.claim_size]
     runs: list[Run] = []
@@ -340,13 +370,9 @@ async def run_all(url: str, args: argparse.Namespace) -> int:
               f"{run.rate:.0f} msg/s under the profiler")
         print_profile(profile, run.wall)
 
-    per_call, handler, rss_direct = (0.0, 0.0, 0.0)
-    if args.sandbox_calls:
-        per_call, handler, rss_direct = await sandbox_cost(ids, min(args.sandbox_calls,
-                                                                    len(ids)))
     await engine.dispose()
 
-    queue_times = [r.queue_seconds for r in runs]
+    queue_times = [r.queue_seconds for r in runs] or [broadcast[2]]
     print(f"\n## results ({kind}, {args.users} users)")
     print(f"queue time, db.broadcasts.create: first {1000 * queue_times[0]:.0f} ms; over "
           f"{len(queue_times)} runs median {1000 * statistics.median(queue_times):.0f} ms, "
@@ -363,12 +389,14 @@ async def run_all(url: str, args: argparse.Namespace) -> int:
               + (f" {100 * r.server_cpu / r.wall:.0f}% |" if server_col else "")
               + f" {r.stop_seconds:.2f} s |" + ("" if r.complete else " INCOMPLETE"))
     if args.sandbox_calls:
-        print(f"emulator cost: {1e6 * per_call:.0f} µs per direct bot.send_message "
+        print(f"emulator cost ({min(args.sandbox_calls, len(ids))} sequential calls, before "
+              f"the runs): {1e6 * per_call:.0f} µs per direct bot.send_message "
               f"(= {1 / per_call:,.0f}/s at most on one core), of which the sandbox's handler "
-              f"{1e6 * handler:.0f} µs and PTB + httpx {1e6 * (per_call - handler):.0f} µs")
+              f"{1e6 * handler:.0f} µs and PTB + httpx {1e6 * (per_call - handler):.0f} µs; "
+              f"gc: {direct_gc}")
     print("peak RSS (ru_maxrss, whole process so far): "
-          + ", ".join(f"after {k} runs {v:.0f} MiB" for k, v in rss_after.items())
-          + (f", after direct sandbox calls {rss_direct:.0f} MiB" if args.sandbox_calls else ""))
+          + (f"after direct sandbox calls {rss_direct:.0f} MiB, " if args.sandbox_calls else "")
+          + ", ".join(f"after {k} runs {v:.0f} MiB" for k, v in rss_after.items()))
     for channel_kind in channels:
         best = max((r for r in runs if r.channel == channel_kind), key=lambda r: r.rate,
                    default=None)
