@@ -75,7 +75,8 @@ def machine_header() -> str:
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     return (f"date {utcnow():%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores ({cpu}); "
@@ -152,10 +153,6 @@ def prepare_database(kind: str, tmpdir: str) -> str:
     return url
 
 
-def database_version(kind: str, sync_version: str | None) -> str:
-    return f"SQLite {sqlite3.sqlite_version}" if kind == "sqlite" else (sync_version or "?")
-
-
 async def add_users(sessionmaker: async_sessionmaker[AsyncSession], count: int, *,
                     chunk: int = 5000) -> list[int]:
     """`count` users who consented and did not block the bot; every third one in English."""
@@ -170,7 +167,8 @@ async def add_users(sessionmaker: async_sessionmaker[AsyncSession], count: int, 
     return ids
 
 
-async def queue_broadcast(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int, float]:
+async def queue_broadcast(
+        sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int, float]:
     """db.broadcasts.create(send_at=now) in its own transaction, commit included:
     (broadcast id, rows queued, seconds)."""
     started = time.perf_counter()
@@ -308,7 +306,7 @@ def busiest_clock_second(times: list[float]) -> int:
     return max(Counter(int(t - first) for t in times).values())
 
 
-# --- where the sender's time goes ------------------------------------------------------------------
+# --- where the sender's time goes ---------------------------------------------------------------
 
 
 class Probe:

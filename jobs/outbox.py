@@ -153,6 +153,8 @@ class OutboxSender:
         await self._drain()
 
     async def _once(self) -> None:
+        # Cleared here, not when going idle: a wake-up during this pass is not lost.
+        self._wake.clear()
         if not await self.lock.hold():
             await self._idle(self.lock.retry_seconds)
             return
@@ -200,7 +202,8 @@ class OutboxSender:
 
         In real time even under a test clock: polling is a fallback, not part of the pacing.
         """
-        self._wake.clear()
+        if self._stopping:
+            return
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:
@@ -295,7 +298,13 @@ class OutboxSender:
                     return False
                 if self._paused_until > self.clock.monotonic():
                     continue  # a 429 arrived during the wait: wait that out first
-            self._next_slot = slot + 1.0 / (self.config.rate * PACE_MARGIN)
+            interval = 1.0 / (self.config.rate * PACE_MARGIN)
+            # After the event loop was held up (a garbage collection, say), the late message
+            # and the next one on the old schedule would leave almost together: the schedule
+            # then restarts from now. Ordinary timer jitter keeps the schedule, or it would
+            # add up to a slower rate.
+            late = self.clock.monotonic() - slot
+            self._next_slot = (slot if late < interval / 2 else slot + late) + interval
             return True
 
     async def _sleep(self, seconds: float) -> bool:
