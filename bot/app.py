@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
@@ -70,6 +71,15 @@ def _button(callback, kind: str) -> CallbackQueryHandler:  # noqa: ANN001
     return CallbackQueryHandler(callback, pattern=rf"^{kind}\|")
 
 
+def _conversation(**kwargs: Any) -> ConversationHandler:
+    """A ConversationHandler of ours: buttons and text mix in one conversation, so PTB's
+    per-message tracking is not wanted and its warning about it is silenced, that one only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
+                                category=PTBUserWarning)
+        return ConversationHandler(**kwargs)
+
+
 def _needs_draft(callback):  # noqa: ANN001, ANN202
     """A state's answer needs its draft: one deleted after 14 days ends the conversation."""
 
@@ -130,48 +140,41 @@ def main_conversation() -> ConversationHandler:
         "e_summary": [_button(g(enrol.edit_chosen), "edit"), _button(g(enrol.confirmed), "confirm")],
     }
     assert set(states) <= set(STEPS), set(states) - set(STEPS)
-    with warnings.catch_warnings():
-        # Buttons and text mix in one conversation; per-message tracking is not wanted here.
-        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
-                                category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("start", start.start),
-                          CommandHandler("enrol", enrol.begin),
-                          CommandHandler("join", join.join_command)],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CommandHandler("start", start.start_in_conversation),
-                CommandHandler(["language", "bahasa"], start.language_command),
-                _button(start.language_chosen, "lang"),
-                CommandHandler("help", _help_in_conversation),
-                CommandHandler("privacy", _privacy_in_conversation),
-                MessageHandler(filters.COMMAND, _in_conversation),
-                CallbackQueryHandler(stale_button_in_conversation),
-                MessageHandler(filters.ALL, wrong_input),
-            ],
-            name="main",
-            persistent=True,
-            # In memory as in the database (jobs/drafts.py), a draft lives 14 days.
-            conversation_timeout=DRAFT_LIFETIME,
-        )
+    return _conversation(
+        entry_points=[CommandHandler("start", start.start),
+                      CommandHandler("enrol", enrol.begin),
+                      CommandHandler("join", join.join_command)],
+        states=states,  # type: ignore[arg-type]
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CommandHandler("start", start.start_in_conversation),
+            CommandHandler(["language", "bahasa"], start.language_command),
+            _button(start.language_chosen, "lang"),
+            CommandHandler("help", _help_in_conversation),
+            CommandHandler("privacy", _privacy_in_conversation),
+            MessageHandler(filters.COMMAND, _in_conversation),
+            CallbackQueryHandler(stale_button_in_conversation),
+            MessageHandler(filters.ALL, wrong_input),
+        ],
+        name="main",
+        persistent=True,
+        # In memory as in the database (jobs/drafts.py), a draft lives 14 days.
+        conversation_timeout=DRAFT_LIFETIME,
+    )
 
 
 def review_conversation() -> ConversationHandler:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
-                                category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[_button(review.reject_pressed, "rej")],
-            states={"reason": [MessageHandler(TEXT, review.reason_given)]},
-            fallbacks=[CommandHandler("cancel", review.cancel_review),
-                       MessageHandler(filters.ALL, review.reason_wrong_input)],
-            name="review",
-            persistent=True,
-            # Pressing Reject on another enrolment switches to that one.
-            allow_reentry=True,
-            conversation_timeout=review.REASON_TIMEOUT,
-        )
+    return _conversation(
+        entry_points=[_button(review.reject_pressed, "rej")],
+        states={"reason": [MessageHandler(TEXT, review.reason_given)]},
+        fallbacks=[CommandHandler("cancel", review.cancel_review),
+                   MessageHandler(filters.ALL, review.reason_wrong_input)],
+        name="review",
+        persistent=True,
+        # Pressing Reject on another enrolment switches to that one.
+        allow_reentry=True,
+        conversation_timeout=review.REASON_TIMEOUT,
+    )
 
 
 def _staff_fallbacks(flow: staff_roles.Flow, kinds: str) -> list:
@@ -201,19 +204,16 @@ def broadcast_conversation() -> ConversationHandler:
         "bc_confirm": [_button(g(broadcast.confirmed), "bcok")],
     }
     assert set(states) == set(broadcast.FLOW.steps), set(states) ^ set(broadcast.FLOW.steps)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
-                                category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("broadcast", broadcast.begin)],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=_staff_fallbacks(broadcast.FLOW, "bc"),
-            name="broadcast",
-            persistent=True,
-            # /broadcast again starts afresh.
-            allow_reentry=True,
-            conversation_timeout=DRAFT_LIFETIME,
-        )
+    return _conversation(
+        entry_points=[CommandHandler("broadcast", broadcast.begin)],
+        states=states,  # type: ignore[arg-type]
+        fallbacks=_staff_fallbacks(broadcast.FLOW, "bc"),
+        name="broadcast",
+        persistent=True,
+        # /broadcast again starts afresh.
+        allow_reentry=True,
+        conversation_timeout=DRAFT_LIFETIME,
+    )
 
 
 def staff_roles_conversation() -> ConversationHandler:
@@ -224,18 +224,15 @@ def staff_roles_conversation() -> ConversationHandler:
         "sr_confirm": [_button(g(staff_roles.confirmed), "srok")],
     }
     assert set(states) == set(staff_roles.ROLES.steps)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
-                                category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("staff", staff_roles.staff_command)],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=_staff_fallbacks(staff_roles.ROLES, "sr"),
-            name="staff_roles",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=DRAFT_LIFETIME,
-        )
+    return _conversation(
+        entry_points=[CommandHandler("staff", staff_roles.staff_command)],
+        states=states,  # type: ignore[arg-type]
+        fallbacks=_staff_fallbacks(staff_roles.ROLES, "sr"),
+        name="staff_roles",
+        persistent=True,
+        allow_reentry=True,
+        conversation_timeout=DRAFT_LIFETIME,
+    )
 
 
 def add_handlers(app: Application) -> None:

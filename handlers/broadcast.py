@@ -644,14 +644,24 @@ async def _load(context: BotContext, broadcast_id: int) -> tuple[Broadcast | Non
     return broadcast, counts
 
 
-async def cancel_pressed(update: Update, context: BotContext) -> None:
+async def _pressed_broadcast(update: Update, context: BotContext
+                             ) -> tuple[Broadcast | None, outbox_db.Counts | None] | None:
+    """The broadcast a staff button names, with its counts; None when the presser is not
+    staff (refused and logged)."""
     button = context.button
     assert button is not None
     if not is_staff(context):
         await refuse(update, context)
+        return None
+    if not button.value.isdigit():
+        return None, None
+    return await _load(context, int(button.value))
+
+
+async def cancel_pressed(update: Update, context: BotContext) -> None:
+    if (pressed := await _pressed_broadcast(update, context)) is None:
         return
-    broadcast, counts = await _load(context, int(button.value)) if button.value.isdigit() \
-        else (None, None)
+    broadcast, counts = pressed
     if broadcast is None or counts is None or not _unfinished(broadcast, counts):
         await stale_button(update, context)
         return
@@ -673,13 +683,9 @@ async def _edit_or_send(update: Update, context: BotContext, text: str) -> None:
 
 
 async def cancel_confirmed(update: Update, context: BotContext) -> None:
-    button = context.button
-    assert button is not None
-    if not is_staff(context):
-        await refuse(update, context)
+    if (pressed := await _pressed_broadcast(update, context)) is None:
         return
-    broadcast, counts = await _load(context, int(button.value)) if button.value.isdigit() \
-        else (None, None)
+    broadcast, counts = pressed
     if broadcast is None or counts is None or broadcast.status == BroadcastStatus.CANCELLED:
         await stale_button(update, context)
         return
