@@ -26,10 +26,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.buttons import ButtonSigner
-from bot.config import Settings
-from bot.context import BotContext, Services, services_of
-from bot.persistence import DRAFT_LIFETIME, DbPersistence
+from chat.buttons import ButtonSigner
+from config.settings import Settings
+from chat.context import BotContext, Services, services_of
+from bot.persistence import DbPersistence
+from domain.drafts import DRAFT_LIFETIME
 from bot.telegram_channel import TelegramChannel
 from bot.processor import PerUserUpdateProcessor
 from db.secrets import get_or_create_secret
@@ -54,7 +55,7 @@ from handlers.common import (
     stale_button_in_conversation,
     wrong_input,
 )
-from handlers.menu import set_default_menus, set_staff_menus
+from chat.menu import set_default_menus, set_staff_menus
 from jobs import drafts, outbox_watch
 from jobs.clock import Clock, RealClock
 from jobs.outbox import OutboxSender, SenderConfig
@@ -95,7 +96,7 @@ def _needs_draft(callback):  # noqa: ANN001, ANN202
 
 async def _in_conversation(update: Update, context: BotContext) -> str | None:
     """A command that does not belong here: say so and ask the current question again."""
-    from bot.i18n import _
+    from chat.i18n import _
 
     return await reask(update, context, _("Please answer the question first, or /cancel."))
 
@@ -111,7 +112,7 @@ async def _privacy_in_conversation(update: Update, context: BotContext) -> str |
 
 
 async def _nothing_to_cancel(update: Update, context: BotContext) -> None:
-    from bot.i18n import _
+    from chat.i18n import _
     from handlers.common import send
 
     await send(update, context, _("There is nothing to cancel. /help shows what I can do."))

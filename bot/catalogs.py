@@ -14,10 +14,10 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LOCALES, LOCALES_DIR
+from chat.i18n import DOMAIN, LOCALES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
-SOURCE_DIRS = ("bot", "handlers", "domain", "jobs")
+SOURCE_DIRS = ("bot", "chat", "handlers", "domain", "jobs")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 

@@ -9,7 +9,7 @@ import sys
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.config import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
 log = logging.getLogger("bot")
@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         return 0
     from bot.app import build_application
-    from bot.i18n import load_catalogs
+    from chat.i18n import load_catalogs
 
     load_catalogs()
     app = build_application(settings)
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
     args = parser.parse_args(argv)
-    from bot.i18n import CatalogError
+    from chat.i18n import CatalogError
 
     try:
         return int(args.func(args) or 0)

@@ -12,7 +12,6 @@ import asyncio
 import copy
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -23,10 +22,10 @@ from telegram.ext._utils.types import ConversationDict, ConversationKey
 from db.drafts import conversation_key
 from db.models import ConversationState, UserDraft
 from db.types import utcnow
+from domain.drafts import DRAFT_LIFETIME
 
 log = logging.getLogger(__name__)
 
-DRAFT_LIFETIME = timedelta(days=14)
 _DELETE = object()
 
 
@@ -157,15 +156,3 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
 
     async def flush(self) -> None:
         await self.commit()
-
-
-async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, list[int]]:
-    """Delete drafts and conversation states untouched for 14 days; return the users affected."""
-    cutoff = utcnow() - DRAFT_LIFETIME
-    async with sessionmaker() as session, session.begin():
-        users = list(await session.scalars(
-            select(UserDraft.user_id).where(UserDraft.updated_at < cutoff)))
-        await session.execute(delete(UserDraft).where(UserDraft.updated_at < cutoff))
-        result = await session.execute(
-            delete(ConversationState).where(ConversationState.updated_at < cutoff))
-    return result.rowcount or 0, users

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.config import Settings
-from bot.context import services_of
+from config.settings import Settings
+from chat.context import services_of
 from bot.processor import PerUserUpdateProcessor
 from bot.sandbox import BotApiSandbox
 

@@ -12,7 +12,7 @@ import signal
 
 from telegram import Bot
 
-from bot.config import Settings
+from config.settings import Settings
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import OutboxSender, SenderConfig

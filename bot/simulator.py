@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import Settings
-from bot.i18n import load_catalogs
+from config.settings import Settings
+from chat.i18n import load_catalogs
 from bot.sandbox import BotApiSandbox, SandboxMessage, SentCall
 from bot.sandbox_bot import SandboxBot
 

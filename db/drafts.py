@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import ConversationState, UserDraft
+from db.types import utcnow
+from domain.drafts import DRAFT_LIFETIME
 
 
 def conversation_key(chat_id: int, user_id: int) -> str:
@@ -40,3 +42,15 @@ async def forget_keys(session: AsyncSession, name: str, chat_id: int, user_id: i
             row.data = data
         else:
             await session.delete(row)
+
+
+async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, list[int]]:
+    """Delete drafts and conversation states untouched for 14 days; return the users affected."""
+    cutoff = utcnow() - DRAFT_LIFETIME
+    async with sessionmaker() as session, session.begin():
+        users = list(await session.scalars(
+            select(UserDraft.user_id).where(UserDraft.updated_at < cutoff)))
+        await session.execute(delete(UserDraft).where(UserDraft.updated_at < cutoff))
+        result = await session.execute(
+            delete(ConversationState).where(ConversationState.updated_at < cutoff))
+    return result.rowcount or 0, users

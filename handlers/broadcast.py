@@ -16,9 +16,9 @@ from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.buttons import Keyboard
-from bot.context import BotContext
-from bot.i18n import N_, _, current_locale, format_date, format_number
+from chat.buttons import Keyboard
+from chat.context import BotContext
+from chat.i18n import N_, _, current_locale, format_date, format_number
 from db import broadcasts as broadcasts_db
 from db import enterprises as ent_db
 from db import outbox as outbox_db
@@ -29,7 +29,7 @@ from db.models import Broadcast, BroadcastStatus
 from domain import schedule, text_input
 from domain.provinces import PROVINCES, by_code, match_province
 from handlers.common import END, ack, rows, send, stale_button
-from handlers.labels import module_name
+from chat.labels import module_name
 from handlers.staff_roles import (
     ROLES,
     Flow,

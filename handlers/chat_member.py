@@ -6,7 +6,7 @@ import logging
 
 from telegram import ChatMember, Update
 
-from bot.context import BotContext
+from chat.context import BotContext
 from db.users import set_blocked
 
 log = logging.getLogger(__name__)

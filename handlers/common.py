@@ -9,8 +9,8 @@ from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.ext import ConversationHandler
 
-from bot.context import BotContext
-from bot.i18n import _
+from chat.context import BotContext
+from chat.i18n import _
 
 log = logging.getLogger(__name__)
 

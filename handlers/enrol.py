@@ -13,9 +13,9 @@ from telegram import (
     Update,
 )
 
-from bot.buttons import new_nonce
-from bot.context import BotContext
-from bot.i18n import _, current_locale, format_number
+from chat.buttons import new_nonce
+from chat.context import BotContext
+from chat.i18n import _, current_locale, format_number
 from db import enterprises as ent_db
 from db.models import Role
 from db.drafts import forget_conversation
@@ -26,8 +26,8 @@ from domain.provinces import PROVINCES, by_code, match_province
 from domain.sectors import SECTORS
 from handlers import review
 from handlers.common import END, STEPS, ack, clear_main, reask, rows, send, stale_button, step
-from handlers.labels import module_name, sector_name
-from handlers.menu import set_chat_menu
+from chat.labels import module_name, sector_name
+from chat.menu import set_chat_menu
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import BotContext
-from bot.i18n import _
-from bot.processor import describe
+from chat.context import BotContext
+from chat.i18n import _
+from chat.describe import describe
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import BotContext
-from bot.i18n import _, resolve_locale, set_locale
+from chat.context import BotContext
+from chat.i18n import _, resolve_locale, set_locale
 from db.models import GroupChat
 from db.users import touch_user
 

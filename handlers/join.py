@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from telegram import InputFile, Update
 
-from bot.context import BotContext
-from bot.i18n import _, format_number, use_locale
+from chat.context import BotContext
+from chat.i18n import _, format_number, use_locale
 from db import enterprises as ent_db
 from db.models import EnterpriseStatus, MemberRole, Role
 from db.types import utcnow
@@ -19,7 +19,7 @@ from domain.join_codes import admin_deep_link, deep_link, new_invite_token, new_
 from domain.join_limits import locked_until
 from domain.poster import PosterTexts, render_poster
 from handlers.common import END, ack, clear_main, rows, send, stale_button, step
-from handlers.menu import set_chat_menu
+from chat.menu import set_chat_menu
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import BotContext
-from bot.i18n import _, current_locale, format_date, format_number, use_locale
+from chat.context import BotContext
+from chat.i18n import _, current_locale, format_date, format_number, use_locale
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus
 from db.users import display_name, get_user
@@ -19,7 +19,7 @@ from domain import text_input
 from domain.join_codes import new_join_code
 from domain.provinces import WIB, by_code
 from handlers.common import END, ack, rows, send, stale_button
-from handlers.labels import module_name, sector_name
+from chat.labels import module_name, sector_name
 
 log = logging.getLogger(__name__)
 

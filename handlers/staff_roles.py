@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.buttons import NO_NONCE, Keyboard, new_nonce
-from bot.context import BotContext
-from bot.i18n import N_, _, use_locale
+from chat.buttons import NO_NONCE, Keyboard, new_nonce
+from chat.context import BotContext
+from chat.i18n import N_, _, use_locale
 from db.models import Role, User
 from db.users import find_user, get_user, membership_role, revoke_role, set_role, users_with_role
 from handlers.common import END, ack, rows, send, stale_button
-from handlers.menu import set_chat_menu
+from chat.menu import set_chat_menu
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.buttons import new_nonce
-from bot.context import BotContext
-from bot.i18n import _, set_locale
+from chat.buttons import new_nonce
+from chat.context import BotContext
+from chat.i18n import _, set_locale
 from db.models import Role
 from db.users import decline_consent, give_consent, set_language, set_role
 from domain.join_codes import parse_start_payload
@@ -23,7 +23,7 @@ from handlers.common import (
     step,
     wrong_input,
 )
-from handlers.menu import set_chat_menu
+from chat.menu import set_chat_menu
 
 
 async def start(update: Update, context: BotContext) -> str | int:

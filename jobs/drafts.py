@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
-from bot.context import services_of
-from bot.persistence import purge_expired
+from chat.context import services_of
+from db.drafts import purge_expired
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.context import services_of
-from bot.i18n import _, use_locale
+from chat.context import services_of
+from chat.i18n import _, use_locale
 from db import outbox as outbox_db
 from db.models import StallAlert
 from db.staff import all_staff

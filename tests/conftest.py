@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
-from bot.i18n import load_catalogs
+from config.settings import Settings
+from chat.i18n import load_catalogs
 from bot.sandbox import BotApiSandbox
 from db.migrate import upgrade
 from db.models import Base

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from config.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

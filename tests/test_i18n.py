@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.i18n import _, format_date, format_number, normalize_language_code, resolve_locale, \
+from chat.i18n import _, format_date, format_number, normalize_language_code, resolve_locale, \
     use_locale
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
+from config.settings import Settings
 from bot.sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from config.settings import Settings
 from bot.simulator import Simulator
 from tests.conftest import STAFF_ID
 

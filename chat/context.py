@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.buttons import Button, ButtonSigner, Keyboard
-from bot.config import Settings
+from chat.buttons import Button, ButtonSigner, Keyboard
+from config.settings import Settings
 from jobs.clock import Clock, RealClock
 
 if TYPE_CHECKING:

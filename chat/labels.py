@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, _
+from chat.i18n import N_, _
 
 SECTOR_NAMES = {
     "auto_parts": N_("Auto parts and components"),

@@ -12,8 +12,8 @@ from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.context import Services
-from bot.i18n import N_, _, use_locale
+from chat.context import Services
+from chat.i18n import N_, _, use_locale
 from db.users import get_user
 
 log = logging.getLogger(__name__)

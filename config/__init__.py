@@ -1,0 +1,1 @@
+"""The bot's configuration, read from the environment or a `.env` file."""
