@@ -62,8 +62,10 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.user_data
 
     def keyboard(self) -> Keyboard:
+        """Buttons that belong to no flow (actions): they carry no nonce. A flow's buttons
+        come from `Run.button`."""
         assert self._user_id is not None
-        return Keyboard(self.svc.signer, self._user_id, self.draft.get("nonce", "-"))
+        return Keyboard(self.svc.signer, self._user_id)
 
 
 def services_of(application: Application) -> Services:

@@ -24,6 +24,18 @@ MODULE_NAMES = {
     5: N_("Occupational Safety and Health"),
 }
 
+ROLE_NAMES = {
+    "owner": N_("Owner"),
+    "admin": N_("Enterprise admin"),
+    "worker": N_("Worker"),
+    "trainer": N_("Trainer"),
+    "staff": N_("Staff"),
+}
+
+
+def role_name(role: str | None) -> str:
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else _("no role")
+
 
 def sector_name(key: str, other: str | None = None) -> str:
     if key == "other" and other:

@@ -54,3 +54,9 @@ async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple
         result = await session.execute(
             delete(ConversationState).where(ConversationState.updated_at < cutoff))
     return result.rowcount or 0, users
+
+
+async def forget_draft(session: AsyncSession, user_id: int) -> None:
+    """Delete a user's draft inside the caller's transaction: a use case that stores what the
+    draft was for deletes it in the same commit, so a crash cannot leave both."""
+    await session.execute(delete(UserDraft).where(UserDraft.user_id == user_id))

@@ -1,4 +1,4 @@
-"""Applying migrations, from the command line (sync) or from running async code (tests)."""
+"""Applying migrations, before the bot's event loop starts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -26,14 +24,3 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Migrate a database; call this before the bot's event loop starts."""
     command.upgrade(alembic_config(url), revision)
 
-
-async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
-    """Migrate through an engine inside a running event loop (the connection-sharing recipe)."""
-
-    def _run(connection: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)

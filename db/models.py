@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import UTCDateTime, utcnow
+from domain.roles import Role
+
 
 # Same constraint names on SQLite and PostgreSQL, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -34,14 +36,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Role(str, enum.Enum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    WORKER = "worker"
-    TRAINER = "trainer"
-    STAFF = "staff"
 
 
 class UserStatus(str, enum.Enum):

@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 MAX_WRONG = 6  # five wrong codes are forgiven; the sixth within the hour locks
 WINDOW = timedelta(hours=1)
 LOCK = timedelta(hours=1)
+# How far back wrong codes matter: a lock can start at most WINDOW after the first of six
+# and lasts LOCK.
+LOOKBACK = WINDOW + LOCK
 
 
 def locked_until(wrong_attempts: Sequence[datetime], now: datetime) -> datetime | None:

@@ -20,7 +20,3 @@ SECTORS: tuple[str, ...] = (
     "other",
 )
 
-
-def is_sector(key: str) -> bool:
-    """True when `key` is a known sector key (e.g. from callback data)."""
-    return key in SECTORS

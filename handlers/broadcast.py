@@ -14,36 +14,36 @@ from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 
-from chat.buttons import Keyboard
-from chat.context import BotContext
+from chat.access import is_staff
+
+from chat.context import BotContext, Services
+from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale, format_date, format_number
+from chat.keyboards import province_rows
+from chat.labels import module_name, role_name
+from chat.reply import ack, edit_or_send, rows, send, stale_button
 from db import broadcasts as broadcasts_db
-from db import enterprises as ent_db
 from db import outbox as outbox_db
 from db.audience import ROLES as AUDIENCE_ROLES
-from db.audience import Audience, count_recipients
-from db.drafts import forget_keys
+from db.audience import Audience
+from db.broadcasting import (
+    audience_size,
+    confirm_broadcast,
+    find_approved,
+    recent_with_counts,
+)
 from db.models import Broadcast, BroadcastStatus
 from domain import schedule, text_input
+from domain.modules import MODULES, module_of
 from domain.provinces import PROVINCES, by_code, match_province
-from handlers.common import END, ack, rows, send, stale_button
-from chat.labels import module_name
-from handlers.staff_roles import (
-    ROLES,
-    Flow,
-    is_staff,
-    refuse,
-    refuse_command,
-    role_name,
-)
 
 log = logging.getLogger(__name__)
 
-FLOW = Flow("broadcast", "bc", "broadcast", N_("Cancelled. No broadcast was sent."))
+COMPOSE = Flow("broadcast", command="broadcast", allowed=is_staff, reentry=True,
+               cancelled=N_("Cancelled. No broadcast was sent."))
 MAX_TEXT = 4096  # Telegram's limit for one message
-PROVINCE_PAGE = 8
 MAX_DAYS = 365
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 RECENT = 10
@@ -57,23 +57,17 @@ _FORMATTING = {
 _TAG = re.compile(r"<[^>]*>")
 
 
-def _bc(context: BotContext) -> dict:
-    return FLOW.data(context)
+def _audience(run: Run) -> Audience:
+    return Audience.from_json(run.data.get("aud"))
 
 
-def _audience(context: BotContext) -> Audience:
-    return Audience.from_json(_bc(context).get("aud"))
+def _set_audience(run: Run, audience: Audience) -> None:
+    run.data["aud"] = audience.to_json()
 
 
-def _set_audience(context: BotContext, audience: Audience) -> None:
-    _bc(context)["aud"] = audience.to_json()
-
-
-async def _count(context: BotContext, audience: Audience) -> int:
-    svc = context.svc
-    async with svc.sessionmaker() as session:
-        return await count_recipients(session, audience, now=svc.clock.now(),
-                                      staff_ids=svc.settings.staff_ids)
+async def _count(svc: Services, audience: Audience) -> int:
+    return await audience_size(svc.sessionmaker, audience, now=svc.clock.now(),
+                               staff_ids=svc.settings.staff_ids)
 
 
 def when_text(moment: datetime) -> str:
@@ -91,40 +85,31 @@ def snippet(text: str, limit: int) -> str:
 
 
 # --- start ----------------------------------------------------------------------------------
-async def begin(update: Update, context: BotContext) -> str | int:
-    """/broadcast: staff only, checked now and again at every answer."""
-    if not is_staff(context):
-        await refuse_command(update, context, "broadcast")
-        return END
-    if ROLES.active(context):
-        # The /staff question is still open; this conversation comes first in the handler
-        # list, so finish that one before starting here.
-        await ROLES.reask(update, context, _("Please answer the question first, or /cancel."))
-        return END
-    FLOW.begin(context)
-    _set_audience(context, Audience())
-    await send(update, context, _("Let us write a broadcast: the text, who receives it, and "
-                                  "when. /cancel stops at any time."))
-    return await ask_text_id(update, context)
+@COMPOSE.entry
+async def begin(run: Run) -> Outcome:
+    """/broadcast: staff only (the router checks it now and again at every answer)."""
+    _set_audience(run, Audience())
+    await run.say(_("Let us write a broadcast: the text, who receives it, and when. /cancel "
+                    "stops at any time."))
+    return ask_text_id
 
 
 # --- the texts ------------------------------------------------------------------------------
 _EXAMPLES = '<b>bold</b>, <i>italic</i>, <a href="https://www.ilo.org">link</a>'
 
 
-@FLOW.step("bc_text_id", N_("Please send the message as text."))
-async def ask_text_id(update: Update, context: BotContext) -> None:
-    await send(update, context, _(
+@COMPOSE.step("bc_text_id", note=N_("Please send the message as text."))
+async def ask_text_id(run: Run) -> None:
+    await run.say(_(
         "Please send the message in Indonesian. Telegram HTML formatting is allowed, e.g. "
         "{examples}.").format(examples=html.escape(_EXAMPLES)))
 
 
-@FLOW.step("bc_text_en", N_("Please send the English text, or press Skip."))
-async def ask_text_en(update: Update, context: BotContext) -> None:
-    kb = FLOW.keyboard(context)
-    await send(update, context, _("Now the same message in English, if you like. Without it, "
-                                  "English readers get the Indonesian text."),
-               rows([kb.button(_("Skip"), "bcskip", "en")]))
+@COMPOSE.step("bc_text_en", note=N_("Please send the English text, or press Skip."))
+async def ask_text_en(run: Run) -> None:
+    await run.say(_("Now the same message in English, if you like. Without it, English "
+                    "readers get the Indonesian text."),
+                  rows([run.button(_("Skip"), "bcskip", "en")]))
 
 
 def _html_of(message: Message | None) -> str | None:
@@ -136,48 +121,39 @@ def _html_of(message: Message | None) -> str | None:
     return message.text
 
 
-async def _take_text(update: Update, context: BotContext, key: str) -> bool:
-    """Store a text once Telegram accepted it as a preview; else say why and re-ask."""
-    text = _html_of(update.message)
+async def _take_text(run: Run, key: str) -> Outcome:
+    """Store a text once Telegram accepted it as a preview; else say why and ask again."""
+    text = _html_of(run.update.message)
     if text is None or not text.strip():
-        await FLOW.reask(update, context, _("The message is empty."))
-        return False
+        return run.retry(_("The message is empty."))
     if len(text) > MAX_TEXT:
-        await FLOW.reask(update, context, _(
-            "That is too long: at most {limit} characters, please.").format(
+        return run.retry(_("That is too long: at most {limit} characters, please.").format(
             limit=format_number(MAX_TEXT)))
-        return False
     try:
-        await context.bot.send_message(update.effective_chat.id, text,  # type: ignore[union-attr]
-                                       parse_mode=ParseMode.HTML)
+        await run.context.bot.send_message(run.user_id, text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
-        await FLOW.reask(update, context, _(
-            "Telegram cannot show this formatting: {reason}\nPlease correct it and send the "
-            "text again.").format(reason=html.escape(exc.message)))
-        return False
-    _bc(context)[key] = text
-    await send(update, context, _("☝️ This is how recipients will see it."))
-    return True
+        return run.retry(_("Telegram cannot show this formatting: {reason}\nPlease correct it "
+                           "and send the text again.").format(reason=html.escape(exc.message)))
+    run.data[key] = text
+    await run.say(_("☝️ This is how recipients will see it."))
+    return None
 
 
-async def text_id_given(update: Update, context: BotContext) -> str | int | None:
-    if not await _take_text(update, context, "text_id"):
-        return None
-    return await ask_text_en(update, context)
+@ask_text_id.on_text()
+async def text_id_given(run: Run, _text: str) -> Outcome:
+    return await _take_text(run, "text_id") or ask_text_en
 
 
-async def text_en_given(update: Update, context: BotContext) -> str | int | None:
-    if not await _take_text(update, context, "text_en"):
-        return None
-    return await ask_audience(update, context)
+@ask_text_en.on_text()
+async def text_en_given(run: Run, _text: str) -> Outcome:
+    return await _take_text(run, "text_en") or ask_audience
 
 
-async def english_skipped(update: Update, context: BotContext) -> str | int | None:
-    if not FLOW.fresh(context):
-        return await FLOW.stale(update, context)
-    await ack(update)
-    _bc(context)["text_en"] = None
-    return await ask_audience(update, context)
+@ask_text_en.on_button("bcskip", ("en",))
+async def english_skipped(run: Run, _value: str) -> Outcome:
+    await run.ack()
+    run.data["text_en"] = None
+    return ask_audience
 
 
 # --- the audience ---------------------------------------------------------------------------
@@ -212,10 +188,9 @@ def describe_audience(audience: Audience, enterprise_names: dict[str, str]) -> s
     return "\n".join(lines)
 
 
-async def _audience_view(context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
-    bc = _bc(context)
-    audience = _audience(context)
-    sub = bc.get("sub")
+async def _audience_view(run: Run) -> tuple[str, InlineKeyboardMarkup]:
+    audience = _audience(run)
+    sub = run.data.get("sub")
     header = {
         None: _("<b>Who receives it?</b> Choose below. A person must match every criterion "
                 "you set; within one criterion, any of the chosen values."),
@@ -229,23 +204,22 @@ async def _audience_view(context: BotContext) -> tuple[str, InlineKeyboardMarkup
         "act": _("<b>Recently active</b>: leave out who has not written to the bot in how many "
                  "days? Type a number from 1 to {max}.").format(max=MAX_DAYS),
     }[sub]
-    count = await _count(context, audience)
+    count = await _count(run.svc, audience)
     text = "\n\n".join([
         header,
-        describe_audience(audience, bc.get("ents", {})),
+        describe_audience(audience, run.data.get("ents", {})),
         _("Recipients now: <b>{count}</b>").format(count=format_number(count)),
     ])
-    return text, _audience_markup(context, audience)
+    return text, _audience_markup(run, audience)
 
 
 def _tick(on: bool, label: str) -> str:
     return ("✅ " if on else "▫️ ") + label
 
 
-def _audience_markup(context: BotContext, audience: Audience) -> InlineKeyboardMarkup:
-    bc = _bc(context)
-    kb = FLOW.keyboard(context)
-    sub = bc.get("sub")
+def _audience_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
+    kb = run.keyboard()
+    sub = run.data.get("sub")
     back = kb.button("‹ " + _("Back"), "bctog", "back")
     if sub is None:
         menu = [
@@ -265,18 +239,19 @@ def _audience_markup(context: BotContext, audience: Audience) -> InlineKeyboardM
         buttons = [kb.button(_tick(r in audience.roles, role_name(r)), "bctog", f"r:{r}")
                    for r in AUDIENCE_ROLES]
     elif sub == "prov":
-        return _province_markup(context, audience)
+        return _province_markup(run, audience)
     elif sub == "mod":
         return InlineKeyboardMarkup(
             [[kb.button(_tick(m in audience.modules, f"{m}. {module_name(m)}"), "bctog",
-                        f"m:{m}")] for m in range(1, 6)] + [[back]])
+                        f"m:{m}")] for m in MODULES] + [[back]])
     elif sub == "lang":
         buttons = [kb.button(_tick(code in audience.languages, name), "bctog", f"l:{code}")
                    for code, name in LANGUAGES.items()]
     elif sub == "ent":
-        names = bc.get("ents", {})
+        names = run.data.get("ents", {})
         shown = [*audience.enterprise_ids,
-                 *(int(i) for i in bc.get("found", []) if int(i) not in audience.enterprise_ids)]
+                 *(int(i) for i in run.data.get("found", [])
+                   if int(i) not in audience.enterprise_ids)]
         return InlineKeyboardMarkup(
             [[kb.button(_tick(e in audience.enterprise_ids, names.get(str(e), f"#{e}")[:60]),
                         "bctog", f"e:{e}")] for e in shown] + [[back]])
@@ -285,201 +260,165 @@ def _audience_markup(context: BotContext, audience: Audience) -> InlineKeyboardM
     return InlineKeyboardMarkup([*rows(buttons).inline_keyboard, [back]])
 
 
-def _province_markup(context: BotContext, audience: Audience) -> InlineKeyboardMarkup:
-    bc = _bc(context)
-    kb = FLOW.keyboard(context)
-    locale = current_locale()
-    picked = bc.get("pick")
-    nav = []
+def _province_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
+    kb = run.keyboard()
+    picked = run.data.get("pick")
+    keyboard = province_rows(kb, kind="bctog", prefix="p:", page=int(run.data.get("page", 0)),
+                             only=picked, ticked=audience.provinces)
     if picked:
         # A typed name that fits several provinces: those, to choose among.
-        shown = [p for p in PROVINCES if p.code in picked]
-        nav.append(kb.button(_("All provinces"), "bctog", "pg:0"))
-    else:
-        pages = (len(PROVINCES) + PROVINCE_PAGE - 1) // PROVINCE_PAGE
-        page = max(0, min(int(bc.get("page", 0)), pages - 1))
-        shown = list(PROVINCES[page * PROVINCE_PAGE:(page + 1) * PROVINCE_PAGE])
-        if page > 0:
-            nav.append(kb.button("‹ " + _("Previous"), "bctog", f"pg:{page - 1}"))
-        if page < pages - 1:
-            nav.append(kb.button(_("More") + " ›", "bctog", f"pg:{page + 1}"))
-    buttons = [kb.button(_tick(p.code in audience.provinces, p.name(locale)), "bctog",
-                         f"p:{p.code}") for p in shown]
-    keyboard = list(rows(buttons).inline_keyboard)
-    if nav:
-        keyboard.append(nav)
+        keyboard.append([kb.button(_("All provinces"), "bctog", "p:pg:0")])
     keyboard.append([kb.button("‹ " + _("Back"), "bctog", "back")])
     return InlineKeyboardMarkup(keyboard)
 
 
-@FLOW.step("bc_audience", N_("Please choose one of the buttons below."))
-async def ask_audience(update: Update, context: BotContext) -> None:
-    text, markup = await _audience_view(context)
-    await send(update, context, text, markup)
+@COMPOSE.step("bc_audience", expects=BUTTON)
+async def ask_audience(run: Run) -> None:
+    text, markup = await _audience_view(run)
+    await run.say(text, markup)
 
 
-async def _show_audience(update: Update, context: BotContext) -> str:
+async def _show_audience(run: Run) -> Outcome:
     """After a button: the same message shows the new selection and count."""
-    text, markup = await _audience_view(context)
-    query = update.callback_query
-    try:
-        await query.edit_message_text(text, reply_markup=markup,  # type: ignore[union-attr]
-                                      parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            await send(update, context, text, markup)
-    return "bc_audience"
+    text, markup = await _audience_view(run)
+    await edit_or_send(run.update, run.context, text, markup)
+    return STAY
 
 
-async def audience_menu(update: Update, context: BotContext) -> str | int | None:
-    button = context.button
-    assert button is not None
-    value = button.value
-    if not FLOW.fresh(context) or value not in (*_SUBS, "clear", "done"):
-        return await FLOW.stale(update, context)
-    bc = _bc(context)
+@ask_audience.on_button("bcaud", (*_SUBS, "clear", "done"))
+async def audience_menu(run: Run, value: str) -> Outcome:
     if value == "done":
-        if await _count(context, _audience(context)) == 0:
-            await ack(update, _("Nobody matches this audience. Please change it."))
-            return None
-        await ack(update)
-        return await ask_when(update, context)
-    await ack(update)
+        if await _count(run.svc, _audience(run)) == 0:
+            await run.ack(_("Nobody matches this audience. Please change it."))
+            return STAY
+        await run.ack()
+        return ask_when
+    await run.ack()
     if value == "clear":
-        _set_audience(context, Audience())
+        _set_audience(run, Audience())
     else:
-        bc.update(sub=value, page=0, pick=None, found=[])
-    return await _show_audience(update, context)
+        run.data.update(sub=value, page=0, pick=None, found=[])
+    return await _show_audience(run)
 
 
 def _toggle(values: list, value: object) -> list:
     return [v for v in values if v != value] if value in values else [*values, value]
 
 
-async def audience_toggled(update: Update, context: BotContext) -> str | int | None:
-    button = context.button
-    assert button is not None
-    bc = _bc(context)
-    audience = _audience(context)
-    kind, _sep, value = button.value.partition(":")
-    if not FLOW.fresh(context):
-        return await FLOW.stale(update, context)
-    if button.value == "back":
-        bc.update(sub=None, pick=None, found=[])
-    elif kind == "pg" and value.isdigit():
-        bc.update(page=int(value), pick=None)
+@ask_audience.on_button("bctog")
+async def audience_toggled(run: Run, pressed: str) -> Outcome:
+    audience = _audience(run)
+    kind, _sep, value = pressed.partition(":")
+    if pressed == "back":
+        run.data.update(sub=None, pick=None, found=[])
+    elif kind == "p" and value.startswith("pg:") and value[3:].isdigit():
+        run.data.update(page=int(value[3:]), pick=None)
     elif kind == "r" and value in AUDIENCE_ROLES:
         audience.roles = _toggle(audience.roles, value)
     elif kind == "p" and by_code(value) is not None:
         audience.provinces = _toggle(audience.provinces, value)
-    elif kind == "m" and value in ("1", "2", "3", "4", "5"):
-        audience.modules = _toggle(audience.modules, int(value))
+    elif kind == "m" and module_of(value) is not None:
+        audience.modules = _toggle(audience.modules, module_of(value))
     elif kind == "l" and value in LANGUAGES:
         audience.languages = _toggle(audience.languages, value)
-    elif kind == "e" and value.isdigit() and value in bc.get("ents", {}):
+    elif kind == "e" and value.isdigit() and value in run.data.get("ents", {}):
         audience.enterprise_ids = _toggle(audience.enterprise_ids, int(value))
-    elif button.value == "a:0":
+    elif pressed == "a:0":
         audience.active_within_days = None
-        bc["sub"] = None
+        run.data["sub"] = None
     else:
-        return await FLOW.stale(update, context)
-    await ack(update)
-    _set_audience(context, audience)
-    return await _show_audience(update, context)
+        await stale_button(run.update)
+        return STAY
+    await run.ack()
+    _set_audience(run, audience)
+    return await _show_audience(run)
 
 
-async def audience_typed(update: Update, context: BotContext) -> str | int | None:
+@ask_audience.on_text()
+async def audience_typed(run: Run, text: str) -> Outcome:
     """Typed answers in the audience: a province's name, an enterprise's name, a number of
     days; in the other sub-menus only buttons fit."""
-    bc = _bc(context)
-    text = update.message.text if update.message else None
-    sub = bc.get("sub")
+    sub = run.data.get("sub")
     if sub == "prov":
-        return await _province_typed(update, context, text)
+        return await _province_typed(run, text)
     if sub == "ent":
-        return await _enterprise_typed(update, context, text)
+        return await _enterprise_typed(run, text)
     if sub == "act":
         days, error = text_input.parse_whole_number(text, lo=1, hi=MAX_DAYS)
         if error:
-            return await FLOW.reask(update, context, _(
-                "Please give a number of days from 1 to {max}.").format(max=MAX_DAYS))
-        audience = _audience(context)
+            return run.retry(_("Please give a number of days from 1 to {max}.").format(
+                max=MAX_DAYS))
+        audience = _audience(run)
         audience.active_within_days = days
-        _set_audience(context, audience)
-        bc["sub"] = None
-        return await ask_audience(update, context)
-    return await FLOW.wrong_input(update, context)
+        _set_audience(run, audience)
+        run.data["sub"] = None
+        return ask_audience
+    return run.retry(_("Please choose one of the buttons below."))
 
 
-async def _province_typed(update: Update, context: BotContext, text: str | None) -> str | int:
+async def _province_typed(run: Run, text: str) -> Outcome:
     matches = match_province(text)
     if not matches:
-        return await FLOW.reask(update, context, _("I do not know that province."))
-    bc = _bc(context)
+        return run.retry(_("I do not know that province."))
     if len(matches) > 1:
-        bc["pick"] = [p.code for p in matches]
-        return await FLOW.reask(update, context, _("Which one do you mean?"))
-    audience = _audience(context)
+        run.data["pick"] = [p.code for p in matches]
+        return run.retry(_("Which one do you mean?"))
+    audience = _audience(run)
     if matches[0].code not in audience.provinces:
         audience.provinces = [*audience.provinces, matches[0].code]
-    _set_audience(context, audience)
-    bc["pick"] = None
-    return await ask_audience(update, context)
+    _set_audience(run, audience)
+    run.data["pick"] = None
+    return ask_audience
 
 
-async def _enterprise_typed(update: Update, context: BotContext, text: str | None) -> str | int:
+async def _enterprise_typed(run: Run, text: str) -> Outcome:
     name, error = text_input.clean_name(text)
     if error or name is None:
-        return await FLOW.reask(update, context, _("Please type part of the enterprise's "
-                                                   "name."))
-    async with context.svc.sessionmaker() as session:
-        found = await ent_db.approved_by_name(session, name)
+        return run.retry(_("Please type part of the enterprise's name."))
+    found = await find_approved(run.svc.sessionmaker, name)
     if not found:
-        return await FLOW.reask(update, context, _(
-            "No approved enterprise has “{text}” in its name.").format(text=html.escape(name)))
-    bc = _bc(context)
-    bc["found"] = [str(e.id) for e in found]
-    bc.setdefault("ents", {}).update({str(e.id): e.name for e in found})
-    return await ask_audience(update, context)
+        return run.retry(_("No approved enterprise has “{text}” in its name.").format(
+            text=html.escape(name)))
+    run.data["found"] = [str(i) for i in found]
+    run.data.setdefault("ents", {}).update({str(i): n for i, n in found.items()})
+    return ask_audience
 
 
 # --- when -----------------------------------------------------------------------------------
-def _example(context: BotContext) -> str:
-    tomorrow = schedule.in_wib(context.svc.clock.now()) + timedelta(days=1)
+def _example(svc: Services) -> str:
+    tomorrow = schedule.in_wib(svc.clock.now()) + timedelta(days=1)
     return tomorrow.strftime("%Y-%m-%d") + " 08:00"
 
 
-@FLOW.step("bc_when", N_("Please press Send now, or type a date and time."))
-async def ask_when(update: Update, context: BotContext) -> None:
-    kb = FLOW.keyboard(context)
-    await send(update, context, _(
+@COMPOSE.step("bc_when", note=N_("Please press Send now, or type a date and time."))
+async def ask_when(run: Run) -> None:
+    await run.say(_(
         "When should it go out? Press Send now, or type a date and time in WIB, e.g. {example}. "
-        "Add WITA or WIT for those time zones.").format(example=_example(context)),
-        rows([kb.button(_("Send now"), "bcnow", "now")]))
+        "Add WITA or WIT for those time zones.").format(example=_example(run.svc)),
+        rows([run.button(_("Send now"), "bcnow", "now")]))
 
 
-async def send_now(update: Update, context: BotContext) -> str | int | None:
-    if not FLOW.fresh(context):
-        return await FLOW.stale(update, context)
-    await ack(update)
-    _bc(context)["send_at"] = "now"
-    return await ask_summary(update, context)
+@ask_when.on_button("bcnow", ("now",))
+async def send_now(run: Run, _value: str) -> Outcome:
+    await run.ack()
+    run.data["send_at"] = "now"
+    return ask_summary
 
 
-async def when_typed(update: Update, context: BotContext) -> str | int | None:
-    moment, error = schedule.parse_send_time(update.message.text if update.message else None,
-                                             now=context.svc.clock.now())
+@ask_when.on_text()
+async def when_typed(run: Run, text: str) -> Outcome:
+    moment, error = schedule.parse_send_time(text, now=run.svc.clock.now())
     if error:
         note = {
             schedule.NO_SUCH_DATE: _("That date or time does not exist."),
             schedule.PAST: _("That time has already passed. Please choose a later time."),
             schedule.TOO_FAR: _("That is more than a year ahead. Please check the year."),
         }.get(error, _("Please write the date and time like {example}.").format(
-            example=_example(context)))
-        return await FLOW.reask(update, context, note)
+            example=_example(run.svc)))
+        return run.retry(note)
     assert moment is not None
-    _bc(context)["send_at"] = moment.isoformat()
-    return await ask_summary(update, context)
+    run.data["send_at"] = moment.isoformat()
+    return ask_summary
 
 
 def _send_at(bc: dict) -> datetime | None:
@@ -510,62 +449,51 @@ def _summary(bc: dict, count: int, *, full: bool) -> str:
     ])
 
 
-@FLOW.step("bc_confirm", N_("Please choose one of the buttons below."))
-async def ask_summary(update: Update, context: BotContext) -> None:
-    bc = _bc(context)
-    count = await _count(context, _audience(context))
-    text = _summary(bc, count, full=True)
+@COMPOSE.step("bc_confirm", expects=BUTTON)
+async def ask_summary(run: Run) -> None:
+    count = await _count(run.svc, _audience(run))
+    text = _summary(run.data, count, full=True)
     if len(text) > MAX_TEXT:
-        text = _summary(bc, count, full=False)
-    kb = FLOW.keyboard(context)
-    await send(update, context, text, rows([kb.button("✅ " + _("Confirm"), "bcok", "yes"),
-                                            kb.button("✖ " + _("Cancel"), "bcok", "no")]))
+        text = _summary(run.data, count, full=False)
+    await run.say(text, rows([run.button("✅ " + _("Confirm"), "bcok", "yes"),
+                              run.button("✖ " + _("Cancel"), "bcok", "no")]))
 
 
-async def confirmed(update: Update, context: BotContext) -> str | int | None:
-    button, user = context.button, context.user_row
-    assert button is not None and user is not None
-    bc = _bc(context)
-    if not FLOW.fresh(context) or button.value not in ("yes", "no") or not bc.get("text_id") \
-            or not bc.get("send_at"):
-        return await FLOW.stale(update, context)
-    await ack(update)
-    if button.value == "no":
-        return await FLOW.cancel(update, context)
-    svc = context.svc
+@ask_summary.on_button("bcok", ("yes", "no"))
+async def confirmed(run: Run, answer: str) -> Outcome:
+    bc = run.data
+    if not bc.get("text_id") or not bc.get("send_at"):
+        await stale_button(run.update)
+        return ask_summary
+    await run.ack()
+    if answer == "no":
+        await run.say(_(COMPOSE.cancelled))
+        return END
+    svc = run.svc
     now = svc.clock.now()
     send_at = _send_at(bc) or now
     if send_at <= now and bc["send_at"] != "now":
         # The time passed while the summary was open: ask again rather than send at once.
-        await send(update, context, _("That time has passed meanwhile. Please choose the "
-                                      "time again."))
-        return await ask_when(update, context)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
-    async with svc.sessionmaker() as session, session.begin():
-        broadcast = await broadcasts_db.create(
-            session, created_by=user.id, text_id=bc["text_id"], text_en=bc.get("text_en"),
-            audience=_audience(context), send_at=send_at, now=now,
-            staff_ids=svc.settings.staff_ids)
-        queued = broadcast.status == BroadcastStatus.QUEUED
-        count = broadcast.recipient_count if queued else await count_recipients(
-            session, _audience(context), now=now, staff_ids=svc.settings.staff_ids)
-        # The draft goes with the broadcast, in one transaction: after a crash here the
-        # Confirm button is stale, never a second broadcast.
-        await forget_keys(session, FLOW.name, chat_id, user.id, FLOW.keys)
-        broadcast_id = broadcast.id
-    FLOW.clear(context)
-    log.info("broadcast %s by staff=%s: %s recipients, %s", broadcast_id, user.id, count,
-             "queued" if queued else f"scheduled for {send_at.isoformat()}")
-    if queued:
+        await run.say(_("That time has passed meanwhile. Please choose the time again."))
+        return ask_when
+    # The draft goes with the broadcast, in one transaction: after a crash here the
+    # Confirm button is stale, never a second broadcast.
+    stored = await confirm_broadcast(
+        svc.sessionmaker, created_by=run.user_id, text_id=bc["text_id"],
+        text_en=bc.get("text_en"), audience=_audience(run), send_at=send_at, now=now,
+        staff_ids=svc.settings.staff_ids)
+    log.info("broadcast %s by staff=%s: %s recipients, %s", stored.id, run.user_id,
+             stored.count, "queued" if stored.queued else f"scheduled for {send_at.isoformat()}")
+    if stored.queued:
         svc.wake_sender()
-        await send(update, context, _(
+        await run.say(_(
             "Broadcast #{id} is on its way. Recipients: {count}.\n/broadcasts shows the "
-            "progress.").format(id=broadcast_id, count=format_number(count or 0)))
+            "progress.").format(id=stored.id, count=format_number(stored.count)))
     else:
-        await send(update, context, _(
+        await run.say(_(
             "Broadcast #{id} is scheduled for {when}. Recipients now: {count}; the audience "
             "is worked out again at that time.\n/broadcasts shows the progress.").format(
-            id=broadcast_id, when=when_text(send_at), count=format_number(count or 0)))
+            id=stored.id, when=when_text(send_at), count=format_number(stored.count)))
     return END
 
 
@@ -607,33 +535,17 @@ def _block(broadcast: Broadcast, counts: outbox_db.Counts, matching: int | None)
 
 async def list_command(update: Update, context: BotContext) -> None:
     """/broadcasts: the latest ones with their counts, and Cancel for those not finished."""
-    if not is_staff(context):
-        await refuse_command(update, context, "broadcasts")
-        return
     svc = context.svc
-    async with svc.sessionmaker() as session:
-        items = []
-        for broadcast in await broadcasts_db.recent(session, RECENT):
-            counts = await outbox_db.broadcast_counts(session, broadcast.id)
-            matching = await count_recipients(
-                session, Audience.from_json(broadcast.audience), now=svc.clock.now(),
-                staff_ids=svc.settings.staff_ids) \
-                if broadcast.status == BroadcastStatus.SCHEDULED else None
-            items.append((broadcast, counts, matching))
+    items = await recent_with_counts(svc.sessionmaker, RECENT, now=svc.clock.now(),
+                                     staff_ids=svc.settings.staff_ids)
     if not items:
         await send(update, context, _("No broadcasts yet. /broadcast writes one."))
         return
-    kb = _plain_keyboard(context)
+    kb = context.keyboard()
     buttons = [kb.button("✖ " + _("Cancel #{id}").format(id=b.id), "blx", str(b.id))
                for b, counts, _m in items if _unfinished(b, counts)]
     await send(update, context, "\n\n".join(_block(*item) for item in items),
                rows(buttons, width=2) if buttons else None)
-
-
-def _plain_keyboard(context: BotContext) -> Keyboard:
-    """Buttons of /broadcasts belong to no conversation: no nonce, only the role check."""
-    assert context.user_row is not None
-    return Keyboard(context.svc.signer, context.user_row.id)
 
 
 async def _load(context: BotContext, broadcast_id: int) -> tuple[Broadcast | None,
@@ -644,29 +556,23 @@ async def _load(context: BotContext, broadcast_id: int) -> tuple[Broadcast | Non
     return broadcast, counts
 
 
-async def _pressed_broadcast(update: Update, context: BotContext
-                             ) -> tuple[Broadcast | None, outbox_db.Counts | None] | None:
-    """The broadcast a staff button names, with its counts; None when the presser is not
-    staff (refused and logged)."""
+async def _pressed_broadcast(context: BotContext
+                             ) -> tuple[Broadcast | None, outbox_db.Counts | None]:
+    """The broadcast a staff button names, with its counts (the router checked the role)."""
     button = context.button
     assert button is not None
-    if not is_staff(context):
-        await refuse(update, context)
-        return None
     if not button.value.isdigit():
         return None, None
     return await _load(context, int(button.value))
 
 
 async def cancel_pressed(update: Update, context: BotContext) -> None:
-    if (pressed := await _pressed_broadcast(update, context)) is None:
-        return
-    broadcast, counts = pressed
+    broadcast, counts = await _pressed_broadcast(context)
     if broadcast is None or counts is None or not _unfinished(broadcast, counts):
-        await stale_button(update, context)
+        await stale_button(update)
         return
     await ack(update)
-    kb = _plain_keyboard(context)
+    kb = context.keyboard()
     await send(update, context, _(
         "Cancel broadcast #{id}? Messages not sent yet are dropped; those already sent stay "
         "sent.").format(id=broadcast.id),
@@ -674,20 +580,10 @@ async def cancel_pressed(update: Update, context: BotContext) -> None:
               kb.button(_("No, keep it"), "blxn", str(broadcast.id))]))
 
 
-async def _edit_or_send(update: Update, context: BotContext, text: str) -> None:
-    try:
-        await update.callback_query.edit_message_text(  # type: ignore[union-attr]
-            text, parse_mode=ParseMode.HTML)
-    except TelegramError:
-        await send(update, context, text)
-
-
 async def cancel_confirmed(update: Update, context: BotContext) -> None:
-    if (pressed := await _pressed_broadcast(update, context)) is None:
-        return
-    broadcast, counts = pressed
+    broadcast, counts = await _pressed_broadcast(context)
     if broadcast is None or counts is None or broadcast.status == BroadcastStatus.CANCELLED:
-        await stale_button(update, context)
+        await stale_button(update)
         return
     if not _unfinished(broadcast, counts):
         await ack(update, _("This broadcast has already been sent."))
@@ -697,21 +593,18 @@ async def cancel_confirmed(update: Update, context: BotContext) -> None:
     context.svc.recheck_sender()
     if dropped is None:
         # Cancelled meanwhile, by another staff member or another press.
-        await stale_button(update, context)
+        await stale_button(update)
         return
     log.info("broadcast %s cancelled by staff=%s: %s messages dropped", broadcast.id,
              context.user_row.id if context.user_row else None, dropped)
     await ack(update)
     _broadcast, after = await _load(context, broadcast.id)
-    await _edit_or_send(update, context, _(
+    await edit_or_send(update, context, _(
         "Broadcast #{id} is cancelled. Messages dropped before sending: {dropped}. Already "
         "sent: {sent}.").format(id=broadcast.id, dropped=format_number(dropped),
                                           sent=format_number(after.sent if after else 0)))
 
 
 async def keep_pressed(update: Update, context: BotContext) -> None:
-    if not is_staff(context):
-        await refuse(update, context)
-        return
     await ack(update)
-    await _edit_or_send(update, context, _("Not cancelled."))
+    await edit_or_send(update, context, _("Not cancelled."))

@@ -3,441 +3,358 @@
 from __future__ import annotations
 
 import html
-import logging
+from typing import Any
 
-from telegram import (
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import Contact, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, \
+    ReplyKeyboardRemove
+from telegram.error import TelegramError
 
-from chat.buttons import new_nonce
-from chat.context import BotContext
-from chat.i18n import _, current_locale, format_number
-from db import enterprises as ent_db
-from db.models import Role
-from db.drafts import forget_conversation
-from db.users import set_role
-from domain import text_input
-from domain.phone import normalize_phone
-from domain.provinces import PROVINCES, by_code, match_province
-from domain.sectors import SECTORS
-from handlers import review
-from handlers.common import END, STEPS, ack, clear_main, reask, rows, send, stale_button, step
+from chat.flow import BUTTON, END, PHONE, PROVINCE, STAY, Flow, Outcome, Run
+from chat.i18n import N_, _, current_locale, format_number
+from chat.keyboards import province_rows
 from chat.labels import module_name, sector_name
 from chat.menu import set_chat_menu
+from chat.reply import edit_or_send, rows, with_rows
+from db.enrolment import Taken, check_name, confirm_enrolment, own_answers
+from domain import text_input
+from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
+from domain.modules import MODULES, module_of
+from domain.phone import normalize_phone
+from domain.provinces import by_code, match_province
+from domain.roles import Role, may_enrol
+from domain.sectors import SECTORS
+from handlers import review
 
-log = logging.getLogger(__name__)
-
-PROVINCE_PAGE = 8
-MIN_WORKERS, MAX_WORKERS = 1, 100_000
-SCORE_MIN, SCORE_MAX = 50, 200
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
 
+ENROL = Flow("enrol", command="enrol",
+             cancelled=N_("Cancelled. Nothing was saved. /help shows what I can do."))
 
-def _enrol(context: BotContext) -> dict:
-    return context.draft.setdefault("enrol", {})
-
-
-def _name_error(key: str) -> str:
-    return {
-        text_input.EMPTY: _("The answer is empty."),
-        text_input.TOO_LONG: _("That is too long: at most 200 characters, please."),
-        text_input.NO_LETTERS: _("Please write it in letters."),
-        text_input.LOOKS_LIKE_CODE: _("That does not look like a name."),
-    }.get(key, _("Please check the answer."))
+NAME_ERRORS = {
+    text_input.EMPTY: N_("The answer is empty."),
+    text_input.TOO_LONG: N_("That is too long: at most 200 characters, please."),
+    text_input.NO_LETTERS: N_("Please write it in letters."),
+    text_input.LOOKS_LIKE_CODE: N_("That does not look like a name."),
+    "*": N_("Please check the answer."),
+}
 
 
-async def begin(update: Update, context: BotContext) -> str | int:
+def _answers(run: Run) -> dict[str, Any]:
+    return run.data.setdefault("enrol", {})
+
+
+@ENROL.entry
+async def begin(run: Run) -> Outcome:
     """/enrol, or an owner right after the role choice."""
-    user = context.user_row
+    user = run.context.user_row
     assert user is not None
     if user.consent_at is None:
-        await send(update, context, _("Please start with /start and agree first."))
+        await run.say(_("Please start with /start and agree first."))
         return END
-    if context.role in ("worker", "admin"):
-        await send(update, context, _("Enrolment is for owners of an enterprise. "
-                                      "/help shows what you can do."))
+    if not may_enrol(Role(run.context.role) if run.context.role else None):
+        await run.say(_("Enrolment is for owners of an enterprise. /help shows what you can "
+                        "do."))
         return END
-    context.draft.setdefault("nonce", new_nonce())
-    async with context.svc.sessionmaker() as session:
-        enterprise = await ent_db.owned_enterprise(session, user.id)
-        modules = await ent_db.modules_of(session, enterprise.id) if enterprise else []
-    if enterprise is not None:
+    existing = await own_answers(run.svc.sessionmaker, user.id)
+    if existing is not None:
         # Running /enrol again offers to update what was enrolled.
-        context.draft["enrol"] = {
-            "id": enterprise.id, "name": enterprise.name, "sector": enterprise.sector,
-            "sector_other": enterprise.sector_other, "province": enterprise.province,
-            "city": enterprise.city, "workers": enterprise.worker_count,
-            "contact": enterprise.contact_name, "phone": enterprise.phone, "modules": modules,
-        }
-        await send(update, context, _("You already enrolled {name}. You can update it "
-                                      "here.").format(name=html.escape(enterprise.name)))
-        return await ask_summary(update, context)
-    context.draft["enrol"] = {"modules": []}
-    await send(update, context, _("Let us enrol your enterprise: eight short questions. "
-                                  "/cancel stops at any time."))
-    return await ask_name(update, context)
-
-
-async def _next(update: Update, context: BotContext, following: str) -> str:
-    """After an answer: back to the summary when editing, else the following question."""
-    if _enrol(context).pop("editing", False):
-        return await ask_summary(update, context)
-    return await STEPS[following][0](update, context)
+        run.data["enrol"] = existing
+        await run.say(_("You already enrolled {name}. You can update it here.").format(
+            name=html.escape(existing["name"])))
+        return ask_summary
+    run.data["enrol"] = {"modules": []}
+    await run.say(_("Let us enrol your enterprise: eight short questions. /cancel stops at "
+                    "any time."))
+    return ask_name
 
 
 # --- company name ---------------------------------------------------------------------------
-@step("e_name", "text")
-async def ask_name(update: Update, context: BotContext) -> None:
-    await send(update, context, _("What is the name of your company?"))
+@ENROL.step("e_name")
+async def ask_name(run: Run) -> None:
+    await run.say(_("What is the name of your company?"))
 
 
-async def _take_text(update: Update, context: BotContext, key: str,
-                     following: str | None) -> str | None:
-    """Store a free-text answer (a name) and go on, or say why it does not fit and re-ask."""
-    value, error = text_input.clean_name(update.message.text if update.message else None)
-    if error:
-        return await reask(update, context, _name_error(error))
-    _enrol(context)[key] = value
-    return await _next(update, context, following) if following else None
-
-
-async def name_given(update: Update, context: BotContext) -> str | None:
-    return await _take_text(update, context, "name", "e_sector")
+@ask_name.on_text(text_input.clean_name, NAME_ERRORS)
+async def name_given(run: Run, name: str) -> Outcome:
+    _answers(run)["name"] = name
+    return run.then(ask_sector)
 
 
 # --- sector ---------------------------------------------------------------------------------
-@step("e_sector", "button")
-async def ask_sector(update: Update, context: BotContext) -> None:
-    kb = context.keyboard()
-    await send(update, context, _("What does your company make?"),
-               rows([kb.button(sector_name(key), "sector", key) for key in SECTORS], width=1))
+@ENROL.step("e_sector", expects=BUTTON)
+async def ask_sector(run: Run) -> None:
+    await run.say(_("What does your company make?"),
+                  rows([run.button(sector_name(key), "sector", key) for key in SECTORS], width=1))
 
 
-async def sector_chosen(update: Update, context: BotContext) -> str | None:
-    button = context.button
-    assert button is not None
-    if button.nonce != context.draft.get("nonce") or button.value not in SECTORS:
-        await stale_button(update, context)
-        return None
-    await ack(update)
-    enrol = _enrol(context)
-    enrol["sector"] = button.value
-    if button.value == "other":
-        return await ask_sector_other(update, context)
-    enrol["sector_other"] = None
-    return await _next(update, context, "e_province")
+@ask_sector.on_button("sector", SECTORS)
+async def sector_chosen(run: Run, sector: str) -> Outcome:
+    await run.ack()
+    answers = _answers(run)
+    answers["sector"] = sector
+    if sector == "other":
+        return ask_sector_other
+    answers["sector_other"] = None
+    return run.then(ask_province)
 
 
-@step("e_sector_other", "text")
-async def ask_sector_other(update: Update, context: BotContext) -> None:
-    await send(update, context, _("Please describe your sector in a few words."))
+@ENROL.step("e_sector_other")
+async def ask_sector_other(run: Run) -> None:
+    await run.say(_("Please describe your sector in a few words."))
 
 
-async def sector_other_given(update: Update, context: BotContext) -> str | None:
-    return await _take_text(update, context, "sector_other", "e_province")
+@ask_sector_other.on_text(text_input.clean_name, NAME_ERRORS)
+async def sector_other_given(run: Run, text: str) -> Outcome:
+    _answers(run)["sector_other"] = text
+    return run.then(ask_province)
 
 
 # --- province -------------------------------------------------------------------------------
-@step("e_province", "province")
-async def ask_province(update: Update, context: BotContext) -> None:
-    page = int(context.draft.get("prov_page", 0))
-    pages = (len(PROVINCES) + PROVINCE_PAGE - 1) // PROVINCE_PAGE
-    page = max(0, min(page, pages - 1))
-    kb = context.keyboard()
-    locale = current_locale()
-    shown = PROVINCES[page * PROVINCE_PAGE:(page + 1) * PROVINCE_PAGE]
-    markup = rows([kb.button(p.name(locale), "prov", p.code) for p in shown])
-    nav = []
-    if page > 0:
-        nav.append(kb.button("‹ " + _("Previous"), "ppage", str(page - 1)))
-    if page < pages - 1:
-        nav.append(kb.button(_("More") + " ›", "ppage", str(page + 1)))
-    keyboard = [*markup.inline_keyboard, nav] if nav else list(markup.inline_keyboard)
-    await send(update, context,
-               _("In which province is the factory? Choose below, or type its name."),
-               type(markup)(keyboard))
+def _province_markup(run: Run, *, only: list[str] | None = None) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(province_rows(run.keyboard(), kind="prov",
+                                              page=int(run.data.get("prov_page", 0)), only=only))
 
 
-async def province_page(update: Update, context: BotContext) -> str | None:
-    button = context.button
-    assert button is not None
-    if button.nonce != context.draft.get("nonce") or not button.value.isdigit():
-        await stale_button(update, context)
-        return None
-    await ack(update)
-    context.draft["prov_page"] = int(button.value)
-    return await ask_province(update, context)
+@ENROL.step("e_province", expects=PROVINCE)
+async def ask_province(run: Run) -> None:
+    await run.say(_("In which province is the factory? Choose below, or type its name."),
+                  _province_markup(run))
 
 
-async def province_chosen(update: Update, context: BotContext) -> str | None:
-    button = context.button
-    assert button is not None
-    if button.nonce != context.draft.get("nonce") or by_code(button.value) is None:
-        await stale_button(update, context)
-        return None
-    await ack(update)
-    return await _province_set(update, context, button.value)
+def _province_value(value: str) -> bool:
+    page = value.removeprefix("pg:")
+    return by_code(value) is not None or (value.startswith("pg:") and page.isdigit())
 
 
-async def province_typed(update: Update, context: BotContext) -> str | None:
-    matches = match_province(update.message.text if update.message else None)
+@ask_province.on_button("prov", _province_value)
+async def province_pressed(run: Run, value: str) -> Outcome:
+    await run.ack()
+    if value.startswith("pg:"):
+        # Paging edits the list in place rather than adding a message per page.
+        run.data["prov_page"] = int(value.removeprefix("pg:"))
+        await edit_or_send(run.update, run.context,
+                           _("In which province is the factory? Choose below, or type its "
+                             "name."), _province_markup(run))
+        return STAY
+    return _province_set(run, value)
+
+
+@ask_province.on_text()
+async def province_typed(run: Run, text: str) -> Outcome:
+    matches = match_province(text)
     if len(matches) == 1:
-        return await _province_set(update, context, matches[0].code)
+        return _province_set(run, matches[0].code)
     if not matches:
-        return await reask(update, context, _("I do not know that province."))
-    kb = context.keyboard()
-    locale = current_locale()
-    await send(update, context, _("Which one do you mean?"),
-               rows([kb.button(p.name(locale), "prov", p.code) for p in matches[:8]]))
-    return "e_province"
+        return run.retry(_("I do not know that province."))
+    await run.say(_("Which one do you mean?"),
+                  _province_markup(run, only=[p.code for p in matches[:8]]))
+    return STAY
 
 
-async def _province_set(update: Update, context: BotContext, code: str) -> str:
-    _enrol(context)["province"] = code
-    context.draft.pop("prov_page", None)
-    return await _next(update, context, "e_city")
+def _province_set(run: Run, code: str) -> Outcome:
+    _answers(run)["province"] = code
+    run.data.pop("prov_page", None)
+    return run.then(ask_city)
 
 
 # --- city -----------------------------------------------------------------------------------
-@step("e_city", "text")
-async def ask_city(update: Update, context: BotContext) -> None:
-    await send(update, context, _("In which city or regency (kabupaten)?"))
+@ENROL.step("e_city")
+async def ask_city(run: Run) -> None:
+    await run.say(_("In which city or regency (kabupaten)?"))
 
 
-async def city_given(update: Update, context: BotContext) -> str | int | None:
-    if (reasked := await _take_text(update, context, "city", None)) is not None:
-        return reasked
-    if await _duplicate(update, context):
+@ask_city.on_text(text_input.clean_name, NAME_ERRORS)
+async def city_given(run: Run, city: str) -> Outcome:
+    _answers(run)["city"] = city
+    if await _taken(run):
         return END
-    return await _next(update, context, "e_workers")
+    return run.then(ask_workers)
 
 
-async def _duplicate(update: Update, context: BotContext) -> bool:
-    """Someone else's enterprise of this name in this city: say so and end. One's own (say,
-    confirmed just before a crash) is updated instead of created twice."""
-    enrol = _enrol(context)
-    user = context.user_row
-    assert user is not None
-    async with context.svc.sessionmaker() as session:
-        existing = await ent_db.find_same(session, enrol["name"], enrol["city"])
-    if existing is None or existing.id == enrol.get("id"):
+async def _taken(run: Run) -> bool:
+    """Someone else's enterprise of this name in this city: say so (the flow ends)."""
+    answers = _answers(run)
+    found = await check_name(run.svc.sessionmaker, run.user_id, answers["name"],
+                             answers["city"], answers.get("id"))
+    if isinstance(found, int):
+        answers["id"] = found
+    if not isinstance(found, Taken):
         return False
-    if existing.owner_id == user.id:
-        enrol["id"] = existing.id
-        return False
-    clear_main(context)
-    await send(update, context, _(
-        "{name} in {city} is already enrolled. Please ask its owner for an admin invite "
-        "(/invite) instead.").format(name=html.escape(existing.name),
-                                     city=html.escape(existing.city)))
+    await run.say(_("{name} in {city} is already enrolled. Please ask its owner for an admin "
+                    "invite (/invite) instead.").format(name=html.escape(found.name),
+                                                        city=html.escape(found.city)))
     return True
 
 
 # --- number of workers ----------------------------------------------------------------------
-@step("e_workers", "text")
-async def ask_workers(update: Update, context: BotContext) -> None:
-    await send(update, context, _("How many workers does the company have, all kinds "
-                                  "together? Please answer with a number, e.g. 120."))
+@ENROL.step("e_workers")
+async def ask_workers(run: Run) -> None:
+    await run.say(_("How many workers does the company have, all kinds together? Please "
+                    "answer with a number, e.g. 120."))
 
 
-async def workers_given(update: Update, context: BotContext) -> str | None:
-    value, error = text_input.parse_whole_number(
-        update.message.text if update.message else None, lo=MIN_WORKERS, hi=MAX_WORKERS)
-    if error == text_input.OUT_OF_RANGE:
-        return await reask(update, context, _("Please give a number from 1 to 100,000."))
-    if error:
-        return await reask(update, context, _("Please write the number in digits, e.g. 120."))
-    assert value is not None
-    _enrol(context)["workers"] = value
-    if not SCORE_MIN <= value <= SCORE_MAX:
-        await send(update, context, _("Noted. SCORE is designed for enterprises with 50 to 200 "
-                                      "workers; the team will look at your case."))
-    return await _next(update, context, "e_contact")
+def _workers(text: str | None) -> tuple[int | None, str | None]:
+    return text_input.parse_whole_number(text, lo=MIN_WORKERS, hi=MAX_WORKERS)
+
+
+@ask_workers.on_text(_workers, {text_input.OUT_OF_RANGE: N_("Please give a number from 1 to "
+                                                            "100,000."),
+                                "*": N_("Please write the number in digits, e.g. 120.")})
+async def workers_given(run: Run, workers: int) -> Outcome:
+    _answers(run)["workers"] = workers
+    if not fits_score(workers):
+        await run.say(_("Noted. SCORE is designed for enterprises with 50 to 200 workers; the "
+                        "team will look at your case."))
+    return run.then(ask_contact)
 
 
 # --- contact person -------------------------------------------------------------------------
-@step("e_contact", "text")
-async def ask_contact(update: Update, context: BotContext) -> None:
-    await send(update, context, _("Who is the contact person for SCORE? Please give the name."))
+@ENROL.step("e_contact")
+async def ask_contact(run: Run) -> None:
+    await run.say(_("Who is the contact person for SCORE? Please give the name."))
 
 
-async def contact_given(update: Update, context: BotContext) -> str | None:
-    return await _take_text(update, context, "contact", "e_phone")
+@ask_contact.on_text(text_input.clean_name, NAME_ERRORS)
+async def contact_given(run: Run, name: str) -> Outcome:
+    _answers(run)["contact"] = name
+    return run.then(ask_phone)
 
 
 # --- phone ----------------------------------------------------------------------------------
-@step("e_phone", "phone")
-async def ask_phone(update: Update, context: BotContext) -> None:
+@ENROL.step("e_phone", expects=PHONE)
+async def ask_phone(run: Run) -> None:
     keyboard = ReplyKeyboardMarkup([[KeyboardButton(_("Share my number"), request_contact=True)]],
                                    resize_keyboard=True, one_time_keyboard=True)
-    await send(update, context, _("What is the contact phone number? Share yours with the "
-                                  "button, or type it, e.g. 0812 3456 7890."), keyboard)
+    await run.say(_("What is the contact phone number? Share yours with the button, or type "
+                    "it, e.g. 0812 3456 7890."), keyboard)
 
 
-async def phone_shared(update: Update, context: BotContext) -> str | None:
-    contact = update.message.contact if update.message else None
-    if contact is None or contact.user_id != update.effective_user.id:  # type: ignore[union-attr]
-        return await reask(update, context, _("Please share your own number, or type the "
-                                              "number."))
-    return await _phone_set(update, context, contact.phone_number)
+@ask_phone.on_contact
+async def phone_shared(run: Run, contact: Contact) -> Outcome:
+    if contact.user_id != run.user_id:
+        return run.retry(_("Please share your own number, or type the number."))
+    return await _phone_set(run, contact.phone_number)
 
 
-async def phone_typed(update: Update, context: BotContext) -> str | None:
-    return await _phone_set(update, context, update.message.text if update.message else "")
+@ask_phone.on_text()
+async def phone_typed(run: Run, text: str) -> Outcome:
+    return await _phone_set(run, text)
 
 
-async def _phone_set(update: Update, context: BotContext, raw: str | None) -> str | None:
+async def _phone_set(run: Run, raw: str | None) -> Outcome:
     phone = normalize_phone(raw)
     if phone is None:
-        return await reask(update, context, _("That is not an Indonesian phone number. Please "
-                                              "write it like 0812 3456 7890 or +62 812 3456 7890."))
-    _enrol(context)["phone"] = phone
-    await context.bot.send_message(update.effective_chat.id,  # type: ignore[union-attr]
-                                   _("Thank you."), reply_markup=ReplyKeyboardRemove())
-    return await _next(update, context, "e_modules")
+        return run.retry(_("That is not an Indonesian phone number. Please write it like "
+                           "0812 3456 7890 or +62 812 3456 7890."))
+    _answers(run)["phone"] = phone
+    await run.say(_("Thank you."), ReplyKeyboardRemove())
+    return run.then(ask_modules)
 
 
 # --- modules --------------------------------------------------------------------------------
-@step("e_modules", "button")
-async def ask_modules(update: Update, context: BotContext) -> None:
-    await send(update, context, _("Which SCORE modules interest you? Choose one or more, "
-                                  "then press Done."), _modules_markup(context))
+@ENROL.step("e_modules", expects=BUTTON)
+async def ask_modules(run: Run) -> None:
+    await run.say(_("Which SCORE modules interest you? Choose one or more, then press Done."),
+                  _modules_markup(run))
 
 
-def _modules_markup(context: BotContext) -> InlineKeyboardMarkup:
-    chosen = set(_enrol(context).get("modules", []))
-    kb = context.keyboard()
-    buttons = [kb.button(("✅ " if n in chosen else "▫️ ") + f"{n}. {module_name(n)}", "mod",
-                         str(n)) for n in range(1, 6)]
-    buttons.append(kb.button(_("Done"), "mod", "done"))
+def _modules_markup(run: Run) -> InlineKeyboardMarkup:
+    chosen = set(_answers(run).get("modules", []))
+    buttons = [run.button(("✅ " if n in chosen else "▫️ ") + f"{n}. {module_name(n)}", "mod",
+                          str(n)) for n in MODULES]
+    buttons.append(run.button(_("Done"), "mod", "done"))
     return rows(buttons, width=1)
 
 
-async def module_toggled(update: Update, context: BotContext) -> str | None:
-    button = context.button
-    assert button is not None
-    if button.nonce != context.draft.get("nonce") or button.value not in (
-            "1", "2", "3", "4", "5", "done"):
-        await stale_button(update, context)
-        return None
-    enrol = _enrol(context)
-    chosen = set(enrol.get("modules", []))
-    if button.value == "done":
+@ask_modules.on_button("mod", lambda v: v == "done" or module_of(v) is not None)
+async def module_toggled(run: Run, value: str) -> Outcome:
+    answers = _answers(run)
+    chosen = set(answers.get("modules", []))
+    if value == "done":
         if not chosen:
-            await ack(update, _("Please choose at least one module."))
-            return "e_modules"
-        await ack(update)
-        enrol.pop("editing", None)
-        return await ask_summary(update, context)
-    await ack(update)
-    chosen ^= {int(button.value)}
-    enrol["modules"] = sorted(chosen)
-    query = update.callback_query
+            await run.ack(_("Please choose at least one module."))
+            return STAY
+        await run.ack()
+        run.state.pop("edit", None)
+        return ask_summary
+    await run.ack()
+    chosen ^= {module_of(value)}
+    answers["modules"] = sorted(m for m in chosen if m is not None)
+    query = run.update.callback_query
+    assert query is not None
     # Tick the box in place rather than sending the question again.
     try:
-        await query.edit_message_reply_markup(_modules_markup(context))  # type: ignore[union-attr]
-    except Exception:  # noqa: BLE001 - an old message cannot be edited: ask again instead
-        return await ask_modules(update, context)
-    return "e_modules"
+        await query.edit_message_reply_markup(_modules_markup(run))
+    except TelegramError:
+        return ask_modules  # an old message cannot be edited: ask again instead
+    return STAY
 
 
 # --- summary --------------------------------------------------------------------------------
-def summary_text(enrol: dict) -> str:
+def summary_text(answers: dict[str, Any]) -> str:
     locale = current_locale()
-    province = by_code(enrol.get("province"))
-    modules = "\n".join(f"  {n}. {module_name(n)}" for n in enrol.get("modules", []))
-    lines = [
+    province = by_code(answers.get("province"))
+    modules = "\n".join(f"  {n}. {module_name(n)}" for n in answers.get("modules", []))
+    return "\n".join([
         _("<b>Please check:</b>"),
-        _("Company: {value}").format(value=html.escape(enrol.get("name", ""))),
+        _("Company: {value}").format(value=html.escape(answers.get("name", ""))),
         _("Sector: {value}").format(value=html.escape(
-            sector_name(enrol.get("sector", ""), enrol.get("sector_other")))),
+            sector_name(answers.get("sector", ""), answers.get("sector_other")))),
         _("Province: {value}").format(value=province.name(locale) if province else ""),
-        _("City/regency: {value}").format(value=html.escape(enrol.get("city", ""))),
-        _("Workers: {value}").format(value=format_number(enrol.get("workers", 0))),
-        _("Contact: {value}").format(value=html.escape(enrol.get("contact", ""))),
-        _("Phone: {value}").format(value=enrol.get("phone", "")),
+        _("City/regency: {value}").format(value=html.escape(answers.get("city", ""))),
+        _("Workers: {value}").format(value=format_number(answers.get("workers", 0))),
+        _("Contact: {value}").format(value=html.escape(answers.get("contact", ""))),
+        _("Phone: {value}").format(value=answers.get("phone", "")),
         _("Modules:") + "\n" + modules,
-    ]
-    return "\n".join(lines)
+    ])
 
 
-@step("e_summary", "button")
-async def ask_summary(update: Update, context: BotContext) -> None:
-    kb = context.keyboard()
-    labels = {
-        "name": _("Company"), "sector": _("Sector"), "province": _("Province"),
-        "city": _("City"), "workers": _("Workers"), "contact": _("Contact"),
-        "phone": _("Phone"), "modules": _("Modules"),
-    }
-    buttons = [kb.button("✏️ " + labels[f], "edit", f) for f in FIELDS]
-    markup = rows(buttons)
-    keyboard = [*markup.inline_keyboard, [kb.button("✅ " + _("Confirm"), "confirm", "yes")]]
-    await send(update, context, summary_text(_enrol(context)), type(markup)(keyboard))
+_FIELD_LABELS = {
+    "name": N_("Company"), "sector": N_("Sector"), "province": N_("Province"),
+    "city": N_("City"), "workers": N_("Workers"), "contact": N_("Contact"),
+    "phone": N_("Phone"), "modules": N_("Modules"),
+}
 
 
-_EDIT_STEP = {"name": "e_name", "sector": "e_sector", "province": "e_province", "city": "e_city",
-              "workers": "e_workers", "contact": "e_contact", "phone": "e_phone",
-              "modules": "e_modules"}
+@ENROL.step("e_summary", expects=BUTTON)
+async def ask_summary(run: Run) -> None:
+    markup = rows([run.button("✏️ " + _(_FIELD_LABELS[f]), "edit", f) for f in FIELDS])
+    await run.say(summary_text(_answers(run)),
+                  with_rows(markup, [run.button("✅ " + _("Confirm"), "confirm", "yes")]))
 
 
-async def edit_chosen(update: Update, context: BotContext) -> str | None:
-    button = context.button
-    assert button is not None
-    if button.nonce != context.draft.get("nonce") or button.value not in _EDIT_STEP:
-        await stale_button(update, context)
-        return None
-    await ack(update)
-    _enrol(context)["editing"] = True
-    return await STEPS[_EDIT_STEP[button.value]][0](update, context)
+_EDIT_STEP = {"name": ask_name, "sector": ask_sector, "province": ask_province,
+              "city": ask_city, "workers": ask_workers, "contact": ask_contact,
+              "phone": ask_phone, "modules": ask_modules}
 
 
-async def confirmed(update: Update, context: BotContext) -> str | int | None:
-    button, user = context.button, context.user_row
-    assert button is not None and user is not None
-    enrol = _enrol(context)
-    if button.nonce != context.draft.get("nonce") or not all(
-            enrol.get(k) for k in ("name", "sector", "province", "city", "workers", "contact",
-                                   "phone", "modules")):
-        await stale_button(update, context)
-        return None
-    await ack(update)
-    if await _duplicate(update, context):
+@ask_summary.on_button("edit", FIELDS)
+async def edit_chosen(run: Run, field: str) -> Outcome:
+    await run.ack()
+    return run.edit(_EDIT_STEP[field], back=ask_summary)
+
+
+@ask_summary.on_button("confirm", ("yes",))
+async def confirmed(run: Run, _value: str) -> Outcome:
+    answers = _answers(run)
+    if not all(answers.get(k) for k in FIELDS):
+        await run.ack(_("This button is no longer active."))
+        return ask_summary
+    await run.ack()
+    if await _taken(run):
         return END
-    fields = ent_db.EnterpriseFields(
-        name=enrol["name"], sector=enrol["sector"], sector_other=enrol.get("sector_other"),
-        province=enrol["province"], city=enrol["city"], worker_count=int(enrol["workers"]),
-        contact_name=enrol["contact"], phone=enrol["phone"],
-        modules=[int(m) for m in enrol["modules"]])
-    async with context.svc.sessionmaker() as session, session.begin():
-        existing = (await ent_db.get_enterprise(session, enrol["id"]) if enrol.get("id")
-                    else None)
-        # The draft goes with the record, in one transaction: a crash now cannot leave a
-        # stored enterprise and a conversation still waiting for its confirmation.
-        await forget_conversation(session, "main", update.effective_chat.id,  # type: ignore[union-attr]
-                                  user.id)
-        if existing is not None and existing.owner_id == user.id:
-            was_pending = existing.status.value != "approved"
-            await ent_db.update_enterprise(session, existing, fields)
-            enterprise = existing
-        else:
-            enterprise = await ent_db.create_enterprise(session, user.id, fields)
-            was_pending = True
-        if context.role != "staff":
-            await set_role(session, user.id, Role.OWNER)
-        status = enterprise.status.value
-    if context.role != "staff":
-        context.role = "owner"
-        await set_chat_menu(context.bot, user.id, "owner", user.language)
-    clear_main(context)
-    if status == "approved":
-        await send(update, context, _("Saved. Your enterprise details are updated."))
+    role = Role(run.context.role) if run.context.role else None
+    done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role, answers)
+    user = run.context.user_row
+    assert user is not None
+    if run.context.role != Role.STAFF.value:
+        run.context.role = Role.OWNER.value
+        await set_chat_menu(run.context.bot, run.user_id, Role.OWNER.value, user.language)
+    if done.approved:
+        await run.say(_("Saved. Your enterprise details are updated."))
         return END
-    await send(update, context, _("Thank you! Your enrolment was sent to the SCORE team. "
-                                  "I will tell you here when it is approved."))
-    if was_pending:
-        await review.notify_staff(context, enterprise.id)
+    await run.say(_("Thank you! Your enrolment was sent to the SCORE team. I will tell you "
+                    "here when it is approved."))
+    if done.to_review:
+        await review.notify_staff(run.context, done.enterprise_id)
     return END

@@ -1,4 +1,5 @@
-"""Staff review enrolments: approve (the owner gets the join code and poster) or reject."""
+"""Staff review enrolments: approve (the owner gets the join code and poster) or reject with a
+reason."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.error import TelegramError
 
+from chat.access import is_staff
 from chat.context import BotContext
-from chat.i18n import _, current_locale, format_date, format_number, use_locale
+from chat.flow import END, Flow, Outcome, Run
+from chat.i18n import N_, _, current_locale, format_date, format_number, use_locale
+from chat.labels import module_name, sector_name
+from chat.reply import ack, rows, send, stale_button
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus
+from db.review import decide_enrolment, pending_enterprise, pending_with_modules
 from db.users import display_name, get_user
 from domain import text_input
-from domain.join_codes import new_join_code
 from domain.provinces import WIB, by_code
-from handlers.common import END, ack, rows, send, stale_button
-from chat.labels import module_name, sector_name
+from handlers.poster import send_code
 
 log = logging.getLogger(__name__)
 
@@ -70,105 +74,93 @@ async def notify_staff(context: BotContext, enterprise_id: int) -> None:
             await ent_db.add_staff_notice(session, enterprise_id, staff_id, message.message_id)
 
 
-def _is_staff(context: BotContext) -> bool:
-    return context.role == "staff"
-
-
 async def approve_pressed(update: Update, context: BotContext) -> None:
+    """Approve on a staff notice (staff only: the router checks the role)."""
     button, user = context.button, context.user_row
     assert button is not None and user is not None
-    if not _is_staff(context) or not button.value.isdigit():
-        log.warning("staff action by non-staff user=%s ignored", user.id)
+    if not button.value.isdigit():
+        await stale_button(update)
         return
-    async with context.svc.sessionmaker() as session, session.begin():
-        enterprise = await ent_db.decide(session, int(button.value), user.id, approve=True,
-                                         new_code=new_join_code)
-        owner = await get_user(session, enterprise.owner_id) if enterprise and \
-            enterprise.owner_id else None
-    if enterprise is None:
+    decided = await decide_enrolment(context.svc.sessionmaker, int(button.value), user.id,
+                                     approve=True)
+    if decided is None:
         await _already_decided(update, context, int(button.value))
         return
+    enterprise, owner = decided
     await ack(update, _("Approved."))
-    if owner is not None:
-        from handlers.join import send_code  # the join journey owns the code message
-
+    if owner is not None and enterprise.join_code:
         with use_locale(owner.language):
             try:
                 await context.bot.send_message(owner.id, _(
                     "Good news: {name} is approved for SCORE! Workers can now join with the "
                     "code below.").format(name=html.escape(enterprise.name)), parse_mode="HTML")
-                await send_code(context, owner.id, enterprise.name, enterprise.join_code,
-                                owner.language)
+                await send_code(context.bot, context.svc.bot_username, owner.id,
+                                enterprise.name, enterprise.join_code, owner.language)
             except TelegramError as exc:
                 log.warning("could not tell owner=%s of approval: %s", owner.id, exc)
     await _mark_decided(context, enterprise)
 
 
-async def reject_pressed(update: Update, context: BotContext) -> str | int | None:
-    button, user = context.button, context.user_row
-    assert button is not None and user is not None
-    if not _is_staff(context) or not button.value.isdigit():
-        log.warning("staff action by non-staff user=%s ignored", user.id)
-        return END
-    async with context.svc.sessionmaker() as session:
-        enterprise = await ent_db.get_enterprise(session, int(button.value))
-    if enterprise is None or enterprise.status != EnterpriseStatus.PENDING:
-        await _already_decided(update, context, int(button.value))
-        return END
-    await ack(update)
-    context.draft["review"] = enterprise.id
-    context.draft["review_name"] = enterprise.name
-    await send(update, context, _("Why is {name} rejected? The owner will read your answer.")
-               .format(name=html.escape(enterprise.name)))
-    return "reason"
+# --- rejecting: the reason is asked first ------------------------------------------------------
+REJECT = Flow("reject", allowed=is_staff, reentry=True, lifetime=REASON_TIMEOUT,
+              cancelled=N_("Cancelled. The enrolment is still waiting."))
 
 
-async def reason_given(update: Update, context: BotContext) -> str | int | None:
-    reason, error = text_input.clean_name(update.message.text if update.message else None,
-                                          max_len=500)
-    if error:
-        await send(update, context, _("Please write the reason in a few words, or /cancel."))
-        return "reason"
-    user = context.user_row
-    assert user is not None and reason is not None
-    if not _is_staff(context):
+async def reject_pressed(update: Update, context: BotContext) -> None:
+    """Reject on a staff notice: ask why. Reject on another notice meanwhile switches."""
+    button = context.button
+    assert button is not None
+    await REJECT.start(update, context, enterprise_id=button.value)
+
+
+@REJECT.entry
+async def reject_begin(run: Run, enterprise_id: str) -> Outcome:
+    pending = (await pending_enterprise(run.svc.sessionmaker, int(enterprise_id))
+               if enterprise_id.isdigit() else None)
+    if pending is None:
+        await _already_decided(run.update, run.context, int(enterprise_id or 0))
         return END
-    enterprise_id = context.draft.pop("review", None)
-    context.draft.pop("review_name", None)
-    async with context.svc.sessionmaker() as session, session.begin():
-        enterprise = await ent_db.decide(session, int(enterprise_id or 0), user.id,
-                                         approve=False, reason=reason)
-        owner = await get_user(session, enterprise.owner_id) if enterprise and \
-            enterprise.owner_id else None
-    if enterprise is None:
-        await send(update, context, _("Someone else already decided on this enrolment."))
+    await run.ack()
+    run.data.update(enterprise=pending.id, name=pending.name)
+    return ask_reason
+
+
+def _reason_note(run: Run) -> str:
+    return _("Please write why {name} is rejected, or /cancel.").format(
+        name=html.escape(run.data["name"]))
+
+
+@REJECT.step("reason", note=_reason_note, repeat=False)
+async def ask_reason(run: Run) -> None:
+    await run.say(_("Why is {name} rejected? The owner will read your answer.\n"
+                    "/cancel keeps the enrolment waiting.")
+                  .format(name=html.escape(run.data["name"])))
+
+
+def _reason(text: str | None) -> tuple[str | None, str | None]:
+    return text_input.clean_name(text, max_len=500)
+
+
+@ask_reason.on_text(_reason, {"*": N_("Please write the reason in a few words, or /cancel.")})
+async def reason_given(run: Run, reason: str) -> Outcome:
+    decided = await decide_enrolment(run.svc.sessionmaker, int(run.data["enterprise"]),
+                                     run.user_id, approve=False, reason=reason)
+    if decided is None:
+        await run.say(_("Someone else already decided on this enrolment."))
         return END
-    await send(update, context, _("Rejected. The owner is told why."))
+    enterprise, owner = decided
+    await run.say(_("Rejected. The owner is told why."))
     if owner is not None:
         with use_locale(owner.language):
             try:
-                await context.bot.send_message(owner.id, _(
+                await run.context.bot.send_message(owner.id, _(
                     "Sorry, the SCORE team could not approve {name}.\nReason: {reason}\n"
                     "You can correct it with /enrol.").format(
                     name=html.escape(enterprise.name), reason=html.escape(reason)),
                     parse_mode="HTML")
             except TelegramError as exc:
                 log.warning("could not tell owner=%s of rejection: %s", owner.id, exc)
-    await _mark_decided(context, enterprise)
-    return END
-
-
-async def reason_wrong_input(update: Update, context: BotContext) -> str:
-    """Anything but a text (a command included) while the reason is awaited."""
-    await send(update, context, _("Please write why {name} is rejected, or /cancel.").format(
-        name=html.escape(context.draft.get("review_name", ""))))
-    return "reason"
-
-
-async def cancel_review(update: Update, context: BotContext) -> int:
-    context.draft.pop("review", None)
-    context.draft.pop("review_name", None)
-    await send(update, context, _("Cancelled. The enrolment is still waiting."))
+    await _mark_decided(run.context, enterprise)
     return END
 
 
@@ -178,7 +170,7 @@ async def _already_decided(update: Update, context: BotContext, enterprise_id: i
         who = await display_name(session, enterprise.decided_by) if enterprise and \
             enterprise.decided_by else ""
     if enterprise is None:
-        await stale_button(update, context)
+        await stale_button(update)
         return
     await ack(update, _("Already decided by {who}.").format(who=who))
 
@@ -209,21 +201,12 @@ async def _mark_decided(context: BotContext, enterprise: Enterprise) -> None:
 
 async def pending_command(update: Update, context: BotContext) -> None:
     """Staff: enrolments still waiting, each with its buttons again."""
-    if not _is_staff(context):
-        log.warning("staff command by non-staff user=%s ignored", update.effective_user.id)
-        from handlers.start import unknown_command  # same reply as any unknown command
-
-        await unknown_command(update, context)
-        return
-    async with context.svc.sessionmaker() as session:
-        items = [(e, await ent_db.modules_of(session, e.id))
-                 for e in await ent_db.pending_enterprises(session, limit=20)]
+    items = await pending_with_modules(context.svc.sessionmaker, limit=20)
     if not items:
         await send(update, context, _("No enrolment is waiting."))
         return
-    kb = type(context.keyboard())(context.svc.signer, context.user_row.id)  # type: ignore[union-attr]
+    kb = context.keyboard()
     for enterprise, modules in items:
-        assert enterprise is not None
         await send(update, context, _details(enterprise, modules),
                    rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise.id)),
                          kb.button("❌ " + _("Reject"), "rej", str(enterprise.id))]))

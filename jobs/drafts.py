@@ -8,6 +8,7 @@ from datetime import timedelta
 from telegram.ext import Application, ContextTypes
 
 from chat.context import services_of
+from chat.flow import EXPIRED_KEY
 from db.drafts import purge_expired
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,10 @@ INTERVAL = timedelta(hours=6)
 async def purge_drafts(application: Application) -> None:
     states, users = await purge_expired(services_of(application).sessionmaker)
     for user_id in users:
-        # The live copy too, or the next commit would write the draft back.
+        # The live copy too, or the next commit would write the draft back; a mark (no
+        # personal data) tells the user's next message why their question is gone.
         application.drop_user_data(user_id)
+        application.user_data[user_id][EXPIRED_KEY] = True
     if states or users:
         log.info("purged %d expired conversation states and %d drafts", states, len(users))
 

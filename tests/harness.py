@@ -37,3 +37,17 @@ class BotHarness(SandboxBot):
 
     def texts(self, chat_id: int) -> list[str]:
         return self.sandbox.texts(chat_id)
+
+    # The open conversation, as the router keeps it in the draft (chat/flow.py).
+    def open_flow(self, user_id: int) -> str | None:
+        return self._flow_state(user_id).get("name")
+
+    def step(self, user_id: int) -> str | None:
+        return self._flow_state(user_id).get("step")
+
+    def draft(self, user_id: int) -> dict[str, Any]:
+        return self._flow_state(user_id).get("data") or {}
+
+    def _flow_state(self, user_id: int) -> dict[str, Any]:
+        assert self.app is not None
+        return (self.app.user_data.get(user_id) or {}).get("flow") or {}

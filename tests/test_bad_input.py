@@ -16,7 +16,7 @@ OWNER = 1001
 
 async def _at_step(bot: BotHarness, user_id: int) -> str | None:
     assert bot.app is not None
-    return bot.app.user_data.get(user_id, {}).get("step")
+    return bot.step(user_id)
 
 
 async def _enterprises(bot: BotHarness) -> int:
@@ -103,7 +103,7 @@ async def test_unknown_province_and_bad_phone_and_foreign_contact(bot: BotHarnes
     await bot.settle()
     assert await _at_step(bot, OWNER) == "e_modules"
     assert bot.app is not None
-    assert bot.app.user_data[OWNER]["enrol"]["phone"] == "+6281299998888"
+    assert bot.draft(OWNER)["enrol"]["phone"] == "+6281299998888"
 
 
 async def test_modules_need_at_least_one(bot: BotHarness) -> None:
@@ -144,7 +144,7 @@ async def test_button_after_the_conversation_ended_is_answered(bot: BotHarness) 
     await bot.settle()
     assert "no longer active" in (bot.sandbox.callback_answers(OWNER)[-1].get("text") or "")
     assert await _enterprises(bot) == 0
-    assert bot.app is not None and "enrol" not in bot.app.user_data.get(OWNER, {})
+    assert bot.app is not None and "enrol" not in bot.draft(OWNER)
 
 
 async def test_forged_button_does_nothing_and_is_logged(bot: BotHarness,
@@ -174,7 +174,7 @@ async def test_language_switch_mid_enrolment_re_asks_in_new_language(bot: BotHar
     assert "What does your company make?" in bot.last_text(OWNER)
     await bot.press(OWNER, "Auto parts")
     assert "province" in bot.last_text(OWNER)
-    assert bot.app is not None and bot.app.user_data[OWNER]["enrol"]["name"] == "PT Maju"
+    assert bot.app is not None and bot.draft(OWNER)["enrol"]["name"] == "PT Maju"
 
 
 async def test_other_command_mid_enrolment_keeps_the_step(bot: BotHarness) -> None:
@@ -193,4 +193,4 @@ async def test_cancel_keeps_nothing(bot: BotHarness) -> None:
     await bot.text(OWNER, "/cancel")
     assert await _enterprises(bot) == 0
     assert bot.app is not None
-    assert not {"enrol", "step"} & set(bot.app.user_data.get(OWNER, {}))
+    assert bot.open_flow(OWNER) is None

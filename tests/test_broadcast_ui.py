@@ -247,7 +247,7 @@ async def test_whole_composer_with_a_combined_audience_sends_now(bot: BotHarness
         (2001, "<b>Halo</b> semua, &lt;3"), (2002, "<i>Hello</i> everyone")]
     assert all(r.broadcast_id == broadcast.id and r.parse_mode == "HTML" for r in rows)
     assert bot.app is not None
-    assert not {"bc", "bc_nonce"} & set(bot.app.user_data.get(STAFF, {}))
+    assert bot.open_flow(STAFF) is None
 
 
 async def test_skip_english_schedule_later_then_cancel_from_the_list(bot: BotHarness) -> None:
@@ -393,15 +393,23 @@ async def test_commands_and_stray_input_inside_the_composer(bot: BotHarness) -> 
     assert _recipients(bot.last_text(STAFF)) == EVERYONE
 
 
-async def test_composer_beside_the_main_conversation_and_across_a_restart(
+async def test_one_conversation_at_a_time_and_the_composer_across_a_restart(
         bot: BotHarness) -> None:
     await _world(bot)
-    # The staff member is half-way through enrolling (main conversation).
+    # The staff member is half-way through enrolling: the composer waits until that is done
+    # or cancelled, and the enrolment question stays answerable.
     await bot.text(STAFF, "/start")
     await bot.press(STAFF, "English")
     await bot.press(STAFF, "Yes, I agree")
     await bot.text(STAFF, "/enrol")
     assert "name of your company" in bot.last_text(STAFF)
+    await bot.text(STAFF, "/broadcast")
+    assert bot.texts(STAFF)[-2] == "Please answer the question first, or /cancel."
+    assert "name of your company" in bot.last_text(STAFF)
+    await bot.text(STAFF, "PT Staff Test")
+    assert "What does your company make?" in bot.last_text(STAFF)
+    assert bot.draft(STAFF)["enrol"]["name"] == "PT Staff Test"
+    await bot.text(STAFF, "/cancel")
     await bot.text(STAFF, "/broadcast")
     await bot.text(STAFF, "Halo")
     await bot.restart()
@@ -411,10 +419,7 @@ async def test_composer_beside_the_main_conversation_and_across_a_restart(
     await bot.press(STAFF, "Send now")
     await bot.press(STAFF, "Confirm")
     assert "on its way" in bot.last_text(STAFF)
-    # The enrolment question is still open, with its draft.
-    await bot.text(STAFF, "PT Staff Test")
-    assert "What does your company make?" in bot.last_text(STAFF)
-    assert bot.app is not None and bot.app.user_data[STAFF]["enrol"]["name"] == "PT Staff Test"
+    assert bot.open_flow(STAFF) is None
 
 
 async def test_confirm_is_atomic_with_the_draft(quiet_bot: BotHarness) -> None:

@@ -53,7 +53,7 @@ async def test_enrolment_in_indonesian_stores_pending_and_tells_staff(bot: BotHa
         assert "PT Maju Jaya" in (notice.text or "")
         assert {b["text"] for row in notice.buttons for b in row} >= {"✅ Approve", "❌ Reject"}
     # The draft is gone once confirmed.
-    assert bot.app is not None and "enrol" not in bot.app.user_data.get(OWNER, {})
+    assert bot.app is not None and "enrol" not in bot.draft(OWNER)
 
 
 async def test_enrolment_in_english_with_typed_province_and_note_on_size(bot: BotHarness) -> None:
@@ -82,7 +82,7 @@ async def test_province_by_pages_and_ambiguous_name(bot: BotHarness) -> None:
     await bot.press(OWNER, "South Papua")
     assert "city" in bot.last_text(OWNER)
     assert bot.app is not None
-    assert bot.app.user_data[OWNER]["enrol"]["province"] == "PS"
+    assert bot.draft(OWNER)["enrol"]["province"] == "PS"
 
 
 async def test_edit_from_summary_returns_to_summary(bot: BotHarness) -> None:

@@ -102,6 +102,7 @@ async def test_replaced_code_stops_working(bot: BotHarness) -> None:
     await bot.text(OWNER, "/code")
     assert old in "\n".join(bot.texts(OWNER))
     await bot.press(OWNER, "Replace the code")
+    await bot.press(OWNER, "Yes, replace it")
     new = (await enterprise_of(bot, OWNER)).join_code
     assert new and new != old
     assert bot.sandbox.last_message(OWNER).document is not None

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.sandbox import BotApiSandbox
 from bot.sandbox_server import SandboxServer
-from db.models import ConversationState
+from db.models import UserDraft
 from db.session import create_engine
 from tests.conftest import STAFF_ID
 
@@ -80,8 +80,8 @@ class BotProcess:
         try:
             while loop.time() < deadline:
                 async with engine.connect() as conn:
-                    states = (await conn.execute(select(ConversationState.state))).scalars()
-                    if state in list(states):
+                    drafts = (await conn.execute(select(UserDraft.data))).scalars()
+                    if state in [(d or {}).get("flow", {}).get("step") for d in drafts]:
                         return
                 await asyncio.sleep(0.05)
         finally:

@@ -40,10 +40,9 @@ async def test_state_is_committed_right_after_each_update(bot: BotHarness) -> No
     await onboard(bot, OWNER, "en")
     await bot.text(OWNER, "PT Cepat")
     async with bot.sessionmaker() as session:
-        state = await session.scalar(select(ConversationState.state))
         draft = await session.get(UserDraft, OWNER)
-    assert state == "e_sector"
-    assert draft is not None and draft.data["enrol"]["name"] == "PT Cepat"
+    assert draft is not None and draft.data["flow"]["step"] == "e_sector"
+    assert draft.data["flow"]["data"]["enrol"]["name"] == "PT Cepat"
 
 
 async def test_buttons_keep_working_after_restart(bot: BotHarness) -> None:
@@ -73,7 +72,7 @@ async def test_draft_is_deleted_on_cancel_and_after_14_days(bot: BotHarness) -> 
     async with bot.sessionmaker() as session:
         assert await session.get(UserDraft, OWNER) is None
         assert (await session.scalars(select(ConversationState))).all() == []
-    assert "enrol" not in bot.app.user_data.get(OWNER, {})
+    assert "enrol" not in bot.draft(OWNER)
     # The conversation in memory still waits for the sector: it ends with a clear note.
     await bot.text(OWNER, "something")
     assert "deleted after 14 days" in bot.last_text(OWNER)

@@ -101,7 +101,7 @@ async def test_make_trainer_by_username_after_an_unknown_one(bot: BotHarness) ->
     assert await _role(bot, BUDI) == "trainer"
     assert "You are now a SCORE trainer" in bot.last_text(BUDI)
     assert "help" in _menu(bot, BUDI) and "pending" not in _menu(bot, BUDI)
-    assert bot.app is not None and "sr" not in bot.app.user_data[STAFF_ID]
+    assert bot.app is not None and bot.open_flow(STAFF_ID) is None
 
 
 async def test_make_staff_then_revoke_and_old_buttons_do_nothing(
@@ -214,7 +214,7 @@ async def test_non_staff_get_the_unknown_command_reply(
     assert bot.last_text(OUTSIDER) == unknown
     assert f"non-staff user={OUTSIDER}" in caplog.text and command in caplog.text
     assert bot.app is not None
-    assert not {"bc", "bc_nonce", "sr", "sr_nonce"} & set(bot.app.user_data.get(OUTSIDER, {}))
+    assert bot.open_flow(OUTSIDER) is None
     # Typing on afterwards reaches no staff conversation.
     await bot.text(OUTSIDER, "12345")
     assert "/help" in bot.last_text(OUTSIDER)
@@ -223,7 +223,7 @@ async def test_non_staff_get_the_unknown_command_reply(
 async def test_non_staff_in_the_middle_of_onboarding_keep_their_question(
         bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
     await onboard(bot, SARI, "en", role=None)
-    assert bot.app is not None and bot.app.user_data[SARI]["step"] == "role"
+    assert bot.app is not None and bot.step(SARI) == "role"
     with caplog.at_level(logging.WARNING):
         await bot.text(SARI, "/broadcast")
     assert "do not know that command" in bot.last_text(SARI)
@@ -306,7 +306,7 @@ async def test_revoked_in_the_middle_of_a_broadcast_cannot_confirm_it(
     # The composer is gone for him; his next message is answered like anyone's.
     await bot.text(BUDI, "/help")
     assert "/broadcast" not in bot.last_text(BUDI) and "/start" in bot.last_text(BUDI)
-    assert bot.app is not None and "bc" not in bot.app.user_data.get(BUDI, {})
+    assert bot.app is not None and bot.open_flow(BUDI) is None
 
 
 def _stale_answers(bot: BotHarness, user_id: int, since: int) -> int:

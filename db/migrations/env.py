@@ -59,8 +59,5 @@ def run_migrations_offline() -> None:
 
 if context.is_offline_mode():
     run_migrations_offline()
-elif (shared := config.attributes.get("connection")) is not None:
-    # Alembic cookbook "sharing a connection": the caller already runs an event loop.
-    do_run_migrations(shared)
 else:
     asyncio.run(run_async_migrations())

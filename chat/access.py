@@ -1,0 +1,11 @@
+"""Who may use what: the role the gate worked out for this update."""
+
+from __future__ import annotations
+
+from chat.context import BotContext
+from domain.roles import Role
+
+
+def is_staff(context: BotContext) -> bool:
+    """STAFF_IDS and users promoted with /staff: the gate resolves both into the role."""
+    return context.role == Role.STAFF.value

@@ -1,0 +1,626 @@
+"""Conversations as declared flows, and the one router that runs them.
+
+A flow is a named conversation: who may use it, the command that starts it, its steps. A step
+is declared once: the function that asks it, and what it accepts (buttons of given kinds and
+values, text checked by a parser from `domain/`, a shared contact), each with the function
+that takes the answer and says what comes next. Everything around the steps is done here, the
+same for every flow:
+
+- asking the open question again after input that does not fit, after /help or /privacy,
+  and after a language change; answering stale buttons (an earlier step's, an ended run's);
+- who may use the flow, checked when it starts and again at every answer and button press;
+- /cancel (from a field edited out of a summary: back to the summary unchanged; otherwise
+  the flow ends and keeps nothing), any other command ("answer the question first");
+- one flow open per user: starting another one (a command, a reminder's button) while a
+  question is open says to finish it first, and the open question stays answerable.
+
+A user's open flow lives in the draft (`user_data["flow"]`: name, step, nonce, answers), which
+the persistence commits after every update, so a restart continues at the same question. It
+is deleted on /cancel, when the flow ends, and after 14 days (`jobs/drafts.py`); PTB's
+ConversationHandler and its in-memory timeouts are not used.
+
+Each run of a flow has its own nonce, signed into its buttons (`chat/buttons.py`): a button of
+another run, or of another step of this run, never reaches a step's code.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Union
+
+from telegram import InlineKeyboardButton, Message, Update
+
+from chat.buttons import NO_NONCE, Keyboard, new_nonce
+from chat.context import BotContext, Services
+from chat.i18n import _
+from chat.reply import ack, send, stale_button
+
+log = logging.getLogger(__name__)
+
+DRAFT_KEY = "flow"
+# Set on a user's draft when jobs/drafts.py deleted an unfinished flow, so that their next
+# message is told why the question they were answering is gone.
+EXPIRED_KEY = "expired"
+
+
+# --- what a step's code returns ------------------------------------------------------------
+class _Signal:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+END = _Signal("END")    # the flow is over: its draft is cleared
+STAY = _Signal("STAY")  # same step, nothing asked again (e.g. a box ticked in place)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Say why the answer did not fit, then ask the open question again."""
+
+    note: str | None = None
+
+
+Asker = Callable[["Run"], Awaitable[None]]
+Allowed = Callable[[BotContext], bool]
+
+
+def anyone(_context: BotContext) -> bool:
+    return True
+
+
+# --- steps ---------------------------------------------------------------------------------
+# What a step expects, for the note after input of the wrong kind.
+TEXT, BUTTON, PHONE, PROVINCE = "text", "button", "phone", "province"
+
+
+def _expected_note(expects: str) -> str:
+    if expects == BUTTON:
+        return _("Please choose one of the buttons below.")
+    if expects == PROVINCE:
+        return _("Please choose a province below, or type its name.")
+    if expects == PHONE:
+        return _("Please share your number with the button, or type it.")
+    return _("Please answer with text.")
+
+
+Parser = Callable[[str | None], tuple[Any, str | None]]
+# What a step's code returns: the next step to ask, END, STAY, or Retry(note).
+Outcome = Union["Step", _Signal, Retry, None]
+Handler = Callable[["Run", Any], Awaitable[Outcome]]
+
+
+@dataclass
+class _ButtonAnswer:
+    values: Callable[[str], bool]
+    handler: Handler
+
+
+@dataclass
+class _TextAnswer:
+    parse: Parser | None
+    errors: Mapping[str, str]
+    handler: Handler
+
+
+class Step:
+    """One question of a flow: how it is asked and what answers it takes."""
+
+    def __init__(self, flow: Flow, name: str, ask: Asker, expects: str,
+                 note: str | Callable[[Run], str] | None, repeat: bool):
+        self.flow, self.name, self._ask = flow, name, ask
+        self.expects, self.note, self.repeat = expects, note, repeat
+        self.buttons: dict[str, _ButtonAnswer] = {}
+        self.text: _TextAnswer | None = None
+        self.contact: Handler | None = None
+
+    async def ask(self, run: Run) -> None:
+        run.state["step"] = self.name
+        await self._ask(run)
+
+    def on_button(self, kind: str, values: Iterable[str] | Callable[[str], bool] | None = None
+                  ) -> Callable[[Handler], Handler]:
+        """The step's buttons of `kind`; a value outside `values` is treated as stale."""
+        if callable(values):
+            accepts = values
+        elif values is None:
+            def accepts(_value: str) -> bool:
+                return True
+        else:
+            allowed = frozenset(values)
+
+            def accepts(value: str) -> bool:
+                return value in allowed
+
+        def register(handler: Handler) -> Handler:
+            self.buttons[kind] = _ButtonAnswer(accepts, handler)
+            self.flow.kinds.add(kind)
+            return handler
+
+        return register
+
+    def on_text(self, parse: Parser | None = None, errors: Mapping[str, str] | None = None,
+                ) -> Callable[[Handler], Handler]:
+        """Typed answers. `parse` (from domain/) returns (value, error key); the note for an
+        error key comes from `errors` (marked with N_, translated when shown; "*" for any
+        other key)."""
+
+        def register(handler: Handler) -> Handler:
+            self.text = _TextAnswer(parse, errors or {}, handler)
+            return handler
+
+        return register
+
+    def on_contact(self, handler: Handler) -> Handler:
+        self.contact = handler
+        return handler
+
+    def wrong_kind_note(self, run: Run) -> str:
+        if callable(self.note):
+            return self.note(run)
+        return _(self.note) if self.note else _expected_note(self.expects)
+
+    def __repr__(self) -> str:
+        return f"<Step {self.flow.name}.{self.name}>"
+
+
+# --- flows ---------------------------------------------------------------------------------
+Entry = Callable[..., Awaitable[Outcome]]
+
+
+class Flow:
+    """A conversation: its name, who may use it, how it starts, and its steps.
+
+    - `command`: the command that starts it (without the slash), if any.
+    - `allowed`: who may use it; checked when it starts and at every answer and button.
+    - `cancelled`: what /cancel says (marked with N_).
+    - `reentry`: its own command while it is open starts it afresh.
+    - `lifetime`: a run not answered within this time is dropped at the next update.
+    """
+
+    def __init__(self, name: str, *, command: str | None = None, allowed: Allowed = anyone,
+                 cancelled: str, reentry: bool = False, lifetime: timedelta | None = None,
+                 staff_only: bool = False):
+        self.name, self.command, self.allowed = name, command, allowed
+        self.cancelled, self.reentry, self.lifetime = cancelled, reentry, lifetime
+        self.staff_only = staff_only
+        self.steps: dict[str, Step] = {}
+        self.kinds: set[str] = set()
+        self._entry: Entry | None = None
+
+    def step(self, name: str, *, expects: str = TEXT,
+             note: str | Callable[[Run], str] | None = None, repeat: bool = True
+             ) -> Callable[[Asker], Step]:
+        """Declare a step by the function that asks it. `note` replaces the default note for
+        input of the wrong kind (marked with N_, or a function of the run); with
+        `repeat=False` a note is not followed by the question (the note asks it)."""
+
+        def register(ask: Asker) -> Step:
+            if name in self.steps:
+                raise ValueError(f"step {name} declared twice in flow {self.name}")
+            step = Step(self, name, ask, expects, note, repeat)
+            self.steps[name] = step
+            return step
+
+        return register
+
+    def entry(self, func: Entry) -> Entry:
+        """The function that opens a run: it may seed the answers and returns the first step
+        (or END, having said why the flow cannot start)."""
+        self._entry = func
+        return func
+
+    async def start(self, update: Update, context: BotContext, **seed: Any) -> None:
+        """Open a run of this flow for the user, unless another flow's question is open."""
+        open_state = current_state(context)
+        if open_state is not None and not (open_state["name"] == self.name and self.reentry):
+            await _finish_first(update, context)
+            return
+        await self._open(update, context, seed)
+
+    async def switch(self, run: Run, **seed: Any) -> _Signal:
+        """From inside another flow: end that one and continue in this one (first contact
+        hands over to enrolment or joining)."""
+        await self._open(run.update, run.context, seed)
+        return _HANDED_OVER
+
+    async def _open(self, update: Update, context: BotContext, seed: Mapping[str, Any]) -> None:
+        assert self._entry is not None, f"flow {self.name} has no entry"
+        if not self.allowed(context):
+            await refuse(update, context, what=self.command or self.name)
+            return
+        state = {"name": self.name, "nonce": new_nonce(), "step": None, "data": {},
+                 "started": context.svc.clock.now().isoformat()}
+        context.draft[DRAFT_KEY] = state
+        run = Run(self, update, context, state)
+        outcome = await self._entry(run, **seed)
+        await run.apply(outcome)
+
+    def __repr__(self) -> str:
+        return f"<Flow {self.name}>"
+
+
+_HANDED_OVER = _Signal("HANDED_OVER")
+
+
+def current_state(context: BotContext) -> dict[str, Any] | None:
+    state = context.draft.get(DRAFT_KEY)
+    return state if isinstance(state, dict) else None
+
+
+def clear(context: BotContext) -> None:
+    context.draft.pop(DRAFT_KEY, None)
+
+
+# --- a run: the open flow, seen from inside one update --------------------------------------
+class Run:
+    """What a step's code works with: the update, the user's answers, and replying."""
+
+    def __init__(self, flow: Flow, update: Update, context: BotContext, state: dict[str, Any]):
+        self.flow, self.update, self.context, self.state = flow, update, context, state
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """This run's answers (the flow's part of the draft)."""
+        return self.state.setdefault("data", {})
+
+    @property
+    def svc(self) -> Services:
+        return self.context.svc
+
+    @property
+    def user_id(self) -> int:
+        user = self.update.effective_user
+        assert user is not None
+        return user.id
+
+    @property
+    def args(self) -> list[str]:
+        return list(self.context.args or [])
+
+    @property
+    def step(self) -> Step | None:
+        return self.flow.steps.get(self.state.get("step") or "")
+
+    def keyboard(self) -> Keyboard:
+        return Keyboard(self.svc.signer, self.user_id, self.state["nonce"])
+
+    def button(self, label: str, kind: str, value: str = "") -> InlineKeyboardButton:
+        """A button of this run: pressed later, it reaches the open step only."""
+        return self.keyboard().button(label, kind, value)
+
+    async def say(self, text: str, markup: object | None = None) -> Message:
+        return await send(self.update, self.context, text, markup)
+
+    async def ack(self, text: str | None = None) -> None:
+        await ack(self.update, text)
+
+    def retry(self, note: str | None = None) -> Retry:
+        return Retry(note)
+
+    def wait(self, step: Step) -> _Signal:
+        """Wait for an answer to `step` without asking it again (the reply just sent says
+        what to send)."""
+        self.state["step"] = step.name
+        return STAY
+
+    # Editing one field from a summary: its step is asked, then the summary again; /cancel
+    # meanwhile restores the answers as they were.
+    def edit(self, step: Step, back: Step) -> Step:
+        self.state["edit"] = {"back": back.name, "saved": copy.deepcopy(self.data)}
+        return step
+
+    def then(self, following: Step) -> Step:
+        """After an answer: the summary again when editing, else the following step."""
+        edit = self.state.pop("edit", None)
+        if edit is not None:
+            return self.flow.steps[edit["back"]]
+        return following
+
+    @property
+    def editing(self) -> bool:
+        return "edit" in self.state
+
+    async def apply(self, outcome: Outcome) -> None:
+        if outcome is _HANDED_OVER or current_state(self.context) is not self.state:
+            return  # another flow took over, or the step's code already ended this one
+        if outcome is END:
+            clear(self.context)
+        elif isinstance(outcome, Step):
+            await outcome.ask(self)
+        elif isinstance(outcome, Retry):
+            await self.reask(outcome.note)
+
+    async def reask(self, note: str | None = None) -> None:
+        if note:
+            await self.say(note)
+        step = self.step
+        if step is None:  # a run that never asked anything: nothing to show again
+            clear(self.context)
+            return
+        if note and not step.repeat:
+            return
+        await step.ask(self)
+
+
+# --- refusing ------------------------------------------------------------------------------
+async def refuse(update: Update, context: BotContext, *, what: str) -> None:
+    """Someone used what their role does not allow: a trace for the team, and for them the
+    answer any unknown input gets, so staff features stay unseen."""
+    user_id = update.effective_user.id if update.effective_user else None
+    if update.callback_query is not None:
+        kind = context.button.kind if context.button else "?"
+        log.warning("staff button %s from non-staff user=%s ignored", kind, user_id)
+        await stale_button(update)
+        return
+    log.warning("staff action /%s from non-staff user=%s ignored", what, user_id)
+    router = router_of(context)
+    text = update.message.text if update.message else None
+    if text and text.startswith("/"):
+        await router.unknown_command(update, context)
+    else:
+        await router.stray_message(update, context)
+
+
+async def _finish_first(update: Update, context: BotContext) -> None:
+    await ack(update)
+    await send(update, context, _("Please finish this first, or /cancel."))
+    await reask_open(update, context)
+
+
+async def reask_open(update: Update, context: BotContext, note: str | None = None) -> bool:
+    """Ask the open flow's question again (after /help, a language change, a reminder);
+    False when no flow is open."""
+    run = router_of(context).run_of(update, context)
+    if run is None:
+        return False
+    await run.reask(note)
+    return True
+
+
+# --- the router ----------------------------------------------------------------------------
+Plain = Callable[[Update, BotContext], Awaitable[None]]
+
+
+async def _nothing(_update: Update, _context: BotContext) -> None:
+    return None
+
+
+@dataclass
+class Command:
+    handler: Plain
+    # What it does while a flow's question is open: "answer" (say to answer first and ask
+    # again), "reask" (run it, then ask the open question again), "run" (just run it).
+    in_flow: str = "answer"
+    allowed: Allowed = anyone
+    # Used while a flow is open, it abandons that flow (a deep link the user just opened).
+    interrupts: Callable[[BotContext], bool] | None = None
+
+
+@dataclass
+class Action:
+    """A button that belongs to no flow (Approve on a staff notice, a language choice, a
+    reminder's button): it runs whenever pressed, if its presser may use it."""
+
+    handler: Plain
+    allowed: Allowed = anyone
+    # Ask the open flow's question again afterwards (a language change).
+    reask: bool = False
+
+
+@dataclass
+class Router:
+    """Every update of a private chat that passed the gate comes here (one PTB handler in
+    group 0): to the open flow's step, a command, a button's action, or a fallback."""
+
+    unknown_command: Plain = _nothing
+    stray_message: Plain = _nothing
+    flows: dict[str, Flow] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    _kind_owner: dict[str, Flow | Action] = field(default_factory=dict)
+
+    # --- registration, from the wiring ------------------------------------------------------
+    def add_flow(self, flow: Flow, *, interrupts: Callable[[BotContext], bool] | None = None
+                 ) -> None:
+        if flow.name in self.flows:
+            raise ValueError(f"flow {flow.name} registered twice")
+        self.flows[flow.name] = flow
+        for kind in flow.kinds:
+            self._own(kind, flow)
+        if flow.command:
+            async def start(update: Update, context: BotContext, flow: Flow = flow) -> None:
+                await flow.start(update, context)
+
+            self.add_command(flow.command, start, allowed=flow.allowed, interrupts=interrupts)
+
+    def add_command(self, names: str | Iterable[str], handler: Plain, *, in_flow: str = "answer",
+                    allowed: Allowed = anyone,
+                    interrupts: Callable[[BotContext], bool] | None = None) -> None:
+        for name in [names] if isinstance(names, str) else names:
+            if name in self.commands:
+                raise ValueError(f"command /{name} registered twice")
+            self.commands[name] = Command(handler, in_flow, allowed, interrupts)
+
+    def add_action(self, kind: str, handler: Plain, *, allowed: Allowed = anyone,
+                   reask: bool = False) -> None:
+        action = Action(handler, allowed, reask)
+        self.actions[kind] = action
+        self._own(kind, action)
+
+    def _own(self, kind: str, owner: Flow | Action) -> None:
+        if kind in self._kind_owner and self._kind_owner[kind] is not owner:
+            raise ValueError(f"button kind {kind} has two owners")
+        self._kind_owner[kind] = owner
+
+    # --- the open flow ---------------------------------------------------------------------
+    def run_of(self, update: Update, context: BotContext) -> Run | None:
+        state = current_state(context)
+        if state is None:
+            return None
+        flow = self.flows.get(state.get("name", ""))
+        if flow is None or state.get("step") not in flow.steps:
+            clear(context)  # a flow renamed or removed since the draft was written
+            return None
+        if flow.lifetime is not None and _older_than(state, flow.lifetime, context):
+            clear(context)
+            return None
+        return Run(flow, update, context, state)
+
+    # --- dispatching: one PTB handler in group 0 calls this for every update ----------------
+    async def dispatch(self, update: Update, context: BotContext) -> None:
+        if context.draft.pop(EXPIRED_KEY, None) and current_state(context) is None:
+            await ack(update)
+            await send(update, context, _("Your earlier answers were deleted after 14 days. "
+                                          "Please start again: /start"))
+            return
+        if update.callback_query is not None:
+            await self._button(update, context)
+            return
+        message = update.effective_message
+        if message is None:
+            return
+        text = message.text or ""
+        if text.startswith("/"):
+            await self._command(update, context, text)
+            return
+        run = self.run_of(update, context)
+        if run is None:
+            await self.stray_message(update, context)
+            return
+        if not run.flow.allowed(context):
+            clear(context)
+            await refuse(update, context, what=run.flow.command or run.flow.name)
+            return
+        await self._answer(run, message)
+
+    async def _answer(self, run: Run, message: Message) -> None:
+        step = run.step
+        assert step is not None
+        if message.text is not None and step.text is not None:
+            answer = step.text
+            value: Any = message.text
+            if answer.parse is not None:
+                value, error = answer.parse(message.text)
+                if error is not None:
+                    note = answer.errors.get(error) or answer.errors.get("*")
+                    await run.reask(_(note) if note else step.wrong_kind_note(run))
+                    return
+            await run.apply(await answer.handler(run, value))
+        elif message.contact is not None and step.contact is not None:
+            await run.apply(await step.contact(run, message.contact))
+        else:
+            await run.reask(step.wrong_kind_note(run))
+
+    async def _command(self, update: Update, context: BotContext, text: str) -> None:
+        name = text.split()[0][1:].split("@", 1)[0].lower()
+        # As PTB's CommandHandler would: the words after the command.
+        context.args = text.split()[1:]
+        command = self.commands.get(name)
+        run = self.run_of(update, context)
+        if command is not None and not command.allowed(context):
+            if run is not None and not run.flow.allowed(context):
+                clear(context)
+            await refuse(update, context, what=name)
+            return
+        if run is None:
+            if command is not None:
+                await command.handler(update, context)
+            elif name == "cancel":
+                await send(update, context, _("There is nothing to cancel. /help shows what "
+                                              "I can do."))
+            else:
+                await self.unknown_command(update, context)
+            return
+        if not run.flow.allowed(context):
+            clear(context)
+            await refuse(update, context, what=name)
+            return
+        if name == "cancel":
+            await self._cancel(run)
+            return
+        starts = self.flows.get(_flow_of_command(self, name) or "")
+        if starts is not None and starts is run.flow and starts.reentry:
+            await command.handler(update, context)  # type: ignore[union-attr]
+        elif command is not None and command.interrupts and command.interrupts(context):
+            clear(context)
+            await command.handler(update, context)
+        elif command is not None and command.in_flow == "reask":
+            await command.handler(update, context)
+            await run.reask()
+        elif command is not None and command.in_flow == "run":
+            await command.handler(update, context)
+        else:
+            await run.reask(_("Please answer the question first, or /cancel."))
+
+    async def _cancel(self, run: Run) -> None:
+        edit = run.state.pop("edit", None)
+        if edit is not None:
+            # Editing one field: back to the summary, with the answers as they were.
+            run.state["data"] = edit["saved"]
+            await run.apply(run.flow.steps[edit["back"]])
+            return
+        clear(run.context)
+        await run.say(_(run.flow.cancelled))
+
+    async def _button(self, update: Update, context: BotContext) -> None:
+        button = context.button
+        assert button is not None, "the gate verifies every button"
+        owner = self._kind_owner.get(button.kind)
+        run = self.run_of(update, context)
+        if owner is not None and not owner.allowed(context):
+            if run is not None and not run.flow.allowed(context):
+                clear(context)
+            await refuse(update, context, what=button.kind)
+            return
+        if isinstance(owner, Action):
+            if button.nonce != NO_NONCE:
+                await stale_button(update)
+                return
+            await owner.handler(update, context)
+            if owner.reask and run is not None:
+                await run.reask()
+            return
+        if run is None or owner is not run.flow or button.nonce != run.state["nonce"]:
+            # An earlier run's button, another flow's, or a kind we no longer know.
+            await stale_button(update)
+            if run is not None:
+                await run.reask()
+            return
+        step = run.step
+        assert step is not None
+        answer = step.buttons.get(button.kind)
+        if answer is None or not answer.values(button.value):
+            await stale_button(update)
+            await run.reask()
+            return
+        await run.apply(await answer.handler(run, button.value))
+
+
+def _flow_of_command(router: Router, name: str) -> str | None:
+    for flow in router.flows.values():
+        if flow.command == name:
+            return flow.name
+    return None
+
+
+def _older_than(state: Mapping[str, Any], lifetime: timedelta, context: BotContext) -> bool:
+    started = state.get("started")
+    if not started:
+        return False
+    return context.svc.clock.now() - datetime.fromisoformat(started) > lifetime
+
+
+ROUTER_KEY = "router"
+
+
+def router_of(context: BotContext) -> Router:
+    """The application's router, placed in bot_data by the wiring."""
+    router: Router = context.application.bot_data[ROUTER_KEY]
+    return router

@@ -1,0 +1,70 @@
+"""Replying to the user who wrote: messages, button rows, answering a button press."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from chat.context import BotContext
+from chat.i18n import _
+
+log = logging.getLogger(__name__)
+
+Markup = object  # any reply markup PTB accepts (inline keyboard, reply keyboard, removal)
+
+
+def chat_id_of(update: Update) -> int:
+    chat = update.effective_chat
+    assert chat is not None, "the gate lets only updates with a chat through"
+    return chat.id
+
+
+async def send(update: Update, context: BotContext, text: str,
+               markup: Markup | None = None) -> Message:
+    bot: ExtBot = context.bot
+    return await bot.send_message(chat_id_of(update), text, reply_markup=markup,
+                                  parse_mode=ParseMode.HTML)
+
+
+def rows(buttons: Sequence[InlineKeyboardButton], width: int = 2) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(buttons[i:i + width]) for i in range(0, len(buttons), width)])
+
+
+def with_rows(markup: InlineKeyboardMarkup,
+              *extra: Sequence[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    """The same keyboard with more rows below (navigation, Confirm)."""
+    return InlineKeyboardMarkup([*markup.inline_keyboard, *(list(row) for row in extra if row)])
+
+
+async def ack(update: Update, text: str | None = None) -> None:
+    """Answer a button press so it stops spinning; a lost answer is harmless."""
+    if update.callback_query:
+        try:
+            await update.callback_query.answer(text)
+        except TelegramError:
+            # The press may be too old to answer (Telegram allows a few minutes).
+            log.debug("could not answer callback query", exc_info=True)
+
+
+async def stale_button(update: Update) -> None:
+    await ack(update, _("This button is no longer active."))
+
+
+async def edit_or_send(update: Update, context: BotContext, text: str,
+                       markup: InlineKeyboardMarkup | None = None) -> None:
+    """Show the new text in the message whose button was pressed; an old or unchanged
+    message cannot always be edited, so then it comes as a new message."""
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+            return
+        except TelegramError as exc:
+            if "not modified" in str(exc).lower():
+                return
+    await send(update, context, text, markup)

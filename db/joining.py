@@ -1,0 +1,117 @@
+"""Joining and leaving an enterprise, its join code and admin invites: use cases that own
+their transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import enterprises as ent_db
+from db.models import Enterprise, EnterpriseStatus, MemberRole
+from db.users import set_role
+from domain.join_codes import new_invite_token, new_join_code, normalize_code
+from domain.join_limits import LOOKBACK, locked_until
+from domain.roles import Role, role_after_admin_invite
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    enterprise_name: str | None = None  # joined this one
+    locked_until: datetime | None = None  # too many wrong codes: refused until then
+
+
+async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
+                         now: datetime) -> JoinResult:
+    """Link a worker to the approved enterprise whose code they typed. A wrong code is
+    recorded (the lock of domain/join_limits.py), in the same transaction as the check."""
+    async with sessions() as session, session.begin():
+        wrong = await ent_db.wrong_codes_since(session, user_id, now - LOOKBACK)
+        if (until := locked_until(wrong, now)) is not None:
+            return JoinResult(locked_until=until)
+        code = normalize_code(text, length=None)
+        enterprise = await ent_db.enterprise_by_code(session, code) if code else None
+        if enterprise is None:
+            await ent_db.record_wrong_code(session, user_id)
+            return JoinResult(locked_until=locked_until([*wrong, now], now))
+        await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
+        await set_role(session, user_id, Role.WORKER)
+        return JoinResult(enterprise_name=enterprise.name)
+
+
+async def accept_invite(sessions: Sessions, user_id: int, token: str,
+                        role: Role | None) -> tuple[str, Role] | None:
+    """Use a one-time admin invite: the user becomes an admin of its enterprise. Returns the
+    enterprise's name and the user's role afterwards, or None for a used or unknown link."""
+    async with sessions() as session, session.begin():
+        invite = await ent_db.use_invite(session, token, user_id)
+        enterprise = await ent_db.get_enterprise(session, invite.enterprise_id) if invite else None
+        if enterprise is None:
+            return None
+        await ent_db.join(session, user_id, enterprise.id, MemberRole.ADMIN)
+        after = role_after_admin_invite(role)
+        if after is not role:
+            await set_role(session, user_id, after)
+        return enterprise.name, after
+
+
+@dataclass(frozen=True)
+class Workplace:
+    enterprise_id: int
+    name: str
+
+
+async def workplace_of(sessions: Sessions, user_id: int) -> Workplace | None:
+    """The enterprise the user works at, as a worker."""
+    async with sessions() as session:
+        membership = await ent_db.active_membership(session, user_id)
+        if membership is None or membership.role != MemberRole.WORKER:
+            return None
+        enterprise = await ent_db.get_enterprise(session, membership.enterprise_id)
+        return Workplace(enterprise.id, enterprise.name) if enterprise else None
+
+
+async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int) -> bool:
+    """End the worker's membership, if it is still this enterprise's."""
+    async with sessions() as session, session.begin():
+        membership = await ent_db.active_membership(session, user_id)
+        if membership is None or membership.enterprise_id != enterprise_id:
+            return False
+        return await ent_db.leave(session, user_id) > 0
+
+
+@dataclass(frozen=True)
+class OwnedEnterprise:
+    enterprise: Enterprise | None
+    workers: int = 0
+
+
+async def owned_enterprise(sessions: Sessions, user_id: int) -> OwnedEnterprise:
+    async with sessions() as session:
+        enterprise = await ent_db.owned_enterprise(session, user_id)
+        workers = (await ent_db.member_count(session, enterprise.id, MemberRole.WORKER)
+                   if enterprise else 0)
+        return OwnedEnterprise(enterprise, workers)
+
+
+async def replace_join_code(sessions: Sessions, owner_id: int,
+                            current: str) -> Enterprise | None:
+    """A new code for the owner's approved enterprise, if its code is still `current` (an
+    older Replace button, or a second press, changes nothing)."""
+    async with sessions() as session, session.begin():
+        enterprise = await ent_db.owned_enterprise(session, owner_id)
+        if (enterprise is None or enterprise.status != EnterpriseStatus.APPROVED
+                or enterprise.join_code != current):
+            return None
+        await ent_db.replace_code(session, enterprise, new_join_code)
+        return enterprise
+
+
+async def create_admin_invite(sessions: Sessions, enterprise_id: int, owner_id: int) -> str:
+    token = new_invite_token()
+    async with sessions() as session, session.begin():
+        await ent_db.create_invite(session, enterprise_id, owner_id, token)
+    return token

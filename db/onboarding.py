@@ -1,0 +1,31 @@
+"""First contact, as use cases that own their transaction: language, consent, role."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.users import decline_consent, give_consent, set_language, set_role
+from domain.roles import Role
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def choose_language(sessions: Sessions, user_id: int, language: str) -> None:
+    async with sessions() as session, session.begin():
+        await set_language(session, user_id, language)
+
+
+async def record_consent(sessions: Sessions, user_id: int, *, agreed: bool, name: str | None,
+                         username: str | None) -> None:
+    """Agreeing stores the name and username (UU PDP: not before); declining keeps only the
+    id and language, and when it was declined."""
+    async with sessions() as session, session.begin():
+        if agreed:
+            await give_consent(session, user_id, name=name, username=username)
+        else:
+            await decline_consent(session, user_id)
+
+
+async def choose_role(sessions: Sessions, user_id: int, role: Role) -> None:
+    async with sessions() as session, session.begin():
+        await set_role(session, user_id, role)

@@ -1,0 +1,15 @@
+"""The five SCORE training modules, by number (names are translated in chat/labels.py)."""
+
+from __future__ import annotations
+
+# 1 Workplace Cooperation comes first: an enterprise is invited to the others after it.
+MODULES: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+def module_of(value: str | int | None) -> int | None:
+    """The module a button or a stored value names, or None when it names none."""
+    try:
+        number = int(value)  # type: ignore[arg-type]  # None and junk both end in except
+    except (TypeError, ValueError):
+        return None
+    return number if number in MODULES else None
