@@ -41,7 +41,7 @@ from handlers import (
     start,
 )
 from jobs import drafts, outbox_watch
-from jobs.clock import Clock, RealClock
+from chat.clock import Clock, RealClock
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
 

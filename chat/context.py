@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from chat.buttons import Button, ButtonSigner, Keyboard
 from config.settings import Settings
-from jobs.clock import Clock, RealClock
+from chat.clock import Clock, RealClock
 
 if TYPE_CHECKING:
     from db.models import User

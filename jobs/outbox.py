@@ -27,7 +27,7 @@ from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.models import OutboxMessage, OutboxState
 from jobs.channel import Channel, Outcome, OutcomeKind, OutgoingMessage
-from jobs.clock import Clock, RealClock
+from chat.clock import Clock, RealClock
 from jobs.sender_lock import NoLock
 
 log = logging.getLogger(__name__)

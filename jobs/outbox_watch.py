@@ -21,7 +21,7 @@ from chat.i18n import _, use_locale
 from db import outbox as outbox_db
 from db.models import StallAlert
 from db.staff import all_staff
-from jobs.clock import Clock
+from chat.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.outbox import NewMessage, enqueue
 from db.types import utcnow
 from jobs.channel import Channel, Outcome, OutgoingMessage
-from jobs.clock import Clock
+from chat.clock import Clock
 from jobs.outbox import OutboxSender
 from tests.harness import BotHarness
 

@@ -14,7 +14,7 @@ from bot.sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.session import create_engine, create_sessionmaker
-from jobs.clock import FakeClock
+from chat.clock import FakeClock
 from jobs.outbox import OutboxSender, SenderConfig, backoff
 from tests.harness import BotHarness
 from tests.outbox_helpers import (

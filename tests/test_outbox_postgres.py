@@ -14,7 +14,7 @@ from bot.sandbox import BotApiSandbox
 from bot.sandbox_server import SandboxServer
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
-from jobs.clock import RealClock
+from chat.clock import RealClock
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import AdvisoryLock, NoLock
 from tests.conftest import POSTGRES_URL, STAFF_ID

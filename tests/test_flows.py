@@ -1,0 +1,244 @@
+"""The conversation mechanism (chat/flow.py), through the real Application: a flow declared
+here in a few lines gets re-asking, stale buttons, /cancel, /help, role checks and the
+one-flow-at-a-time rule without writing any of it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chat.access import is_staff
+from chat.flow import BUTTON, END, ROUTER_KEY, Flow, Outcome, Run
+from chat.reply import rows
+from config.settings import Settings
+from db.models import User
+from domain import text_input
+from chat.clock import FakeClock
+from tests.conftest import STAFF_ID
+from tests.harness import BotHarness
+from tests.journeys import answer_enrolment, enrol, onboard
+
+OWNER, OWNER2, OUTSIDER = 1001, 1002, 4004
+
+# --- a flow as a journey would write it: three steps and a confirmation ---------------------
+ORDER = Flow("order", command="order", cancelled="Cancelled. Nothing was ordered.")
+
+
+@ORDER.entry
+async def order_begin(run: Run) -> Outcome:
+    return ask_item
+
+
+@ORDER.step("item", expects=BUTTON)
+async def ask_item(run: Run) -> None:
+    await run.say("Which item?", rows([run.button("Bolts", "oitem", "bolts"),
+                                       run.button("Nuts", "oitem", "nuts")]))
+
+
+@ask_item.on_button("oitem", ("bolts", "nuts"))
+async def item_chosen(run: Run, item: str) -> Outcome:
+    await run.ack()
+    run.data["item"] = item
+    return run.then(ask_count)
+
+
+@ORDER.step("count")
+async def ask_count(run: Run) -> None:
+    await run.say("How many?")
+
+
+@ask_count.on_text(lambda t: text_input.parse_whole_number(t, lo=1, hi=99),
+                   {"*": "A number from 1 to 99, please."})
+async def count_given(run: Run, count: int) -> Outcome:
+    run.data["count"] = count
+    return run.then(ask_confirm)
+
+
+@ORDER.step("confirm", expects=BUTTON)
+async def ask_confirm(run: Run) -> None:
+    await run.say(f"{run.data['count']} {run.data['item']}?",
+                  rows([run.button("Yes", "ook", "yes"), run.button("Change item", "ook", "edit")]))
+
+
+@ask_confirm.on_button("ook", ("yes", "edit"))
+async def confirmed(run: Run, answer: str) -> Outcome:
+    await run.ack()
+    if answer == "edit":
+        return run.edit(ask_item, back=ask_confirm)
+    await run.say(f"Ordered {run.data['count']} {run.data['item']}.")
+    return END
+# --- 35 lines, the blank ones included ----------------------------------------------------------
+
+SECRET = Flow("secret", command="secret", allowed=is_staff, cancelled="Cancelled.")
+
+
+@SECRET.entry
+async def secret_begin(run: Run) -> Outcome:
+    return ask_secret
+
+
+@SECRET.step("s1")
+async def ask_secret(run: Run) -> None:
+    await run.say("The password?")
+
+
+@ask_secret.on_text()
+async def secret_given(run: Run, text: str) -> Outcome:
+    await run.say("Accepted.")
+    return END
+
+
+@pytest.fixture
+async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarness]:
+    clock = FakeClock(datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc))
+    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)  # type: ignore[arg-type]
+    await harness.start()
+    assert harness.app is not None
+    router = harness.app.bot_data[ROUTER_KEY]
+    router.add_flow(ORDER)
+    router.add_flow(SECRET)
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+async def _order_until_count(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en", role=None)
+    await bot.text(OWNER, "/cancel")  # the role question of first contact
+    await bot.text(OWNER, "/order")
+    await bot.press(OWNER, "Bolts")
+    assert bot.last_text(OWNER) == "How many?"
+
+
+async def test_a_declared_flow_runs_end_to_end(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "12")
+    await bot.press(OWNER, "Yes")
+    assert bot.last_text(OWNER) == "Ordered 12 bolts."
+    assert bot.open_flow(OWNER) is None
+
+
+async def test_bad_input_is_re_asked_by_the_mechanism(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "lots")
+    assert bot.texts(OWNER)[-2:] == ["A number from 1 to 99, please.", "How many?"]
+    bot.sandbox.send_sticker(OWNER)
+    await bot.settle()
+    assert bot.texts(OWNER)[-2:] == ["Please answer with text.", "How many?"]
+    await bot.text(OWNER, "/help")
+    assert bot.last_text(OWNER) == "How many?" and "/language" in bot.texts(OWNER)[-2]
+    await bot.text(OWNER, "/code")
+    assert bot.texts(OWNER)[-2:] == ["Please answer the question first, or /cancel.",
+                                     "How many?"]
+    assert bot.step(OWNER) == "count"
+
+
+async def test_earlier_steps_and_ended_runs_have_stale_buttons(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    await _order_until_count(bot)
+    item_message = [m for m in bot.sandbox.messages(OWNER) if m.text == "Which item?"][-1]
+    nuts = item_message.buttons[0][1]["callback_data"]
+    bot.sandbox.press(OWNER, nuts, message_id=item_message.message_id)
+    await bot.settle()
+    assert "no longer active" in (bot.sandbox.callback_answers(OWNER)[-1].get("text") or "")
+    assert bot.last_text(OWNER) == "How many?" and bot.draft(OWNER)["item"] == "bolts"
+    await bot.text(OWNER, "/cancel")
+    assert bot.last_text(OWNER) == "Cancelled. Nothing was ordered."
+    # A new run has a new nonce: the first run's buttons stay stale.
+    await bot.text(OWNER, "/order")
+    bot.sandbox.press(OWNER, nuts, message_id=item_message.message_id)
+    await bot.settle()
+    assert "no longer active" in (bot.sandbox.callback_answers(OWNER)[-1].get("text") or "")
+    assert bot.step(OWNER) == "item" and "item" not in bot.draft(OWNER)
+
+
+async def test_cancel_while_editing_goes_back_unchanged(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "3")
+    await bot.press(OWNER, "Change item")
+    assert bot.last_text(OWNER) == "Which item?"
+    await bot.text(OWNER, "/cancel")
+    assert bot.last_text(OWNER) == "3 bolts?"
+    await bot.press(OWNER, "Change item")
+    await bot.press(OWNER, "Nuts")
+    # After an edit the flow returns to where it was, not to the following step.
+    assert bot.last_text(OWNER) == "3 nuts?"
+
+
+async def test_enrolment_field_edit_cancelled_keeps_the_old_value(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en")
+    await answer_enrolment(bot, OWNER, "en", company="PT Lama")
+    await bot.press(OWNER, "✏️ Company")
+    await bot.text(OWNER, "/cancel")
+    assert "Please check" in bot.last_text(OWNER) and "PT Lama" in bot.last_text(OWNER)
+    await bot.press(OWNER, "✏️ Company")
+    await bot.text(OWNER, "PT Baru")
+    assert "PT Baru" in bot.last_text(OWNER) and "Please check" in bot.last_text(OWNER)
+
+
+async def test_another_flows_button_says_finish_first(bot: BotHarness) -> None:
+    bot.sandbox.add_user(STAFF_ID, "Staff", language_code="en")
+    await bot.text(STAFF_ID, "/help")
+    await enrol(bot, OWNER2, "en", company="PT Tunggu")
+    # The staff member is in the middle of /staff when the notice's Reject is pressed.
+    await bot.text(STAFF_ID, "/staff")
+    await bot.press(STAFF_ID, "Make someone a trainer")
+    notice = [m for m in bot.sandbox.messages(STAFF_ID) if "PT Tunggu" in (m.text or "")][0]
+    bot.sandbox.press(STAFF_ID, notice.buttons[0][1]["callback_data"],
+                      message_id=notice.message_id)
+    await bot.settle()
+    assert bot.texts(STAFF_ID)[-2] == "Please finish this first, or /cancel."
+    assert "Who should become a trainer?" in bot.last_text(STAFF_ID)
+    assert bot.open_flow(STAFF_ID) == "staff_roles"
+    await bot.text(STAFF_ID, "/cancel")
+    bot.sandbox.press(STAFF_ID, notice.buttons[0][1]["callback_data"],
+                      message_id=notice.message_id)
+    await bot.settle()
+    assert "Why is PT Tunggu rejected?" in bot.last_text(STAFF_ID)
+
+
+async def test_role_is_checked_at_every_answer(flow_bot: BotHarness,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    bot = flow_bot
+    bot.sandbox.add_user(OUTSIDER, "Jane", language_code="en")
+    with caplog.at_level(logging.WARNING):
+        await bot.text(OUTSIDER, "/secret")
+    assert "do not know that command" in bot.last_text(OUTSIDER)
+    assert bot.open_flow(OUTSIDER) is None
+    # Promoted, starts it; revoked before answering: the answer reaches nothing.
+    async with bot.sessionmaker() as session, session.begin():
+        user = await session.get(User, OUTSIDER)
+        assert user is not None
+        user.role = "staff"  # type: ignore[assignment]
+    await bot.text(OUTSIDER, "/secret")
+    assert bot.last_text(OUTSIDER) == "The password?"
+    async with bot.sessionmaker() as session, session.begin():
+        user = await session.get(User, OUTSIDER)
+        assert user is not None
+        user.role = None
+    with caplog.at_level(logging.WARNING):
+        await bot.text(OUTSIDER, "hunter2")
+    assert "Accepted." not in bot.texts(OUTSIDER)
+    assert bot.open_flow(OUTSIDER) is None
+    assert f"non-staff user={OUTSIDER}" in caplog.text
+
+
+async def test_a_reason_not_given_within_the_hour_is_not_waited_for(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    bot.sandbox.add_user(STAFF_ID, "Staff", language_code="en")
+    await bot.text(STAFF_ID, "/help")
+    await enrol(bot, OWNER2, "en", company="PT Nanti")
+    await bot.press(STAFF_ID, "Reject")
+    assert bot.open_flow(STAFF_ID) == "reject"
+    clock = bot.build["clock"]
+    clock.advance(timedelta(hours=1, minutes=1).total_seconds())
+    await bot.text(STAFF_ID, "Too late, this is chat")
+    assert bot.open_flow(STAFF_ID) is None
+    assert "/help" in bot.last_text(STAFF_ID)
