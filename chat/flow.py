@@ -323,10 +323,6 @@ class Run:
             return self.flow.steps[edit["back"]]
         return following
 
-    @property
-    def editing(self) -> bool:
-        return "edit" in self.state
-
     async def apply(self, outcome: Outcome) -> None:
         if outcome is _HANDED_OVER or current_state(self.context) is not self.state:
             return  # another flow took over, or the step's code already ended this one

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,32 +15,6 @@ from domain.drafts import DRAFT_LIFETIME
 def conversation_key(chat_id: int, user_id: int) -> str:
     """How PTB's (chat_id, user_id) conversation key is stored."""
     return json.dumps([chat_id, user_id], separators=(",", ":"))
-
-
-async def forget_conversation(session: AsyncSession, name: str, chat_id: int,
-                              user_id: int) -> None:
-    """Delete a user's draft and conversation state, inside the caller's transaction."""
-    await session.execute(delete(ConversationState).where(
-        ConversationState.name == name,
-        ConversationState.key == conversation_key(chat_id, user_id)))
-    await session.execute(delete(UserDraft).where(UserDraft.user_id == user_id))
-
-
-async def forget_keys(session: AsyncSession, name: str, chat_id: int, user_id: int,
-                      keys: Iterable[str]) -> None:
-    """End one conversation and drop its keys from the draft, inside the caller's transaction,
-    leaving the rest of the draft (another conversation's answers) as it is."""
-    await session.execute(delete(ConversationState).where(
-        ConversationState.name == name,
-        ConversationState.key == conversation_key(chat_id, user_id)))
-    dropped = set(keys)
-    row = await session.get(UserDraft, user_id)
-    if row is not None:
-        data = {k: v for k, v in (row.data or {}).items() if k not in dropped}
-        if data:
-            row.data = data
-        else:
-            await session.delete(row)
 
 
 async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, list[int]]:
