@@ -169,6 +169,7 @@ def build_application(settings: Settings, *, token: str | None = None,
                                                "sender_config": sender_config,
                                                "start_sender": start_sender})
     add_handlers(app)
+    processor.commands = frozenset(app.bot_data[ROUTER_KEY].commands)
     drafts.schedule(app)
     outbox_watch.schedule(app)
     return app

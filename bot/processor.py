@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from telegram import Update
@@ -38,6 +38,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         # inside the user's lock, where only running updates count.
         super().__init__(max(4096, max_concurrent_updates))
         self._running = asyncio.Semaphore(max_concurrent_updates)
+        # The bot's own commands: only those are named in the log.
+        self.commands: Collection[str] = ()
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self.after_update: Callable[[], Awaitable[Any]] | None = None
         self._in_flight = 0
@@ -63,7 +65,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                     else:
                         self._locks[key] = (lock, users - 1)
         finally:
-            log.info("update user=%s %s %.0fms", key, describe(update),
+            log.info("update user=%s %s %.0fms", key, describe(update, self.commands),
                      (time.perf_counter() - start) * 1000)
             self._leave()
 
@@ -77,7 +79,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             try:
                 await self.after_update()
             except Exception:
-                log.exception("could not save conversation state after %s", describe(update))
+                log.exception("could not save conversation state after %s", describe(update, self.commands))
 
     def _enter(self) -> None:
         self._in_flight += 1

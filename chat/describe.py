@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
+
 from telegram import Update
 
+# What a user typed must never reach the log: not a phone number typed as "/0812...", and
+# not a newline that would forge a second log line.
+_WORD = re.compile(r"[^a-z0-9_]")
 
-def describe(update: object) -> str:
-    """What an update is, for the log: never its text, a phone number or a name."""
+
+def describe(update: object, commands: Collection[str] = ()) -> str:
+    """What an update is, for the log: never its text, a phone number or a name. A command
+    is named only when it is one of `commands` (the bot's own)."""
     if not isinstance(update, Update):
         return type(update).__name__
     if update.callback_query:
-        data = update.callback_query.data or ""
-        return f"button:{data.split('|', 1)[0][:12]}"
+        kind = (update.callback_query.data or "").split("|", 1)[0]
+        return f"button:{_WORD.sub('?', kind.lower())[:12]}"
     if update.my_chat_member:
         return f"chat_member:{update.my_chat_member.new_chat_member.status}"
     msg = update.effective_message
     if msg is None:
         return "other"
     if msg.text and msg.text.startswith("/"):
-        return f"command:{msg.text.split()[0].split('@')[0][:32]}"
+        name = msg.text.split()[0][1:].split("@")[0].lower()
+        return f"command:/{name}" if name in commands else "command:other"
     for kind in ("text", "contact", "photo", "sticker", "voice", "document", "location",
                  "video", "audio", "animation", "video_note"):
         if getattr(msg, kind, None):

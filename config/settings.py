@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Relative to the working directory, as the README says: `./data/score.db`.
@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     # Requests the outbox keeps in flight; also the most messages a hard crash can duplicate.
     outbox_in_flight: int = Field(default=16, ge=1, le=1000)
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    # Checked even when unset: with a webhook it is required (validate_default).
+    webhook_secret: str | None = Field(default=None, validate_default=True)
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
@@ -57,6 +58,25 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_with_webhook(cls, value: object, info: ValidationInfo) -> object:
+        """Without a secret, anyone who reaches the port could post updates "from" staff;
+        Telegram accepts 1 to 256 of A-Z a-z 0-9 _ - and sends it in every request."""
+        secret = value.strip() if isinstance(value, str) else value
+        if not info.data.get("webhook_url"):
+            return secret or None
+        if not secret:
+            raise ValueError("is required when WEBHOOK_URL is set")
+        if not isinstance(secret, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return secret
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -10,12 +10,14 @@ from telegram.error import TelegramError
 from chat.context import BotContext
 from chat.i18n import _
 from chat.describe import describe
+from chat.flow import router_of
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    log.error("error while handling %s", describe(update), exc_info=context.error)
+    log.error("error while handling %s", describe(update, router_of(context).commands),
+              exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

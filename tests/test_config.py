@@ -51,3 +51,37 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "STAFF_IDS" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("secret", [None, "", "   ", "has space", "x" * 257, "ümlaut"])
+def test_a_webhook_needs_a_valid_secret(monkeypatch: pytest.MonkeyPatch, tmp_cwd: Path,
+                                        secret: str | None) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    if secret is None:
+        monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError, match="^WEBHOOK_SECRET: "):
+        load_settings()
+
+
+def test_webhook_secret_accepted_and_unused_without_webhook(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_cwd: Path) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "A-z_09" * 40)
+    assert load_settings().webhook_secret == "A-z_09" * 40
+    # As .env.example ships them: both empty means polling, not a deaf webhook.
+    monkeypatch.setenv("WEBHOOK_URL", "")
+    monkeypatch.setenv("WEBHOOK_SECRET", "")
+    settings = load_settings()
+    assert settings.webhook_url is None and settings.webhook_secret is None
+
+
+def test_cli_refuses_a_webhook_without_secret(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BOT_TOKEN": "1:abc",
+             "WEBHOOK_URL": "https://bot.example.org/hook"},
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "WEBHOOK_SECRET" in result.stderr
