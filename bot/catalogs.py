@@ -40,6 +40,13 @@ def code_msgids() -> set[str]:
     return found
 
 
+def _forms(string: object) -> tuple[str, ...]:
+    """A translation as a tuple of its forms; read_po and read_mo differ for plurals."""
+    if isinstance(string, (tuple, list)):
+        return tuple(string)
+    return (str(string),)
+
+
 def problems() -> list[str]:
     wanted = code_msgids()
     out: list[str] = []
@@ -61,9 +68,10 @@ def problems() -> list[str]:
             out.append(f"{locale}: not compiled")
         else:
             with mo.open("rb") as fh:
-                compiled = {m.id if isinstance(m.id, str) else m.id[0]: m.string
+                compiled = {m.id if isinstance(m.id, str) else m.id[0]: _forms(m.string)
                             for m in read_mo(fh) if m.id}
-            if any(compiled.get(k) != m.string for k, m in present.items() if m.string):
+            if any(compiled.get(k) != _forms(m.string)
+                   for k, m in present.items() if m.string):
                 out.append(f"{locale}: compiled catalog is older than the .po")
     return out
 

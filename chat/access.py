@@ -9,3 +9,7 @@ from domain.roles import Role
 def is_staff(context: BotContext) -> bool:
     """STAFF_IDS and users promoted with /staff: the gate resolves both into the role."""
     return context.role == Role.STAFF.value
+
+
+def role_of(context: BotContext) -> Role | None:
+    return Role(context.role) if context.role else None

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from chat.buttons import Button, ButtonSigner, Keyboard
-from config.settings import Settings
 from chat.clock import Clock, RealClock
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from db.models import User

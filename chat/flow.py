@@ -356,12 +356,13 @@ async def refuse(update: Update, context: BotContext, *, what: str) -> None:
         await stale_button(update)
         return
     log.warning("staff action /%s from non-staff user=%s ignored", what, user_id)
-    router = router_of(context)
     text = update.message.text if update.message else None
     if text and text.startswith("/"):
-        await router.unknown_command(update, context)
+        await router_of(context).unknown_command(update, context)
     else:
-        await router.stray_message(update, context)
+        # Not the stray-message fallback: what was typed for a staff question must not be
+        # taken as anything else (a join code, say).
+        await send(update, context, _("Please use a command from the menu; /help lists them."))
 
 
 async def _finish_first(update: Update, context: BotContext) -> None:

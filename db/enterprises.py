@@ -14,8 +14,8 @@ from db.models import (
     Enterprise,
     EnterpriseStatus,
     JoinAttempt,
-    Membership,
     MemberRole,
+    Membership,
     ModuleInterest,
     StaffNotice,
 )

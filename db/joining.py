@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus, MemberRole
-from db.users import set_role
+from db.users import get_user, revoke_role, set_role
 from domain.join_codes import new_invite_token, new_join_code, normalize_code
-from domain.join_limits import LOOKBACK, locked_until
+from domain.join_limits import LOOKBACK, locked_until, tries_left
 from domain.roles import Role, role_after_admin_invite
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -22,6 +22,7 @@ Sessions = async_sessionmaker[AsyncSession]
 class JoinResult:
     enterprise_name: str | None = None  # joined this one
     locked_until: datetime | None = None  # too many wrong codes: refused until then
+    tries_left: int | None = None  # after a wrong code: how many more before the lock
 
 
 async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
@@ -36,7 +37,9 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
         enterprise = await ent_db.enterprise_by_code(session, code) if code else None
         if enterprise is None:
             await ent_db.record_wrong_code(session, user_id)
-            return JoinResult(locked_until=locked_until([*wrong, now], now))
+            wrong = [*wrong, now]
+            return JoinResult(locked_until=locked_until(wrong, now),
+                              tries_left=tries_left(wrong, now))
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
         await set_role(session, user_id, Role.WORKER)
         return JoinResult(enterprise_name=enterprise.name)
@@ -80,7 +83,12 @@ async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int) 
         membership = await ent_db.active_membership(session, user_id)
         if membership is None or membership.enterprise_id != enterprise_id:
             return False
-        return await ent_db.leave(session, user_id) > 0
+        left = await ent_db.leave(session, user_id) > 0
+        user = await get_user(session, user_id)
+        if left and user is not None and user.role is Role.WORKER:
+            # A worker is someone linked to an enterprise: no longer, once they left.
+            await revoke_role(session, user_id)
+        return left
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from db.types import UTCDateTime, utcnow
 from domain.roles import Role
 
-
 # Same constraint names on SQLite and PostgreSQL, so migrations can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

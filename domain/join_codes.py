@@ -30,9 +30,22 @@ _IGNORED = re.compile(r"[\s\-]+")
 
 
 def new_join_code(length: int = CODE_LENGTH) -> str:
+    """A random code with at least one digit and one letter: a word someone types while
+    waiting for a code ("mantap") then never has a code's shape."""
     if not MIN_CODE_LENGTH <= length <= MAX_CODE_LENGTH:
         raise ValueError(f"join code length must be {MIN_CODE_LENGTH}-{MAX_CODE_LENGTH}")
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(length))
+        if any(ch.isdigit() for ch in code) and any(ch.isalpha() for ch in code):
+            return code
+
+
+def looks_like_code(text: str | None) -> bool:
+    """Typed text that counts as an attempt at a join code: the code alphabet, any case,
+    spaces ignored, with a digit. Anything else ("ok pak", "terima kasih") is chat, and
+    gets a hint rather than counting towards the lock."""
+    code = normalize_code(text, length=None)
+    return code is not None and any(ch.isdigit() for ch in code)
 
 
 def normalize_code(text: str | None, *, length: int | None = CODE_LENGTH) -> str | None:

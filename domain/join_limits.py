@@ -25,3 +25,13 @@ def locked_until(wrong_attempts: Sequence[datetime], now: datetime) -> datetime 
         if fifth - first <= WINDOW and now < fifth + LOCK:
             return fifth + LOCK
     return None
+
+
+# From the third wrong code on, the user is told how many tries are left.
+WARN_FROM = 3
+
+
+def tries_left(wrong_attempts: Sequence[datetime], now: datetime) -> int:
+    """Codes the user may still try before the lock, counting wrong ones of the last hour."""
+    recent = [at for at in wrong_attempts if now - at <= WINDOW]
+    return max(0, MAX_WRONG - len(recent))

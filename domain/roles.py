@@ -28,8 +28,9 @@ def effective_role(stored: Role | None, *, in_staff_ids: bool) -> Role | None:
 
 
 def may_enrol(role: Role | None) -> bool:
-    """Workers and admins belong to an enterprise someone else enrolled."""
-    return role not in (Role.WORKER, Role.ADMIN)
+    """Workers and admins belong to an enterprise someone else enrolled; a trainer keeps the
+    trainer role and helps the owner enrol on the owner's phone."""
+    return role not in (Role.WORKER, Role.ADMIN, Role.TRAINER)
 
 
 def role_after_enrolling(role: Role | None) -> Role:

@@ -17,7 +17,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from chat.access import is_staff
-
 from chat.context import BotContext, Services
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale, format_date, format_number

@@ -5,10 +5,16 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from telegram import Contact, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, \
-    ReplyKeyboardRemove
+from telegram import (
+    Contact,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import TelegramError
 
+from chat.access import role_of
 from chat.flow import BUTTON, END, PHONE, PROVINCE, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale, format_number
 from chat.keyboards import province_rows
@@ -51,7 +57,12 @@ async def begin(run: Run) -> Outcome:
     if user.consent_at is None:
         await run.say(_("Please start with /start and agree first."))
         return END
-    if not may_enrol(Role(run.context.role) if run.context.role else None):
+    role = role_of(run.context)
+    if role is Role.TRAINER:
+        await run.say(_("You stay a SCORE trainer. To help an owner enrol, ask them to send "
+                        "/start to this bot on their own phone and choose the owner button."))
+        return END
+    if not may_enrol(role):
         await run.say(_("Enrolment is for owners of an enterprise. /help shows what you can "
                         "do."))
         return END
@@ -343,8 +354,8 @@ async def confirmed(run: Run, _value: str) -> Outcome:
     await run.ack()
     if await _taken(run):
         return END
-    role = Role(run.context.role) if run.context.role else None
-    done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role, answers)
+    done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role_of(run.context),
+                                   answers)
     user = run.context.user_row
     assert user is not None
     if run.context.role != Role.STAFF.value:

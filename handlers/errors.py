@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from chat.context import BotContext
-from chat.i18n import _
 from chat.describe import describe
 from chat.flow import router_of
+from chat.i18n import _
 
 log = logging.getLogger(__name__)
 

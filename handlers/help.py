@@ -5,28 +5,15 @@ from __future__ import annotations
 
 from telegram import Update
 
+from chat.access import role_of
 from chat.context import BotContext
 from chat.i18n import _
 from chat.reply import send
-from handlers import join
-
-
-def role_help(role: str | None) -> str:
-    lines = {
-        "owner": _("/enrol – enrol or update your enterprise\n"
-                   "/code – the join code and poster for your workers\n"
-                   "/invite – a one-time link for an enterprise admin"),
-        "admin": _("Monthly KPI reports will come here. The owner of your enterprise added you."),
-        "worker": _("/join – join your enterprise with its code\n"
-                    "/leave – you no longer work there"),
-        "trainer": _("Visit reminders will come here."),
-        "staff": _("/pending – enrolments waiting for approval\n"
-                   "/broadcast – write a message to many users\n"
-                   "/broadcasts – recent broadcasts, their progress, cancelling\n"
-                   "/staff – make someone a trainer or staff, or revoke it"),
-    }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
-    common = _("/language – change language\n/privacy – what we keep\n/cancel – stop the current step")
-    return f"{lines}\n{common}"
+from domain.join_codes import looks_like_code
+from domain.roles import may_join_as_worker
+from handlers.join import JOIN
+from handlers.role_help import role_help
+from handlers.start import FIRST_CONTACT
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -53,12 +40,14 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def stray_message(update: Update, context: BotContext) -> None:
-    """A message outside any question. A worker may simply type the code from the poster,
-    without /join first."""
+    """A message outside any question. The poster says "type the code": a worker may simply
+    type it, without /join first, and a newcomer may make it their very first message."""
     text = update.message.text if update.message else None
     user = context.user_row
-    if (join.looks_like_code(text) and context.role in (None, "worker")
-            and user is not None and user.consent_at is not None):
-        await join.JOIN.start(update, context, code=text)
+    if looks_like_code(text) and may_join_as_worker(role_of(context)) and user is not None:
+        if user.consent_at is None:
+            await FIRST_CONTACT.start(update, context, code=text)
+        else:
+            await JOIN.start(update, context, code=text)
         return
     await send(update, context, _("Please use a command from the menu; /help lists them."))

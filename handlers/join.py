@@ -6,13 +6,16 @@ import html
 
 from telegram import Update
 
+from chat.access import role_of
 from chat.context import BotContext
-from chat.flow import BUTTON, END, Flow, Outcome, Run
-from chat.i18n import N_, _, format_number
+from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
+from chat.i18n import N_, _, format_number, ngettext
 from chat.menu import set_chat_menu
 from chat.reply import rows, send
 from db.joining import (
     accept_invite as use_invite,
+)
+from db.joining import (
     create_admin_invite,
     join_with_code,
     leave_workplace,
@@ -21,16 +24,13 @@ from db.joining import (
     workplace_of,
 )
 from db.models import Enterprise, EnterpriseStatus
-from domain.join_codes import admin_deep_link, normalize_code
+from domain.join_codes import admin_deep_link, looks_like_code
+from domain.join_limits import MAX_WRONG, WARN_FROM
 from domain.roles import Role, may_accept_admin_invite, may_join_as_worker, may_manage_enterprise
 from handlers.poster import send_code
 
 JOIN = Flow("join", command="join", reentry=True,
             cancelled=N_("Cancelled. Nothing was saved. /help shows what I can do."))
-
-
-def looks_like_code(text: str | None) -> bool:
-    return normalize_code(text) is not None
 
 
 @JOIN.entry
@@ -56,8 +56,18 @@ async def ask_code(run: Run) -> None:
 
 
 @ask_code.on_text()
+async def code_typed(run: Run, text: str) -> Outcome:
+    if not looks_like_code(text):
+        # Chat while waiting for the code ("ok pak") is not a wrong code: a hint instead.
+        await run.say(_("A join code has six letters and numbers, like K7P2QX. It is on the "
+                        "SCORE poster at the factory, or ask HRD, the SCORE trainer or the "
+                        "improvement team (EIT). /cancel stops."))
+        return STAY
+    return await try_code(run, text)
+
+
 async def try_code(run: Run, text: str) -> Outcome:
-    if not may_join_as_worker(_role(run.context)):
+    if not may_join_as_worker(role_of(run.context)):
         await run.say(_("Join codes are for workers. /help shows what you can do."))
         return END
     now = run.svc.clock.now()
@@ -68,8 +78,12 @@ async def try_code(run: Run, text: str) -> Outcome:
                       .format(minutes=minutes))
         return END
     if result.enterprise_name is None:
-        await run.say(_("I do not know this code. Please check it and send it again, or "
-                        "/cancel."))
+        note = _("I do not know this code. Please check it and send it again, or /cancel.")
+        left = result.tries_left
+        if left is not None and MAX_WRONG - left >= WARN_FROM:
+            note += "\n" + ngettext("You can try {count} more time.",
+                                    "You can try {count} more times.", left).format(count=left)
+        await run.say(note)
         return run.wait(ask_code)
     run.context.role = Role.WORKER.value
     user = run.context.user_row
@@ -80,13 +94,9 @@ async def try_code(run: Run, text: str) -> Outcome:
     return END
 
 
-def _role(context: BotContext) -> Role | None:
-    return Role(context.role) if context.role else None
-
-
 async def accept_invite(run: Run, token: str) -> Outcome:
     """An admin invite link, opened once language and consent are done."""
-    role = _role(run.context)
+    role = role_of(run.context)
     if not may_accept_admin_invite(role):
         await run.say(_("This link is for an enterprise admin. Please forward it to your admin "
                         "(HRD, QC or K3)."))
@@ -108,7 +118,7 @@ async def accept_invite(run: Run, token: str) -> Outcome:
 # --- the owner's code, its poster, admin invites ------------------------------------------------
 async def _approved_enterprise(update: Update, context: BotContext
                                ) -> tuple[Enterprise | None, int]:
-    if not may_manage_enterprise(_role(context)):
+    if not may_manage_enterprise(role_of(context)):
         await send(update, context, _("This is for the owner of the enterprise. /help shows "
                                       "what you can do."))
         return None, 0

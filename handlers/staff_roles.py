@@ -21,7 +21,7 @@ from chat.menu import set_chat_menu
 from chat.reply import rows
 from db.models import User
 from db.roles import change_role, find_person, person_and_role_after_revoke, role_holders
-from domain.roles import GIVEN_BY_STAFF, Role
+from domain.roles import GIVEN_BY_STAFF
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from chat.i18n import N_, _, set_locale
 from chat.keyboards import language_buttons
 from chat.menu import set_chat_menu
 from chat.reply import ack, chat_id_of, rows, send
-from db.onboarding import choose_language, choose_role, record_consent
-from domain.join_codes import parse_start_payload
+from db.onboarding import choose_language, record_consent
+from domain.join_codes import looks_like_code, parse_start_payload
 from domain.roles import Role
 from handlers import enrol, join
-from handlers.help import role_help
+from handlers.role_help import role_help
 
 LANGUAGES = ("id", "en")
 
@@ -30,15 +30,20 @@ def opens_a_link(context: BotContext) -> bool:
 
 
 @FIRST_CONTACT.entry
-async def begin(run: Run) -> Outcome:
+async def begin(run: Run, code: str | None = None) -> Outcome:
+    """/start (with a link's payload or without), or a newcomer's first message being the
+    code from the poster: the code waits through language and consent."""
     payload = parse_start_payload(run.args[0]) if run.args else None
-    if payload and payload[0] == "join":
+    if code is not None:
+        run.data["pending_join"] = code
+    elif payload and payload[0] == "join":
         run.data["pending_join"] = payload[1]
     elif payload and payload[0] == "admin":
         run.data["pending_invite"] = payload[1]
     user = run.context.user_row
     assert user is not None
     if user.consent_at is None:
+        run.data["new"] = True
         return ask_language
     return await after_consent(run)
 
@@ -93,8 +98,9 @@ async def after_consent(run: Run) -> Outcome:
         return await join.accept_invite(run, token)
     if run.context.role is None:
         return ask_role
-    await run.say(_("Welcome back! Here is what you can do:") + "\n"
-                  + role_help(run.context.role))
+    greeting = (_("Welcome! Here is what you can do:") if run.data.get("new")
+                else _("Welcome back! Here is what you can do:"))
+    await run.say(greeting + "\n" + role_help(run.context.role))
     return END
 
 
@@ -107,14 +113,10 @@ async def ask_role(run: Run) -> None:
 
 @ask_role.on_button("role", ("owner", "worker"))
 async def role_chosen(run: Run, value: str) -> Outcome:
+    """What the user wants to do first. It locks nothing: the role follows what they do
+    (enrolling makes an owner, joining a worker), so a wrong tap is undone by /cancel."""
     await run.ack()
-    role = Role(value)
-    await choose_role(run.svc.sessionmaker, run.user_id, role)
-    run.context.role = role.value
-    user = run.context.user_row
-    assert user is not None
-    await set_chat_menu(run.context.bot, run.user_id, role.value, user.language)
-    if role is Role.OWNER:
+    if value == Role.OWNER.value:
         return await enrol.ENROL.switch(run)
     return await join.JOIN.switch(run)
 
@@ -122,7 +124,7 @@ async def role_chosen(run: Run, value: str) -> Outcome:
 @ask_role.on_text()
 async def role_typed(run: Run, text: str) -> Outcome:
     """At the role question, a worker often types the code from the poster straight away."""
-    if join.looks_like_code(text):
+    if looks_like_code(text):
         return await join.JOIN.switch(run, code=text)
     return run.retry(_("Please choose one of the buttons below."))
 

@@ -64,7 +64,7 @@ async def test_code_of_pending_enterprise_does_not_work(bot: BotHarness) -> None
 async def test_wrong_code_can_be_retried(bot: BotHarness) -> None:
     code = await _approved(bot)
     await onboard(bot, WORKER, "en", role="worker")
-    await bot.text(WORKER, "ZZZZZZ")
+    await bot.text(WORKER, "ZZZ222")
     assert "do not know this code" in bot.last_text(WORKER)
     await bot.text(WORKER, code)
     assert await _membership(bot, WORKER) is not None
@@ -74,7 +74,7 @@ async def test_five_wrong_codes_are_forgiven(bot: BotHarness) -> None:
     code = await _approved(bot)
     await onboard(bot, WORKER, "en", role="worker")
     for _ in range(5):
-        await bot.text(WORKER, "ZZZZZZ")
+        await bot.text(WORKER, "ZZZ222")
     assert "do not know this code" in bot.last_text(WORKER)
     await bot.text(WORKER, code)
     assert await _membership(bot, WORKER) is not None
@@ -84,7 +84,7 @@ async def test_more_than_five_wrong_codes_are_refused_for_an_hour(bot: BotHarnes
     code = await _approved(bot)
     await onboard(bot, WORKER, "en", role="worker")
     for _ in range(6):
-        await bot.text(WORKER, "ZZZZZZ")
+        await bot.text(WORKER, "ZZZ222")
     assert "Too many wrong codes. Please try again in 60 minutes." in bot.last_text(WORKER)
     await bot.text(WORKER, "/join " + code)
     assert "Too many wrong codes" in bot.last_text(WORKER)

@@ -1,0 +1,23 @@
+"""What each role can do, as /help and the greetings list it."""
+
+from __future__ import annotations
+
+from chat.i18n import _
+
+
+def role_help(role: str | None) -> str:
+    lines = {
+        "owner": _("/enrol – enrol or update your enterprise\n"
+                   "/code – the join code and poster for your workers\n"
+                   "/invite – a one-time link for an enterprise admin"),
+        "admin": _("Monthly KPI reports will come here. The owner of your enterprise added you."),
+        "worker": _("/join – join your enterprise with its code\n"
+                    "/leave – you no longer work there"),
+        "trainer": _("Visit reminders will come here."),
+        "staff": _("/pending – enrolments waiting for approval\n"
+                   "/broadcast – write a message to many users\n"
+                   "/broadcasts – recent broadcasts, their progress, cancelling\n"
+                   "/staff – make someone a trainer or staff, or revoke it"),
+    }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
+    common = _("/language – change language\n/privacy – what we keep\n/cancel – stop the current step")
+    return f"{lines}\n{common}"
