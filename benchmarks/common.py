@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.audience import Audience

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import PACE_MARGIN, OutboxSender, SenderConfig

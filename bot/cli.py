@@ -90,7 +90,7 @@ def _serve(app: Application, settings: Settings) -> None:
 
 
 def _simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
-    from bot.simulator import run_simulator
+    from sandbox.simulator import run_simulator
 
     return run_simulator(settings, user_id=user_id, name=name, lang=lang)
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from config.settings import Settings
 from chat.i18n import load_catalogs
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 from db.migrate import upgrade
 from db.models import Base
 from db.session import create_engine, create_sessionmaker

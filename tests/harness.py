@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox_bot import SandboxBot
+from sandbox.runner import SandboxBot
 
 
 class BotHarness(SandboxBot):

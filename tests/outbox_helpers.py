@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.outbox import NewMessage, enqueue
 from db.types import utcnow

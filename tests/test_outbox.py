@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import Settings
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.session import create_engine, create_sessionmaker

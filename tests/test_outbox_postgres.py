@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_server import SandboxServer
+from sandbox.transport import BotApiSandbox
+from sandbox.server import SandboxServer
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.clock import RealClock

@@ -14,8 +14,8 @@ import pytest
 
 from sqlalchemy import select
 
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_server import SandboxServer
+from sandbox.transport import BotApiSandbox
+from sandbox.server import SandboxServer
 from db.models import ConversationState
 from db.session import create_engine
 from tests.conftest import STAFF_ID

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_server import SandboxServer
+from sandbox.transport import BotApiSandbox
+from sandbox.server import SandboxServer
 from db import broadcasts as broadcasts_db
 from db.audience import Audience
 from db.models import OutboxMessage, OutboxState, User, UserStatus

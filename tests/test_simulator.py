@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from config.settings import Settings
-from bot.simulator import Simulator
+from sandbox.simulator import Simulator
 from tests.conftest import STAFF_ID
 
 ROOT = Path(__file__).resolve().parent.parent

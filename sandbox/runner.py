@@ -13,7 +13,7 @@ from bot.app import ALLOWED_UPDATES, build_application
 from config.settings import Settings
 from chat.context import services_of
 from bot.processor import PerUserUpdateProcessor
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 
 
 class SandboxBot:

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from config.settings import Settings
 from chat.i18n import load_catalogs
-from bot.sandbox import BotApiSandbox, SandboxMessage, SentCall
-from bot.sandbox_bot import SandboxBot
+from sandbox.transport import BotApiSandbox, SandboxMessage, SentCall
+from sandbox.runner import SandboxBot
 
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
            "editMessageReplyMarkup"}

@@ -1,0 +1,1 @@
+"""A fake Telegram Bot API for tests and the terminal simulator: in process, or over HTTP."""
