@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from sandbox.transport import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import OutboxSender, SenderConfig
+from sandbox import BotApiSandbox
 
 from benchmarks.common import (
     TEXT_ID,

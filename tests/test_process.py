@@ -14,10 +14,9 @@ import pytest
 
 from sqlalchemy import select
 
-from sandbox.transport import BotApiSandbox
-from sandbox.server import SandboxServer
 from db.models import ConversationState
 from db.session import create_engine
+from sandbox import BotApiSandbox, SandboxServer
 from tests.conftest import STAFF_ID
 
 OWNER = 1001

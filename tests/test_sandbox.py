@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from sandbox.transport import ApiError, BotApiSandbox, format_text
+from sandbox import ApiError, BotApiSandbox, format_text
 
 USER = 1001
 OTHER = 1002
