@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.sandbox import BotApiSandbox
 from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.audience import Audience
@@ -36,6 +35,7 @@ from db.models import Broadcast, OutboxMessage, User, UserStatus
 from db.session import create_engine
 from jobs.channel import Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender
+from sandbox import BotApiSandbox
 
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL",
                               "postgresql+asyncpg://postgres@127.0.0.1:5432/bench")

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from bot.sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import OutboxSender, SenderConfig
+from sandbox import BotApiSandbox
 
 from benchmarks.common import (
     TEXT_ID,
@@ -107,7 +107,7 @@ def postgres_cpu_seconds() -> float:
 
 
 AREAS = (
-    ("bot/sandbox.py", "sandbox (Bot API emulator)"),
+    ("/sandbox/", "sandbox (Bot API emulator)"),
     ("benchmarks/", "benchmark harness"),
     ("jobs/", "jobs/outbox.py (sender)"),
     ("db/", "db/ (queries, types)"),
@@ -133,7 +133,7 @@ AREAS = (
 # counted under them (db.outbox.record would show more time than the whole run spent in SQL).
 SPLIT = (
     (("bot/telegram_channel.py", "send"), "TelegramChannel.send (PTB + httpx + emulator)"),
-    (("bot/sandbox.py", "_handle"), "  of which BotApiSandbox._handle (the emulator)"),
+    (("/sandbox/transport.py", "_handle"), "  of which BotApiSandbox._handle (the emulator)"),
     (("telegram/_message.py", "de_json"), "  of which Message.de_json (PTB parsing the answer)"),
 )
 OUTBOX_AREAS = ("jobs/outbox.py (sender)", "db/ (queries, types)", "SQLAlchemy",

@@ -22,10 +22,10 @@ import sys
 import tempfile
 import time
 
-from bot.sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import PACE_MARGIN, OutboxSender, SenderConfig
+from sandbox import BotApiSandbox
 
 from benchmarks.common import (
     GcWatch,

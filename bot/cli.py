@@ -90,9 +90,16 @@ def _serve(app: Application, settings: Settings) -> None:
 
 
 def _simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
-    from bot.simulator import run_simulator
+    from functools import partial
 
-    return run_simulator(settings, user_id=user_id, name=name, lang=lang)
+    from bot.app import ALLOWED_UPDATES, build_application
+    from chat.i18n import load_catalogs
+    from sandbox import run_simulator
+
+    load_catalogs()
+    # The simulator is the bot itself: the token is the sandbox's, STAFF_IDS apply as set.
+    return run_simulator(partial(build_application, settings), allowed_updates=ALLOWED_UPDATES,
+                         user_id=user_id, name=name, lang=lang)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from config.settings import Settings
 from chat.i18n import load_catalogs
-from bot.sandbox import BotApiSandbox
 from db.migrate import upgrade
 from db.models import Base
 from db.session import create_engine, create_sessionmaker
+from sandbox import BotApiSandbox
 from tests.harness import BotHarness
 
 STAFF_ID = 9001

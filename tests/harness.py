@@ -1,13 +1,31 @@
-"""The sandboxed bot with what tests add: hard kills, restarts, act-and-wait shortcuts."""
+"""Our Application on the sandbox, with what tests add: its database, hard kills, restarts,
+act-and-wait shortcuts."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from bot.sandbox_bot import SandboxBot
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import ALLOWED_UPDATES, build_application
+from chat.context import services_of
+from config.settings import Settings
+from sandbox import BotApiSandbox, SandboxBot
 
 
 class BotHarness(SandboxBot):
+    def __init__(self, settings: Settings, sandbox: BotApiSandbox, **build: Any):
+        # `build`: extra arguments of build_application (clock, sender_config, start_sender).
+        super().__init__(sandbox, partial(build_application, settings, **build),
+                         allowed_updates=ALLOWED_UPDATES)
+        self.settings = settings
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        assert self.app is not None
+        return services_of(self.app).sessionmaker
+
     async def kill(self) -> None:
         """As on SIGKILL: nothing more is written; only what was committed survives."""
         app = self.app

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from bot.sandbox import BotApiSandbox
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.outbox import NewMessage, enqueue
 from db.types import utcnow
 from jobs.channel import Channel, Outcome, OutgoingMessage
 from chat.clock import Clock
 from jobs.outbox import OutboxSender
+from sandbox import BotApiSandbox
 from tests.harness import BotHarness
 
 FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED)

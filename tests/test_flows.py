@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chat.access import is_staff
+from chat.context import services_of
 from chat.flow import BUTTON, END, ROUTER_KEY, Flow, Outcome, Run
 from chat.reply import rows
 from config.settings import Settings
@@ -237,7 +238,9 @@ async def test_a_reason_not_given_within_the_hour_is_not_waited_for(flow_bot: Bo
     await enrol(bot, OWNER2, "en", company="PT Nanti")
     await bot.press(STAFF_ID, "Reject")
     assert bot.open_flow(STAFF_ID) == "reject"
-    clock = bot.build["clock"]
+    assert bot.app is not None
+    clock = services_of(bot.app).clock
+    assert isinstance(clock, FakeClock)
     clock.advance(timedelta(hours=1, minutes=1).total_seconds())
     await bot.text(STAFF_ID, "Too late, this is chat")
     assert bot.open_flow(STAFF_ID) is None

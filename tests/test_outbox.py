@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import Settings
-from bot.sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.session import create_engine, create_sessionmaker
 from chat.clock import FakeClock
 from jobs.outbox import OutboxSender, SenderConfig, backoff
+from sandbox import BotApiSandbox
 from tests.harness import BotHarness
 from tests.outbox_helpers import (
     GateChannel,

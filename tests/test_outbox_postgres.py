@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_server import SandboxServer
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from chat.clock import RealClock
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import AdvisoryLock, NoLock
+from sandbox import BotApiSandbox, SandboxServer
 from tests.conftest import POSTGRES_URL, STAFF_ID
 from tests.harness import BotHarness
 from tests.outbox_helpers import TimedChannel, add_recipients, deliveries, kill, queue, wait_final

@@ -14,10 +14,9 @@ import pytest
 
 from sqlalchemy import select
 
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_server import SandboxServer
 from db.models import UserDraft
 from db.session import create_engine
+from sandbox import BotApiSandbox, SandboxServer
 from tests.conftest import STAFF_ID
 
 OWNER = 1001

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_server import SandboxServer
 from db import broadcasts as broadcasts_db
 from db.audience import Audience
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.session import create_engine, create_sessionmaker
 from db.types import utcnow
+from sandbox import BotApiSandbox, SandboxServer
 from tests.conftest import STAFF_ID
 from tests.outbox_helpers import deliveries
 

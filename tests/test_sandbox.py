@@ -1,4 +1,4 @@
-"""Tests for bot.sandbox: a real telegram.Bot talking to the in-process Bot API sandbox."""
+"""Tests for the sandbox: a real telegram.Bot talking to the in-process Bot API sandbox."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.sandbox import ApiError, BotApiSandbox, format_text
+from sandbox import ApiError, BotApiSandbox, format_text
 
 USER = 1001
 OTHER = 1002

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
+from bot.app import ALLOWED_UPDATES, build_application
 from config.settings import Settings
-from bot.simulator import Simulator
+from sandbox import Simulator
 from tests.conftest import STAFF_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 async def test_buttons_are_numbered_and_pressed_by_number(settings: Settings,
                                                           tmp_path: Path) -> None:
     out = io.StringIO()
-    sim = Simulator(settings, out=out, media_dir=tmp_path)
+    sim = Simulator(partial(build_application, settings), allowed_updates=ALLOWED_UPDATES,
+                    out=out, media_dir=tmp_path)
     sim.become(1001, "Sari", "id")
     await sim.bot.start()
     try:

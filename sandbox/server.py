@@ -9,7 +9,7 @@ import logging
 
 import httpx
 
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
 
 log = logging.getLogger(__name__)
 

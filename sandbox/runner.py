@@ -1,50 +1,42 @@
-"""The real Application running against the in-process sandbox: used by the terminal simulator
-and by the tests. It starts exactly as `run_polling` does: initialize, post_init, polling."""
+"""An Application running on the in-process sandbox, started exactly as `run_polling` does:
+initialize, post_init, polling. Used by the terminal simulator and by the tests; the caller
+says how to build its Application, so this file knows nothing of the bot it runs."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application
-from config.settings import Settings
-from chat.context import services_of
-from bot.processor import PerUserUpdateProcessor
-from bot.sandbox import BotApiSandbox
+from sandbox.transport import BotApiSandbox
+
+# Builds the caller's Application; called with the keyword arguments token, request and
+# get_updates_request, all pointing at the sandbox.
+BuildApplication = Callable[..., Application]
 
 
 class SandboxBot:
-    def __init__(self, settings: Settings, sandbox: BotApiSandbox, **build: Any):
-        self.settings = settings
+    """The caller's Application polling the sandbox, with a clean stop and a wait until idle."""
+
+    def __init__(self, sandbox: BotApiSandbox, build: BuildApplication, *,
+                 allowed_updates: Sequence[str] | None = None):
         self.sandbox = sandbox
-        self.build = build  # extra arguments of build_application (clock, sender_config)
+        self.build = build
+        self.allowed_updates = allowed_updates
         self.app: Application | None = None
-
-    @property
-    def processor(self) -> PerUserUpdateProcessor:
-        assert self.app is not None
-        return services_of(self.app).extra["processor"]
-
-    @property
-    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
-        assert self.app is not None
-        return services_of(self.app).sessionmaker
 
     async def start(self) -> None:
         sandbox = self.sandbox
-        self.app = build_application(
-            self.settings, token=sandbox.token, request=sandbox.request(),
-            get_updates_request=sandbox.request(read_timeout=5), **self.build)
+        self.app = self.build(token=sandbox.token, request=sandbox.request(),
+                              get_updates_request=sandbox.request(read_timeout=5))
         # run_polling calls post_init and post_shutdown; starting by hand, so do we.
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)
         assert self.app.updater is not None
         await self.app.updater.start_polling(poll_interval=0, timeout=1,
-                                             allowed_updates=ALLOWED_UPDATES)
+                                             allowed_updates=self.allowed_updates)
         await self.app.start()
 
     async def stop(self) -> None:
@@ -65,11 +57,13 @@ class SandboxBot:
 
     def _quiet(self) -> bool:
         assert self.app is not None
-        return (self.app.update_queue.empty() and self.processor.in_flight == 0
+        return (self.app.update_queue.empty()
+                and self.app.update_processor.current_concurrent_updates == 0
                 and self.sandbox.pending_updates == 0)
 
     async def settle(self, timeout: float = 10.0) -> None:
-        """Until every update sent so far has been fetched and fully handled (and committed)."""
+        """Until every update sent so far has been fetched and fully handled (including what
+        the update processor does after the handlers: our bot commits there)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from config.settings import Settings
-from chat.i18n import load_catalogs
-from bot.sandbox import BotApiSandbox, SandboxMessage, SentCall
-from bot.sandbox_bot import SandboxBot
+from sandbox.runner import BuildApplication, SandboxBot
+from sandbox.state import SandboxMessage, SentCall
+from sandbox.transport import BotApiSandbox
 
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
            "editMessageReplyMarkup"}
 
 
 class Simulator:
-    def __init__(self, settings: Settings, out: TextIO = sys.stdout,
-                 media_dir: Path = Path("data") / "simulator"):
+    def __init__(self, build: BuildApplication, *, allowed_updates: Sequence[str] | None = None,
+                 out: TextIO = sys.stdout, media_dir: Path = Path("data") / "simulator"):
         self.sandbox = BotApiSandbox()
-        self.bot = SandboxBot(settings, self.sandbox)
+        self.bot = SandboxBot(self.sandbox, build, allowed_updates=allowed_updates)
         self.out = out
         self.media_dir = media_dir
         self.user_id = 0
@@ -147,9 +147,9 @@ async def _read_line(interactive: bool) -> str | None:
     return line if line else None
 
 
-async def simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> None:
-    load_catalogs()
-    sim = Simulator(settings)
+async def simulate(build: BuildApplication, *, allowed_updates: Sequence[str] | None,
+                   user_id: int, name: str, lang: str) -> None:
+    sim = Simulator(build, allowed_updates=allowed_updates)
     interactive = sys.stdin.isatty()
     sim.out.write("SCORE Assistant simulator: type a message, a number to press a button, "
                   "/as <id> to switch user, /quit to leave.\n")
@@ -164,10 +164,12 @@ async def simulate(settings: Settings, *, user_id: int, name: str, lang: str) ->
         await sim.bot.stop()
 
 
-def run_simulator(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
-    # The simulator is the bot itself: the token is the sandbox's, STAFF_IDS apply as set.
+def run_simulator(build: BuildApplication, *, allowed_updates: Sequence[str] | None = None,
+                  user_id: int, name: str, lang: str) -> int:
+    """Chat in the terminal with the Application `build` makes (its catalogs loaded already)."""
     try:
-        asyncio.run(simulate(settings, user_id=user_id, name=name, lang=lang))
+        asyncio.run(simulate(build, allowed_updates=allowed_updates, user_id=user_id, name=name,
+                             lang=lang))
     except KeyboardInterrupt:
         pass
     return 0
