@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import enterprises as ent_db
@@ -60,10 +61,19 @@ class Confirmed:
 
 
 async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None,
-                            answers: dict[str, Any]) -> Confirmed:
+                            answers: dict[str, Any]) -> Confirmed | None:
     """Store the enterprise (or update the owner's own), and delete the draft in the same
     transaction: after a crash there is either no enterprise and a draft waiting for its
-    confirmation, or the enterprise and no draft."""
+    confirmation, or the enterprise and no draft. None when another owner stored the same
+    name and city at the same instant (the unique key refused this one)."""
+    try:
+        return await _confirm(sessions, owner_id, role, answers)
+    except IntegrityError:
+        return None
+
+
+async def _confirm(sessions: Sessions, owner_id: int, role: Role | None,
+                   answers: dict[str, Any]) -> Confirmed:
     fields = EnterpriseFields(
         name=answers["name"], sector=answers["sector"], sector_other=answers.get("sector_other"),
         province=answers["province"], city=answers["city"],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import User
-from db.users import find_user, get_user, membership_role, revoke_role, set_role, users_with_role
+from db.users import find_users, get_user, membership_role, revoke_role, set_role, users_with_role
 from domain.roles import Role
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -28,9 +28,14 @@ async def role_holders(sessions: Sessions, staff_ids: frozenset[int]) -> RoleHol
     return RoleHolders(fixed, promoted, trainers)
 
 
-async def find_person(sessions: Sessions, typed: str) -> User | None:
+async def find_people(sessions: Sessions, typed: str) -> list[User]:
     async with sessions() as session:
-        return await find_user(session, typed)
+        return await find_users(session, typed)
+
+
+async def people_by_id(sessions: Sessions, ids: list[int]) -> list[User]:
+    async with sessions() as session:
+        return [u for i in ids if (u := await get_user(session, i)) is not None]
 
 
 async def person_and_role_after_revoke(sessions: Sessions, user_id: int

@@ -58,17 +58,28 @@ async def set_role(session: AsyncSession, user_id: int, role: Role) -> None:
     await session.execute(update(User).where(User.id == user_id).values(role=role))
 
 
-async def find_user(session: AsyncSession, text: str | None) -> User | None:
-    """A user by Telegram id ("123456") or username ("@sari" or "sari"), as staff type it."""
+def typed_id(text: str | None) -> int | None:
+    """A Telegram id as staff type it; "²" and other non-ASCII digits are not one."""
     value = (text or "").strip()
-    if value.isdigit():
-        # Telegram ids fit in 64 bits; a longer number is no one (and would overflow).
-        return await session.get(User, int(value)) if int(value) < 2 ** 63 else None
-    username = value.removeprefix("@")
-    if not username or len(username) > 64:
+    if not (value.isascii() and value.isdigit()):
         return None
-    return await session.scalar(select(User).where(
-        func.lower(User.username) == username.lower()).limit(1))
+    # Telegram ids fit in 64 bits; a longer number is no one (and would overflow).
+    return int(value) if int(value) < 2 ** 63 else None
+
+
+async def find_users(session: AsyncSession, text: str | None, limit: int = 5) -> list[User]:
+    """Users by Telegram id ("123456") or username ("@sari" or "sari"), as staff type it.
+    A username can be held by two stored users (one changed it, another took it)."""
+    value = (text or "").strip()
+    if (user_id := typed_id(value)) is not None:
+        user = await session.get(User, user_id)
+        return [user] if user else []
+    username = value.removeprefix("@")
+    if not username or len(username) > 64 or not username.isascii():
+        return []
+    return list(await session.scalars(select(User).where(
+        func.lower(User.username) == username.lower()).order_by(User.last_seen_at.desc())
+        .limit(limit)))
 
 
 async def membership_role(session: AsyncSession, user_id: int) -> Role | None:

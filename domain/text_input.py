@@ -80,12 +80,24 @@ def clean_name(text: str | None, *, max_len: int = 200) -> tuple[str | None, str
 _NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:([., ])\d{3})(?:\3\d{3})*|\d+)", re.ASCII)
 
 
+# Words people put around a number in chat ("sekitar 150", "120 orang", "± 80"): the number
+# is read, the words are not (an approximate answer is still the answer given).
+_ABOUT = re.compile(r"^(?:sekitar|kurang lebih|kira-kira|kira kira|kurleb|approx\.?|"
+                    r"approximately|about|around|roughly|±|\+/-|~|ca\.?)\s*", re.IGNORECASE)
+_UNIT = re.compile(r"\s*(?:orang|org|pekerja|karyawan|buruh|people|persons|workers|"
+                   r"employees|staff)\.?$", re.IGNORECASE)
+
+
+def _without_words(value: str) -> str:
+    return _UNIT.sub("", _ABOUT.sub("", value)).strip()
+
+
 def parse_whole_number(text: str | None, *, lo: int, hi: int) -> tuple[int | None, str | None]:
     """A whole number within [lo, hi], or the reason the answer is not one."""
     if not text:
         return None, NOT_A_NUMBER
     # Any whitespace run (incl. non-breaking spaces) counts as one space.
-    value = " ".join(text.split())
+    value = _without_words(" ".join(text.split()))
     match = _NUMBER.fullmatch(value)
     if not match:
         return None, NOT_A_NUMBER
@@ -96,3 +108,12 @@ def parse_whole_number(text: str | None, *, lo: int, hi: int) -> tuple[int | Non
     if not lo <= number <= hi:
         return None, OUT_OF_RANGE
     return number, None
+
+
+def tidy_place(text: str) -> str:
+    """A place name as it is written: "semarang" and "KOTA SEMARANG" become "Semarang" and
+    "Kota Semarang"; a name typed with capitals on purpose ("DKI Jakarta", "Tanjung
+    Priok") is kept as typed."""
+    if text != text.lower() and text != text.upper():
+        return text
+    return " ".join(word[:1].upper() + word[1:].lower() for word in text.split(" "))

@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 from chat.access import is_staff
 from chat.context import BotContext, Services
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
-from chat.i18n import N_, _, current_locale, format_date, format_number
+from chat.i18n import N_, _, current_locale, format_date, format_number, ngettext
 from chat.keyboards import province_rows
 from chat.labels import module_name, role_name
 from chat.reply import ack, edit_or_send, rows, send, stale_button
@@ -34,7 +34,7 @@ from db.broadcasting import (
     recent_with_counts,
 )
 from db.models import Broadcast, BroadcastStatus
-from domain import schedule, text_input
+from domain import html_errors, schedule, text_input
 from domain.modules import MODULES, module_of
 from domain.provinces import PROVINCES, by_code, match_province
 
@@ -131,11 +131,30 @@ async def _take_text(run: Run, key: str) -> Outcome:
     try:
         await run.context.bot.send_message(run.user_id, text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
-        return run.retry(_("Telegram cannot show this formatting: {reason}\nPlease correct it "
-                           "and send the text again.").format(reason=html.escape(exc.message)))
+        return run.retry(_html_problem(exc.message) + "\n" + _(
+            "Please correct it and send the text again."))
     run.data[key] = text
     await run.say(_("☝️ This is how recipients will see it."))
     return None
+
+
+def _html_problem(message: str) -> str:
+    """Telegram's complaint, in the user's language; never shown raw."""
+    problem = html_errors.explain(message)
+    tag, found = html.escape(problem.tag), html.escape(problem.found)
+    return {
+        html_errors.NOT_CLOSED: _("Telegram cannot show this formatting: the tag &lt;{tag}&gt; "
+                                  "is not closed. Add &lt;/{tag}&gt; where it should end."),
+        html_errors.UNSUPPORTED: _("Telegram cannot show this formatting: it does not know the "
+                                   "tag &lt;{tag}&gt;. Use b, i, u, s, a, code or pre."),
+        html_errors.CROSSED: _("Telegram cannot show this formatting: &lt;/{found}&gt; comes "
+                               "where &lt;/{tag}&gt; should close first."),
+        html_errors.STRAY_END: _("Telegram cannot show this formatting: a closing tag has no "
+                                 "opening tag."),
+        html_errors.UNFINISHED: _("Telegram cannot show this formatting: a tag is not finished. "
+                                  "Check the &lt; and &gt; signs."),
+    }.get(problem.kind, _("Telegram cannot show this formatting. Check the &lt; and &gt; "
+                          "signs.")).format(tag=tag, found=found)
 
 
 @ask_text_id.on_text()
@@ -182,8 +201,10 @@ def describe_audience(audience: Audience, enterprise_names: dict[str, str]) -> s
             html.escape(enterprise_names.get(str(e), f"#{e}"))
             for e in audience.enterprise_ids)))
     if audience.active_within_days:
-        lines.append(_("Only who wrote to the bot in the last {days} days").format(
-            days=audience.active_within_days))
+        days = audience.active_within_days
+        lines.append(ngettext("Only those who wrote to the bot in the last {days} day",
+                              "Only those who wrote to the bot in the last {days} days",
+                              days).format(days=days))
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
 from domain.modules import MODULES, module_of
 from domain.phone import normalize_phone
 from domain.provinces import by_code, match_province
+from domain.text_input import tidy_place
 from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
 from handlers import review
@@ -176,7 +177,7 @@ async def ask_city(run: Run) -> None:
 
 @ask_city.on_text(text_input.clean_name, NAME_ERRORS)
 async def city_given(run: Run, city: str) -> Outcome:
-    _answers(run)["city"] = city
+    _answers(run)["city"] = tidy_place(city)
     if await _taken(run):
         return END
     return run.then(ask_workers)
@@ -356,6 +357,10 @@ async def confirmed(run: Run, _value: str) -> Outcome:
         return END
     done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role_of(run.context),
                                    answers)
+    if done is None:
+        # Another owner confirmed the same name and city a moment earlier.
+        await _taken(run)
+        return END
     user = run.context.user_row
     assert user is not None
     if run.context.role != Role.STAFF.value:

@@ -74,8 +74,9 @@ async def try_code(run: Run, text: str) -> Outcome:
     result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now)
     if result.locked_until is not None:
         minutes = max(1, -(-int((result.locked_until - now).total_seconds()) // 60))
-        await run.say(_("Too many wrong codes. Please try again in {minutes} minutes.")
-                      .format(minutes=minutes))
+        await run.say(ngettext("Too many wrong codes. Please try again in {minutes} minute.",
+                               "Too many wrong codes. Please try again in {minutes} minutes.",
+                               minutes).format(minutes=minutes))
         return END
     if result.enterprise_name is None:
         note = _("I do not know this code. Please check it and send it again, or /cancel.")
@@ -126,6 +127,13 @@ async def _approved_enterprise(update: Update, context: BotContext
     owned = await owned_enterprise(context.svc.sessionmaker, context.user_row.id)
     if owned.enterprise is None:
         await send(update, context, _("You have not enrolled an enterprise yet: /enrol"))
+        return None, 0
+    if owned.enterprise.status == EnterpriseStatus.REJECTED:
+        await send(update, context, _(
+            "The SCORE team did not approve {name}.\nReason: {reason}\nPlease correct it with "
+            "/enrol and confirm: it goes back to the team.").format(
+            name=html.escape(owned.enterprise.name),
+            reason=html.escape(owned.enterprise.reject_reason or "–")))
         return None, 0
     if owned.enterprise.status != EnterpriseStatus.APPROVED:
         await send(update, context, _("Your enrolment is waiting for approval by the SCORE "

@@ -20,7 +20,14 @@ from chat.labels import role_name
 from chat.menu import set_chat_menu
 from chat.reply import rows
 from db.models import User
-from db.roles import change_role, find_person, person_and_role_after_revoke, role_holders
+from db.roles import (
+    change_role,
+    find_people,
+    people_by_id,
+    person_and_role_after_revoke,
+    role_holders,
+)
+from db.users import typed_id
 from domain.roles import GIVEN_BY_STAFF
 
 log = logging.getLogger(__name__)
@@ -85,17 +92,25 @@ async def target_typed(run: Run, typed: str) -> Outcome:
     if action not in ACTIONS:
         return ask_action
     staff_ids = run.svc.settings.staff_ids
-    target = await find_person(run.svc.sessionmaker, typed)
-    fixed = target.id if target else int(typed.strip()) if typed.strip().isdigit() else None
+    found = await find_people(run.svc.sessionmaker, typed)
+    fixed = found[0].id if len(found) == 1 else typed_id(typed)
     if fixed is not None and fixed in staff_ids:
         # Checked before "unknown": a STAFF_IDS member may never have written to the bot.
         return run.retry(_(
             "{who} is staff through the bot's settings (STAFF_IDS). That cannot be changed "
-            "from the bot.").format(who=_who(target) if target else f"<b>{fixed}</b>"))
-    if target is None:
+            "from the bot.").format(who=_who(found[0]) if found else f"<b>{fixed}</b>"))
+    if not found:
         return run.retry(_(
             "I do not know that user. Please check the id or @username; the person must "
             "first write to the bot, e.g. /start."))
+    if len(found) > 1:
+        run.data["choices"] = [u.id for u in found]
+        return ask_which
+    return await _chosen(run, found[0])
+
+
+async def _chosen(run: Run, target: User) -> Outcome:
+    action = run.data["action"]
     current = target.role.value if target.role else None
     if action == current:
         await run.say(_("{who} already has the role {role}. Nothing was changed.").format(
@@ -107,6 +122,29 @@ async def target_typed(run: Run, typed: str) -> Outcome:
         return END
     run.data["target"] = target.id
     return ask_confirm
+
+
+@ROLES.step("sr_which", expects=BUTTON)
+async def ask_which(run: Run) -> None:
+    people = await people_by_id(run.svc.sessionmaker, run.data.get("choices", []))
+    await run.say(_("More than one person has that username. Which one?"),
+                  rows([run.button(_plain_who(u), "srwho", str(u.id)) for u in people], width=1))
+
+
+@ask_which.on_button("srwho", lambda value: value.isascii() and value.isdigit())
+async def which_chosen(run: Run, value: str) -> Outcome:
+    if int(value) not in run.data.get("choices", []):
+        await run.ack(_("This button is no longer active."))
+        return ask_which
+    await run.ack()
+    people = await people_by_id(run.svc.sessionmaker, [int(value)])
+    if not people:
+        return ask_target
+    return await _chosen(run, people[0])
+
+
+def _plain_who(user: User) -> str:
+    return f"{user.name or user.id} · id {user.id}"
 
 
 @ROLES.step("sr_confirm", expects=BUTTON)
@@ -149,8 +187,11 @@ async def confirmed(run: Run, answer: str) -> Outcome:
         return END
     target, before, after = changed
     role = after.value if after else None
-    await run.say(_("Done: {who} now has the role {role}.").format(who=_who(target),
-                                                                  role=role_name(role)))
+    if role is None:
+        await run.say(_("{who} no longer has a role.").format(who=_who(target)))
+    else:
+        await run.say(_("Done: {who} now has the role {role}.").format(who=_who(target),
+                                                                      role=role_name(role)))
     await _tell_target(run.context, target, role, before.value if before else None)
     return END
 

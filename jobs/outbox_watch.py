@@ -17,7 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from chat.context import services_of
-from chat.i18n import _, use_locale
+from chat.i18n import _, format_number, ngettext, use_locale
 from db import outbox as outbox_db
 from db.models import StallAlert
 from db.staff import all_staff
@@ -63,9 +63,13 @@ async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
             chat_id = member if isinstance(member, int) else member.id
             language = svc.settings.default_locale if isinstance(member, int) else member.language
             with use_locale(language):
-                text = _("⚠️ {count} messages are waiting to be sent, the oldest for {minutes} "
-                         "minutes, and nothing was sent meanwhile. Please check the bot.").format(
-                    count=due, minutes=minutes)
+                waiting = ngettext("⚠️ {count} message is waiting to be sent",
+                                   "⚠️ {count} messages are waiting to be sent", due)
+                oldest = ngettext("the oldest for {minutes} minute",
+                                  "the oldest for {minutes} minutes", minutes)
+                text = _("{waiting}, {oldest}, and nothing was sent meanwhile. Please check "
+                         "the bot.").format(waiting=waiting.format(count=format_number(due)),
+                                            oldest=oldest.format(minutes=minutes))
             try:
                 await app.bot.send_message(chat_id, text)
             except TelegramError as exc:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.text_input import clean_name, parse_whole_number
+from domain.text_input import NOT_A_NUMBER, clean_name, parse_whole_number, tidy_place
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,24 @@ def test_parse_whole_number_range() -> None:
     assert parse_whole_number("101", lo=0, hi=100) == (None, "out_of_range")
     assert parse_whole_number("100", lo=0, hi=100) == (100, None)
     assert parse_whole_number("1", lo=1, hi=1) == (1, None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("120 orang", 120), ("sekitar 150", 150), ("± 80", 80), ("kurang lebih 1.200 karyawan", 1200),
+    ("about 90 workers", 90), ("~75", 75), ("SEKITAR 60 ORANG", 60),
+])
+def test_parse_whole_number_reads_numbers_with_words(text: str, expected: int) -> None:
+    assert parse_whole_number(text, lo=0, hi=10_000_000) == (expected, None)
+
+
+@pytest.mark.parametrize("text", ["orang", "sekitar", "seratus orang", "120 kucing"])
+def test_parse_whole_number_words_alone_are_not_numbers(text: str) -> None:
+    assert parse_whole_number(text, lo=0, hi=10_000_000) == (None, NOT_A_NUMBER)
+
+
+@pytest.mark.parametrize("typed, tidy", [
+    ("semarang", "Semarang"), ("KOTA SEMARANG", "Kota Semarang"), ("DKI Jakarta", "DKI Jakarta"),
+    ("kab. bekasi", "Kab. Bekasi"), ("Tanjung Priok", "Tanjung Priok"), ("pangkalpinang", "Pangkalpinang"),
+])
+def test_tidy_place(typed: str, tidy: str) -> None:
+    assert tidy_place(typed) == tidy

@@ -277,3 +277,15 @@ async def test_reject_on_another_enrolment_switches_and_commands_are_not_reasons
     await bot.text(STAFF_ID, "Duplicate enrolment")
     assert (await enterprise_of(bot, OWNER2)).status == EnterpriseStatus.REJECTED
     assert (await enterprise_of(bot, OWNER)).status == EnterpriseStatus.PENDING
+
+
+async def test_a_rejected_owner_is_told_why_and_how_to_resubmit(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en")
+    await bot.press(STAFF_ID, "Reject")
+    await bot.text(STAFF_ID, "Please give the full company name")
+    for command in ("/code", "/invite"):
+        await bot.text(OWNER, command)
+        text = bot.last_text(OWNER)
+        assert "did not approve" in text and "Please give the full company name" in text
+        assert "/enrol" in text and "waiting for approval" not in text

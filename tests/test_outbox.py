@@ -405,7 +405,7 @@ async def test_stall_alert_reaches_staff_directly(bot: BotHarness, clock: FakeCl
                 - timedelta(minutes=10))
     await _job(SimpleNamespace(application=bot.app))  # type: ignore[arg-type]
     alert = bot.sandbox.last_message(9001).text or ""
-    assert "1 messages are waiting" in alert or "1 pesan" in alert
+    assert "1 message is waiting" in alert or "1 pesan" in alert
 
 
 async def test_interactive_reply_is_not_held_behind_a_broadcast(settings: Settings,

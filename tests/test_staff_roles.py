@@ -313,3 +313,35 @@ def _stale_answers(bot: BotHarness, user_id: int, since: int) -> int:
     answers = bot.sandbox.callback_answers(user_id)[since:]
     assert all("no longer active" in (a.get("text") or "") for a in answers), answers
     return len(answers)
+
+
+async def test_odd_targets_are_refused_politely(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await bot.text(STAFF_ID, "/staff")
+    await bot.press(STAFF_ID, "Make someone a trainer")
+    for typed in ("²", "١٢٣", "@" + "x" * 70, "9" * 30, "@sári"):
+        await bot.text(STAFF_ID, typed)
+        assert "I do not know that user" in bot.texts(STAFF_ID)[-2]
+        assert "Who should become a trainer?" in bot.last_text(STAFF_ID)
+
+
+async def test_a_username_held_by_two_users_asks_which(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await _add_user(bot, BUDI, "Budi Lama", "budi")
+    await _add_user(bot, OUTSIDER, "Budi Baru", "budi")
+    await _give(bot, STAFF_ID, "Make someone a trainer", "@budi")
+    assert "Which one?" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, f"id {OUTSIDER}")
+    assert "Make" in bot.last_text(STAFF_ID) and "Budi Baru" in bot.last_text(STAFF_ID)
+    await bot.press(STAFF_ID, "Yes")
+    assert await _role(bot, OUTSIDER) == "trainer" and await _role(bot, BUDI) is None
+
+
+async def test_revoking_says_no_longer_has_a_role(bot: BotHarness) -> None:
+    await _staff_chat(bot)
+    await _add_user(bot, BUDI, "Budi", "budi", role=Role.TRAINER)
+    await _give(bot, STAFF_ID, "Revoke a role", "@budi")
+    await bot.press(STAFF_ID, "Yes")
+    assert "no longer has a role" in bot.last_text(STAFF_ID)
+    assert "no role" not in bot.last_text(STAFF_ID).replace("no longer has a role", "")
+    assert await _role(bot, BUDI) is None
