@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 
@@ -52,8 +53,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level)
     _migrate(settings)
     if args.send_only:
-        import asyncio
-
         from bot.send_only import send_only
 
         try:
@@ -64,11 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         return 0
     from bot.app import build_application
+    from bot.startup import wait_for_bot_api
     from chat.i18n import load_catalogs
 
     load_catalogs()
-    app = build_application(settings)
     try:
+        asyncio.run(wait_for_bot_api(settings))
+        app = build_application(settings)
         _serve(app, settings)
     except InvalidToken:
         # PTB's message would repeat the token; say only which variable is wrong.

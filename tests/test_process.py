@@ -195,3 +195,33 @@ async def _wait_lower(sandbox: BotApiSandbox, chat_id: int, needle: str,
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
+
+
+async def test_a_bot_api_server_down_at_start_is_waited_for(
+        sandbox: BotApiSandbox, database_url: str, tmp_path: Path) -> None:
+    """Started before its Bot API server: retried with one log line per attempt, no
+    traceback, and the bot answers once the server is up."""
+    probe = SandboxServer(sandbox)
+    await probe.start()
+    port = probe.port
+    await probe.stop()
+    server = SandboxServer(sandbox, port=port)
+    bot = BotProcess(server, database_url, tmp_path)
+    try:
+        await bot.start()
+        log_path = tmp_path / "bot.log"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while "not reachable (attempt 2" not in log_path.read_text():
+            assert loop.time() < deadline, log_path.read_text()
+            await asyncio.sleep(0.1)
+        await server.start()
+        sandbox.add_user(OWNER, "Sari", language_code="en")
+        sandbox.send_text(OWNER, "/start")
+        await _wait_for(sandbox, OWNER, "choose your language", timeout=60)
+        assert await bot.stop(signal.SIGTERM) == 0
+        log = log_path.read_text()
+        assert "Traceback" not in log and sandbox.token not in log
+    finally:
+        await bot.close()
+        await server.stop()
