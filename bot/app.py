@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.flood_limits import SharedBudget
 from bot.persistence import DbPersistence
 from bot.processor import PerUserUpdateProcessor
 from bot.telegram_channel import TelegramChannel
@@ -140,6 +141,7 @@ def build_application(settings: Settings, *, token: str | None = None,
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker)
     processor = PerUserUpdateProcessor()
+    clock = clock or RealClock()
     builder = (
         ApplicationBuilder()
         .token(token or settings.bot_token or "")
@@ -148,6 +150,8 @@ def build_application(settings: Settings, *, token: str | None = None,
         .persistence(persistence)
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
+        # Replies and the outbox share Telegram's flood limits, replies first.
+        .rate_limiter(SharedBudget(clock=clock))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -164,7 +168,7 @@ def build_application(settings: Settings, *, token: str | None = None,
 
     processor.after_update = _commit_after_update
     app.bot_data["services"] = Services(settings=settings, sessionmaker=sessionmaker,
-                                        signer=ButtonSigner(b"unset"), clock=clock or RealClock(),
+                                        signer=ButtonSigner(b"unset"), clock=clock,
                                         extra={"engine": engine, "processor": processor,
                                                "sender_config": sender_config,
                                                "start_sender": start_sender})

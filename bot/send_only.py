@@ -10,9 +10,10 @@ import asyncio
 import logging
 import signal
 
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from config.settings import Settings
+from bot.flood_limits import SharedBudget
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import OutboxSender, SenderConfig
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 async def send_only(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     assert settings.bot_token
-    bot = Bot(settings.bot_token, base_url=settings.api_base_url,
-              base_file_url=settings.api_file_url)
+    bot: ExtBot[None] = ExtBot(settings.bot_token, base_url=settings.api_base_url,
+                               base_file_url=settings.api_file_url,
+                               rate_limiter=SharedBudget())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ExtBot
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -26,15 +27,20 @@ def _markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup 
     return InlineKeyboardMarkup([[InlineKeyboardButton(**b) for b in row] for row in buttons])
 
 
+# The outbox's messages wait behind replies in the shared flood budget (bot/flood_limits.py),
+# and a 429 comes back here for the outbox to wait out.
+BULK = {"bulk": True}
+
+
 class TelegramChannel:
-    def __init__(self, bot: Bot):
+    def __init__(self, bot: ExtBot[None]):
         self.bot = bot
 
     async def send(self, message: OutgoingMessage) -> Outcome:
         try:
             sent = await self.bot.send_message(
                 message.recipient_id, message.text, parse_mode=message.parse_mode,
-                reply_markup=_markup(message.buttons))
+                reply_markup=_markup(message.buttons), rate_limit_args=BULK)
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -11,6 +11,7 @@ from chat.context import BotContext
 from chat.describe import describe
 from chat.flow import router_of
 from chat.i18n import _
+from chat.reply import ack
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,10 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if update.effective_chat.type != "private":
         return
+    if update.callback_query:
+        # Perhaps answered already, before the failure: the apology below comes anyway.
+        await ack(update)
     try:
-        if update.callback_query:
-            await update.callback_query.answer()
         await context.bot.send_message(
             update.effective_chat.id,
             _("Sorry, something went wrong on our side. Your earlier answers are kept: "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -32,14 +33,21 @@ R = range(5000, 5100)  # a hundred recipients
 
 
 @pytest.fixture
-def bot(quiet_bot: BotHarness) -> BotHarness:
-    """Without the app's own sender: each test runs the sender it needs."""
-    return quiet_bot
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+async def bot(settings: Settings, sandbox: BotApiSandbox,
+              clock: FakeClock) -> AsyncIterator[BotHarness]:
+    """Without the app's own sender (each test runs the sender it needs), on the test's
+    clock: the flood-limit budget the sender's messages pass through keeps the same time."""
+    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
 
 
 def sender_for(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:  # noqa: ANN001
