@@ -136,7 +136,8 @@ def build_application(settings: Settings, *, token: str | None = None,
                       get_updates_request: BaseRequest | None = None,
                       clock: Clock | None = None,
                       sender_config: SenderConfig | None = None,
-                      start_sender: bool = True) -> Application:
+                      start_sender: bool = True,
+                      flood_budget: SharedBudget | None = None) -> Application:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker)
@@ -151,7 +152,7 @@ def build_application(settings: Settings, *, token: str | None = None,
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
         # Replies and the outbox share Telegram's flood limits, replies first.
-        .rate_limiter(SharedBudget(clock=clock))
+        .rate_limiter(flood_budget or SharedBudget(clock=clock))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

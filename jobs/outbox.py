@@ -134,6 +134,22 @@ class OutboxSender:
         await self._flush()
         await self.lock.release()
 
+    async def abandon(self) -> None:
+        """Stop where it stands, sending and recording nothing more: what a killed process
+        leaves behind (its claims lapse or pass to the next sender). For tests of crashes.
+
+        A commit already under way is let finish: cut off by cancellation, it would keep
+        SQLite locked in this process, where a dead process frees the file at once.
+        """
+        tasks = [t for t in (self._task, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        async with self._flush_lock:
+            if self._flusher is not None:
+                self._flusher.cancel()
+                await asyncio.gather(self._flusher, return_exceptions=True)
+
     def wake(self) -> None:
         """New rows were queued: look now rather than at the next poll."""
         self._wake.set()

@@ -55,24 +55,25 @@ class SandboxBot:
         if app.post_shutdown:
             await app.post_shutdown(app)
 
-    def _quiet(self) -> bool:
-        assert self.app is not None
-        return (self.app.update_queue.empty()
-                and self.app.update_processor.current_concurrent_updates == 0
-                and self.sandbox.pending_updates == 0)
-
     async def settle(self, timeout: float = 10.0) -> None:
-        """Until every update sent so far has been fetched and fully handled (including what
-        the update processor does after the handlers: our bot commits there)."""
+        """Until every update sent so far has been fetched and fully handled (and committed).
+
+        Waits on events, not on a guessed pause: the sandbox says when PTB has confirmed every
+        update, and PTB confirms a batch only after putting it on `update_queue`, whose
+        `join()` returns once each went through the update processor (handlers, then the
+        persistence commit under the user's lock): PTB calls `task_done()` after processing.
+        """
+        app = self.app
+        assert app is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             await self.sandbox.wait_fetched(timeout=max(0.1, deadline - loop.time()))
-            if self._quiet():
-                # One more turn, in case handling queued something new.
-                await asyncio.sleep(0.01)
-                if self._quiet():
-                    return
-            if loop.time() > deadline:
-                raise TimeoutError("the bot did not settle")
-            await asyncio.sleep(0.005)
+            try:
+                await asyncio.wait_for(app.update_queue.join(),
+                                       max(0.1, deadline - loop.time()))
+            except TimeoutError:
+                raise TimeoutError("the bot did not settle") from None
+            # Only the caller queues updates; one doing so meanwhile gets them handled as well.
+            if self.sandbox.pending_updates == 0:
+                return

@@ -210,6 +210,12 @@ class SandboxState:
     # --- settling -------------------------------------------------------------------------------
 
     @property
+    def polls_started(self) -> int:
+        """getUpdates calls received so far (they are not in `calls`). Once the count moved,
+        a long poll that found nothing is waiting: it reaches its wait without yielding."""
+        return self._poll_generation
+
+    @property
     def pending_updates(self) -> int:
         """Updates queued but not yet handed out by getUpdates."""
         return sum(1 for update in self._updates if update["update_id"] > self._handed_out_up_to)

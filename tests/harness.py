@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.flood_limits import SharedBudget
 from chat.context import services_of
 from config.settings import Settings
 from sandbox import BotApiSandbox, SandboxBot
@@ -17,6 +18,11 @@ from sandbox import BotApiSandbox, SandboxBot
 class BotHarness(SandboxBot):
     def __init__(self, settings: Settings, sandbox: BotApiSandbox, **build: Any):
         # `build`: extra arguments of build_application (clock, sender_config, start_sender).
+        if not sandbox.strict_limits:
+            # Journeys are not about Telegram's flood limits: a test sends a user's messages
+            # faster than a person could, so the budget is wide unless the sandbox enforces
+            # the limits (strict mode), where the real one is tested.
+            build.setdefault("flood_budget", SharedBudget(overall=10_000, per_chat=10_000))
         super().__init__(sandbox, partial(build_application, settings, **build),
                          allowed_updates=ALLOWED_UPDATES)
         self.settings = settings

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
@@ -18,6 +20,11 @@ from sandbox import BotApiSandbox
 from tests.harness import BotHarness
 
 FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED)
+MARKER_CHAT = 4_000_000  # receives `sent_marker`'s messages; outside every test's ids
+_markers = itertools.count(1)
+# Due on any clock a test uses: the real one, and a FakeClock (which starts on 2026-12-01).
+# Not "now": once real time passed the FakeClock's, such rows were never due under it.
+DUE_LONG_AGO = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -66,10 +73,9 @@ async def add_recipients(bot: BotHarness, ids: range | list[int], *, language: s
 
 
 async def queue(bot: BotHarness, ids: range | list[int], *, tag: str = "t",
-                at=None) -> None:  # noqa: ANN001
+                at: datetime = DUE_LONG_AGO) -> None:
     async with bot.sessionmaker() as session, session.begin():
-        await enqueue(session, [NewMessage(f"{tag}:{i}", i, f"Tip {tag}") for i in ids],
-                      at=at or utcnow())
+        await enqueue(session, [NewMessage(f"{tag}:{i}", i, f"Tip {tag}") for i in ids], at=at)
 
 
 async def count_states(bot: BotHarness) -> Counter:
@@ -91,19 +97,34 @@ async def wait_final(bot: BotHarness, total: int, timeout: float = 30.0) -> Coun
 
 
 async def kill(sender: OutboxSender) -> None:
-    """As SIGKILL would: every task of the sender stops where it is; nothing more is recorded.
+    """As SIGKILL would: every task of the sender stops where it is; nothing more is recorded."""
+    await sender.abandon()
 
-    A commit already under way is let finish first: in one test process, a transaction
-    cut off by cancellation would keep SQLite locked, where a dead process frees it at once.
+
+async def sent_marker(bot: BotHarness, sender: OutboxSender, timeout: float = 20.0) -> None:
+    """Queue a marker message now and wait until `sender` has sent and recorded it.
+
+    The pass that claimed it also queued due broadcasts and claimed every other due row, so
+    afterwards "nothing else was queued or sent" holds without a guessed pause. The marker
+    goes to a chat without a user row (no audience includes it) and is no "Tip" (see
+    `deliveries`).
     """
-    tasks = [t for t in (sender._task, *sender._tasks) if t is not None]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    async with sender._flush_lock:
-        if sender._flusher is not None:
-            sender._flusher.cancel()
-            await asyncio.gather(sender._flusher, return_exceptions=True)
+    key = f"marker:{next(_markers)}"
+    bot.sandbox.open_chat(MARKER_CHAT)
+    async with bot.sessionmaker() as session, session.begin():
+        await enqueue(session, [NewMessage(key, MARKER_CHAT, "Marker")], at=sender.clock.now())
+    sender.wake()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with bot.sessionmaker() as session:
+            state = await session.scalar(select(OutboxMessage.state)
+                                         .where(OutboxMessage.dedup_key == key))
+        if state == OutboxState.SENT:
+            return
+        assert state in (OutboxState.PENDING, OutboxState.SENDING), state
+        await asyncio.sleep(0.01)
+    raise AssertionError("the sender never sent the marker")
 
 
 def deliveries(sandbox: BotApiSandbox, text_prefix: str = "Tip") -> Counter:

@@ -4,12 +4,10 @@ confirmation, rows in the outbox in each recipient's language, cancelling."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select, update
 
 from db.models import (
@@ -29,6 +27,7 @@ from db.models import (
 )
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
+from tests.outbox_helpers import wait_final
 
 STAFF = STAFF_ID
 # Everyone who agreed and has not blocked the bot: 2001, 2002, 2004, 2005, 2007, 2008.
@@ -343,11 +342,8 @@ async def test_sent_in_each_recipients_language(bot: BotHarness) -> None:
     await bot.press(STAFF, "Send now")
     await bot.press(STAFF, "Confirm")
     # The sender runs in the app: wait until it delivered all of them.
-    for _ in range(200):
-        states = {r.state for r in await _outbox(bot)}
-        if states == {OutboxState.SENT}:
-            break
-        await asyncio.sleep(0.05)
+    await wait_final(bot, EVERYONE)
+    states = {r.state for r in await _outbox(bot)}
     assert states == {OutboxState.SENT}
     for user_id in (2001, 2005, 2007, 2008):
         assert bot.last_text(user_id) == "Halo"

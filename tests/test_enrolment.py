@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from chat.context import services_of
 from db.models import (
     ConversationState,
     Enterprise,
@@ -191,7 +192,7 @@ async def test_same_name_in_same_city_is_not_created_twice(bot: BotHarness) -> N
 async def test_non_staff_cannot_approve_even_with_a_signed_button(bot: BotHarness) -> None:
     await enrol(bot, OWNER, "en")
     # The owner forges an approve button for the enterprise.
-    signer = bot.app.bot_data["services"].signer  # type: ignore[union-attr]
+    signer = services_of(bot.app).signer  # type: ignore[arg-type]
     enterprise = await enterprise_of(bot, OWNER)
     bot.sandbox.press(OWNER, signer.data(OWNER, "apr", str(enterprise.id)))
     await bot.settle()

@@ -6,21 +6,19 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from db.models import EnterpriseStatus, JoinAttempt, Membership, MemberRole, User
-from tests.conftest import STAFF_ID
+from db.models import JoinAttempt, Membership, MemberRole, User
+from tests import factories
 from tests.harness import BotHarness
-from tests.journeys import enrol, enterprise_of, onboard
+from tests.journeys import enterprise_of, onboard
 
 OWNER, WORKER, WORKER2, ADMIN = 1001, 2001, 2002, 3001
 
 
 async def _approved(bot: BotHarness) -> str:
-    bot.sandbox.add_user(STAFF_ID, "Staff", language_code="en")
-    await bot.text(STAFF_ID, "/help")
-    await enrol(bot, OWNER, "en")
-    await bot.press(STAFF_ID, "Approve")
-    enterprise = await enterprise_of(bot, OWNER)
-    assert enterprise.status == EnterpriseStatus.APPROVED and enterprise.join_code
+    """OWNER's approved enterprise, PT Maju Jaya: its join code (enrolling and approving
+    through the bot are test_enrolment's)."""
+    enterprise = await factories.enterprise(bot, owner=OWNER, owner_language="en")
+    assert enterprise.join_code
     return enterprise.join_code
 
 
@@ -54,7 +52,7 @@ async def test_deep_link_code_survives_language_and_consent(bot: BotHarness) -> 
 
 
 async def test_code_of_pending_enterprise_does_not_work(bot: BotHarness) -> None:
-    await enrol(bot, OWNER, "en")
+    await factories.enterprise(bot, owner=OWNER, status="pending")
     await onboard(bot, WORKER, "en", role="worker")
     await bot.text(WORKER, "/join ABCDEF")
     assert "do not know this code" in bot.last_text(WORKER)
@@ -203,7 +201,7 @@ async def test_worker_leaves(bot: BotHarness) -> None:
 
 
 async def test_owner_code_before_approval(bot: BotHarness) -> None:
-    await enrol(bot, OWNER, "en")
+    await factories.enterprise(bot, owner=OWNER, status="pending", owner_language="en")
     await bot.text(OWNER, "/code")
     assert "waiting for approval" in bot.last_text(OWNER)
     await bot.text(OWNER, "/invite")

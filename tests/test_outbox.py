@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from chat.context import services_of
 from config.settings import Settings
 from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus
@@ -26,6 +27,7 @@ from tests.outbox_helpers import (
     deliveries,
     kill,
     queue,
+    sent_marker,
     wait_final,
 )
 
@@ -55,6 +57,23 @@ def sender_for(bot: BotHarness, clock: FakeClock, channel=None, **config) -> Out
     inner = channel or TelegramChannel(bot.app.bot)
     return OutboxSender(bot.sessionmaker, inner, clock=clock,
                         config=SenderConfig(**{"rate": 25, "in_flight": 4, **config}))
+
+
+async def claims(bot: BotHarness) -> dict[int, str | None]:
+    """Rows being sent, and which sender claimed each."""
+    async with bot.sessionmaker() as session:
+        rows = await session.execute(select(OutboxMessage.id, OutboxMessage.claimed_by)
+                                     .where(OutboxMessage.state == OutboxState.SENDING))
+        return dict(rows.all())
+
+
+async def wait_until_sent(bot: BotHarness, count: int, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await count_states(bot))[OutboxState.SENT] < count:
+        if loop.time() > deadline:
+            raise AssertionError(f"not {count} sent: {await count_states(bot)}")
+        await asyncio.sleep(0.005)
 
 
 def busiest_second(times: list[float]) -> int:
@@ -152,15 +171,34 @@ async def test_blocked_user_is_skipped_from_then_on_until_they_write(bot: BotHar
     assert user is not None and user.status == UserStatus.ACTIVE
 
 
-async def test_unblocking_through_my_chat_member_reactivates(bot: BotHarness) -> None:
-    await add_recipients(bot, [6100])
+async def test_blocking_and_unblocking_through_my_chat_member(bot: BotHarness,
+                                                              clock: FakeClock) -> None:
+    async def status() -> UserStatus:
+        async with bot.sessionmaker() as session:
+            user = await session.get(User, 6100)
+        assert user is not None
+        return user.status
+
+    await add_recipients(bot, [6100, 6101])
     bot.sandbox.block(6100)
     await bot.settle()
+    assert await status() == UserStatus.BLOCKED
+    # While blocked, bulk messages skip them without asking Telegram.
+    await queue(bot, [6100, 6101])
+    sender = sender_for(bot, clock)
+    sender.start()
+    await wait_final(bot, 2)
+    assert deliveries(bot.sandbox) == Counter({6101: 1})
+    assert not any(c.params["chat_id"] == 6100 for c in bot.sandbox.calls_of("sendMessage"))
     bot.sandbox.unblock(6100)
     await bot.settle()
-    async with bot.sessionmaker() as session:
-        user = await session.get(User, 6100)
-    assert user is not None and user.status == UserStatus.ACTIVE
+    assert await status() == UserStatus.ACTIVE
+    await queue(bot, [6100], tag="after")
+    sender.wake()
+    counts = await wait_final(bot, 3)
+    await sender.stop()
+    assert counts[OutboxState.SENT] == 2 and counts[OutboxState.SKIPPED] == 1
+    assert deliveries(bot.sandbox)[6100] == 1
 
 
 async def test_transient_errors_back_off_then_fail_with_the_reason(bot: BotHarness,
@@ -248,10 +286,7 @@ async def test_kill_and_restart_resumes_without_losses(bot: BotHarness, clock: F
     first.start()
     await asyncio.wait_for(gate.held.wait(), 20)
     if point == "after_record":
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while (await count_states(bot))[OutboxState.SENT] < 30 and loop.time() < deadline:
-            await asyncio.sleep(0.005)
+        await wait_until_sent(bot, 30)
     await kill(first)
     await first_engine.dispose()
     sent_before = sum(deliveries(bot.sandbox).values())
@@ -282,19 +317,20 @@ async def test_an_expired_lease_is_sent_again(bot: BotHarness, clock: FakeClock)
     first.start()
     await asyncio.wait_for(gate.held.wait(), 20)
     await kill(first)
-    assert (await count_states(bot))[OutboxState.SENDING] > 0
     lock = NoLock()
     lock.take_fresh()  # as if it had always held the lock: it hands nothing back
     second = OutboxSender(bot.sessionmaker, telegram, clock=clock, lock=lock,
                           config=SenderConfig(rate=25, in_flight=1))
+    leased = await claims(bot)
+    assert leased and set(leased.values()) == {first.owner}
     second.start()
-    await asyncio.sleep(0.2)
-    assert (await count_states(bot))[OutboxState.SENDING] > 0  # still leased
+    await sent_marker(bot, second)
+    assert await claims(bot) == leased  # still leased to the dead sender, none sent again
     clock.advance(61)
     second.wake()
-    counts = await wait_final(bot, len(R))
+    counts = await wait_final(bot, len(R) + 1)
     await second.stop()
-    assert counts[OutboxState.SENT] == len(R)
+    assert counts[OutboxState.SENT] == len(R) + 1  # and the marker
     assert set(deliveries(bot.sandbox).values()) == {1}
 
 
@@ -332,18 +368,22 @@ async def test_cancel_drops_pending_keeps_sent(bot: BotHarness, clock: FakeClock
     sender = sender_for(bot, clock, gate)
     sender.start()
     await asyncio.wait_for(gate.held.wait(), 20)
+    # Cancel once the 20 that went out are recorded: a message sent while the cancel runs
+    # is recorded as sent after all, and would not be among the dropped.
+    await wait_until_sent(bot, 20)
     async with bot.sessionmaker() as session, session.begin():
         dropped = await broadcasts_db.cancel(session, broadcast.id, now=clock.now())
     await kill(sender)
     counts = await count_states(bot)
-    assert dropped and counts[OutboxState.SKIPPED] == dropped
-    assert counts[OutboxState.SENT] >= 20 - 4  # sent ones are kept as sent
-    assert counts[OutboxState.PENDING] == 0
+    assert dropped == len(R) - 20 and counts[OutboxState.SKIPPED] == dropped
+    assert counts[OutboxState.SENT] == 20  # sent ones are kept as sent
+    assert counts[OutboxState.PENDING] == counts[OutboxState.SENDING] == 0
     restarted = sender_for(bot, clock)
     restarted.start()
-    await asyncio.sleep(0.1)
+    await sent_marker(bot, restarted)
     await restarted.stop()
-    assert sum(deliveries(bot.sandbox).values()) <= 20 + 4  # nothing after the cancel
+    assert sum(deliveries(bot.sandbox).values()) == 20  # nothing after the cancel
+    assert (await count_states(bot))[OutboxState.SKIPPED] == dropped
 
 
 async def test_broadcast_reaches_each_recipient_in_their_language(bot: BotHarness,
@@ -360,12 +400,12 @@ async def test_broadcast_reaches_each_recipient_in_their_language(bot: BotHarnes
                                    staff_ids=frozenset())
     sender = sender_for(bot, clock)
     sender.start()
-    await asyncio.sleep(0.05)
-    assert sum((await count_states(bot)).values()) == 0  # scheduled: not yet queued
+    await sent_marker(bot, sender)
+    assert sum((await count_states(bot)).values()) == 1  # the marker: not yet queued
     clock.advance(3601)
     sender.config.schedule_poll = 0
     sender.wake()
-    await wait_final(bot, 3)
+    await wait_final(bot, 1 + 3)
     await sender.stop()
     texts = {c.params["chat_id"]: c.params["text"] for c in bot.sandbox.calls_of("sendMessage")}
     assert texts[8001] == texts[8002] == "Tip: <b>5S</b> hari ini"
@@ -402,16 +442,15 @@ async def test_stalled_outbox_alerts_staff_once_per_stall(bot: BotHarness,
     assert len(alerts) == 2
 
 
-async def test_stall_alert_reaches_staff_directly(bot: BotHarness, clock: FakeClock) -> None:
-    from types import SimpleNamespace
-
-    from jobs.outbox_watch import _job
-
+async def test_stall_alert_reaches_staff_directly(bot: BotHarness) -> None:
+    app = bot.app
+    assert app is not None and app.job_queue is not None
     bot.sandbox.open_chat(9001, language_code="en")
     await add_recipients(bot, [6601])
-    await queue(bot, [6601], at=bot.app.bot_data["services"].clock.now()  # type: ignore[union-attr]
-                - timedelta(minutes=10))
-    await _job(SimpleNamespace(application=bot.app))  # type: ignore[arg-type]
+    await queue(bot, [6601], at=services_of(app).clock.now() - timedelta(minutes=10))
+    # The job the application scheduled, run now rather than at its next minute.
+    [watch] = app.job_queue.get_jobs_by_name("outbox-stall-watch")
+    await watch.run(app)
     alert = bot.sandbox.last_message(9001).text or ""
     assert "1 message is waiting" in alert or "1 pesan" in alert
 
@@ -423,7 +462,7 @@ async def test_interactive_reply_is_not_held_behind_a_broadcast(settings: Settin
     try:
         await add_recipients(harness, R)
         await queue(harness, R)
-        harness.app.bot_data["services"].wake_sender()  # type: ignore[union-attr]
+        services_of(harness.app).wake_sender()  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
         while sum(deliveries(sandbox).values()) < 5 and loop.time() < deadline:
@@ -432,6 +471,13 @@ async def test_interactive_reply_is_not_held_behind_a_broadcast(settings: Settin
         # The answer came while most of the broadcast was still waiting its turn.
         assert sum(deliveries(sandbox).values()) < len(R) // 2
         assert "/start" in harness.last_text(4242)
-        await wait_final(harness, len(R))
     finally:
         await harness.stop()
+    # Stopped in the middle, the sender handed back what it had not sent (sending all of
+    # it is other tests' business).
+    engine = create_engine(settings.database_url)
+    async with create_sessionmaker(engine)() as session:
+        states = Counter(await session.scalars(select(OutboxMessage.state)))
+    await engine.dispose()
+    assert states[OutboxState.SENT] >= 5 and sum(states.values()) == len(R)
+    assert set(states) <= {OutboxState.SENT, OutboxState.PENDING}

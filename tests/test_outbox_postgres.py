@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.telegram_channel import TelegramChannel
 from db.session import create_engine, create_sessionmaker
 from chat.clock import RealClock
 from jobs.outbox import OutboxSender, SenderConfig
-from jobs.sender_lock import AdvisoryLock, NoLock
+from jobs.sender_lock import CHECK_SECONDS, LOCK_KEY, AdvisoryLock, NoLock
 from sandbox import BotApiSandbox, SandboxServer
 from tests.conftest import POSTGRES_URL, STAFF_ID
 from tests.harness import BotHarness
@@ -29,6 +30,32 @@ R = range(5000, 5300)
 def bot(quiet_bot: BotHarness) -> BotHarness:
     """Without the app's own sender: each test runs the sender it needs."""
     return quiet_bot
+
+
+async def _lock_holder(bot: BotHarness, timeout: float = 10.0) -> int:
+    """The server process (pid) of the connection holding the sender lock in this database,
+    once someone holds it; seen from PostgreSQL, as another process would see it."""
+    query = text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                 " AND database = (SELECT oid FROM pg_database"
+                 "                 WHERE datname = current_database())"
+                 " AND classid = :high AND objid = :low")
+    key = {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with bot.sessionmaker() as session:
+            pid = await session.scalar(query, key)
+        if pid is not None:
+            return pid
+        if loop.time() > deadline:
+            raise AssertionError("nobody took the sender lock")
+        await asyncio.sleep(0.01)
+
+
+async def _terminate(bot: BotHarness, pid: int) -> None:
+    """As when the process holding that connection dies: PostgreSQL drops it, and its locks."""
+    async with bot.sessionmaker() as session:
+        assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 def _sender(bot: BotHarness, lock: object, channel: TimedChannel, **config: object) -> OutboxSender:
@@ -47,7 +74,7 @@ async def test_only_the_lock_holder_sends_and_a_standby_takes_over(bot: BotHarne
     try:
         await add_recipients(bot, R)
         first.start()
-        await asyncio.sleep(0.3)
+        holder = await _lock_holder(bot)  # the first, alone so far
         second.start()
         await queue(bot, R)
         first.wake()
@@ -59,7 +86,8 @@ async def test_only_the_lock_holder_sends_and_a_standby_takes_over(bot: BotHarne
         assert second_log.log == []  # the standby never sends while the holder lives
         # The holder's process dies: its connection goes, and with it the lock.
         await kill(first)
-        await first.lock._drop()  # type: ignore[attr-defined]
+        await _terminate(bot, holder)
+        await first.lock.release()  # here in the test process: closes what is left of it
         await wait_final(bot, len(R))
         assert len(second_log.log) > 0
         got = deliveries(bot.sandbox)
@@ -75,9 +103,6 @@ async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -
     """A database failover or a killed connection: the old sender must stop at once, and
     the new holder must not find its own rows finished by the old one."""
     assert POSTGRES_URL
-    from sqlalchemy import text
-
-    from jobs.sender_lock import CHECK_SECONDS
 
     engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
     telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
@@ -90,7 +115,7 @@ async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -
     try:
         await add_recipients(bot, R)
         first.start()
-        await asyncio.sleep(0.3)
+        holder = await _lock_holder(bot)  # the first, alone so far
         second.start()
         await queue(bot, R)
         first.wake()
@@ -98,9 +123,7 @@ async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -
         deadline = loop.time() + 20
         while len(logs[0].log) < 40 and loop.time() < deadline:
             await asyncio.sleep(0.01)
-        pid = await first.lock._conn.scalar(text("SELECT pg_backend_pid()"))  # type: ignore[attr-defined,union-attr]
-        async with engines[1].connect() as conn:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await _terminate(bot, holder)
         await wait_final(bot, len(R))
         assert logs[1].log  # the standby took over
     finally:
@@ -170,7 +193,11 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
         while not sandbox.texts(STAFF_ID) and loop.time() < deadline:
             await asyncio.sleep(0.05)
         standby = await spawn("--send-only")
-        await asyncio.sleep(1.0)
+        # Kill the bot once the standby runs (and so waits for the lock), not before.
+        deadline = loop.time() + 30
+        while (b"send-only process started" not in (tmp_path / "procs.log").read_bytes()
+               and loop.time() < deadline):
+            await asyncio.sleep(0.05)
         main.send_signal(signal.SIGKILL)
         await main.wait()
         # Messages queued after the bot died are delivered by the standby.

@@ -40,6 +40,16 @@ USER = 1001
 OTHER = 1002
 
 
+async def _until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
+    """Until a condition on the sandbox holds, while the bot's requests make their way."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.001)
+
+
 @pytest.fixture
 def sandbox() -> BotApiSandbox:
     return BotApiSandbox()
@@ -141,9 +151,10 @@ async def test_long_poll_returns_early_and_honours_timeout(
     bot: Bot, sandbox: BotApiSandbox
 ) -> None:
     loop = asyncio.get_running_loop()
+    polls = sandbox.polls_started
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.05)
-    assert not poll.done()
+    await _until(lambda: sandbox.polls_started > polls)
+    assert not poll.done()  # waiting: the update below is what ends it
     started = loop.time()
     update_id = sandbox.send_text(USER, "ping")
     updates = await asyncio.wait_for(poll, 1)
@@ -169,8 +180,9 @@ async def test_allowed_updates_filter(bot: Bot, sandbox: BotApiSandbox) -> None:
 async def test_second_poller_conflicts_and_webhook_blocks_polling(
     bot: Bot, sandbox: BotApiSandbox
 ) -> None:
+    polls = sandbox.polls_started
     first = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.01)
+    await _until(lambda: sandbox.polls_started > polls)
     second = asyncio.create_task(bot.get_updates(timeout=0))
     with pytest.raises(Conflict, match="terminated by other getUpdates"):
         await first
@@ -519,23 +531,22 @@ async def test_application_polling_round_trip(sandbox: BotApiSandbox) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))
 
-    async def eventually(check: Callable[[], bool]) -> None:
-        # wait_fetched means PTB took (and confirmed) the updates; handlers may still be running.
+    async def handled() -> None:
+        # wait_fetched means PTB took (and confirmed) the updates; handlers may still be
+        # running until update_queue.join() returns: PTB marks each done once handled.
         await sandbox.wait_fetched(timeout=2)
-        for _ in range(200):
-            if check():
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("condition not reached")
+        await asyncio.wait_for(app.update_queue.join(), 2)
 
     async with app:
         await app.start()
         await app.updater.start_polling(timeout=dtm.timedelta(seconds=5))
         try:
             sandbox.send_text(USER, "/start")
-            await eventually(lambda: sandbox.texts(USER) == ["Welcome"])
+            await handled()
+            assert sandbox.texts(USER) == ["Welcome"]
             sandbox.press_button(USER, "OK")
-            await eventually(lambda: sandbox.texts(USER) == ["Thanks"])
+            await handled()
+            assert sandbox.texts(USER) == ["Thanks"]
             assert len(sandbox.callback_answers(USER)) == 1
         finally:
             await app.updater.stop()

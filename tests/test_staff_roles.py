@@ -9,17 +9,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from db.models import (
-    Broadcast,
-    BroadcastStatus,
-    Enterprise,
-    EnterpriseStatus,
-    Membership,
-    MemberRole,
-    Role,
-    User,
-    UserStatus,
-)
+from chat.context import services_of
+from db.models import Broadcast, BroadcastStatus, Role, User
+from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import onboard
@@ -32,26 +24,15 @@ NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 async def _add_user(bot: BotHarness, user_id: int, name: str, username: str | None,
                     language: str = "en", role: Role | None = None) -> None:
-    """A user who agreed earlier, with an open chat with the bot."""
-    async with bot.sessionmaker() as session, session.begin():
-        session.add(User(id=user_id, name=name, username=username, language=language,
-                         role=role, consent_at=NOW, status=UserStatus.ACTIVE, created_at=NOW,
-                         last_seen_at=NOW))
-    bot.sandbox.add_user(user_id, name, username=username, language_code=language)
+    """A user who agreed earlier, and has just written to the bot."""
+    await factories.user(bot, user_id, name=name, username=username, language=language,
+                         role=role)
     await bot.text(user_id, "/help")
 
 
 async def _owner_with_enterprise(bot: BotHarness, user_id: int) -> None:
     await _add_user(bot, user_id, "Sari", "sari", role=Role.OWNER)
-    async with bot.sessionmaker() as session, session.begin():
-        enterprise = Enterprise(name="PT Maju", name_key="pt maju", sector="metal",
-                                province="JB", city="Bekasi", city_key="bekasi",
-                                worker_count=100, contact_name="Sari", phone="+628123456789",
-                                status=EnterpriseStatus.APPROVED, owner_id=user_id)
-        session.add(enterprise)
-        await session.flush()
-        session.add(Membership(user_id=user_id, enterprise_id=enterprise.id,
-                               role=MemberRole.OWNER))
+    await factories.enterprise(bot, owner=user_id, name="PT Maju", sector="metal")
 
 
 async def _role(bot: BotHarness, user_id: int) -> str | None:
@@ -243,7 +224,7 @@ async def test_forged_and_foreign_staff_buttons_do_nothing(
         await session.flush()
         broadcast_id = broadcast.id
     assert bot.app is not None
-    signer = bot.app.bot_data["services"].signer
+    signer = services_of(bot.app).signer
     before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
     with caplog.at_level(logging.WARNING):
         # Signed for Budi, but staff actions: the role check refuses them.
