@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from config.settings import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from config.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
 
@@ -30,9 +31,35 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.database_url)
 
 
-def _chat_log_level(settings: Settings) -> str:
-    # In the terminal the conversation is what matters; per-update lines would drown it.
-    return "WARNING" if settings.log_level == "INFO" else settings.log_level
+# The simulator's own database and log, relative to the working directory like the bot's
+# default database: a scripted session must not continue the bot's (or an earlier session's)
+# half-done conversations unless asked to, and log lines must not land inside the transcript.
+SIMULATOR_DB = Path("data") / "simulator.db"
+SIMULATOR_LOG = Path("data") / "simulator.log"
+SIMULATOR_DB_URL = f"sqlite+aiosqlite:///{SIMULATOR_DB}"
+
+
+def _simulator_database(settings: Settings, *, fresh: bool) -> tuple[Settings, str]:
+    """The settings the simulator runs with, and a line saying which database that is."""
+    if "database_url" in settings.model_fields_set:
+        if fresh:
+            print("configuration error: --fresh empties the simulator's own database "
+                  f"({SIMULATOR_DB}); it is not used while DATABASE_URL is set",
+                  file=sys.stderr)
+            raise SystemExit(2)
+        return settings, ("database: the one DATABASE_URL names; the bot remembers what "
+                          "happened there (/help asks an open question again)")
+    if fresh:
+        # SQLite in WAL mode keeps recent writes beside the file: those go too.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            SIMULATOR_DB.with_name(SIMULATOR_DB.name + suffix).unlink(missing_ok=True)
+    settings = settings.model_copy(update={"database_url": SIMULATOR_DB_URL})
+    if SIMULATOR_DB.exists():
+        # The bot remembers, the terminal does not: earlier messages are not shown again.
+        return settings, (f"database: {SIMULATOR_DB}, from an earlier session: the bot "
+                          "remembers it (/help asks an open question again); "
+                          "`score-bot simulate --fresh` starts from empty")
+    return settings, f"database: {SIMULATOR_DB}, new (kept for the next session)"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -47,9 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     if not settings.bot_token:
         print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")
-        setup_logging(_chat_log_level(settings))
-        _migrate(settings)
-        return _simulate(settings, user_id=1001, name="Tester", lang=settings.default_locale)
+        return _simulate(settings, fresh=False, user_id=1001, name="Tester",
+                         lang=settings.default_locale)
     setup_logging(settings.log_level)
     _migrate(settings)
     if args.send_only:
@@ -90,24 +116,26 @@ def _serve(app: Application, settings: Settings) -> None:
         app.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
-def _simulate(settings: Settings, *, user_id: int, name: str, lang: str) -> int:
+def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang: str) -> int:
     from functools import partial
 
     from bot.app import ALLOWED_UPDATES, build_application
     from chat.i18n import load_catalogs
     from sandbox import run_simulator
 
+    settings, database = _simulator_database(settings, fresh=fresh)
+    setup_logging(settings.log_level, file=SIMULATOR_LOG)
+    _migrate(settings)
     load_catalogs()
     # The simulator is the bot itself: the token is the sandbox's, STAFF_IDS apply as set.
     return run_simulator(partial(build_application, settings), allowed_updates=ALLOWED_UPDATES,
-                         user_id=user_id, name=name, lang=lang)
+                         user_id=user_id, name=name, lang=lang,
+                         notes=[database, f"log: {SIMULATOR_LOG}"])
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    settings = _settings()
-    setup_logging(_chat_log_level(settings))
-    _migrate(settings)
-    return _simulate(settings, user_id=args.user, name=args.name, lang=args.lang)
+    return _simulate(_settings(), fresh=args.fresh, user_id=args.user, name=args.name,
+                     lang=args.lang)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -125,7 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--send-only", action="store_true",
                      help="only send the outbox (a standby sender beside the bot, PostgreSQL)")
     run.set_defaults(func=cmd_run)
-    sim = sub.add_parser("simulate", help="chat with the bot in the terminal, no token needed")
+    sim = sub.add_parser(
+        "simulate", help="chat with the bot in the terminal, no token needed",
+        description="Chat with the bot in the terminal, as any user, with no token and no "
+                    "network. Unless DATABASE_URL is set, the simulator keeps its own database, "
+                    f"{SIMULATOR_DB} (migrated at start), kept from one session to the next; "
+                    "--fresh starts from empty. `score-bot run` without BOT_TOKEN starts this "
+                    f"simulator with the same database. Logs go to {SIMULATOR_LOG}, not the "
+                    "terminal. Type /sim in the simulator for its commands.")
+    sim.add_argument("--fresh", action="store_true",
+                     help=f"delete {SIMULATOR_DB} first: start from an empty database "
+                          "(refused while DATABASE_URL is set)")
     sim.add_argument("--user", type=int, default=1001, help="your Telegram user id")
     sim.add_argument("--name", default="Tester", help="your first name")
     sim.add_argument("--lang", default="id", help="your Telegram app language (id or en)")

@@ -1,17 +1,25 @@
 """`score-bot simulate`: chat with the real bot in the terminal, over the in-process Bot API.
 
-The bot's messages are printed with their buttons numbered; typing a number presses that
-button; `/as <user-id> [name] [lang]` switches who you are; anything else is sent as text.
-Works with piped standard input, one line per message, so sessions can be scripted.
+Every bot message with buttons is shown with its number (``bot #7:``) and its buttons
+numbered (``[1] ...``). A bare number presses a button of the bot's last message, and only
+when that message has buttons: otherwise it is text, an answer like any other (a question
+such as "How many workers?" has no buttons, so "5" is the answer). A button of an earlier
+message is pressed with ``#7.1`` or ``/press 7 1``. ``/as <user-id> [name] [lang]`` switches
+who you are, ``/sim`` explains all this, ``/quit`` leaves; anything else is sent as typed.
+
+Works with piped standard input, one line per message, so sessions can be scripted; each
+piped line is echoed (``> 150``) so the output reads as the conversation it was.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from sandbox.runner import BuildApplication, SandboxBot
 from sandbox.state import SandboxMessage, SentCall
@@ -20,18 +28,50 @@ from sandbox.transport import BotApiSandbox
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
            "editMessageReplyMarkup"}
 
+# "#7.2" or "/press 7 2": button 2 of bot message 7.
+_EXPLICIT = re.compile(r"^(?:#(\d+)\.(\d+)|/press\s+#?(\d+)\s+(\d+))$")
+
+HELP = """\
+-- simulator commands (anything else is sent to the bot as you typed it):
+   3              press button [3] of the bot's last message, if that message has
+                  buttons; otherwise "3" is sent as text (e.g. the answer to "How many?")
+   #7.2           press button [2] of an earlier bot message, the one shown as "bot #7"
+   /press 7 2     the same
+   /as <id> [name] [lang]   become another user (STAFF_IDS says who is staff)
+   /sim           this help
+   /quit          leave
+"""
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """A button a user can press: an inline button's data, or a reply keyboard's
+    "share my number" (data None)."""
+
+    label: str
+    data: str | None
+
+
+def _choices(message: SandboxMessage) -> list[_Choice]:
+    choices = [_Choice(button["text"], button["callback_data"])
+               for row in message.buttons for button in row if "callback_data" in button]
+    choices += [_Choice(button["text"], None) for row in message.reply_keyboard or []
+                for button in row if button.get("request_contact")]
+    return choices
+
 
 class Simulator:
     def __init__(self, build: BuildApplication, *, allowed_updates: Sequence[str] | None = None,
-                 out: TextIO = sys.stdout, media_dir: Path = Path("data") / "simulator"):
+                 out: TextIO = sys.stdout, media_dir: Path = Path("data") / "simulator",
+                 echo: bool = False):
         self.sandbox = BotApiSandbox()
         self.bot = SandboxBot(self.sandbox, build, allowed_updates=allowed_updates)
         self.out = out
         self.media_dir = media_dir
+        # Piped input is not shown by any terminal: write each line as the user's.
+        self.echo = echo
         self.user_id = 0
         self.seen = 0
-        # What the numbers typed by the current user press: ("inline", data, msg) or ("contact",)
-        self.choices: list[tuple[Any, ...]] = []
         self.profiles: dict[int, tuple[str, str]] = {}
 
     def become(self, user_id: int, name: str | None = None, lang: str | None = None) -> None:
@@ -41,21 +81,25 @@ class Simulator:
         self.user_id = user_id
         self.sandbox.add_user(user_id, name, language_code=lang)
         self.out.write(f"-- you are now user {user_id} ({name}, {lang})\n")
-        # The numbers now press the buttons of this user's latest message.
-        self.choices = []
+        # Their latest message is what a bare number now presses.
         try:
-            self._print_message(self.sandbox.last_message(user_id), "bot (latest)")
+            self._print_message(self.sandbox.last_message(user_id), "bot", "latest")
         except LookupError:
             pass
 
     async def handle(self, line: str) -> bool:
         """One line of input; False when the session should end."""
         line = line.strip()
-        if line in ("/quit", "/exit"):
-            return False
         if not line:
             return True
-        if line.startswith("/as "):
+        if self.echo:
+            self.out.write(f"> {line}\n")
+        if line in ("/quit", "/exit"):
+            return False
+        if line == "/sim":
+            self.out.write(HELP)
+            return True
+        if line == "/as" or line.startswith("/as "):
             parts = line.split()
             if len(parts) < 2 or not parts[1].lstrip("-").isdigit():
                 self.out.write("-- usage: /as <user-id> [name] [lang]\n")
@@ -63,18 +107,55 @@ class Simulator:
             self.become(int(parts[1]), parts[2] if len(parts) > 2 else None,
                         parts[3] if len(parts) > 3 else None)
             return True
-        if line.isdigit() and 1 <= int(line) <= len(self.choices):
-            choice = self.choices[int(line) - 1]
-            if choice[0] == "contact":
-                phone = f"+62812{self.user_id % 10_000_000:07d}"
-                self.sandbox.share_contact(self.user_id, phone)
-            else:
-                self.sandbox.press(self.user_id, choice[1], message_id=choice[2])
-        else:
+        if line == "/press" or line.startswith("/press ") or _EXPLICIT.match(line):
+            if not self._press_explicit(line):
+                return True
+        elif not self._press_last(line):
             self.sandbox.send_text(self.user_id, line)
         await self.bot.settle()
         self.print_new()
         return True
+
+    def _press_last(self, line: str) -> bool:
+        """A bare number that is a button of the bot's last message: pressed (True)."""
+        if not line.isdigit():
+            return False
+        try:
+            message = self.sandbox.last_message(self.user_id)
+        except LookupError:
+            return False
+        choices = _choices(message)
+        if not 1 <= int(line) <= len(choices):
+            return False
+        self._press(message, choices[int(line) - 1])
+        return True
+
+    def _press_explicit(self, line: str) -> bool:
+        """`#7.2` or `/press 7 2`; a line saying what is wrong (False) when it presses nothing."""
+        match = _EXPLICIT.match(line)
+        if match is None:
+            self.out.write("-- usage: #<message>.<button> or /press <message> <button>, "
+                           "e.g. #7.2 (/sim explains)\n")
+            return False
+        message_id, number = (int(g) for g in match.groups() if g is not None)
+        message = next((m for m in self.sandbox.messages(self.user_id)
+                        if m.message_id == message_id), None)
+        choices = _choices(message) if message is not None else []
+        if message is None or not choices:
+            self.out.write(f"-- there is no bot message #{message_id} with buttons here\n")
+            return False
+        if not 1 <= number <= len(choices):
+            self.out.write(f"-- message #{message_id} has buttons [1] to [{len(choices)}]\n")
+            return False
+        self._press(message, choices[number - 1])
+        return True
+
+    def _press(self, message: SandboxMessage, choice: _Choice) -> None:
+        if choice.data is None:
+            phone = f"+62812{self.user_id % 10_000_000:07d}"
+            self.sandbox.share_contact(self.user_id, phone)
+        else:
+            self.sandbox.press(self.user_id, choice.data, message_id=message.message_id)
 
     def print_new(self) -> None:
         calls = self.sandbox.calls[self.seen:]
@@ -98,39 +179,27 @@ class Simulator:
         if message is None:
             return
         who = "bot" if chat_id == self.user_id else f"bot -> {chat_id}"
-        self._print_message(message, who + (" (edited)" if call.method.startswith("edit") else ""))
+        self._print_message(message, who, "edited" if call.method.startswith("edit") else "")
 
-    def _print_message(self, message: SandboxMessage, who: str) -> None:
+    def _print_message(self, message: SandboxMessage, who: str, note: str = "") -> None:
         chat_id = message.chat_id
-        edited = ""
+        # Only the current user's buttons can be pressed: only their messages show them.
+        choices = _choices(message) if chat_id == self.user_id else []
+        head = who + (f" #{message.message_id}" if choices else "") + (f" ({note})" if note
+                                                                          else "")
         if message.photo is not None:
             path = self._save(f"photo-{chat_id}-{message.message_id}.png", message.photo)
-            self.out.write(f"{who}{edited}: [picture saved to {path}]\n")
+            self.out.write(f"{head}: [picture saved to {path}]\n")
         if message.document is not None:
             path = self._save(message.document_name or f"file-{message.message_id}",
                               message.document)
-            self.out.write(f"{who}{edited}: [file saved to {path}]\n")
+            self.out.write(f"{head}: [file saved to {path}]\n")
         if message.text:
-            body = message.text.replace("\n", "\n    ")
-            self.out.write(f"{who}{edited}: {body}\n")
-        if chat_id != self.user_id:
-            return
-        choices: list[tuple[Any, ...]] = []
-        labels: list[str] = []
-        for row in message.buttons:
-            for button in row:
-                if "callback_data" in button:
-                    choices.append(("inline", button["callback_data"], message.message_id))
-                    labels.append(button["text"])
-        for row in message.reply_keyboard or []:
-            for button in row:
-                if button.get("request_contact"):
-                    choices.append(("contact",))
-                    labels.append(button["text"])
-        if choices:
-            self.choices = choices
-            for i, label in enumerate(labels, 1):
-                self.out.write(f"    [{i}] {label}\n")
+            body = "\n".join(f"    {line}" if line else "" for line in
+                             message.text.split("\n")).removeprefix("    ")
+            self.out.write(f"{head}: {body}\n")
+        for i, choice in enumerate(choices, 1):
+            self.out.write(f"    [{i}] {choice.label}\n")
 
     def _save(self, name: str, content: bytes) -> Path:
         self.media_dir.mkdir(parents=True, exist_ok=True)
@@ -148,11 +217,13 @@ async def _read_line(interactive: bool) -> str | None:
 
 
 async def simulate(build: BuildApplication, *, allowed_updates: Sequence[str] | None,
-                   user_id: int, name: str, lang: str) -> None:
-    sim = Simulator(build, allowed_updates=allowed_updates)
+                   user_id: int, name: str, lang: str, notes: Sequence[str] = ()) -> None:
     interactive = sys.stdin.isatty()
-    sim.out.write("SCORE Assistant simulator: type a message, a number to press a button, "
-                  "/as <id> to switch user, /quit to leave.\n")
+    sim = Simulator(build, allowed_updates=allowed_updates, echo=not interactive)
+    sim.out.write("SCORE Assistant simulator: type a message; a number presses a button of "
+                  "the bot's last message; /sim explains the rest; /quit leaves.\n")
+    for note in notes:
+        sim.out.write(f"-- {note}\n")
     sim.become(user_id, name, lang)
     await sim.bot.start()
     sim.print_new()  # nothing yet, but marks the start-up calls (menus) as seen
@@ -165,11 +236,12 @@ async def simulate(build: BuildApplication, *, allowed_updates: Sequence[str] | 
 
 
 def run_simulator(build: BuildApplication, *, allowed_updates: Sequence[str] | None = None,
-                  user_id: int, name: str, lang: str) -> int:
-    """Chat in the terminal with the Application `build` makes (its catalogs loaded already)."""
+                  user_id: int, name: str, lang: str, notes: Sequence[str] = ()) -> int:
+    """Chat in the terminal with the Application `build` makes (its catalogs loaded already);
+    `notes` are printed under the banner (where the database and the log are)."""
     try:
         asyncio.run(simulate(build, allowed_updates=allowed_updates, user_id=user_id, name=name,
-                             lang=lang))
+                             lang=lang, notes=notes))
     except KeyboardInterrupt:
         pass
     return 0
