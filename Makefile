@@ -8,7 +8,7 @@ POT := locales/messages.pot
 LOCALE_DIRS := locales/id/LC_MESSAGES locales/en/LC_MESSAGES
 MO := $(addsuffix /messages.mo,$(LOCALE_DIRS))
 
-.PHONY: run test test-postgres simulate translations check-migrations migration bench clean
+.PHONY: run test test-postgres lint simulate translations check-migrations migration bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: $(STAMP) $(MO)
 test-postgres: $(STAMP) $(MO)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 		$(BIN)/pytest
+
+# Style and bugs (ruff), types (mypy) and the layers (import-linter), on the product code.
+LINTED := bot chat config db domain handlers jobs sandbox
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # After changing user-visible strings: extract, merge into both catalogs, compile.
 # English is the source language: its empty entries are filled with the msgid.

@@ -23,6 +23,7 @@ from bot.processor import PerUserUpdateProcessor
 from bot.telegram_channel import TelegramChannel
 from chat.access import is_staff
 from chat.buttons import ButtonSigner
+from chat.clock import Clock, RealClock
 from chat.context import BotContext, Services, services_of
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
@@ -42,7 +43,6 @@ from handlers import (
     start,
 )
 from jobs import drafts, outbox_watch
-from chat.clock import Clock, RealClock
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
 

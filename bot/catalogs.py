@@ -83,7 +83,7 @@ def fill_english() -> int:
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            if not all(message.string):
+            if not all(_forms(message.string)):
                 message.string = message.id
                 filled += 1
         elif not message.string:

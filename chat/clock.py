@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -18,7 +18,7 @@ class Clock(Protocol):
 
 class RealClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -31,7 +31,7 @@ class FakeClock:
     """Virtual time: sleeping moves the clock forward at once."""
 
     def __init__(self, start: datetime | None = None):
-        self._start = start or datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+        self._start = start or datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
         self._t = 0.0
 
     def now(self) -> datetime:

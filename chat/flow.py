@@ -37,7 +37,7 @@ from telegram import InlineKeyboardButton, Message, Update
 from chat.buttons import NO_NONCE, Keyboard, new_nonce
 from chat.context import BotContext, Services
 from chat.i18n import _
-from chat.reply import ack, send, stale_button
+from chat.reply import Markup, ack, send, stale_button
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ class Flow:
         if not self.allowed(context):
             await refuse(update, context, what=self.command or self.name)
             return
-        state = {"name": self.name, "nonce": new_nonce(), "step": None, "data": {},
+        state: dict[str, Any] = {"name": self.name, "nonce": new_nonce(), "step": None, "data": {},
                  "started": context.svc.clock.now().isoformat()}
         context.draft[DRAFT_KEY] = state
         run = Run(self, update, context, state)
@@ -295,7 +295,7 @@ class Run:
         """A button of this run: pressed later, it reaches the open step only."""
         return self.keyboard().button(label, kind, value)
 
-    async def say(self, text: str, markup: object | None = None) -> Message:
+    async def say(self, text: str, markup: Markup | None = None) -> Message:
         return await send(self.update, self.context, text, markup)
 
     async def ack(self, text: str | None = None) -> None:

@@ -103,8 +103,8 @@ def normalize_language_code(code: str | None) -> str | None:
 
 def resolve_locale(saved: str | None, telegram_code: str | None, default: str) -> str:
     """The user's saved choice, else Telegram's language if English, else the default."""
-    if saved in LOCALES:
-        return saved  # type: ignore[return-value]
+    if saved is not None and saved in LOCALES:
+        return saved
     if normalize_language_code(telegram_code) == "en":
         return "en"
     return default if default in LOCALES else "id"

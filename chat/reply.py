@@ -5,7 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
@@ -15,7 +23,8 @@ from chat.i18n import _
 
 log = logging.getLogger(__name__)
 
-Markup = object  # any reply markup PTB accepts (inline keyboard, reply keyboard, removal)
+# Any reply markup PTB accepts: inline keyboard, reply keyboard, its removal.
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 def chat_id_of(update: Update) -> int:

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
             try:
                 return frozenset(int(p) for p in parts)
             except ValueError:
-                raise ValueError("must be comma-separated Telegram user ids, e.g. 12345,67890")
+                raise ValueError(
+                    "must be comma-separated Telegram user ids, e.g. 12345,67890") from None
         return value
 
     @field_validator("bot_token")

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import ConversationState, UserDraft
+from db.results import affected
 from db.types import utcnow
 from domain.drafts import DRAFT_LIFETIME
 
@@ -26,7 +27,7 @@ async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple
         await session.execute(delete(UserDraft).where(UserDraft.updated_at < cutoff))
         result = await session.execute(
             delete(ConversationState).where(ConversationState.updated_at < cutoff))
-    return result.rowcount or 0, users
+    return affected(result), users
 
 
 async def forget_draft(session: AsyncSession, user_id: int) -> None:

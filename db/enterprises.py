@@ -19,6 +19,7 @@ from db.models import (
     ModuleInterest,
     StaffNotice,
 )
+from db.results import affected
 from db.types import utcnow
 
 
@@ -157,7 +158,7 @@ async def decide(session: AsyncSession, enterprise_id: int, staff_id: int, *, ap
         .where(Enterprise.id == enterprise_id, Enterprise.status == EnterpriseStatus.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return None
     return await session.get(Enterprise, enterprise_id, populate_existing=True)
 
@@ -222,7 +223,7 @@ async def leave(session: AsyncSession, user_id: int) -> int:
     result = await session.execute(update(Membership).where(
         Membership.user_id == user_id, Membership.left_at.is_(None),
         Membership.role == MemberRole.WORKER).values(left_at=utcnow()))
-    return result.rowcount or 0
+    return affected(result)
 
 
 async def create_invite(session: AsyncSession, enterprise_id: int, created_by: int,
@@ -238,7 +239,7 @@ async def use_invite(session: AsyncSession, token: str, user_id: int) -> AdminIn
     result = await session.execute(update(AdminInvite).where(
         AdminInvite.token == token, AdminInvite.used_by.is_(None)).values(
         used_by=user_id, used_at=utcnow()))
-    if not result.rowcount:
+    if not affected(result):
         return None
     return await session.get(AdminInvite, token)
 

@@ -79,7 +79,8 @@ def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list
     return lines
 
 
-def _clip_lines(lines: list[str], font: ImageFont.FreeTypeFont, max_width: float, max_lines: int) -> list[str]:
+def _clip_lines(lines: list[str], font: ImageFont.FreeTypeFont, max_width: float,
+                max_lines: int) -> list[str]:
     if len(lines) <= max_lines:
         return lines
     kept = lines[:max_lines]
@@ -148,7 +149,8 @@ def render_poster(*, enterprise_name: str, link: str, code: str, texts: PosterTe
     draw.text((cx, y), "SCORE Assistant", font=f_brand, fill=_BRAND, anchor="ma")
     y += _line_height(f_brand) + 16
     for line in name_lines:
-        draw.text((cx, y), line, font=f_name, fill=_INK, anchor="ma", stroke_width=1, stroke_fill=_INK)
+        draw.text((cx, y), line, font=f_name, fill=_INK, anchor="ma", stroke_width=1,
+                  stroke_fill=_INK)
         y += _line_height(f_name, 1.05)
     y += 10
     draw.text((cx, y), texts.headline, font=f_head, fill=_GREY, anchor="ma")
@@ -174,7 +176,8 @@ def render_poster(*, enterprise_name: str, link: str, code: str, texts: PosterTe
 
     draw.text((cx, y), texts.code_label, font=f_label, fill=_INK, anchor="ma")
     y += _line_height(f_label)
-    draw.text((cx, y), code_text, font=f_code, fill=_INK, anchor="ma", stroke_width=2, stroke_fill=_INK)
+    draw.text((cx, y), code_text, font=f_code, fill=_INK, anchor="ma", stroke_width=2,
+              stroke_fill=_INK)
     y += _line_height(f_code, 1.0) + 30
     for number, line in step_lines:
         if number:

@@ -50,7 +50,7 @@ def may_accept_admin_invite(role: Role | None) -> bool:
 
 def role_after_admin_invite(role: Role | None) -> Role:
     """Trainers and staff keep their role and become admins only by membership."""
-    return role if role in GIVEN_BY_STAFF else Role.ADMIN  # type: ignore[return-value]
+    return role if role is not None and role in GIVEN_BY_STAFF else Role.ADMIN
 
 
 def may_manage_enterprise(role: Role | None) -> bool:

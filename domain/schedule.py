@@ -7,7 +7,7 @@ domain/text_input.py, so the caller turns the key into a translated re-ask messa
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.provinces import WIB, WIT, WITA
@@ -38,7 +38,7 @@ def parse_send_time(text: str | None, *, now: datetime) -> tuple[datetime | None
         local = datetime(year, month, day, hour, minute, tzinfo=zone)
     except ValueError:
         return None, NO_SUCH_DATE
-    moment = local.astimezone(timezone.utc)
+    moment = local.astimezone(UTC)
     if moment <= now:
         return None, PAST
     if moment - now > MAX_AHEAD:

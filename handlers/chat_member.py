@@ -1,4 +1,5 @@
-"""A user who blocks the bot is marked blocked (and skipped by bulk messages); unblocking undoes it."""
+"""A user who blocks the bot is marked blocked (and skipped by bulk messages); unblocking
+undoes it."""
 
 from __future__ import annotations
 

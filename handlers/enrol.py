@@ -27,9 +27,9 @@ from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
 from domain.modules import MODULES, module_of
 from domain.phone import normalize_phone
 from domain.provinces import by_code, match_province
-from domain.text_input import tidy_place
 from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
+from domain.text_input import tidy_place
 from handlers import review
 
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")

@@ -19,5 +19,6 @@ def role_help(role: str | None) -> str:
                    "/broadcasts – recent broadcasts, their progress, cancelling\n"
                    "/staff – make someone a trainer or staff, or revoke it"),
     }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
-    common = _("/language – change language\n/privacy – what we keep\n/cancel – stop the current step")
+    common = _("/language – change language\n/privacy – what we keep\n"
+               "/cancel – stop the current step")
     return f"{lines}\n{common}"

@@ -26,7 +26,8 @@ FIRST_CONTACT = Flow("start", command="start", cancelled=N_(
 def opens_a_link(context: BotContext) -> bool:
     """/start with a join code or an admin invite: the user just scanned or tapped it, so it
     replaces whatever question was open."""
-    return bool(context.args) and parse_start_payload(context.args[0]) is not None
+    args = context.args or []
+    return bool(args) and parse_start_payload(args[0]) is not None
 
 
 @FIRST_CONTACT.entry

@@ -57,7 +57,7 @@ class AdvisoryLock:
                 await self._conn.commit()
                 self._checked = time.monotonic()
                 return True
-            except Exception:  # noqa: BLE001 - the connection, and so the lock, is gone
+            except Exception:  # the connection, and so the lock, is gone
                 log.warning("lost the sender lock's connection", exc_info=True)
                 await self._drop()
                 return False
@@ -71,13 +71,13 @@ class AdvisoryLock:
                 await conn.execute(text(f"SET {setting}"))
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
             await conn.commit()
-        except Exception:  # noqa: BLE001 - database unreachable: try again later
+        except Exception:  # database unreachable: try again later
             log.warning("could not try the sender lock", exc_info=True)
             if conn is not None:
                 # It may hold the lock already: never let it back into the pool.
                 try:
                     await conn.invalidate()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.debug("invalidating failed", exc_info=True)
             return False
         if not got:
@@ -99,7 +99,7 @@ class AdvisoryLock:
             try:
                 await conn.invalidate()
                 await conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("closing the lock connection failed", exc_info=True)
 
     async def release(self) -> None:
@@ -108,7 +108,7 @@ class AdvisoryLock:
                 await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"),
                                          {"key": LOCK_KEY})
                 await self._conn.commit()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("unlocking failed; closing the connection releases it", exc_info=True)
         await self._drop()
 

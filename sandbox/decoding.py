@@ -86,9 +86,10 @@ def _parse_multipart(body: bytes, content_type: str) -> tuple[list[tuple[str, st
             if sep:
                 headers[name.strip().lower()] = value.strip()
         disposition = headers.get("content-disposition", "")
-        name = _disposition_param(disposition, "name")
-        if name is None:
+        param = _disposition_param(disposition, "name")
+        if param is None:
             continue
+        name = param
         filename = _disposition_param(disposition, "filename")
         if filename is not None or "content-type" in headers:
             files[name] = UploadedFile(filename, content, headers.get("content-type"))

@@ -126,7 +126,7 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             raise _entities_error(
                 f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}'
             )
-        attrs: dict[str, str] = {}
+        attrs = {}
         while True:
             while j < n and text[j].isspace():
                 j += 1

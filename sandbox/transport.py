@@ -34,7 +34,7 @@ class _Failure:
     error_code: int = 500
     description: str = "Internal Server Error"
     retry_after: int | None = None
-    network: type[httpx.HTTPError] | None = None
+    network: type[httpx.RequestError] | None = None
 
 
 class BotApiSandbox(UserActions, BotApiMethods):
@@ -169,10 +169,11 @@ class BotApiSandbox(UserActions, BotApiMethods):
                 self.calls.append(SentCall(method, params, None, (0, f"network: {name}")))
             raise failure.network(f"sandbox: injected {name}", request=request)
         if failure is not None:
-            error = (failure.error_code, failure.description)
             if record:
-                self.calls.append(SentCall(method, params, None, error))
-            return ApiError(*error, retry_after=failure.retry_after).response()
+                self.calls.append(SentCall(method, params, None,
+                                           (failure.error_code, failure.description)))
+            return ApiError(failure.error_code, failure.description,
+                            retry_after=failure.retry_after).response()
 
         try:
             if entry is None:
@@ -184,7 +185,8 @@ class BotApiSandbox(UserActions, BotApiMethods):
             if record:
                 self.calls.append(SentCall(method, params, None, (exc.error_code, exc.description)))
             return exc.response()
-        except Exception as exc:  # a sandbox bug: make it loud instead of a vague network error
+        # A sandbox bug, whatever it is: make it loud instead of a vague network error.
+        except Exception as exc:  # noqa: BLE001
             description = f"Internal Server Error: sandbox failed on {method}: {exc!r}"
             if record:
                 self.calls.append(SentCall(method, params, None, (500, description)))

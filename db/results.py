@@ -1,0 +1,13 @@
+"""What a statement did."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an INSERT, UPDATE or DELETE touched. AsyncSession.execute is typed as returning a
+    Result; for these statements it is a CursorResult, which counts them."""
+    return max(cast(CursorResult[Any], result).rowcount or 0, 0)
