@@ -3,7 +3,7 @@ bot on the same Bot API sandbox, in the same run.
 
     .venv/bin/python -m benchmarks.conversation --db sqlite      # about 30 seconds
     .venv/bin/python -m benchmarks.conversation --db postgres    # the database `bench`
-    ... --breakdown 10      # also: where one update's time goes (users one at a time)
+    ... --breakdown         # also: where the event loop's time goes, per update
     ... --profile           # also: a cProfile of the event loop, self time by package
 
 50 users (`--users`) go through first contact and enrolment at once: /start, language,
@@ -31,9 +31,11 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import inspect
 import logging
 import os
 import pstats
+import re
 import statistics
 import sys
 import tempfile
@@ -46,9 +48,9 @@ from typing import Any
 from sqlalchemy import event
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ContextTypes,
+    ConversationHandler,
     MessageHandler,
     SimpleUpdateProcessor,
     TypeHandler,
@@ -63,6 +65,7 @@ from bot.sandbox_bot import SandboxBot
 from chat.context import services_of
 from chat.i18n import load_catalogs
 from config.settings import Settings
+from handlers import gate as gate_module
 
 from benchmarks.common import machine_header, peak_rss_mb, prepare_database
 
@@ -256,32 +259,33 @@ async def timed(drive: Callable[[], Awaitable[None]], tracker: Tracker,
 
 async def run_bot(url: str, user_ids: list[int], warmup_ids: list[int], *,
                   profiler: cProfile.Profile | None = None,
-                  breakdown: Breakdown | None = None) -> Result:
+                  breakdown: Breakdown | None = None,
+                  experiments: list[str] | None = None) -> Result:
     sandbox = BotApiSandbox()
-    # The outbox sender polls the database once a second; it stays on, as in production,
-    # except when timing single updates.
-    harness = SandboxBot(bot_settings(url), sandbox, start_sender=breakdown is None)
+    # The outbox sender polls the database once a second; it stays on, as in production.
+    harness = SandboxBot(bot_settings(url), sandbox)
     await harness.start()
     tracker = Tracker()
     processor = harness.processor
     processor.do_process_update = tracker.wrap(processor.do_process_update)  # type: ignore[method-assign]
     fallbacks = Fallbacks()
+    undo_experiments = try_experiments(harness, experiments or [])
     try:
         await conversation(sandbox, tracker, warmup_ids, echo=False, fallbacks=fallbacks)
         if breakdown is not None:
             breakdown.install(harness)
 
         async def drive() -> None:
-            await conversation(sandbox, tracker, user_ids, echo=False, fallbacks=fallbacks,
-                               one_at_a_time=breakdown is not None)
+            await conversation(sandbox, tracker, user_ids, echo=False, fallbacks=fallbacks)
 
         wall, cpu, loop_cpu = await timed(drive, tracker, profiler)
         latencies = list(tracker.latencies)
     finally:
         if breakdown is not None:
             breakdown.uninstall()
+        undo_experiments()
         await harness.stop()
-    return Result("bot", len(user_ids) * len(STEPS), wall, cpu, loop_cpu, latencies,
+    return Result("bot+try" if experiments else "bot", len(user_ids) * len(STEPS), wall, cpu, loop_cpu, latencies,
                   check_bot(sandbox, warmup_ids + user_ids), fallbacks.used)
 
 
@@ -355,166 +359,254 @@ def _done_later(tracker: Tracker):  # noqa: ANN202
     return mark
 
 
+# --- experiments: what changes outside the wiring would bring -------------------------------
+
+EXPERIMENTS = {
+    "no-timeout": "ConversationHandlers without conversation_timeout (PTB then schedules no "
+                  "job per update)",
+    "cached-gate": "the gate takes the user row from a cache emptied by any write to users "
+                   "(an upper bound: no database read in the gate)",
+}
+
+
+def try_experiments(harness: SandboxBot, names: list[str]) -> Callable[[], None]:
+    """Change the running bot for the named experiments; returns what undoes them. These
+    are measurements of ideas, not changes the bot has."""
+    app = harness.app
+    assert app is not None
+    undo: list[Callable[[], None]] = []
+    if "no-timeout" in names:
+        for handler in (h for group in app.handlers.values() for h in group):
+            if isinstance(handler, ConversationHandler):
+                handler._conversation_timeout = None  # type: ignore[attr-defined]
+    if "cached-gate" in names:
+        cache: dict[int, Any] = {}
+        touch = gate_module.touch_user
+
+        async def cached(session: Any, user_id: int, **kwargs: Any) -> Any:
+            if user_id not in cache:
+                cache[user_id] = await touch(session, user_id, **kwargs)
+            return cache[user_id]
+
+        def forget(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if re.match(r"\s*(UPDATE|INSERT INTO|DELETE FROM) users\b", statement, re.I):
+                cache.clear()
+
+        engine = services_of(app).extra["engine"].sync_engine
+        event.listen(engine, "before_cursor_execute", forget)
+        gate_module.touch_user = cached  # type: ignore[assignment]
+        undo.append(lambda: setattr(gate_module, "touch_user", touch))
+    return lambda: [u() for u in reversed(undo)] and None
+
+
 # --- where one update's time goes --------------------------------------------------------------
 
 
 class Breakdown:
-    """Wall time per update in each part, measured with one update in flight at a time (users
-    one after another), so the parts add up: the gate (group -1), the handlers (group 0), the
-    commit after the update, and inside them the time in the database driver (statements,
-    commits, rollbacks, pings: not SQLAlchemy's own work around them, nor taking a
-    connection from the pool) and the Bot API calls (PTB and httpx on our side, the sandbox
-    on the other)."""
+    """Where the event loop's CPU time goes, per update, with all users at once.
+
+    Every callback the loop runs is timed (thread CPU time) and charged to the part of the
+    update its task is in: the gate (group -1), the handlers (group 0), the commit after the
+    update (persistence), and inside those the Bot API calls (PTB and httpx on our side),
+    the sandbox (the Bot API server's side) and the database (SQLAlchemy's async calls: the
+    ORM, the pool and the driver). Results that aiosqlite's threads hand back are callbacks
+    of their own; so are the polling task, PTB's dispatch before our processor takes over,
+    and the outbox sender. What is left is the loop itself (epoll, scheduling).
+    """
 
     def __init__(self) -> None:
-        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.cpu: defaultdict[str, float] = defaultdict(float)
         self.counts: Counter[str] = Counter()
-        self.phase = "other"
+        self._phase: dict[asyncio.Task[Any], str] = {}
         self._undo: list[Callable[[], None]] = []
-        self._statement_started: list[float] = []
+        self._loop_cpu = 0.0
+        self._current: str | None = None
+        self._mark = 0.0
 
-    def add(self, name: str, seconds: float) -> None:
-        self.seconds[name] += seconds
-        self.counts[name] += 1
+    # where a task is: a callback is charged to the part it runs in, switching parts as the
+    # task enters and leaves them (one step of a task often goes from the gate through a
+    # handler's Bot API calls, which the in-process sandbox answers without waiting)
+    def _switch(self, part: str | None) -> None:
+        now = time.thread_time()
+        if self._current is not None:
+            self.cpu[self._current] += now - self._mark
+        self._current, self._mark = part, now
 
-    def _phase(self, name: str, func: Callable[..., Awaitable[Any]]):  # noqa: ANN202
+    def _enter(self, name: str, func: Callable[..., Awaitable[Any]]):  # noqa: ANN202
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            previous, self.phase = self.phase, name
-            started = time.perf_counter()
+            task = asyncio.current_task()
+            assert task is not None
+            previous = self._phase.get(task)
+            here = name if previous is None or name in ("gate", "handlers", "persistence") \
+                else f"{previous.split(': ')[0]}: {name}"
+            self._phase[task] = here
+            self._switch(here)
             try:
                 return await func(*args, **kwargs)
             finally:
-                self.add(name, time.perf_counter() - started)
-                self.phase = previous
+                if previous is None:
+                    self._phase.pop(task, None)
+                else:
+                    self._phase[task] = previous
+                self._switch(self._part_of_task(task))
 
         return wrapper
+
+    def _part_of_task(self, task: asyncio.Task[Any]) -> str:
+        phase = self._phase.get(task)
+        if phase is not None:
+            return phase
+        name = task.get_name()
+        qualname = getattr(task.get_coro(), "__qualname__", "") or ""
+        if "polling" in name or "polling" in qualname or qualname == "Event.wait":
+            return "polling (getUpdates, Update.de_json)"
+        if "process_concurrent_update" in name or "update_fetcher" in name:
+            return "dispatch (PTB, processor, logging)"
+        if qualname == "AsyncSession.close":
+            return "closing sessions (SQLAlchemy runs it as a task, any part)"
+        if qualname == "walk":
+            return "the simulated users (benchmark)"
+        if "OutboxSender" in qualname:
+            return "outbox sender"
+        return "other tasks"
+
+    def _part(self, callback: Any) -> str:
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            return self._part_of_task(owner)
+        if isinstance(owner, asyncio.Future):
+            return "database driver results (aiosqlite threads)"
+        name = getattr(callback, "__qualname__", type(callback).__name__)
+        if "set_result" in name or "set_exception" in name:
+            return "database driver results (aiosqlite threads)"
+        return "other callbacks (timers, jobs)"
 
     def install(self, harness: SandboxBot) -> None:
         app = harness.app
         assert app is not None
         processor = harness.processor
-        # Everything PTB's handler groups do with an update (the gate included), then the
-        # commit after it.
+        breakdown = self
+
+        run = asyncio.events.Handle._run
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            breakdown._switch(breakdown._part(handle._callback))  # type: ignore[attr-defined]
+            try:
+                run(handle)
+            finally:
+                breakdown._switch(None)
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+        self._undo.append(lambda: setattr(asyncio.events.Handle, "_run", run))
+
         handle = processor._handle
 
         async def timed_handle(update: object, coroutine: Awaitable[Any]) -> None:
             async def handlers() -> Any:
                 return await coroutine
 
-            await handle(update, self._phase("handlers", handlers)())
+            await handle(update, self._enter("handlers", handlers)())
 
         processor._handle = timed_handle  # type: ignore[method-assign]
         self._undo.append(lambda: delattr(processor, "_handle"))
         after = processor.after_update
         assert after is not None
-        processor.after_update = self._phase("persistence", after)
+        processor.after_update = self._enter("persistence", after)
         self._undo.append(lambda: setattr(processor, "after_update", after))
         gate_handler = next(h for h in app.handlers[-1] if isinstance(h, TypeHandler))
         gate = gate_handler.callback
-        gate_handler.callback = self._phase("gate", gate)  # type: ignore[assignment]
+        gate_handler.callback = self._enter("gate", gate)  # type: ignore[assignment]
         self._undo.append(lambda: setattr(gate_handler, "callback", gate))
 
-        # Bot API calls: PTB's request path (class level: Bot has __slots__).
+        # Bot API calls (class level: Bot has __slots__), the sandbox inside them.
         do_post = ExtBot._do_post
-        breakdown = self
 
-        async def timed_post(bot: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
-            if endpoint == "getUpdates":
-                return await do_post(bot, endpoint, *args, **kwargs)
-            started = time.perf_counter()
-            try:
-                return await do_post(bot, endpoint, *args, **kwargs)
-            finally:
-                breakdown.add(f"{breakdown.phase}: Bot API calls",
-                              time.perf_counter() - started)
+        async def counted_post(bot: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+            if endpoint != "getUpdates":
+                breakdown.counts["Bot API calls"] += 1
+            return await do_post(bot, endpoint, *args, **kwargs)
 
-        ExtBot._do_post = timed_post  # type: ignore[method-assign]
+        timed_post = self._enter("Bot API calls", counted_post)
+
+        async def post(bot: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+            if endpoint == "getUpdates" or asyncio.current_task() not in self._phase:
+                return await counted_post(bot, endpoint, *args, **kwargs)
+            return await timed_post(bot, endpoint, *args, **kwargs)
+
+        ExtBot._do_post = post  # type: ignore[method-assign]
         self._undo.append(lambda: setattr(ExtBot, "_do_post", do_post))
         sandbox = harness.sandbox
         serve = sandbox.transport.handler  # type: ignore[attr-defined]
 
+        async def answer(request: Any) -> Any:
+            response = serve(request)
+            return await response if inspect.isawaitable(response) else response
+
+        timed_answer = self._enter("the sandbox", answer)
+
         async def timed_serve(request: Any) -> Any:
-            if request.url.path.endswith("/getUpdates"):
-                return await serve(request)
-            started = time.perf_counter()
-            try:
-                return await serve(request)
-            finally:
-                breakdown.add(f"{breakdown.phase}: of which the sandbox",
-                              time.perf_counter() - started)
+            if request.url.path.endswith("/getUpdates") or \
+                    asyncio.current_task() not in self._phase:
+                return await answer(request)
+            return await timed_answer(request)
 
         sandbox.transport.handler = timed_serve  # type: ignore[attr-defined]
         self._undo.append(lambda: setattr(sandbox.transport, "handler", serve))
 
-        # The database: statements, and the commits, rollbacks and pings around them.
+        # The database: everything SQLAlchemy's asyncio layer runs (ORM, pool, driver).
+        from sqlalchemy.ext.asyncio import engine as sa_engine, result as sa_result
+        from sqlalchemy.ext.asyncio import session as sa_session
+        for module in (sa_engine, sa_result, sa_session):
+            spawn = module.greenlet_spawn  # type: ignore[attr-defined]
+            wrapped = self._enter("database", spawn)
+
+            async def in_phase(*args: Any, _spawn: Any = spawn, _wrapped: Any = wrapped,
+                               **kwargs: Any) -> Any:
+                if asyncio.current_task() in self._phase:
+                    return await _wrapped(*args, **kwargs)
+                return await _spawn(*args, **kwargs)
+
+            module.greenlet_spawn = in_phase  # type: ignore[attr-defined]
+            self._undo.append(lambda m=module, f=spawn: setattr(m, "greenlet_spawn", f))
+
         engine = services_of(app).extra["engine"].sync_engine
 
-        def before(*_a: Any) -> None:
-            self._statement_started.append(time.perf_counter())
+        def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+            self.counts["SQL statements"] += 1
 
-        def after_(conn: Any, cursor: Any, statement: str, *_a: Any) -> None:
-            seconds = time.perf_counter() - self._statement_started.pop()
-            verb = statement.lstrip().split(None, 1)[0].upper()
-            self.add(f"{self.phase}: database", seconds)
-            self.counts[f"{self.phase}: {verb}"] += 1
-
-        event.listen(engine, "before_cursor_execute", before)
-        event.listen(engine, "after_cursor_execute", after_)
-        self._undo.append(lambda: event.remove(engine, "before_cursor_execute", before))
-        self._undo.append(lambda: event.remove(engine, "after_cursor_execute", after_))
-        dialect = engine.dialect
-        for name in ("do_commit", "do_rollback", "do_ping"):
-            original = getattr(dialect, name)
-
-            def timed_call(dbapi_conn: Any, _name: str = name, _original: Any = original) -> Any:
-                started = time.perf_counter()
-                try:
-                    return _original(dbapi_conn)
-                finally:
-                    self.add(f"{self.phase}: database", time.perf_counter() - started)
-                    self.counts[f"{self.phase}: {_name.removeprefix('do_')}"] += 1
-
-            setattr(dialect, name, timed_call)
-            self._undo.append(lambda n=name: delattr(dialect, n))
+        event.listen(engine, "before_cursor_execute", statement)
+        self._undo.append(lambda: event.remove(engine, "before_cursor_execute", statement))
+        self._loop_cpu = time.thread_time()
 
     def uninstall(self) -> None:
+        self._loop_cpu = time.thread_time() - self._loop_cpu
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
 
     def report(self, result: Result) -> list[str]:
         n = result.updates
-        total = sum(result.latencies)
 
-        def ms(name: str) -> float:
-            return 1000 * self.seconds.get(name, 0.0) / n
+        def us(seconds: float) -> str:
+            return f"{1e6 * seconds / n:7.0f}"
 
-        lines = [f"  per update, {n} updates one at a time (wall ms; the parts are inside "
-                 f"the round trip):",
-                 f"  {'round trip (send -> handled and committed)':50} {1000 * total / n:7.3f}"]
-        handlers_total = ms("handlers") - ms("gate")
-        for part, value in (("gate (group -1)", ms("gate")),
-                            ("handlers (group 0)", handlers_total),
-                            ("persistence (after the update)", ms("persistence"))):
-            lines.append(f"  {part:50} {value:7.3f}")
-            key = part.split()[0]
-            if key == "handlers":
-                key_db, key_api = ms("handlers: database"), ms("handlers: Bot API calls")
-            else:
-                key_db, key_api = ms(f"{key}: database"), ms(f"{key}: Bot API calls")
-            if key_db:
-                verbs = ", ".join(f"{self.counts[k] / n:.2f} {k.split(': ')[1]}"
-                                  for k in sorted(self.counts) if k.startswith(f"{key}: ")
-                                  and k.split(": ")[1] not in ("database", "Bot API calls",
-                                                               "of which the sandbox"))
-                lines.append(f"    {'in the database driver':48} {key_db:7.3f}  ({verbs})")
-            if key_api:
-                sandbox = ms(f"{key}: of which the sandbox")
-                lines.append(f"    {'Bot API calls (PTB + httpx + sandbox)':48} {key_api:7.3f}  "
-                             f"({self.counts[f'{key}: Bot API calls'] / n:.2f} calls)")
-                lines.append(f"      {'of which the sandbox':46} {sandbox:7.3f}")
-        rest = 1000 * total / n - ms("handlers") - ms("persistence")
-        lines.append(f"  {'polling, dispatch, per-user lock, logging':50} {rest:7.3f}")
+        parts: defaultdict[str, dict[str, float]] = defaultdict(dict)
+        for key, seconds in self.cpu.items():
+            part, _, inside = key.partition(": ")
+            parts[part][inside or "(its own code)"] = seconds
+        lines = ["  event loop CPU per update, µs:"]
+        for part, inside in sorted(parts.items(), key=lambda kv: -sum(kv[1].values())):
+            lines.append(f"  {part:58} {us(sum(inside.values()))}")
+            if len(inside) > 1:
+                for name, seconds in sorted(inside.items(), key=lambda kv: -kv[1]):
+                    lines.append(f"    {name:56} {us(seconds)}")
+        accounted = sum(self.cpu.values())
+        lines.append(f"  {'the loop itself (epoll, scheduling)':58} "
+                     f"{us(max(0.0, self._loop_cpu - accounted))}")
+        lines.append(f"  {'total':58} {us(self._loop_cpu)}")
+        lines.append(f"  per update: {self.counts['SQL statements'] / n:.1f} SQL statements, "
+                     f"{self.counts['Bot API calls'] / n:.2f} Bot API calls (getUpdates not "
+                     f"counted)")
         return lines
 
 
@@ -614,8 +706,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--echo-concurrency", type=int, default=64,
                         help="the bare bot's concurrent updates (our bot: 64; 1 = PTB's "
                              "default, sequential)")
-    parser.add_argument("--breakdown", type=int, default=0, metavar="USERS",
-                        help="also time the parts of each update, USERS users one at a time")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also one more round of the bot with the event loop's CPU time "
+                             "split into the parts of an update")
+    parser.add_argument("--try", dest="experiments", default="",
+                        help="also run the bot with these experiments, comma-separated: "
+                             + "; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()))
     parser.add_argument("--profile", action="store_true",
                         help="also profile one more round of each bot with cProfile")
     return parser.parse_args(argv)
@@ -632,6 +728,11 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
           f"{args.rounds} rounds; bare bot concurrency {args.echo_concurrency}; "
           f"log at INFO into {log_path}")
     next_user = FIRST_USER_ID
+    experiments = [e for e in args.experiments.split(",") if e]
+    unknown = set(experiments) - set(EXPERIMENTS)
+    if unknown:
+        raise SystemExit(f"unknown experiments: {', '.join(sorted(unknown))}")
+    tried_bots: list[Result] = []
     bots: list[Result] = []
     bares: list[Result] = []
     problems: list[str] = []
@@ -648,6 +749,13 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
         print(f"  {bot.line()}")
         print(f"  ratio {bot.rate / bare.rate:.3f}")
         problems += bare.problems + bot.problems
+        if experiments:
+            tried = await run_bot(url, _users(next_user, args.users), [], experiments=experiments)
+            next_user += args.users
+            tried_bots.append(tried)
+            print(f"  {tried.line()}")
+            print(f"  ratio with {','.join(experiments)}: {tried.rate / bare.rate:.3f}")
+            problems += tried.problems
         if bot.fallbacks:
             print(f"  note: buttons found by position, not text: {dict(bot.fallbacks)}")
 
@@ -658,13 +766,17 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     print(f"median: bot {bot_rate:.1f} updates/s, bare PTB {bare_rate:.1f} updates/s, "
           f"ratio {ratio:.3f} (rounds {ratios[0]:.3f}-{ratios[-1]:.3f}); "
           f"peak RSS {peak_rss_mb():.0f} MiB")
+    if tried_bots:
+        tried_rate = statistics.median(r.rate for r in tried_bots)
+        print(f"median with {','.join(experiments)} (an experiment, not the bot): "
+              f"{tried_rate:.1f} updates/s, ratio {tried_rate / bare_rate:.3f}")
 
     if args.breakdown:
         breakdown = Breakdown()
-        ids = _users(next_user + args.warmup, args.breakdown)
+        ids = _users(next_user + args.warmup, args.users)
         result = await run_bot(url, ids, _users(next_user, args.warmup), breakdown=breakdown)
-        next_user += args.warmup + args.breakdown
-        print(f"breakdown: {result.line()}")
+        next_user += args.warmup + args.users
+        print(f"breakdown (every loop callback timed): {result.line()}")
         print("\n".join(breakdown.report(result)))
         problems += result.problems
 

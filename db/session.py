@@ -27,9 +27,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # (An in-memory database has a single connection: no pool to size.)
             kwargs.setdefault("pool_size", POOL_SIZE)
             kwargs.setdefault("max_overflow", MAX_OVERFLOW)
-        # The pool's own rollback of every returned connection is replaced by _sqlite_reset.
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
-                                     pool_reset_on_return=None, **kwargs)
+                                     **kwargs)
+        _skip_idle_transaction_ends(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -46,20 +46,37 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        @event.listens_for(engine.sync_engine, "reset")
-        def _sqlite_reset(dbapi_conn, record, state):  # type: ignore[no-untyped-def]
-            # A returned connection is rolled back only if a transaction is still open:
-            # aiosqlite runs each call on its own thread, so even an empty rollback costs a
-            # round trip to that thread (after every commit, for one).
-            if state.terminate_only or state.transaction_was_reset or not state.asyncio_safe:
-                return
-            if record.driver_connection.in_transaction:
-                dbapi_conn.rollback()
-
         return engine
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+
+
+def _skip_idle_transaction_ends(engine: AsyncEngine) -> None:
+    """SQLite: no commit or rollback when no transaction is open.
+
+    Python's sqlite3 opens a transaction only before a write, so a session that only read
+    (the gate, most of the time), a pooled connection being returned, or a commit after
+    reads has none to end; sqlite3 then does nothing anyway. But aiosqlite runs every call
+    on the connection's own thread, and that round trip costs more than the query.
+    """
+    dialect = engine.sync_engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def in_transaction(dbapi_conn: Any) -> bool:
+        driver = getattr(dbapi_conn, "driver_connection", None)
+        return driver is None or driver.in_transaction
+
+    def do_commit(dbapi_conn: Any) -> None:
+        if in_transaction(dbapi_conn):
+            commit(dbapi_conn)
+
+    def do_rollback(dbapi_conn: Any) -> None:
+        if in_transaction(dbapi_conn):
+            rollback(dbapi_conn)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
