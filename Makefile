@@ -8,7 +8,8 @@ POT := locales/messages.pot
 LOCALE_DIRS := locales/id/LC_MESSAGES locales/en/LC_MESSAGES
 MO := $(addsuffix /messages.mo,$(LOCALE_DIRS))
 
-.PHONY: run test test-postgres lint simulate translations check-migrations migration bench clean
+.PHONY: run test test-postgres lint simulate translations check-migrations migration bench \
+	bench-conversation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,15 +59,21 @@ check-migrations: $(STAMP)
 migration: $(STAMP)
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
-# Outbox benchmarks (docs/benchmarks.md), about 8 minutes; not part of `make test`.
-# Both always run; the target fails if either did. `make bench BENCH_DB=postgres` uses the
-# PostgreSQL database `bench` on 127.0.0.1 (its schema is recreated; never `test`).
+# Benchmarks (docs/benchmarks.md), about 9 minutes; not part of `make test`.
+# All always run; the target fails if any did. `make bench BENCH_DB=postgres` uses the
+# PostgreSQL database `bench` on 127.0.0.1 (its schema is recreated; never `test`), or
+# BENCH_DATABASE_URL.
 BENCH_DB ?= sqlite
-bench: $(STAMP)
+bench: $(STAMP) $(MO)
 	status=0; \
 	$(BIN)/python -m benchmarks.outbox_pacing || status=1; \
 	$(BIN)/python -m benchmarks.outbox_capacity --db $(BENCH_DB) || status=1; \
+	$(BIN)/python -m benchmarks.conversation --db $(BENCH_DB) || status=1; \
 	exit $$status
+
+# The conversation benchmark alone (about 30 s): the bot against a bare PTB echo bot.
+bench-conversation: $(STAMP) $(MO)
+	$(BIN)/python -m benchmarks.conversation --db $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(MO)

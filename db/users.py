@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,13 +11,25 @@ from db.models import Membership, Role, User, UserStatus
 from db.types import utcnow
 
 
+# How stale `last_seen_at` may get before an update writes it again. It serves "active within
+# N days" (db/audience.py); writing it on every update made every update a write transaction.
+SEEN_PRECISION = timedelta(hours=1)
+
+
 async def touch_user(session: AsyncSession, user_id: int, *, language: str,
-                     name: str | None, username: str | None, is_staff: bool = False) -> User:
+                     name: str | None, username: str | None, is_staff: bool = False,
+                     flush: bool = True) -> User:
     """Get the user, creating them on first contact, and note that they wrote to us.
 
     Name and username are kept only once the user consented (UU PDP): before that, a row
     holds nothing but the Telegram id and the language. Project staff are named in what
     they decide, so their names are kept from the start.
+
+    Most updates change nothing here, and then nothing is written: `last_seen_at` moves only
+    when it is more than SEEN_PRECISION old, status, name and username only when they differ.
+    `flush`: write what changed at once, so that rows added later in the same transaction
+    may refer to a new user. Without it, the caller's commit writes it; `session.new` and
+    `session.dirty` tell whether there is anything to commit.
     """
     user = await session.get(User, user_id)
     now = utcnow()
@@ -24,13 +38,19 @@ async def touch_user(session: AsyncSession, user_id: int, *, language: str,
                     last_seen_at=now)
         session.add(user)
     else:
-        user.last_seen_at = now
-        # Writing to the bot means they no longer block it.
-        user.status = UserStatus.ACTIVE
+        if user.last_seen_at is None or now - user.last_seen_at >= SEEN_PRECISION:
+            user.last_seen_at = now
+        if user.status != UserStatus.ACTIVE:
+            # Writing to the bot means they no longer block it.
+            user.status = UserStatus.ACTIVE
     if user.consent_at is not None or is_staff:
-        user.name = name[:200] if name else None
-        user.username = username
-    await session.flush()
+        kept_name = name[:200] if name else None
+        if user.name != kept_name:
+            user.name = kept_name
+        if user.username != username:
+            user.username = username
+    if flush and (session.new or session.dirty):
+        await session.flush()
     return user
 
 

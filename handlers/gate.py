@@ -27,12 +27,16 @@ async def gate(update: Update, context: BotContext) -> None:
         await _tell_group_once(update, context)
         raise ApplicationHandlerStop
     svc = context.svc
-    async with svc.sessionmaker() as session, session.begin():
+    async with svc.sessionmaker() as session:
         row = await touch_user(session, user.id,
                                language=resolve_locale(None, user.language_code,
                                                        svc.settings.default_locale),
                                name=user.full_name, username=user.username,
-                               is_staff=svc.is_staff_id(user.id))
+                               is_staff=svc.is_staff_id(user.id), flush=False)
+        # Most updates only read the row (touch_user changes only what differs): then
+        # closing the session ends its transaction, with no commit to wait for.
+        if session.new or session.dirty:
+            await session.commit()
         existing_language = row.language
     context.user_row = row
     context.role = "staff" if svc.is_staff_id(user.id) else (row.role.value if row.role else None)
