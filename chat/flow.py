@@ -362,7 +362,7 @@ async def refuse(update: Update, context: BotContext, *, what: str) -> None:
     else:
         # Not the stray-message fallback: what was typed for a staff question must not be
         # taken as anything else (a join code, say).
-        await send(update, context, _("Please use a command from the menu; /help lists them."))
+        await send(update, context, _("I did not understand that. Type /help to see the menu."))
 
 
 async def _finish_first(update: Update, context: BotContext) -> None:
@@ -475,7 +475,7 @@ class Router:
         if context.draft.pop(EXPIRED_KEY, None) and current_state(context) is None:
             await ack(update)
             await send(update, context, _("Your earlier answers were deleted after 14 days. "
-                                          "Please start again: /start"))
+                                          "Please start again with /start."))
             return
         if update.callback_query is not None:
             await self._button(update, context)
@@ -530,8 +530,8 @@ class Router:
             if command is not None:
                 await command.handler(update, context)
             elif name == "cancel":
-                await send(update, context, _("There is nothing to cancel. /help shows what "
-                                              "I can do."))
+                await send(update, context, _("There is nothing to cancel. Type /help to see the "
+                                              "menu."))
             else:
                 await self.unknown_command(update, context)
             return

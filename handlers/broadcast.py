@@ -88,8 +88,8 @@ def snippet(text: str, limit: int) -> str:
 async def begin(run: Run) -> Outcome:
     """/broadcast: staff only (the router checks it now and again at every answer)."""
     _set_audience(run, Audience())
-    await run.say(_("Let us write a broadcast: the text, who receives it, and when. /cancel "
-                    "stops at any time."))
+    await run.say(_("Let's write a broadcast: the text, who receives it, and when. /cancel stops "
+                    "at any time."))
     return ask_text_id
 
 
@@ -212,8 +212,8 @@ async def _audience_view(run: Run) -> tuple[str, InlineKeyboardMarkup]:
     audience = _audience(run)
     sub = run.data.get("sub")
     header = {
-        None: _("<b>Who receives it?</b> Choose below. A person must match every criterion "
-                "you set; within one criterion, any of the chosen values."),
+        None: _("<b>Who receives it?</b> Choose below. A person must match every criterion you "
+                "set. Within one criterion, one of the chosen values is enough."),
         "role": _("<b>Roles</b>: choose one or more."),
         "prov": _("<b>Provinces</b> of their enterprise: choose one or more, or type a "
                   "province's name."),
@@ -221,8 +221,8 @@ async def _audience_view(run: Run) -> tuple[str, InlineKeyboardMarkup]:
         "lang": _("<b>Language</b>: choose one or both."),
         "ent": _("<b>Enterprises</b>: type part of an enterprise's name to find it, then "
                  "choose."),
-        "act": _("<b>Recently active</b>: leave out who has not written to the bot in how many "
-                 "days? Type a number from 1 to {max}.").format(max=MAX_DAYS),
+        "act": _("<b>Recently active</b>: only those who wrote to the bot in the last few days. "
+                 "How many days? Type a number from 1 to {max}.").format(max=MAX_DAYS),
     }[sub]
     count = await _count(run.svc, audience)
     text = "\n\n".join([
@@ -287,7 +287,7 @@ def _province_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
                              only=picked, ticked=audience.provinces)
     if picked:
         # A typed name that fits several provinces: those, to choose among.
-        keyboard.append([kb.button(_("All provinces"), "bctog", "p:pg:0")])
+        keyboard.append([kb.button(_("Show all provinces"), "bctog", "p:pg:0")])
     keyboard.append([kb.button("‹ " + _("Back"), "bctog", "back")])
     return InlineKeyboardMarkup(keyboard)
 
@@ -511,8 +511,8 @@ async def confirmed(run: Run, answer: str) -> Outcome:
             "progress.").format(id=stored.id, count=format_number(stored.count)))
     else:
         await run.say(_(
-            "Broadcast #{id} is scheduled for {when}. Recipients now: {count}; the audience "
-            "is worked out again at that time.\n/broadcasts shows the progress.").format(
+            "Broadcast #{id} is scheduled for {when}. Recipients now: {count}. The audience is "
+            "worked out again at that time.\n/broadcasts shows the progress.").format(
             id=stored.id, when=when_text(send_at), count=format_number(stored.count)))
     return END
 
@@ -594,7 +594,7 @@ async def cancel_pressed(update: Update, context: BotContext) -> None:
     await ack(update)
     kb = context.keyboard()
     await send(update, context, _(
-        "Cancel broadcast #{id}? Messages not sent yet are dropped; those already sent stay "
+        "Cancel broadcast #{id}? Messages not sent yet are dropped. Those already sent stay "
         "sent.").format(id=broadcast.id),
         rows([kb.button(_("Yes, cancel it"), "blxy", str(broadcast.id)),
               kb.button(_("No, keep it"), "blxn", str(broadcast.id))]))

@@ -35,7 +35,7 @@ from handlers import review
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
 
 ENROL = Flow("enrol", command="enrol",
-             cancelled=N_("Cancelled. Nothing was saved. /help shows what I can do."))
+             cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
 
 NAME_ERRORS = {
     text_input.EMPTY: N_("The answer is empty."),
@@ -64,8 +64,7 @@ async def begin(run: Run) -> Outcome:
                         "/start to this bot on their own phone and choose the owner button."))
         return END
     if not may_enrol(role):
-        await run.say(_("Enrolment is for owners of an enterprise. /help shows what you can "
-                        "do."))
+        await run.say(_("Enrolment is for owners of an enterprise. Type /help to see the menu."))
         return END
     existing = await own_answers(run.svc.sessionmaker, user.id)
     if existing is not None:
@@ -75,8 +74,8 @@ async def begin(run: Run) -> Outcome:
             name=html.escape(existing["name"])))
         return ask_summary
     run.data["enrol"] = {"modules": []}
-    await run.say(_("Let us enrol your enterprise: eight short questions. /cancel stops at "
-                    "any time."))
+    await run.say(_("Let's enrol your enterprise: eight short questions. /cancel stops at any "
+                    "time."))
     return ask_name
 
 
@@ -215,8 +214,8 @@ def _workers(text: str | None) -> tuple[int | None, str | None]:
 async def workers_given(run: Run, workers: int) -> Outcome:
     _answers(run)["workers"] = workers
     if not fits_score(workers):
-        await run.say(_("Noted. SCORE is designed for enterprises with 50 to 200 workers; the "
-                        "team will look at your case."))
+        await run.say(_("Noted. SCORE is designed for enterprises with 50 to 200 workers. The "
+                        "SCORE team will look at your case."))
     return run.then(ask_contact)
 
 

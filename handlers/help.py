@@ -50,4 +50,4 @@ async def stray_message(update: Update, context: BotContext) -> None:
         else:
             await JOIN.start(update, context, code=text)
         return
-    await send(update, context, _("Please use a command from the menu; /help lists them."))
+    await send(update, context, _("I did not understand that. Type /help to see the menu."))

@@ -30,7 +30,7 @@ from domain.roles import Role, may_accept_admin_invite, may_join_as_worker, may_
 from handlers.poster import send_code
 
 JOIN = Flow("join", command="join", reentry=True,
-            cancelled=N_("Cancelled. Nothing was saved. /help shows what I can do."))
+            cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
 
 
 @JOIN.entry
@@ -51,8 +51,8 @@ async def begin(run: Run, code: str | None = None) -> Outcome:
 
 @JOIN.step("join_code")
 async def ask_code(run: Run) -> None:
-    await run.say(_("Please send the join code of your enterprise. You get it from your "
-                    "employer, the trainer or the improvement team."))
+    await run.say(_("Please send the join code of your enterprise. It is on the SCORE poster at "
+                    "the factory, or ask HRD, the SCORE trainer or the improvement team (EIT)."))
 
 
 @ask_code.on_text()
@@ -68,7 +68,7 @@ async def code_typed(run: Run, text: str) -> Outcome:
 
 async def try_code(run: Run, text: str) -> Outcome:
     if not may_join_as_worker(role_of(run.context)):
-        await run.say(_("Join codes are for workers. /help shows what you can do."))
+        await run.say(_("Join codes are for workers. Type /help to see the menu."))
         return END
     now = run.svc.clock.now()
     result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now)
@@ -120,13 +120,14 @@ async def accept_invite(run: Run, token: str) -> Outcome:
 async def _approved_enterprise(update: Update, context: BotContext
                                ) -> tuple[Enterprise | None, int]:
     if not may_manage_enterprise(role_of(context)):
-        await send(update, context, _("This is for the owner of the enterprise. /help shows "
-                                      "what you can do."))
+        await send(update, context, _("This is for the owner of the enterprise. Type /help to "
+                                      "see the menu."))
         return None, 0
     assert context.user_row is not None
     owned = await owned_enterprise(context.svc.sessionmaker, context.user_row.id)
     if owned.enterprise is None:
-        await send(update, context, _("You have not enrolled an enterprise yet: /enrol"))
+        await send(update, context, _("You have not enrolled an enterprise yet. Please start "
+                                      "with /enrol."))
         return None, 0
     if owned.enterprise.status == EnterpriseStatus.REJECTED:
         await send(update, context, _(
@@ -179,7 +180,7 @@ async def ask_replace(run: Run) -> None:
     await run.say(_("Replace the join code {code}? The old code stops working, and workers "
                     "need the new one or the new poster.").format(code=run.data["code"]),
                   rows([run.button(_("Yes, replace it"), "rcok", "yes"),
-                        run.button(_("No, keep it"), "rcok", "no")]))
+                        run.button(_("No, keep the old code"), "rcok", "no")]))
 
 
 @ask_replace.on_button("rcok", ("yes", "no"))
@@ -195,7 +196,7 @@ async def replace_answered(run: Run, answer: str) -> Outcome:
     await run.ack()
     user = run.context.user_row
     assert user is not None
-    await run.say(_("Done: the old code no longer works. Here is the new one."))
+    await run.say(_("The old code no longer works. Here is the new one."))
     await send_code(run.context.bot, run.svc.bot_username, user.id, enterprise.name,
                     enterprise.join_code, user.language)
     return END
@@ -243,6 +244,6 @@ async def leave_answered(run: Run, answer: str) -> Outcome:
     if not await leave_workplace(run.svc.sessionmaker, run.user_id, run.data["enterprise"]):
         await run.say(_("You are not a member of an enterprise as a worker."))
         return END
-    await run.say(_("Done: you are no longer a member. Thank you for taking part. You can "
-                    "join another enterprise with /join."))
+    await run.say(_("You are no longer a member. Thank you for taking part. You can join another "
+                    "enterprise with /join."))
     return END

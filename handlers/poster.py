@@ -28,7 +28,7 @@ async def send_code(bot: ExtBot, bot_username: str, chat_id: int, enterprise_nam
             code_label=_("Join code"),
             steps=(_("Scan this QR code with your phone camera."),
                    _("Telegram opens: tap START."),
-                   _("Cannot scan? Search for @{bot} in Telegram, then type the code above.")
+                   _("Can't scan? Search for @{bot} in Telegram, then type the code above.")
                    .format(bot=bot_username)),
             footer=_("ILO SCORE Programme · Indonesia"))
         caption = _("A4 poster for the notice board")

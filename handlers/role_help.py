@@ -10,7 +10,7 @@ def role_help(role: str | None) -> str:
         "owner": _("/enrol – enrol or update your enterprise\n"
                    "/code – the join code and poster for your workers\n"
                    "/invite – a one-time link for an enterprise admin"),
-        "admin": _("Monthly KPI reports will come here. The owner of your enterprise added you."),
+        "admin": _("You will report monthly KPIs here. The owner of your enterprise added you."),
         "worker": _("/join – join your enterprise with its code\n"
                     "/leave – you no longer work there"),
         "trainer": _("Visit reminders will come here."),

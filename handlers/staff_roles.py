@@ -101,8 +101,8 @@ async def target_typed(run: Run, typed: str) -> Outcome:
             "from the bot.").format(who=_who(found[0]) if found else f"<b>{fixed}</b>"))
     if not found:
         return run.retry(_(
-            "I do not know that user. Please check the id or @username; the person must "
-            "first write to the bot, e.g. /start."))
+            "I do not know that user. Please check the id or @username. The person must first "
+            "write to the bot, e.g. /start."))
     if len(found) > 1:
         run.data["choices"] = [u.id for u in found]
         return ask_which
@@ -190,7 +190,7 @@ async def confirmed(run: Run, answer: str) -> Outcome:
     if role is None:
         await run.say(_("{who} no longer has a role.").format(who=_who(target)))
     else:
-        await run.say(_("Done: {who} now has the role {role}.").format(who=_who(target),
+        await run.say(_("{who} now has the role {role}.").format(who=_who(target),
                                                                       role=role_name(role)))
     await _tell_target(run.context, target, role, before.value if before else None)
     return END
@@ -202,13 +202,12 @@ async def _tell_target(context: BotContext, target: User, role: str | None,
     await set_chat_menu(context.bot, target.id, role, target.language)
     with use_locale(target.language):
         if role == "trainer":
-            text = _("You are now a SCORE trainer in this bot. /help shows what you can do.")
+            text = _("You are now a SCORE trainer in this bot. Type /help to see the menu.")
         elif role == "staff":
-            text = _("You are now SCORE project staff in this bot. /help shows what you can "
-                     "do.")
+            text = _("You are now SCORE project staff in this bot. Type /help to see the menu.")
         else:
-            text = _("The SCORE team has removed your role in this bot ({role}). /help "
-                     "shows what you can do.").format(role=role_name(before))
+            text = _("The SCORE team has removed your role in this bot ({role}). Type /help to "
+                     "see the menu.").format(role=role_name(before))
         try:
             await context.bot.send_message(target.id, text)
         except TelegramError as exc:

@@ -20,7 +20,7 @@ from handlers.role_help import role_help
 LANGUAGES = ("id", "en")
 
 FIRST_CONTACT = Flow("start", command="start", cancelled=N_(
-    "Cancelled. Nothing was saved. /help shows what I can do."))
+    "Cancelled. Nothing was saved. Type /help to see the menu."))
 
 
 def opens_a_link(context: BotContext) -> bool:
@@ -85,9 +85,9 @@ async def consent_chosen(run: Run, answer: str) -> Outcome:
         # The rest of this update (a join link waiting for consent) sees the consent.
         row.consent_at = run.svc.clock.now()
     if answer != "yes":
-        await run.say(_("Understood: I keep nothing about you but your language.\n"
-                        "Without your consent I cannot enrol an enterprise or link you to your "
-                        "workplace. You can agree at any time with /start."))
+        await run.say(_("Understood. I keep nothing about you but your language.\nWithout your "
+                        "consent I cannot enrol an enterprise or link you to your workplace. You "
+                        "can agree at any time with /start."))
         return END
     return await after_consent(run)
 
@@ -107,7 +107,9 @@ async def after_consent(run: Run) -> Outcome:
 
 @FIRST_CONTACT.step("role", expects=BUTTON)
 async def ask_role(run: Run) -> None:
-    await run.say(_("Who are you?"),
+    # What they want to do first: the role follows what they then do, so nothing is locked.
+    await run.say(_("Are you here to enrol your enterprise, or to join your workplace as a "
+                    "worker? You can do the other later."),
                   rows([run.button(_("Owner / head of an enterprise"), "role", "owner"),
                         run.button(_("Employee / worker"), "role", "worker")], width=1))
 
@@ -147,7 +149,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
         return
     await ack(update)
     await _set_language(update, context, button.value)
-    await send(update, context, _("Done: I will write in English from now on."))
+    await send(update, context, _("OK, from now on I will write in English."))
 
 
 async def _set_language(update: Update, context: BotContext, language: str) -> None:

@@ -111,7 +111,7 @@ async def test_killed_process_resumes_enrolment(server: SandboxServer, bot_proce
     sandbox.press_button(OWNER, "English")
     await _wait_for(sandbox, OWNER, "Do you agree?")
     sandbox.press_button(OWNER, "Yes, I agree")
-    await _wait_for(sandbox, OWNER, "Who are you?")
+    await _wait_for(sandbox, OWNER, "join your workplace")
     sandbox.press_button(OWNER, "Owner")
     await _wait_for(sandbox, OWNER, "name of your company")
     sandbox.send_text(OWNER, "PT Proses Nyata")
@@ -152,10 +152,10 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
     sandbox.add_user(OWNER, "Sari", language_code="id")
     # (type a text or press a button, what, a word of the reply)
     steps = [("text", "/start", "pilih bahasa"), ("press", "Bahasa Indonesia", "setuju"),
-             ("press", "Setuju", "peran"), ("press", "Pemilik", "nama perusahaan"),
+             ("press", "Setuju", "bergabung dengan tempat kerja"), ("press", "Pemilik", "nama perusahaan"),
              ("text", "PT Logam Jaya", "diproduksi"), ("press", "Suku cadang", "provinsi"),
              ("text", "jateng", "kabupaten"), ("text", "Semarang", "jumlah"),
-             ("text", "150", "narahubung"), ("text", "Sari Wulandari", "telepon"),
+             ("text", "150", "narahubung"), ("text", "Sari Wulandari", "nomor hp"),
              ("text", "0812-3456-7890", "modul"), ("press", "1.", "modul"),
              ("press", "Selesai", "periksa"), ("press", "Konfirmasi", "terima kasih")]
     for kind, answer, expect in steps:
