@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -14,6 +15,11 @@ from telegram.ext import BaseUpdateProcessor
 from chat.describe import describe
 
 log = logging.getLogger("bot.updates")
+
+# A person on a bad network may have a few dozen messages delivered at once; thousands are a
+# flood (a script, an attacker). Beyond this many waiting, a user's updates are dropped, so
+# their queue never makes anyone else wait.
+MAX_WAITING_PER_USER = 50
 
 
 def _key(update: object) -> int | None:
@@ -44,9 +50,21 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.after_update: Callable[[], Awaitable[Any]] | None = None
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
+        # Updates dropped because their user already had too many waiting.
+        self.dropped = 0
+        self.dropped_from: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _key(update)
+        if key is not None and self._locks.get(key, (None, 0))[1] >= MAX_WAITING_PER_USER:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never started: nothing to undo
+            self.dropped += 1
+            if self.dropped_from.get(key, 0) % 1000 == 0:
+                log.warning("user=%s sends faster than they can be answered: dropping updates",
+                            key)
+            self.dropped_from[key] = self.dropped_from.get(key, 0) + 1
+            return
         self._enter()
         start = time.perf_counter()
         try:
@@ -79,7 +97,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             try:
                 await self.after_update()
             except Exception:
-                log.exception("could not save conversation state after %s", describe(update, self.commands))
+                log.exception("could not save conversation state after %s",
+                              describe(update, self.commands))
 
     def _enter(self) -> None:
         self._in_flight += 1

@@ -93,3 +93,22 @@ async def test_a_handler_that_fails_after_answering_a_button_still_apologises(
     bot.sandbox.fail("sendMessage", chat_id=OWNER, error_code=500, times=1)
     await bot.press(OWNER, "Auto parts")
     assert "something went wrong" in bot.last_text(OWNER)
+
+
+async def test_one_users_flood_does_not_delay_anyone_else(bot: BotHarness) -> None:
+    flooder, other = 6001, 6002
+    bot.sandbox.add_user(flooder, "Flood", language_code="en")
+    bot.sandbox.add_user(other, "Sari", language_code="en")
+    for _ in range(3000):
+        bot.sandbox.send_sticker(flooder)
+    bot.sandbox.send_text(other, "/start")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not any("choose your language" in t for t in bot.sandbox.texts(other)):
+        assert loop.time() < deadline
+        await asyncio.sleep(0.01)
+    # Served while the flood was still being worked through, not after it.
+    assert len(bot.sandbox.texts(flooder)) < 200
+    await bot.settle(timeout=60)
+    # Most of the flood was dropped rather than answered.
+    assert len(bot.sandbox.texts(flooder)) < 300
