@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from telegram.error import InvalidToken
@@ -109,7 +110,9 @@ def _serve(app: Application, settings: Settings) -> None:
     from bot.app import ALLOWED_UPDATES
 
     if settings.webhook_url:
-        app.run_webhook(listen="0.0.0.0", port=settings.webhook_port,
+        # Listen on the path Telegram is told to post to.
+        path = urlsplit(settings.webhook_url).path.strip("/")
+        app.run_webhook(listen="0.0.0.0", port=settings.webhook_port, url_path=path,
                         webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
                         allowed_updates=ALLOWED_UPDATES)
     else:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from chat.context import BotContext
 from chat.i18n import _, resolve_locale, set_locale
-from db.models import GroupChat
-from db.users import touch_user
+from db.contact import first_message_in_group, user_who_wrote
+from domain.roles import effective_role
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +25,22 @@ async def gate(update: Update, context: BotContext) -> None:
     if chat.type != ChatType.PRIVATE:
         await _tell_group_once(update, context)
         raise ApplicationHandlerStop
+    if chat.id != user.id:
+        # A private chat is the user's own: an update naming another chat did not come from
+        # Telegram. Replies never go to a chat the sender names.
+        log.warning("update from user=%s naming another private chat refused", user.id)
+        raise ApplicationHandlerStop
     svc = context.svc
-    async with svc.sessionmaker() as session:
-        row = await touch_user(session, user.id,
+    in_staff_ids = svc.is_staff_id(user.id)
+    row = await user_who_wrote(svc.sessionmaker, user.id,
                                language=resolve_locale(None, user.language_code,
                                                        svc.settings.default_locale),
                                name=user.full_name, username=user.username,
-                               is_staff=svc.is_staff_id(user.id), flush=False)
-        # Most updates only read the row (touch_user changes only what differs): then
-        # closing the session ends its transaction, with no commit to wait for.
-        if session.new or session.dirty:
-            await session.commit()
-        existing_language = row.language
+                               is_staff=in_staff_ids)
     context.user_row = row
-    context.role = "staff" if svc.is_staff_id(user.id) else (row.role.value if row.role else None)
-    set_locale(existing_language)
+    role = effective_role(row.role, in_staff_ids=in_staff_ids)
+    context.role = role.value if role else None
+    set_locale(row.language)
 
     query = update.callback_query
     if query is not None:
@@ -56,13 +56,8 @@ async def _tell_group_once(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if update.message is None or chat is None:
         return
-    try:
-        async with context.svc.sessionmaker() as session, session.begin():
-            if await session.get(GroupChat, chat.id) is not None:
-                return
-            session.add(GroupChat(chat_id=chat.id))
-    except IntegrityError:
-        return  # another member's message in the same group got there first
+    if not await first_message_in_group(context.svc.sessionmaker, chat.id):
+        return
     set_locale(resolve_locale(None, update.effective_user.language_code if update.effective_user
                               else None, context.svc.settings.default_locale))
     await context.bot.send_message(

@@ -34,6 +34,12 @@ class UserActions(SandboxState):
         chat = self._open_private_chat(user_id)
         return self._user_message(user_id, chat, self._text_content(text))
 
+    def send_into_chat_of(self, user_id: int, chat_id: int, text: str) -> int:
+        """A private message from `user_id` that names another user's chat: what an attacker
+        who can post updates (a webhook without its secret) would send. Telegram never does."""
+        chat = dict(self._open_private_chat(chat_id))
+        return self._user_message(user_id, chat, self._text_content(text))
+
     def send_group_text(
         self, user_id: int, chat_id: int, text: str, *, title: str | None = None
     ) -> int:

@@ -50,3 +50,16 @@ async def test_user_input_cannot_split_or_fill_log_lines(bot: BotHarness,
         assert "\n" not in record.getMessage()
     assert "08123456789" not in caplog.text
     assert "command:other" in caplog.text and "command:/help" in caplog.text
+
+
+async def test_an_update_naming_another_users_chat_is_refused(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    victim, attacker = 1001, 6666
+    await onboard(bot, victim, "en")
+    bot.sandbox.add_user(attacker, "Mallory", language_code="en")
+    before = len(bot.sandbox.calls)
+    with caplog.at_level(logging.WARNING):
+        bot.sandbox.send_into_chat_of(attacker, victim, "/help")
+        await bot.settle()
+    assert "naming another private chat refused" in caplog.text
+    assert [c for c in bot.sandbox.calls[before:] if c.method == "sendMessage"] == []

@@ -46,11 +46,13 @@ class BotProcess:
         self.server, self.database_url, self.tmp = server, database_url, tmp
         self.proc: asyncio.subprocess.Process | None = None
         self.log = (tmp / "bot.log").open("ab")
+        self.extra_env: dict[str, str] = {}
 
     async def start(self) -> None:
         env = {**os.environ, "BOT_TOKEN": self.server.sandbox.token,
                "TELEGRAM_API_BASE_URL": self.server.url, "DATABASE_URL": self.database_url,
-               "STAFF_IDS": str(STAFF_ID), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
+               "STAFF_IDS": str(STAFF_ID), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT),
+               **self.extra_env}
         if self.log.closed:
             self.log = (self.tmp / "bot.log").open("ab")
         self.proc = await asyncio.create_subprocess_exec(
@@ -225,3 +227,50 @@ async def test_a_bot_api_server_down_at_start_is_waited_for(
     finally:
         await bot.close()
         await server.stop()
+
+
+async def test_a_webhook_takes_only_telegrams_posts(server: SandboxServer, database_url: str,
+                                                     tmp_path: Path) -> None:
+    """With WEBHOOK_URL the bot listens on its port; a post without Telegram's secret header
+    (anyone who reaches the port) is refused, so no one can speak "from" staff."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bot = BotProcess(server, database_url, tmp_path)
+    secret = "s3cret_Token-1"
+    bot.extra_env = {"WEBHOOK_URL": f"http://127.0.0.1:{port}/hook", "WEBHOOK_SECRET": secret,
+                     "WEBHOOK_PORT": str(port)}
+    sandbox = server.sandbox
+    sandbox.add_user(STAFF_ID, "Rina", language_code="en")
+    sandbox.open_chat(STAFF_ID)
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 0, "text": "/help",
+        "from": {"id": STAFF_ID, "is_bot": False, "first_name": "Rina"},
+        "chat": {"id": STAFF_ID, "type": "private"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+    try:
+        await bot.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    forged = await client.post(f"http://127.0.0.1:{port}/hook", json=update)
+                    break
+                except httpx.TransportError:
+                    assert loop.time() < deadline
+                    await asyncio.sleep(0.2)
+            assert forged.status_code == 403
+            real = await client.post(f"http://127.0.0.1:{port}/hook", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert real.status_code == 200
+        await _wait_for(sandbox, STAFF_ID, "/broadcast")
+        # The forged post was not handled: one answer, to the real one.
+        assert len([t for t in sandbox.texts(STAFF_ID) if "/broadcast" in t]) == 1
+        assert await bot.stop(signal.SIGTERM) == 0
+    finally:
+        await bot.close()

@@ -1,0 +1,36 @@
+"""Who wrote to the bot: use cases the gate runs for every update, owning their transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import GroupChat, User
+from db.users import touch_user
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
+                         name: str | None, username: str | None, is_staff: bool) -> User:
+    """The user's row, created on first contact and refreshed when something changed."""
+    async with sessions() as session:
+        row = await touch_user(session, user_id, language=language, name=name,
+                               username=username, is_staff=is_staff, flush=False)
+        # Most updates only read the row (touch_user changes only what differs): then
+        # closing the session ends its transaction, with no commit to wait for.
+        if session.new or session.dirty:
+            await session.commit()
+        return row
+
+
+async def first_message_in_group(sessions: Sessions, chat_id: int) -> bool:
+    """True once per group: the bot says there, once, that it works in private chats."""
+    try:
+        async with sessions() as session, session.begin():
+            if await session.get(GroupChat, chat_id) is not None:
+                return False
+            session.add(GroupChat(chat_id=chat_id))
+    except IntegrityError:
+        return False  # another member's message in the same group got there first
+    return True
