@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken
 from telegram.ext import Application
