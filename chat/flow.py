@@ -543,8 +543,8 @@ class Router:
             await self._cancel(run)
             return
         starts = self.flows.get(_flow_of_command(self, name) or "")
-        if starts is not None and starts is run.flow and starts.reentry:
-            await command.handler(update, context)  # type: ignore[union-attr]
+        if command is not None and starts is run.flow and run.flow.reentry:
+            await command.handler(update, context)
         elif command is not None and command.interrupts and command.interrupts(context):
             clear(context)
             await command.handler(update, context)

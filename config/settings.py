@@ -106,6 +106,7 @@ class ConfigError(Exception):
 
 def load_settings(**overrides: object) -> Settings:
     try:
+        # Keyword overrides of any field (tests, the CLI), checked by pydantic like the rest.
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors(include_input=False)[0]

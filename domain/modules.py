@@ -8,8 +8,6 @@ MODULES: tuple[int, ...] = (1, 2, 3, 4, 5)
 
 def module_of(value: str | int | None) -> int | None:
     """The module a button or a stored value names, or None when it names none."""
-    try:
-        number = int(value)  # type: ignore[arg-type]  # None and junk both end in except
-    except (TypeError, ValueError):
-        return None
-    return number if number in MODULES else None
+    if isinstance(value, str):
+        value = int(value) if value.isascii() and value.isdigit() else None
+    return value if value in MODULES else None
