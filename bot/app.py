@@ -58,7 +58,7 @@ def build_router() -> Router:
     # Conversations (flows), each with the command that starts it, if any.
     router.add_flow(start.FIRST_CONTACT, interrupts=start.opens_a_link)
     router.add_flow(enrol.ENROL)
-    router.add_flow(join.JOIN)
+    router.add_flow(join.JOIN, interrupts=join.code_given)
     router.add_flow(join.LEAVE)
     router.add_flow(join.REPLACE_CODE)
     router.add_flow(review.REJECT)
@@ -70,8 +70,10 @@ def build_router() -> Router:
     router.add_command(["language", "bahasa"], start.language_command, in_flow="run")
     router.add_command("code", join.code_command)
     router.add_command("invite", join.invite_command)
-    router.add_command("pending", review.pending_command, allowed=is_staff)
-    router.add_command("broadcasts", broadcast.list_command, allowed=is_staff)
+    # Staff lists also inside a flow (the open question is asked again after them).
+    router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
+    router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
+                       in_flow="reask")
     # Buttons that belong to no conversation.
     router.add_action("setlang", start.language_chosen, reask=True)
     router.add_action("rcode", join.replace_pressed)

@@ -220,9 +220,10 @@ async def join(session: AsyncSession, user_id: int, enterprise_id: int,
 
 
 async def leave(session: AsyncSession, user_id: int) -> int:
+    """End the user's memberships as worker or admin; an owner's stays."""
     result = await session.execute(update(Membership).where(
         Membership.user_id == user_id, Membership.left_at.is_(None),
-        Membership.role == MemberRole.WORKER).values(left_at=utcnow()))
+        Membership.role != MemberRole.OWNER).values(left_at=utcnow()))
     return affected(result)
 
 

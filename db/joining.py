@@ -23,6 +23,18 @@ class JoinResult:
     enterprise_name: str | None = None  # joined this one
     locked_until: datetime | None = None  # too many wrong codes: refused until then
     tries_left: int | None = None  # after a wrong code: how many more before the lock
+    already: bool = False  # a member of that enterprise already: nothing changed
+    enterprise_id: int | None = None
+    moving_from: str | None = None  # a member of this other one: asked before moving
+
+
+async def is_join_code(sessions: Sessions, text: str) -> bool:
+    """The code of an approved enterprise (typed where something else was asked)."""
+    code = normalize_code(text, length=None)
+    if code is None:
+        return False
+    async with sessions() as session:
+        return await ent_db.enterprise_by_code(session, code) is not None
 
 
 async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
@@ -40,9 +52,30 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
             wrong = [*wrong, now]
             return JoinResult(locked_until=locked_until(wrong, now),
                               tries_left=tries_left(wrong, now))
+        current = await ent_db.active_membership(session, user_id)
+        if current is not None and current.enterprise_id == enterprise.id:
+            return JoinResult(enterprise_name=enterprise.name, already=True)
+        if current is not None and current.role != MemberRole.OWNER:
+            # Working somewhere else: a code read off another factory's poster must not
+            # move anyone without asking.
+            other = await ent_db.get_enterprise(session, current.enterprise_id)
+            if other is not None:
+                return JoinResult(enterprise_name=enterprise.name, enterprise_id=enterprise.id,
+                                  moving_from=other.name)
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
         await set_role(session, user_id, Role.WORKER)
         return JoinResult(enterprise_name=enterprise.name)
+
+
+async def move_to(sessions: Sessions, user_id: int, enterprise_id: int) -> str | None:
+    """Confirmed: leave the current workplace and join this approved enterprise."""
+    async with sessions() as session, session.begin():
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
+            return None
+        await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
+        await set_role(session, user_id, Role.WORKER)
+        return enterprise.name
 
 
 async def accept_invite(sessions: Sessions, user_id: int, token: str,
@@ -68,10 +101,10 @@ class Workplace:
 
 
 async def workplace_of(sessions: Sessions, user_id: int) -> Workplace | None:
-    """The enterprise the user works at, as a worker."""
+    """The enterprise the user works at, as a worker or an admin (not as its owner)."""
     async with sessions() as session:
         membership = await ent_db.active_membership(session, user_id)
-        if membership is None or membership.role != MemberRole.WORKER:
+        if membership is None or membership.role == MemberRole.OWNER:
             return None
         enterprise = await ent_db.get_enterprise(session, membership.enterprise_id)
         return Workplace(enterprise.id, enterprise.name) if enterprise else None
@@ -85,8 +118,8 @@ async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int) 
             return False
         left = await ent_db.leave(session, user_id) > 0
         user = await get_user(session, user_id)
-        if left and user is not None and user.role is Role.WORKER:
-            # A worker is someone linked to an enterprise: no longer, once they left.
+        if left and user is not None and user.role in (Role.WORKER, Role.ADMIN):
+            # Worker and admin follow the membership: no longer, once they left.
             await revoke_role(session, user_id)
         return left
 

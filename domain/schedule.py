@@ -46,6 +46,16 @@ def parse_send_time(text: str | None, *, now: datetime) -> tuple[datetime | None
     return moment, None
 
 
+def zone_named(text: str | None) -> str:
+    """The time zone a typed time names (WIB when none), for showing it back as typed."""
+    match = _WHEN.fullmatch(" ".join((text or "").split()))
+    return ((match.group(6) if match else None) or "WIB").upper()
+
+
+def in_zone(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(ZONES.get(zone, WIB)))
+
+
 def in_wib(moment: datetime) -> datetime:
     """Staff work from Jakarta: times shown to them are WIB."""
     return moment.astimezone(ZoneInfo(WIB))

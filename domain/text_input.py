@@ -3,7 +3,7 @@
 Functions return (value, error_key); exactly one is None. The caller turns the
 error key into a translated re-ask message, so keys are part of the API:
 
-clean_name:          "empty", "too_long", "no_letters", "looks_like_code"
+clean_name:          "empty", "too_long", "no_letters", "looks_like_code", "chat_reply"
 parse_whole_number:  "not_a_number", "out_of_range"
 """
 
@@ -16,6 +16,7 @@ EMPTY = "empty"
 TOO_LONG = "too_long"
 NO_LETTERS = "no_letters"
 LOOKS_LIKE_CODE = "looks_like_code"
+CHAT_REPLY = "chat_reply"
 NOT_A_NUMBER = "not_a_number"
 OUT_OF_RANGE = "out_of_range"
 
@@ -51,8 +52,18 @@ _CODE_PATTERNS = re.compile(
 )
 
 
-def clean_name(text: str | None, *, max_len: int = 200) -> tuple[str | None, str | None]:
-    """A name with whitespace collapsed, or the reason it cannot be one."""
+# What people type in chat while a bot waits for a name: an answer to a question, not a name.
+_CHAT_REPLIES = frozenset({
+    "ok", "oke", "okay", "ok pak", "ok bu", "oke pak", "oke bu", "ya", "iya", "tidak", "nggak",
+    "siap", "siap pak", "siap bu", "baik", "baik pak", "baik bu", "mantap", "sip", "halo", "hai",
+    "terima kasih", "makasih", "thanks", "thank you", "yes", "no", "hi", "hello", "test", "tes",
+})
+
+
+def clean_name(text: str | None, *, max_len: int = 200,
+               markup_allowed: bool = False) -> tuple[str | None, str | None]:
+    """A name with whitespace collapsed, or the reason it cannot be one. With
+    `markup_allowed` (a free-text reason, shown escaped), tags and code-like text pass."""
     if text is None:
         return None, EMPTY
     text = unicodedata.normalize("NFC", text)
@@ -69,8 +80,10 @@ def clean_name(text: str | None, *, max_len: int = 200) -> tuple[str | None, str
     # Letters of any script count; emoji, digits and punctuation alone do not.
     if not any(unicodedata.category(ch).startswith("L") for ch in value):
         return None, NO_LETTERS
-    if _CODE_PATTERNS.search(value):
+    if not markup_allowed and _CODE_PATTERNS.search(value):
         return None, LOOKS_LIKE_CODE
+    if value.casefold().strip(".!") in _CHAT_REPLIES:
+        return None, CHAT_REPLY
     return value, None
 
 

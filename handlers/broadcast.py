@@ -69,10 +69,15 @@ async def _count(svc: Services, audience: Audience) -> int:
                                staff_ids=svc.settings.staff_ids)
 
 
-def when_text(moment: datetime) -> str:
-    local = schedule.in_wib(moment)
-    return _("{date}, {time} WIB").format(date=format_date(local),
-                                          time=local.strftime("%H:%M"))
+def when_text(moment: datetime, zone: str = "WIB") -> str:
+    """In the zone the staff member typed, and in WIB beside it when that was another one:
+    the team works from Jakarta, the recipients may not."""
+    local = schedule.in_zone(moment, zone)
+    shown = _("{date}, {time} {zone}").format(date=format_date(local),
+                                              time=local.strftime("%H:%M"), zone=zone)
+    if zone != "WIB":
+        shown += " ({time} WIB)".format(time=schedule.in_wib(moment).strftime("%H:%M"))
+    return shown
 
 
 def snippet(text: str, limit: int) -> str:
@@ -438,6 +443,7 @@ async def when_typed(run: Run, text: str) -> Outcome:
         return run.retry(note)
     assert moment is not None
     run.data["send_at"] = moment.isoformat()
+    run.data["zone"] = schedule.zone_named(text)
     return ask_summary
 
 
@@ -465,7 +471,8 @@ def _summary(bc: dict, count: int, *, full: bool) -> str:
         _("<b>Audience:</b>"),
         describe_audience(Audience.from_json(bc.get("aud")), bc.get("ents", {})),
         _("Recipients now: <b>{count}</b>").format(count=format_number(count)),
-        _("When: {when}").format(when=when_text(send_at) if send_at else _("now")),
+        _("When: {when}").format(when=when_text(send_at, bc.get("zone", "WIB")) if send_at
+                                 else _("now")),
     ])
 
 
@@ -513,7 +520,8 @@ async def confirmed(run: Run, answer: str) -> Outcome:
         await run.say(_(
             "Broadcast #{id} is scheduled for {when}. Recipients now: {count}. The audience is "
             "worked out again at that time.\n/broadcasts shows the progress.").format(
-            id=stored.id, when=when_text(send_at), count=format_number(stored.count)))
+            id=stored.id, when=when_text(send_at, bc.get("zone", "WIB")),
+            count=format_number(stored.count)))
     return END
 
 

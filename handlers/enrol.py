@@ -22,7 +22,9 @@ from chat.labels import module_name, sector_name
 from chat.menu import set_chat_menu
 from chat.reply import edit_or_send, rows, with_rows
 from db.enrolment import Taken, check_name, confirm_enrolment, own_answers
+from db.joining import is_join_code
 from domain import text_input
+from domain.join_codes import looks_like_code
 from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
 from domain.modules import MODULES, module_of
 from domain.phone import normalize_phone
@@ -31,6 +33,7 @@ from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
 from domain.text_input import tidy_place
 from handlers import review
+from handlers.join import JOIN
 
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
 
@@ -42,6 +45,7 @@ NAME_ERRORS = {
     text_input.TOO_LONG: N_("That is too long: at most 200 characters, please."),
     text_input.NO_LETTERS: N_("Please write it in letters."),
     text_input.LOOKS_LIKE_CODE: N_("That does not look like a name."),
+    text_input.CHAT_REPLY: N_("That looks like a reply, not a name. Please write the name."),
     "*": N_("Please check the answer."),
 }
 
@@ -85,8 +89,15 @@ async def ask_name(run: Run) -> None:
     await run.say(_("What is the name of your company?"))
 
 
-@ask_name.on_text(text_input.clean_name, NAME_ERRORS)
-async def name_given(run: Run, name: str) -> Outcome:
+@ask_name.on_text()
+async def name_given(run: Run, text: str) -> Outcome:
+    if looks_like_code(text) and not _answers(run).get("id") and \
+            await is_join_code(run.svc.sessionmaker, text):
+        # A worker who tapped "owner" by mistake types the code from the poster: join.
+        return await JOIN.switch(run, code=text)
+    name, error = text_input.clean_name(text)
+    if error is not None:
+        return run.retry(_(NAME_ERRORS.get(error) or NAME_ERRORS["*"]))
     _answers(run)["name"] = name
     return run.then(ask_sector)
 
@@ -163,8 +174,14 @@ async def province_typed(run: Run, text: str) -> Outcome:
 
 
 def _province_set(run: Run, code: str) -> Outcome:
-    _answers(run)["province"] = code
+    answers = _answers(run)
+    changed = answers.get("province") not in (None, code)
+    answers["province"] = code
     run.data.pop("prov_page", None)
+    if changed and "edit" in run.state:
+        # A city belongs to its province: a new province asks for the city again (the edit
+        # still returns to the summary after it).
+        return ask_city
     return run.then(ask_city)
 
 

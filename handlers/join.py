@@ -19,6 +19,7 @@ from db.joining import (
     create_admin_invite,
     join_with_code,
     leave_workplace,
+    move_to,
     owned_enterprise,
     replace_join_code,
     workplace_of,
@@ -31,6 +32,12 @@ from handlers.poster import send_code
 
 JOIN = Flow("join", command="join", reentry=True,
             cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
+
+
+def code_given(context: BotContext) -> bool:
+    """/join with the code: the user just typed it, so it replaces whatever question was
+    open (a wrong tap on "owner" at the first question, say)."""
+    return bool(context.args)
 
 
 @JOIN.entry
@@ -59,7 +66,8 @@ async def ask_code(run: Run) -> None:
 async def code_typed(run: Run, text: str) -> Outcome:
     if not looks_like_code(text):
         # Chat while waiting for the code ("ok pak") is not a wrong code: a hint instead.
-        await run.say(_("A join code has six letters and numbers, like K7P2QX. It is on the "
+        await run.say(_("A join code has six letters and numbers, like K7P2QX, never 0, O, 1, I "
+                        "or L. It is on the "
                         "SCORE poster at the factory, or ask HRD, the SCORE trainer or the "
                         "improvement team (EIT). /cancel stops."))
         return STAY
@@ -78,6 +86,14 @@ async def try_code(run: Run, text: str) -> Outcome:
                                "Too many wrong codes. Please try again in {minutes} minutes.",
                                minutes).format(minutes=minutes))
         return END
+    if result.already:
+        await run.say(_("You are already registered at {name}.").format(
+            name=html.escape(result.enterprise_name or "")))
+        return END
+    if result.moving_from is not None:
+        run.data.update(move_to=result.enterprise_id, move_name=result.enterprise_name,
+                        move_from=result.moving_from)
+        return ask_move
     if result.enterprise_name is None:
         note = _("I do not know this code. Please check it and send it again, or /cancel.")
         left = result.tries_left
@@ -86,12 +102,40 @@ async def try_code(run: Run, text: str) -> Outcome:
                                     "You can try {count} more times.", left).format(count=left)
         await run.say(note)
         return run.wait(ask_code)
+    return await _welcome(run, result.enterprise_name)
+
+
+@JOIN.step("join_move", expects=BUTTON)
+async def ask_move(run: Run) -> None:
+    await run.say(_("You are registered at {old}. Do you now work at {new}?").format(
+        old=html.escape(run.data["move_from"]), new=html.escape(run.data["move_name"])),
+        rows([run.button(_("Yes, I now work at {new}").format(new=run.data["move_name"])[:60],
+                         "jmove", "yes"),
+              run.button(_("No, I still work at {old}").format(old=run.data["move_from"])[:60],
+                         "jmove", "no")], width=1))
+
+
+@ask_move.on_button("jmove", ("yes", "no"))
+async def move_answered(run: Run, answer: str) -> Outcome:
+    await run.ack()
+    if answer == "no":
+        await run.say(_("Fine, you stay registered at {old}.").format(
+            old=html.escape(run.data["move_from"])))
+        return END
+    name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]))
+    if name is None:
+        await run.say(_("This code no longer works. Please ask for the new one."))
+        return END
+    return await _welcome(run, name)
+
+
+async def _welcome(run: Run, name: str) -> Outcome:
     run.context.role = Role.WORKER.value
     user = run.context.user_row
     assert user is not None
     await set_chat_menu(run.context.bot, run.user_id, Role.WORKER.value, user.language)
     await run.say(_("Welcome! You are now a member of {name}. Thank you for joining.")
-                  .format(name=html.escape(result.enterprise_name)))
+                  .format(name=html.escape(name)))
     return END
 
 
@@ -222,7 +266,7 @@ LEAVE = Flow("leave", command="leave", cancelled=N_("Fine, nothing changed."))
 async def leave_begin(run: Run) -> Outcome:
     workplace = await workplace_of(run.svc.sessionmaker, run.user_id)
     if workplace is None:
-        await run.say(_("You are not a member of an enterprise as a worker."))
+        await run.say(_("You are not registered at an enterprise."))
         return END
     run.data.update(enterprise=workplace.enterprise_id, name=workplace.name)
     return ask_leave
@@ -242,7 +286,7 @@ async def leave_answered(run: Run, answer: str) -> Outcome:
         await run.say(_("Fine, nothing changed."))
         return END
     if not await leave_workplace(run.svc.sessionmaker, run.user_id, run.data["enterprise"]):
-        await run.say(_("You are not a member of an enterprise as a worker."))
+        await run.say(_("You are not registered at an enterprise."))
         return END
     await run.say(_("You are no longer a member. Thank you for taking part. You can join another "
                     "enterprise with /join."))

@@ -138,7 +138,8 @@ async def ask_reason(run: Run) -> None:
 
 
 def _reason(text: str | None) -> tuple[str | None, str | None]:
-    return text_input.clean_name(text, max_len=500)
+    # A reason is shown escaped: "<b>" or "&" in it is text, not markup.
+    return text_input.clean_name(text, max_len=500, markup_allowed=True)
 
 
 @ask_reason.on_text(_reason, {"*": N_("Please write the reason in a few words, or /cancel.")})

@@ -262,7 +262,7 @@ async def test_skip_english_schedule_later_then_cancel_from_the_list(bot: BotHar
     day = (datetime.now(wita) + timedelta(days=2)).date()
     await bot.text(STAFF, f"{day:%Y-%m-%d} 09:30 WITA")
     summary = bot.last_text(STAFF)
-    assert "08:30 WIB" in summary and str(day.day) in summary
+    assert "09:30 WITA (08:30 WIB)" in summary and str(day.day) in summary
     assert "none: English readers get the Indonesian text" in summary
     await bot.press(STAFF, "Confirm")
     assert "is scheduled for" in bot.last_text(STAFF)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db.models import Enterprise, EnterpriseStatus, JoinAttempt, Membership, Role, User
+from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import answer_enrolment, enrol, enterprise_of, onboard
@@ -152,3 +153,71 @@ async def test_same_name_and_city_confirmed_at_the_same_instant(bot: BotHarness)
     lasts = [bot.last_text(OWNER), bot.last_text(OWNER2)]
     assert sum("already enrolled" in text for text in lasts) == 1
     assert sum("sent to the SCORE team" in text for text in lasts) == 1
+
+
+# --- found by trying the bot as newcomers ---------------------------------------------------
+async def test_the_code_typed_as_a_company_name_joins(bot: BotHarness) -> None:
+    place = await factories.enterprise(bot, owner=OWNER, code="K7P2QX")
+    await onboard(bot, WORKER, "id", role="owner")
+    await bot.text(WORKER, "k7p2qx")
+    assert await _member(bot, WORKER)
+    assert place.name in bot.last_text(WORKER)
+
+
+async def test_join_with_the_code_at_the_first_question(bot: BotHarness) -> None:
+    await factories.enterprise(bot, owner=OWNER, code="K7P2QX")
+    await onboard(bot, WORKER, "en", role=None)
+    await bot.text(WORKER, "/join K7P2QX")
+    assert await _member(bot, WORKER)
+
+
+async def test_chat_is_not_taken_as_a_company_name(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "id")
+    await bot.text(OWNER, "ok pak")
+    assert "bukan nama" in bot.texts(OWNER)[-2]
+    assert bot.step(OWNER) == "e_name"
+
+
+async def test_a_code_of_another_enterprise_asks_before_moving(bot: BotHarness) -> None:
+    first = await factories.enterprise(bot, owner=OWNER, name="PT Satu", code="K7P2QX")
+    await factories.enterprise(bot, owner=OWNER2, name="PT Dua", code="M8N3RY")
+    await factories.worker(bot, WORKER, first, language="en")
+    await bot.text(WORKER, "K7P2QX")
+    assert "already registered at PT Satu" in bot.last_text(WORKER)
+    await bot.text(WORKER, "M8N3RY")
+    assert "Do you now work at PT Dua?" in bot.last_text(WORKER)
+    await bot.press(WORKER, "No, I still work")
+    await bot.text(WORKER, "/join M8N3RY")
+    await bot.press(WORKER, "Yes, I now work")
+    async with bot.sessionmaker() as session:
+        member = await session.scalar(select(Membership).where(
+            Membership.user_id == WORKER, Membership.left_at.is_(None)))
+    assert member is not None and member.enterprise_id != first.id
+
+
+async def test_an_admin_can_leave_too(bot: BotHarness) -> None:
+    place = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, WORKER, place, role="admin", language="en")
+    await bot.text(WORKER, "/leave")
+    await bot.press(WORKER, "I no longer work here")
+    assert not await _member(bot, WORKER)
+    assert (await _user(bot, WORKER)).role is None
+
+
+async def test_a_new_province_asks_for_the_city_again(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en")
+    await answer_enrolment(bot, OWNER, "en", city="Bekasi", province="jabar")
+    await bot.press(OWNER, "✏️ Province")
+    await bot.text(OWNER, "Lampung")
+    assert "city" in bot.last_text(OWNER)
+    await bot.text(OWNER, "Bandar Lampung")
+    assert "Please check" in bot.last_text(OWNER) and "Bandar Lampung" in bot.last_text(OWNER)
+
+
+async def test_staff_lists_work_inside_a_staff_question(bot: BotHarness) -> None:
+    await factories.staff(bot)
+    await factories.enterprise(bot, owner=OWNER, status="pending", name="PT Tunggu")
+    await bot.text(STAFF_ID, "/staff")
+    await bot.text(STAFF_ID, "/pending")
+    assert any("PT Tunggu" in t for t in bot.texts(STAFF_ID)[-3:])
+    assert "What would you like to do?" in bot.last_text(STAFF_ID)
