@@ -101,7 +101,8 @@ class Simulator:
             return True
         if line == "/as" or line.startswith("/as "):
             parts = line.split()
-            if len(parts) < 2 or not parts[1].lstrip("-").isdigit():
+            user_id = parts[1].lstrip("-") if len(parts) > 1 else ""
+            if not (user_id.isascii() and user_id.isdigit()):
                 self.out.write("-- usage: /as <user-id> [name] [lang]\n")
                 return True
             self.become(int(parts[1]), parts[2] if len(parts) > 2 else None,
@@ -118,7 +119,7 @@ class Simulator:
 
     def _press_last(self, line: str) -> bool:
         """A bare number that is a button of the bot's last message: pressed (True)."""
-        if not line.isdigit():
+        if not (line.isascii() and line.isdigit()):  # "²" is a digit to str, not to int()
             return False
         try:
             message = self.sandbox.last_message(self.user_id)
