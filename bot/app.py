@@ -56,6 +56,7 @@ from handlers.common import (
     wrong_input,
 )
 from chat.menu import set_default_menus, set_staff_menus
+from jobs import broadcasts as broadcast_jobs
 from jobs import drafts, outbox_watch
 from jobs.clock import Clock, RealClock
 from jobs.outbox import OutboxSender, SenderConfig
@@ -292,10 +293,9 @@ def make_sender(svc: Services, bot: ExtBot) -> OutboxSender:
     engine: AsyncEngine = svc.extra["engine"]
     config = svc.extra.get("sender_config") or SenderConfig(
         rate=svc.settings.broadcast_rate, in_flight=svc.settings.outbox_in_flight)
-    return OutboxSender(svc.sessionmaker, TelegramChannel(bot), config=config,
+    return OutboxSender(svc.sessionmaker, TelegramChannel(bot, svc.signer), config=config,
                         clock=svc.clock, lock=lock_for(engine),
-                        skip_locked=engine.dialect.name == "postgresql",
-                        staff_ids=svc.settings.staff_ids)
+                        skip_locked=engine.dialect.name == "postgresql")
 
 
 async def _post_stop(app: Application) -> None:
@@ -350,4 +350,5 @@ def build_application(settings: Settings, *, token: str | None = None,
     add_handlers(app)
     drafts.schedule(app)
     outbox_watch.schedule(app)
+    broadcast_jobs.schedule(app)
     return app

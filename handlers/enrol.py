@@ -24,7 +24,7 @@ from domain import text_input
 from domain.phone import normalize_phone
 from domain.provinces import PROVINCES, by_code, match_province
 from domain.sectors import SECTORS
-from handlers import review
+from handlers import enrolment_notices
 from handlers.common import END, STEPS, ack, clear_main, reask, rows, send, stale_button, step
 from chat.labels import module_name, sector_name
 from chat.menu import set_chat_menu
@@ -439,5 +439,5 @@ async def confirmed(update: Update, context: BotContext) -> str | int | None:
     await send(update, context, _("Thank you! Your enrolment was sent to the SCORE team. "
                                   "I will tell you here when it is approved."))
     if was_pending:
-        await review.notify_staff(context, enterprise.id)
+        await enrolment_notices.notify_staff(context, enterprise.id)
     return END

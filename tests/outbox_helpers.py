@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from bot.sandbox import BotApiSandbox
-from db.models import OutboxMessage, OutboxState, User, UserStatus
-from db.outbox import NewMessage, enqueue
+from db.models import OutboxContent, OutboxGroup, OutboxMessage, OutboxState, User, UserStatus
+from db.outbox import Content, enqueue
 from db.types import utcnow
 from jobs.channel import Channel, Outcome, OutgoingMessage
 from jobs.clock import Clock
 from jobs.outbox import OutboxSender
 from tests.harness import BotHarness
 
-FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED)
+FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED, OutboxState.EXPIRED)
 
 
 @dataclass
@@ -65,11 +65,14 @@ async def add_recipients(bot: BotHarness, ids: range | list[int], *, language: s
             bot.sandbox.open_chat(i, language_code=language)
 
 
-async def queue(bot: BotHarness, ids: range | list[int], *, tag: str = "t",
-                at=None) -> None:  # noqa: ANN001
+async def queue(bot: BotHarness, ids: range | list[int], *, tag: str = "t", at=None,  # noqa: ANN001
+                group: str = "test:tips", **options) -> None:  # noqa: ANN003
+    """A message "Tip <tag>" to each of `ids`, under the key `tag` (rows `tag:<id>`)."""
+    now = utcnow()
     async with bot.sessionmaker() as session, session.begin():
-        await enqueue(session, [NewMessage(f"{tag}:{i}", i, f"Tip {tag}") for i in ids],
-                      at=at or utcnow())
+        await enqueue(session, group=group, key=tag, recipients=[(i, "id") for i in ids],
+                      contents={"id": options.pop("content", Content(f"Tip {tag}"))},
+                      fallback="id", now=now, at=at or now, **options)
 
 
 async def count_states(bot: BotHarness) -> Counter:
@@ -110,3 +113,24 @@ def deliveries(sandbox: BotApiSandbox, text_prefix: str = "Tip") -> Counter:
     """How many times each chat received an outbox message."""
     return Counter(c.params["chat_id"] for c in sandbox.calls_of("sendMessage")
                    if c.error is None and str(c.params.get("text", "")).startswith(text_prefix))
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    recipient_id: int
+    text: str
+    parse_mode: str | None
+    group: str
+    state: OutboxState
+
+
+async def queued_rows(bot: BotHarness) -> list[QueuedRow]:
+    """Every outbox row with what it says and its group, by recipient."""
+    async with bot.sessionmaker() as session:
+        rows = await session.execute(
+            select(OutboxMessage.recipient_id, OutboxContent.text, OutboxContent.parse_mode,
+                   OutboxGroup.key, OutboxMessage.state)
+            .join(OutboxContent, OutboxContent.id == OutboxMessage.content_id)
+            .join(OutboxGroup, OutboxGroup.id == OutboxMessage.group_id)
+            .order_by(OutboxMessage.recipient_id, OutboxMessage.id))
+        return [QueuedRow(*r) for r in rows]
