@@ -282,16 +282,20 @@ class OutboxMedia(Base):
 
 
 class OutboxContent(Base):
-    """What a message says in one language, shared by every recipient who reads that language.
+    """What a message of a group says in one language, shared by every recipient who reads
+    that language.
 
     Buttons are stored as what they mean ({"text", "kind", "value", "nonce"} or {"text",
     "url"}); the channel encodes them for each recipient when sending (Telegram: signed
-    callback data).
+    callback data). The group is here rather than on each row: a row then has one foreign key
+    to check, which keeps queueing 30,000 of them as fast as before.
     """
 
     __tablename__ = "outbox_contents"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("outbox_groups.id", ondelete="CASCADE"),
+                                          index=True)
     text: Mapped[str] = mapped_column(Text)  # the caption when there is media
     parse_mode: Mapped[str | None] = mapped_column(String(16))
     buttons: Mapped[list | None] = mapped_column(JSON)
@@ -311,7 +315,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "state", "next_attempt_at"),
-        Index("ix_outbox_group_state", "group_id", "state"),
+        Index("ix_outbox_content_state", "content_id", "state"),
         # Only rows that can expire, so the expiry sweep reads a small index.
         Index("ix_outbox_expiry", "expires_at",
               postgresql_where=sql("expires_at IS NOT NULL"),
@@ -322,9 +326,9 @@ class OutboxMessage(Base):
     # The same logical message can never be queued twice for one person.
     dedup_key: Mapped[str] = mapped_column(String(120), unique=True)
     recipient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # What it says, and through that the group it belongs to.
     content_id: Mapped[int] = mapped_column(ForeignKey("outbox_contents.id",
                                                        ondelete="CASCADE"))
-    group_id: Mapped[int] = mapped_column(ForeignKey("outbox_groups.id", ondelete="CASCADE"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=100)
     state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"),
                                                default=OutboxState.PENDING)

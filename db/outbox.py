@@ -1,8 +1,8 @@
 """Queries of the durable outbox: queue, claim, record outcomes, count, cancel, drop, expire.
 
-A message is a row per recipient pointing at a content row (what it says in one language:
-text, buttons as what they mean, media) and at a group (a broadcast, a survey round, a
-workshop, a visit, an enrolment). Content and media are stored once, however many rows use
+A message is a row per recipient pointing at a content row: what a message of a group (a
+broadcast, a survey round, a workshop, a visit, an enrolment) says in one language: text,
+buttons as what they mean, media. Content and media are stored once, however many rows use
 them, so queueing 30,000 rows writes 30,000 small rows and no copies of the text or image.
 """
 
@@ -128,14 +128,18 @@ async def open_group(session: AsyncSession, key: str, *, now: datetime) -> int |
 async def _media_id(session: AsyncSession, media: Media, now: datetime) -> int:
     # Hashing a multi-megabyte export takes milliseconds: off the event loop.
     digest = await asyncio.to_thread(lambda: hashlib.sha256(media.data).hexdigest())
+    stored = select(OutboxMedia.id).where(OutboxMedia.sha256 == digest,
+                                          OutboxMedia.kind == media.kind)
+    # The same file queued again (a poster resent) reuses the row, and its channel reference.
+    if (media_id := await session.scalar(stored)) is not None:
+        return media_id
     await session.execute(_insert_for(session)(OutboxMedia).values(
         kind=media.kind, sha256=digest, filename=media.filename, data=media.data,
         created_at=now).on_conflict_do_nothing(index_elements=["sha256", "kind"]))
-    return (await session.scalar(select(OutboxMedia.id).where(
-        OutboxMedia.sha256 == digest, OutboxMedia.kind == media.kind)))  # type: ignore[return-value]
+    return (await session.scalar(stored))  # type: ignore[return-value]
 
 
-async def _content_ids(session: AsyncSession, contents: Mapping[str, Content],
+async def _content_ids(session: AsyncSession, contents: Mapping[str, Content], group_id: int,
                        now: datetime) -> dict[str, int]:
     """One content row per distinct content: languages that read the same share it."""
     ids: dict[Content, int] = {}
@@ -145,8 +149,9 @@ async def _content_ids(session: AsyncSession, contents: Mapping[str, Content],
             media_id = await _media_id(session, content.media, now) if content.media else None
             buttons = [[b.to_json() for b in row] for row in content.buttons] or None
             ids[content] = (await session.execute(insert(OutboxContent).values(
-                text=content.text, parse_mode=content.parse_mode, buttons=buttons,
-                media_id=media_id, created_at=now).returning(OutboxContent.id))).scalar_one()
+                group_id=group_id, text=content.text, parse_mode=content.parse_mode,
+                buttons=buttons, media_id=media_id, created_at=now)
+                .returning(OutboxContent.id))).scalar_one()
         by_language[language] = ids[content]
     return by_language
 
@@ -162,10 +167,12 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
     already queued under it is left as it is. `at` is when to send (default now), `now` is
     when it was queued. Nothing is queued into a cancelled group.
     """
+    if not isinstance(recipients, Select) and not recipients:
+        return 0
     group_id = await open_group(session, group, now=now)
     if group_id is None:
         return 0
-    content_ids = await _content_ids(session, contents, now)
+    content_ids = await _content_ids(session, contents, group_id, now)
     fallback_id = content_ids[fallback]
     at = at or now
     insert_ = _insert_for(session)
@@ -175,19 +182,18 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
                   for language, cid in content_ids.items() if cid != fallback_id]
         content = case(*others, else_=literal(fallback_id)) if others else literal(fallback_id)
         source = select(
-            literal(f"{key}:") + cast(who.c.id, String), who.c.id, content, literal(group_id),
+            literal(f"{key}:") + cast(who.c.id, String), who.c.id, content,
             literal(priority), literal(OutboxState.PENDING.value), literal(0),
             literal(at, UTCDateTime()), literal(expires_at, UTCDateTime()),
             literal(now, UTCDateTime()),
         ).where(true())  # SQLite parses ON CONFLICT after a SELECT only with a WHERE
         result = await session.execute(insert_(OutboxMessage).from_select(
-            ["dedup_key", "recipient_id", "content_id", "group_id", "priority", "state",
-             "attempts", "next_attempt_at", "expires_at", "created_at"], source)
+            ["dedup_key", "recipient_id", "content_id", "priority", "state", "attempts",
+             "next_attempt_at", "expires_at", "created_at"], source)
             .on_conflict_do_nothing(index_elements=["dedup_key"]))
         return max(result.rowcount or 0, 0)
     rows = [dict(dedup_key=f"{key}:{user_id}", recipient_id=user_id,
-                 content_id=content_ids.get(language or "", fallback_id), group_id=group_id,
-                 priority=priority, state=OutboxState.PENDING, attempts=0, next_attempt_at=at,
+                 content_id=content_ids.get(language or "", fallback_id), priority=priority, state=OutboxState.PENDING, attempts=0, next_attempt_at=at,
                  expires_at=expires_at, created_at=now) for user_id, language in recipients]
     table = OutboxMessage.__table__
     # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs (one compiled
@@ -213,6 +219,8 @@ async def languages_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[i
 class StoredContent:
     """A content row as the sender needs it: the media's bytes are read only to upload."""
 
+    group_id: int
+    cancelled: bool  # its group was cancelled when the rows were claimed
     text: str
     parse_mode: str | None
     buttons: tuple[tuple[Button, ...], ...]
@@ -227,13 +235,15 @@ async def contents_of(session: AsyncSession, ids: Iterable[int]) -> dict[int, St
     if not wanted:
         return {}
     rows = await session.execute(
-        select(OutboxContent.id, OutboxContent.text, OutboxContent.parse_mode,
-               OutboxContent.buttons, OutboxContent.media_id, OutboxMedia.kind,
-               OutboxMedia.filename, OutboxMedia.file_ref)
+        select(OutboxContent.id, OutboxContent.group_id, OutboxGroup.cancelled_at,
+               OutboxContent.text, OutboxContent.parse_mode, OutboxContent.buttons,
+               OutboxContent.media_id, OutboxMedia.kind, OutboxMedia.filename,
+               OutboxMedia.file_ref)
+        .join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
         .outerjoin(OutboxMedia, OutboxMedia.id == OutboxContent.media_id)
         .where(OutboxContent.id.in_(wanted)))
     return {r.id: StoredContent(
-        r.text, r.parse_mode,
+        r.group_id, r.cancelled_at is not None, r.text, r.parse_mode,
         tuple(tuple(Button.from_json(b) for b in row) for row in (r.buttons or ())),
         r.media_id, r.kind, r.filename, r.file_ref) for r in rows}
 
@@ -380,14 +390,17 @@ class Counts:
         return self.sent + self.pending + self.skipped + self.failed + self.expired
 
 
-def _group_id(key: str) -> Any:
-    return select(OutboxGroup.id).where(OutboxGroup.key == key).scalar_subquery()
+def _in_group(key: str) -> Any:
+    """Rows of the group: those whose content belongs to it."""
+    return OutboxMessage.content_id.in_(
+        select(OutboxContent.id).join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
+        .where(OutboxGroup.key == key))
 
 
 async def group_counts(session: AsyncSession, group: str) -> Counts:
     rows = await session.execute(
         select(OutboxMessage.state, OutboxMessage.last_error, func.count())
-        .where(OutboxMessage.group_id == _group_id(group))
+        .where(_in_group(group))
         .group_by(OutboxMessage.state, OutboxMessage.last_error))
     counts = Counts(failed_by_reason={})
     for state, error, n in rows:
@@ -425,7 +438,7 @@ async def drop_unsent(session: AsyncSession, group: str, *, recipient_id: int | 
                       reason: str) -> int:
     """Skip the group's rows not sent yet, all of them or one recipient's (a reminder for
     someone who has answered meanwhile); the group itself goes on."""
-    where = [OutboxMessage.group_id == _group_id(group), OutboxMessage.state.in_(UNSENT)]
+    where = [_in_group(group), OutboxMessage.state.in_(UNSENT)]
     if recipient_id is not None:
         where.append(OutboxMessage.recipient_id == recipient_id)
     result = await session.execute(
@@ -439,8 +452,7 @@ async def sent_messages(session: AsyncSession, group: str) -> list[tuple[int, in
     """(recipient id, message id) of what the group delivered: for editing it later."""
     rows = await session.execute(
         select(OutboxMessage.recipient_id, OutboxMessage.message_id)
-        .where(OutboxMessage.group_id == _group_id(group),
-               OutboxMessage.state == OutboxState.SENT,
+        .where(_in_group(group), OutboxMessage.state == OutboxState.SENT,
                OutboxMessage.message_id.is_not(None))
         .order_by(OutboxMessage.id))
     return [(recipient, message) for recipient, message in rows]

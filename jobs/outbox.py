@@ -176,11 +176,11 @@ class OutboxSender:
                 session, now=self.clock.now(), limit=self.config.claim_limit(),
                 lease=self.config.lease, skip_locked=self.skip_locked, owner=self.owner)
             blocked = await outbox_db.blocked_among(session, {r.recipient_id for r in rows})
-            cancelled = await outbox_db.cancelled_groups(session, {r.group_id for r in rows})
             contents = await outbox_db.contents_of(session, {r.content_id for r in rows})
         if not rows:
             await self._wait_for_due()
             return
+        cancelled = {c.group_id for c in contents.values() if c.cancelled}
         await self._send_all(rows, _Batch(blocked, cancelled, contents))
 
     async def _wait_for_due(self) -> None:
@@ -226,12 +226,12 @@ class OutboxSender:
                 self._give_back(rows[index:])
                 return
             if self._recheck_now or self.clock.monotonic() >= recheck_at:
-                # A broadcast may have been cancelled, or the rows taken over, since the claim.
+                # A group may have been cancelled, rows dropped or taken over since the claim.
                 self._recheck_now = False
                 recheck_at = self.clock.monotonic() + RECHECK_SECONDS
                 self._forget_old_chats()
                 try:
-                    dropped, cancelled = await self._no_longer_ours(rows[index:])
+                    dropped, cancelled = await self._no_longer_ours(rows[index:], batch)
                 except Exception:
                     log.exception("outbox: could not re-check claimed rows; giving them back")
                     self._give_back(rows[index:])
@@ -239,7 +239,8 @@ class OutboxSender:
                 batch.cancelled |= cancelled
             if row.id in dropped:
                 continue
-            if row.group_id in batch.cancelled:
+            content = batch.contents[row.content_id]
+            if content.group_id in batch.cancelled:
                 # Queued while its group was being cancelled: skipped like the rest of it.
                 self._finish(row, OutboxState.SKIPPED, "cancelled")
                 continue
@@ -249,7 +250,6 @@ class OutboxSender:
             if self._expired(row):
                 self._finish(row, OutboxState.EXPIRED)
                 continue
-            content = batch.contents[row.content_id]
             wait = self._chat_wait(row.recipient_id)
             if not wait and self._upload_pending(content):
                 wait = UPLOAD_WAIT
@@ -300,12 +300,14 @@ class OutboxSender:
     def _upload_pending(self, content: outbox_db.StoredContent) -> bool:
         return self._needs_upload(content) and content.media_id in self._uploading
 
-    async def _no_longer_ours(self, rows: list[OutboxMessage]) -> tuple[set[int], set[int]]:
+    async def _no_longer_ours(self, rows: list[OutboxMessage],
+                              batch: _Batch) -> tuple[set[int], set[int]]:
         """Rows no longer ours (cancelled, dropped, taken over), and cancelled groups."""
         ids = [r.id for r in rows]
+        groups = {batch.contents[r.content_id].group_id for r in rows}
         async with self.sessionmaker() as session:
             ours = await outbox_db.still_claimed(session, ids, self.owner)
-            cancelled = await outbox_db.cancelled_groups(session, {r.group_id for r in rows})
+            cancelled = await outbox_db.cancelled_groups(session, groups)
         return {r.id for r in rows if r.id not in ours}, cancelled
 
     def _forget_old_chats(self) -> None:

@@ -131,6 +131,6 @@ async def queued_rows(bot: BotHarness) -> list[QueuedRow]:
             select(OutboxMessage.recipient_id, OutboxContent.text, OutboxContent.parse_mode,
                    OutboxGroup.key, OutboxMessage.state)
             .join(OutboxContent, OutboxContent.id == OutboxMessage.content_id)
-            .join(OutboxGroup, OutboxGroup.id == OutboxMessage.group_id)
+            .join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
             .order_by(OutboxMessage.recipient_id, OutboxMessage.id))
         return [QueuedRow(*r) for r in rows]

@@ -78,7 +78,7 @@ async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -
     assert POSTGRES_URL
     from sqlalchemy import text
 
-    from jobs.sender_lock import CHECK_SECONDS
+    from jobs.sender_lock import CHECK_SECONDS, LOCK_KEY
 
     engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
     telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
@@ -99,11 +99,17 @@ async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -
         deadline = loop.time() + 20
         while len(logs[0].log) < 40 and loop.time() < deadline:
             await asyncio.sleep(0.01)
-        pid = await first.lock._conn.scalar(text("SELECT pg_backend_pid()"))  # type: ignore[attr-defined,union-attr]
+        # The holder's backend, found from outside: the sender may be using its connection.
         async with engines[1].connect() as conn:
+            pid = await conn.scalar(text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = :high AND objid = :low"),
+                {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF})
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # Whoever takes the freed lock sends the rest: usually the standby, but the old
+        # process, alive, may win the race for it. Either way no row goes out twice beyond
+        # what the old one had in flight when it noticed (asserted below).
         await wait_final(bot, len(R))
-        assert logs[1].log  # the standby took over
     finally:
         await first.stop()
         await second.stop()
