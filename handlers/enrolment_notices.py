@@ -24,7 +24,6 @@ from chat.labels import module_name, sector_name
 from db import enterprises as ent_db
 from db import outbox as outbox_db
 from db.models import Enterprise, EnterpriseStatus
-from db.outbox import languages_of
 from db.staff import staff_ids
 from db.users import display_name
 from domain.provinces import WIB, by_code
@@ -85,7 +84,7 @@ async def mark_decided(context: BotContext, enterprise: Enterprise) -> None:
         sent = await outbox_db.sent_messages(session, _group(enterprise.id))
         who = await display_name(session, enterprise.decided_by or 0)
         modules = await ent_db.modules_of(session, enterprise.id)
-        languages = await languages_of(session, {chat_id for chat_id, _m in sent})
+        languages = await outbox_db.languages_of(session, {chat_id for chat_id, _m in sent})
     for chat_id, message_id in sent:
         with use_locale(languages.get(chat_id, svc.settings.default_locale)):
             if enterprise.status == EnterpriseStatus.APPROVED:
