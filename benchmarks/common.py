@@ -346,7 +346,8 @@ class Probe:
             "record": lambda a, k, r: len(a[1]),
             "blocked_among": lambda a, k, r: 0,
             "still_claimed": lambda a, k, r: len(a[1]),
-            "cancelled_broadcasts": lambda a, k, r: 0,
+            "cancelled_groups": lambda a, k, r: 0,
+            "contents_of": lambda a, k, r: len(r),
             "next_due_at": lambda a, k, r: 0,
             "mark_blocked": lambda a, k, r: 0,
         }
@@ -358,7 +359,7 @@ class Probe:
             self._restore.append(lambda n=name, o=original: setattr(outbox_db, n, o))
 
     def patch_sender(self, sender: OutboxSender) -> None:
-        for name in ("_once", "_send_all", "_wait_for_due", "_queue_scheduled",
+        for name in ("_once", "_send_all", "_wait_for_due", "_expire_overdue",
                      "_acquire_slot", "_pace"):
             setattr(sender, name, self._timed(f"sender.{name}", getattr(sender, name)))
         flush = self._timed("sender._flush", sender._flush)

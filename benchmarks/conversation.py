@@ -60,8 +60,8 @@ from telegram.ext import ExtBot
 
 from bot.app import ALLOWED_UPDATES
 from bot.logs import setup_logging
-from bot.sandbox import BotApiSandbox
-from bot.sandbox_bot import SandboxBot
+from sandbox import BotApiSandbox
+from sandbox import SandboxBot
 from chat.context import services_of
 from chat.i18n import load_catalogs
 from config.settings import Settings

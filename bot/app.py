@@ -42,6 +42,7 @@ from handlers import (
     staff_roles,
     start,
 )
+from jobs import broadcasts as broadcast_jobs
 from jobs import drafts, outbox_watch
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
@@ -116,10 +117,9 @@ def make_sender(svc: Services, bot: ExtBot) -> OutboxSender:
     engine: AsyncEngine = svc.extra["engine"]
     config = svc.extra.get("sender_config") or SenderConfig(
         rate=svc.settings.broadcast_rate, in_flight=svc.settings.outbox_in_flight)
-    return OutboxSender(svc.sessionmaker, TelegramChannel(bot), config=config,
+    return OutboxSender(svc.sessionmaker, TelegramChannel(bot, svc.signer), config=config,
                         clock=svc.clock, lock=lock_for(engine),
-                        skip_locked=engine.dialect.name == "postgresql",
-                        staff_ids=svc.settings.staff_ids)
+                        skip_locked=engine.dialect.name == "postgresql")
 
 
 async def _post_stop(app: Application) -> None:
@@ -179,4 +179,5 @@ def build_application(settings: Settings, *, token: str | None = None,
     processor.commands = frozenset(app.bot_data[ROUTER_KEY].commands)
     drafts.schedule(app)
     outbox_watch.schedule(app)
+    broadcast_jobs.schedule(app)
     return app

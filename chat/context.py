@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -35,10 +36,21 @@ class Services:
             sender.wake()
 
     def recheck_sender(self) -> None:
-        """A broadcast was cancelled: the sender re-checks its claimed rows before sending."""
+        """Rows were cancelled or dropped: the sender re-checks its claimed rows before
+        sending."""
         sender = self.extra.get("sender")
         if sender is not None:
             sender.recheck()
+
+    def wake_sender_on_commit(self, session: AsyncSession) -> None:
+        """Wake the sender when this session's transaction commits: only then can it see
+        the rows queued in it."""
+        event.listen(session.sync_session, "after_commit", lambda _s: self.wake_sender(),
+                     once=True)
+
+    def recheck_sender_on_commit(self, session: AsyncSession) -> None:
+        event.listen(session.sync_session, "after_commit", lambda _s: self.recheck_sender(),
+                     once=True)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -7,15 +7,16 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.audience import Audience
+from db.audience import Audience, recipients
 from db.models import Broadcast, BroadcastStatus
-from db.outbox import cancel_pending, enqueue_broadcast
+from db.outbox import BULK, Content, broadcast_group, cancel_group, enqueue
 
 
 async def create(session: AsyncSession, *, created_by: int, text_id: str, text_en: str | None,
                  audience: Audience, send_at: datetime, now: datetime,
                  staff_ids: frozenset[int]) -> Broadcast:
-    """A broadcast; one due now is queued in the same transaction."""
+    """A broadcast; one due now is queued in the same transaction, a later one by the job
+    `jobs/broadcasts.py` when it is due."""
     broadcast = Broadcast(created_by=created_by, text_id=text_id, text_en=text_en,
                           audience=audience.to_json(), status=BroadcastStatus.SCHEDULED,
                           send_at=send_at, created_at=now)
@@ -36,9 +37,16 @@ async def _queue(session: AsyncSession, broadcast: Broadcast, *, now: datetime,
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
-    count = await enqueue_broadcast(
-        session, broadcast.id, text_id=broadcast.text_id, text_en=broadcast.text_en,
-        audience=Audience.from_json(broadcast.audience), now=now, staff_ids=staff_ids)
+    # Staff wrote the text: Indonesian always, English optionally. Everyone who does not read
+    # English gets the Indonesian text, and so do English readers when there is no English one.
+    indonesian = Content(broadcast.text_id)
+    count = await enqueue(
+        session, group=broadcast_group(broadcast.id), key=f"b{broadcast.id}",
+        recipients=recipients(Audience.from_json(broadcast.audience), now=now,
+                              staff_ids=staff_ids),
+        contents={"id": indonesian,
+                  "en": Content(broadcast.text_en) if broadcast.text_en else indonesian},
+        fallback="id", now=now, priority=BULK)
     broadcast.status, broadcast.queued_at, broadcast.recipient_count = (
         BroadcastStatus.QUEUED, now, count)
     await session.flush()
@@ -72,4 +80,4 @@ async def cancel(session: AsyncSession, broadcast_id: int, *, now: datetime) -> 
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return None
-    return await cancel_pending(session, broadcast_id)
+    return await cancel_group(session, broadcast_group(broadcast_id), now=now)

@@ -17,7 +17,6 @@ from db.models import (
     MemberRole,
     Membership,
     ModuleInterest,
-    StaffNotice,
 )
 from db.results import affected
 from db.types import utcnow
@@ -243,16 +242,6 @@ async def use_invite(session: AsyncSession, token: str, user_id: int) -> AdminIn
     if not affected(result):
         return None
     return await session.get(AdminInvite, token)
-
-
-async def add_staff_notice(session: AsyncSession, enterprise_id: int, chat_id: int,
-                           message_id: int) -> None:
-    session.add(StaffNotice(enterprise_id=enterprise_id, chat_id=chat_id, message_id=message_id))
-
-
-async def staff_notices(session: AsyncSession, enterprise_id: int) -> list[StaffNotice]:
-    return list(await session.scalars(select(StaffNotice).where(
-        StaffNotice.enterprise_id == enterprise_id)))
 
 
 async def member_count(session: AsyncSession, enterprise_id: int, role: MemberRole) -> int:

@@ -12,12 +12,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import UTCDateTime, utcnow
@@ -157,18 +159,6 @@ class JoinAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class StaffNotice(Base):
-    """A message sent to one staff member about an enterprise, edited when someone decides."""
-
-    __tablename__ = "staff_notices"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
-                                               index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
-
-
 class ConversationState(Base):
     """PTB ConversationHandler state, written right after each update (see bot/persistence.py)."""
 
@@ -214,6 +204,12 @@ class OutboxState(str, enum.Enum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+    EXPIRED = "expired"  # not sent by its expiry time, so never sent
+
+
+class MediaKind(str, enum.Enum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
 
 
 class BroadcastStatus(str, enum.Enum):
@@ -244,40 +240,102 @@ class Broadcast(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class OutboxGroup(Base):
+    """What messages belong to: a broadcast, a survey round, a workshop, a visit, an enrolment.
+
+    Staff see counts per group. A cancelled group skips its unsent rows and takes no new ones.
+    """
+
+    __tablename__ = "outbox_groups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # "broadcast:12", "enrolment:7": the kind, a colon, what in that kind.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMedia(Base):
+    """A photo or document, stored once however many messages carry it."""
+
+    __tablename__ = "outbox_media"
+    __table_args__ = (UniqueConstraint("sha256", "kind", name="uq_outbox_media_sha256_kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[MediaKind] = mapped_column(_enum(MediaKind, "media_kind"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    # Deferred: the sender reads the bytes only for the one upload the channel needs.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The channel's own id of the uploaded file (Telegram's file_id): later messages send it
+    # instead of the bytes.
+    file_ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxContent(Base):
+    """What a message of a group says in one language, shared by every recipient who reads
+    that language.
+
+    Buttons are stored as what they mean ({"text", "kind", "value", "nonce"} or {"text",
+    "url"}); the channel encodes them for each recipient when sending (Telegram: signed
+    callback data). The group is here rather than on each row: a row then has one foreign key
+    to check, which keeps queueing 30,000 of them as fast as before.
+    """
+
+    __tablename__ = "outbox_contents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("outbox_groups.id", ondelete="CASCADE"),
+                                          index=True)
+    text: Mapped[str] = mapped_column(Text)  # the caption when there is media
+    parse_mode: Mapped[str | None] = mapped_column(String(16))
+    buttons: Mapped[list | None] = mapped_column(JSON)
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_media.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class OutboxMessage(Base):
     """One message to one recipient, sent by jobs/outbox.py at Telegram's pace.
 
     The row is the message's whole life: pending until claimed, sending while a sender holds
     its lease (a lease that runs out means the sender died: the row is due again), then sent,
-    failed (with the reason) or skipped (recipient blocked the bot, broadcast cancelled).
+    failed (with the reason), skipped (recipient blocked the bot, group cancelled, dropped
+    for this recipient) or expired (not sent by `expires_at`).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "state", "next_attempt_at"),
-        Index("ix_outbox_broadcast_state", "broadcast_id", "state"),
+        Index("ix_outbox_content_state", "content_id", "state"),
+        # Only rows that can expire, so the expiry sweep reads a small index.
+        Index("ix_outbox_expiry", "expires_at",
+              postgresql_where=sql("expires_at IS NOT NULL"),
+              sqlite_where=sql("expires_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # The same logical message can never be queued twice for one person.
     dedup_key: Mapped[str] = mapped_column(String(120), unique=True)
     recipient_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    text: Mapped[str] = mapped_column(Text)
-    parse_mode: Mapped[str | None] = mapped_column(String(16))
-    buttons: Mapped[list | None] = mapped_column(JSON)
+    # What it says, and through that the group it belongs to.
+    content_id: Mapped[int] = mapped_column(ForeignKey("outbox_contents.id",
+                                                       ondelete="CASCADE"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=100)
-    broadcast_id: Mapped[int | None] = mapped_column(
-        ForeignKey("broadcasts.id", ondelete="CASCADE"))
     state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"),
                                                default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A reminder "one hour before" must never arrive late: not sent by then, never sent.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Which sender holds the claim: a sender that lost the lock must not finish another's rows.
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # Kept so that a message can be edited later (a staff notice after the decision).
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # queued at
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

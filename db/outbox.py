@@ -1,13 +1,22 @@
-"""Queries of the durable outbox: queue, claim, record outcomes, count, cancel."""
+"""Queries of the durable outbox: queue, claim, record outcomes, count, cancel, drop, expire.
+
+A message is a row per recipient pointing at a content row: what a message of a group (a
+broadcast, a survey round, a workshop, a visit, an enrolment) says in one language: text,
+buttons as what they mean, media. Content and media are stored once, however many rows use
+them, so queueing 30,000 rows writes 30,000 small rows and no copies of the text or image.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import asyncio
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Select,
     String,
     and_,
     bindparam,
@@ -18,70 +27,240 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.audience import Audience, recipients
 from db.models import (
-    Broadcast,
-    BroadcastStatus,
+    MediaKind,
+    OutboxContent,
+    OutboxGroup,
+    OutboxMedia,
     OutboxMessage,
     OutboxState,
     User,
     UserStatus,
 )
+from db.types import UTCDateTime
+
+# Lower goes first. A staff notice must not wait behind a broadcast to 30,000 people.
+URGENT = 10
+REMINDER = 50
+BULK = 100
+
+UNSENT = (OutboxState.PENDING, OutboxState.SENDING)
 
 
 @dataclass(frozen=True)
-class NewMessage:
-    dedup_key: str
-    recipient_id: int
+class Button:
+    """What a button means. The channel encodes it per recipient when sending: on Telegram,
+    callback data `kind|nonce|value` signed for that recipient (chat/buttons.py)."""
+
     text: str
+    kind: str = ""
+    value: str = ""
+    nonce: str = "-"
+    url: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        if self.url:
+            return {"text": self.text, "url": self.url}
+        return {"text": self.text, "kind": self.kind, "value": self.value, "nonce": self.nonce}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Button:
+        return cls(text=data["text"], kind=data.get("kind", ""), value=data.get("value", ""),
+                   nonce=data.get("nonce", "-"), url=data.get("url"))
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo or a document to send with the text as its caption."""
+
+    kind: MediaKind
+    data: bytes = field(repr=False)
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Content:
+    """One language's message."""
+
+    text: str = ""
     parse_mode: str | None = "HTML"
-    buttons: list | None = None
-    priority: int = 100
-    broadcast_id: int | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    media: Media | None = None
 
 
-async def enqueue(session: AsyncSession, messages: Iterable[NewMessage], *,
-                  at: datetime) -> int:
-    """Queue messages; one already queued under the same dedup key is left as it is."""
-    rows = [dict(dedup_key=m.dedup_key, recipient_id=m.recipient_id, text=m.text,
-                 parse_mode=m.parse_mode, buttons=m.buttons, priority=m.priority,
-                 broadcast_id=m.broadcast_id, state=OutboxState.PENDING, attempts=0,
-                 next_attempt_at=at, created_at=at) for m in messages]
-    if not rows:
+# Who a message goes to: a SELECT of (user id, language), e.g. db.audience.recipients(), for
+# any number of people in one INSERT ... SELECT; or (user id, language) pairs.
+Recipients = Select | Sequence[tuple[int, str | None]]
+
+
+def broadcast_group(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}"
+
+
+def _insert_for(session: AsyncSession):  # noqa: ANN202
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def _ensure_group(session: AsyncSession, key: str, now: datetime) -> None:
+    await session.execute(_insert_for(session)(OutboxGroup).values(
+        key=key, kind=key.split(":", 1)[0][:32], created_at=now)
+        .on_conflict_do_nothing(index_elements=["key"]))
+
+
+async def open_group(session: AsyncSession, key: str, *, now: datetime) -> int | None:
+    """The group's id, created on first use; None when it was cancelled."""
+    await _ensure_group(session, key, now)
+    # FOR SHARE on PostgreSQL: a cancel being committed right now is waited for, so rows are
+    # not added to a group that has just been cancelled.
+    row = (await session.execute(select(OutboxGroup.id, OutboxGroup.cancelled_at)
+                                 .where(OutboxGroup.key == key)
+                                 .with_for_update(read=True))).one()
+    return None if row.cancelled_at is not None else row.id
+
+
+async def _media_id(session: AsyncSession, media: Media, now: datetime) -> int:
+    # Hashing a multi-megabyte export takes milliseconds: off the event loop.
+    digest = await asyncio.to_thread(lambda: hashlib.sha256(media.data).hexdigest())
+    stored = select(OutboxMedia.id).where(OutboxMedia.sha256 == digest,
+                                          OutboxMedia.kind == media.kind)
+    # The same file queued again (a poster resent) reuses the row, and its channel reference.
+    if (media_id := await session.scalar(stored)) is not None:
+        return media_id
+    await session.execute(_insert_for(session)(OutboxMedia).values(
+        kind=media.kind, sha256=digest, filename=media.filename, data=media.data,
+        created_at=now).on_conflict_do_nothing(index_elements=["sha256", "kind"]))
+    return (await session.scalar(stored))  # type: ignore[return-value]
+
+
+async def _content_ids(session: AsyncSession, contents: Mapping[str, Content], group_id: int,
+                       now: datetime) -> dict[str, int]:
+    """One content row per distinct content: languages that read the same share it."""
+    ids: dict[Content, int] = {}
+    by_language: dict[str, int] = {}
+    for language, content in contents.items():
+        if content not in ids:
+            media_id = await _media_id(session, content.media, now) if content.media else None
+            buttons = [[b.to_json() for b in row] for row in content.buttons] or None
+            ids[content] = (await session.execute(insert(OutboxContent).values(
+                group_id=group_id, text=content.text, parse_mode=content.parse_mode,
+                buttons=buttons, media_id=media_id, created_at=now)
+                .returning(OutboxContent.id))).scalar_one()
+        by_language[language] = ids[content]
+    return by_language
+
+
+async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Recipients,
+                  contents: Mapping[str, Content], fallback: str, now: datetime,
+                  at: datetime | None = None, expires_at: datetime | None = None,
+                  priority: int = BULK) -> int:
+    """Queue one message per recipient, in their language; the number of rows added.
+
+    `contents` maps a language to its message; recipients whose language has none get
+    `contents[fallback]`. Each row's deduplication key is `key:<recipient id>`: a message
+    already queued under it is left as it is. `at` is when to send (default now), `now` is
+    when it was queued. Nothing is queued into a cancelled group.
+    """
+    if not isinstance(recipients, Select) and not recipients:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    # ON CONFLICT: another process queueing the same message at the same moment is no error.
-    statement = insert_(OutboxMessage.__table__).on_conflict_do_nothing(
-        index_elements=["dedup_key"])
-    queued = 0
-    for start in range(0, len(rows), 500):  # SQLite limits the parameters of one statement
-        result = await session.execute(statement, rows[start:start + 500])
-        queued += max(result.rowcount or 0, 0)
-    return queued
+    group_id = await open_group(session, group, now=now)
+    if group_id is None:
+        return 0
+    content_ids = await _content_ids(session, contents, group_id, now)
+    fallback_id = content_ids[fallback]
+    at = at or now
+    insert_ = _insert_for(session)
+    if isinstance(recipients, Select):
+        who = recipients.subquery()
+        others = [(who.c.language == language, literal(cid))
+                  for language, cid in content_ids.items() if cid != fallback_id]
+        content = case(*others, else_=literal(fallback_id)) if others else literal(fallback_id)
+        source = select(
+            literal(f"{key}:") + cast(who.c.id, String), who.c.id, content,
+            literal(priority), literal(OutboxState.PENDING.value), literal(0),
+            literal(at, UTCDateTime()), literal(expires_at, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        ).where(true())  # SQLite parses ON CONFLICT after a SELECT only with a WHERE
+        result = await session.execute(insert_(OutboxMessage).from_select(
+            ["dedup_key", "recipient_id", "content_id", "priority", "state", "attempts",
+             "next_attempt_at", "expires_at", "created_at"], source)
+            .on_conflict_do_nothing(index_elements=["dedup_key"]))
+        return max(result.rowcount or 0, 0)
+    rows = [dict(dedup_key=f"{key}:{user_id}", recipient_id=user_id,
+                 content_id=content_ids.get(language or "", fallback_id), priority=priority, state=OutboxState.PENDING, attempts=0, next_attempt_at=at,
+                 expires_at=expires_at, created_at=now) for user_id, language in recipients]
+    table = OutboxMessage.__table__
+    # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs (one compiled
+    # statement), and the returned ids count what was added (asyncpg has no rowcount here).
+    result = await session.execute(
+        insert_(table).on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(table.c.id), rows)
+    return len(result.all())
 
 
-async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, text_id: str,
-                            text_en: str | None, audience: Audience, now: datetime,
-                            staff_ids: frozenset[int]) -> int:
-    """One row per recipient, in their language, in a single INSERT ... SELECT."""
-    who = recipients(audience, now=now, staff_ids=staff_ids).subquery()
-    text = (case((who.c.language == "en", literal(text_en)), else_=literal(text_id))
-            if text_en else literal(text_id))
-    source = select(
-        literal(f"b{broadcast_id}:") + cast(who.c.id, String), who.c.id, text,
-        literal("HTML"), literal(100), literal(broadcast_id),
-        literal(OutboxState.PENDING.value), literal(0), literal(now), literal(now))
-    result = await session.execute(insert(OutboxMessage).from_select(
-        ["dedup_key", "recipient_id", "text", "parse_mode", "priority", "broadcast_id",
-         "state", "attempts", "next_attempt_at", "created_at"], source))
-    return result.rowcount or 0
+async def languages_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.language).where(User.id.in_(ids)))
+    return {user_id: language for user_id, language in rows}
+
+
+# --- the sender's side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredContent:
+    """A content row as the sender needs it: the media's bytes are read only to upload."""
+
+    group_id: int
+    cancelled: bool  # its group was cancelled when the rows were claimed
+    text: str
+    parse_mode: str | None
+    buttons: tuple[tuple[Button, ...], ...]
+    media_id: int | None
+    media_kind: MediaKind | None
+    media_filename: str | None
+    media_ref: str | None
+
+
+async def contents_of(session: AsyncSession, ids: Iterable[int]) -> dict[int, StoredContent]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(OutboxContent.id, OutboxContent.group_id, OutboxGroup.cancelled_at,
+               OutboxContent.text, OutboxContent.parse_mode, OutboxContent.buttons,
+               OutboxContent.media_id, OutboxMedia.kind, OutboxMedia.filename,
+               OutboxMedia.file_ref)
+        .join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
+        .outerjoin(OutboxMedia, OutboxMedia.id == OutboxContent.media_id)
+        .where(OutboxContent.id.in_(wanted)))
+    return {r.id: StoredContent(
+        r.group_id, r.cancelled_at is not None, r.text, r.parse_mode,
+        tuple(tuple(Button.from_json(b) for b in row) for row in (r.buttons or ())),
+        r.media_id, r.kind, r.filename, r.file_ref) for r in rows}
+
+
+async def media_data(session: AsyncSession, media_id: int) -> bytes:
+    return (await session.scalar(select(OutboxMedia.data)
+                                 .where(OutboxMedia.id == media_id)))  # type: ignore[return-value]
+
+
+async def set_media_refs(session: AsyncSession, refs: Mapping[int, str]) -> None:
+    """The channel now has these files: later messages send the reference, not the bytes."""
+    table = OutboxMedia.__table__
+    if refs:
+        await session.execute(
+            update(table).where(table.c.id == bindparam("media"), table.c.file_ref.is_(None))
+            .values(file_ref=bindparam("ref")),
+            [{"media": media_id, "ref": ref} for media_id, ref in refs.items()])
 
 
 def _due(now: datetime) -> Any:
@@ -116,6 +295,16 @@ async def release_all_claims(session: AsyncSession) -> int:
     return result.rowcount or 0
 
 
+async def expire_overdue(session: AsyncSession, now: datetime) -> int:
+    """Pending rows past their expiry time will never be sent: say so."""
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.expires_at <= now,
+                                    OutboxMessage.state == OutboxState.PENDING)
+        .values(state=OutboxState.EXPIRED)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 async def blocked_among(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(user_ids))
     if not ids:
@@ -129,7 +318,7 @@ async def record(session: AsyncSession, changes: Sequence[dict[str, Any]], *,
     """Apply outcomes by primary key, many rows per statement.
 
     A message that was sent is recorded as sent whatever happened meanwhile. Any other
-    outcome applies only while the row is still ours (claimed by `owner`): a broadcast
+    outcome applies only while the row is still ours (claimed by `owner`): a group
     cancelled during the request must not come back as pending, nor a row that another
     sender took over.
     """
@@ -158,12 +347,12 @@ async def still_claimed(session: AsyncSession, row_ids: Sequence[int], owner: st
         OutboxMessage.claimed_by == owner)))
 
 
-async def cancelled_broadcasts(session: AsyncSession, ids: Iterable[int]) -> set[int]:
-    wanted = sorted({i for i in ids if i is not None})
+async def cancelled_groups(session: AsyncSession, ids: Iterable[int]) -> set[int]:
+    wanted = sorted(set(ids))
     if not wanted:
         return set()
-    return set(await session.scalars(select(Broadcast.id).where(
-        Broadcast.id.in_(wanted), Broadcast.status == BroadcastStatus.CANCELLED)))
+    return set(await session.scalars(select(OutboxGroup.id).where(
+        OutboxGroup.id.in_(wanted), OutboxGroup.cancelled_at.is_not(None))))
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
@@ -184,32 +373,45 @@ async def mark_blocked(session: AsyncSession, user_ids: Iterable[int]) -> None:
                               .execution_options(synchronize_session=False))
 
 
+# --- groups: counts, cancel, drop, what was sent -----------------------------------------------
+
+
 @dataclass
 class Counts:
     sent: int = 0
     pending: int = 0
     skipped: int = 0
     failed: int = 0
+    expired: int = 0
     failed_by_reason: dict[str, int] | None = None
 
     @property
     def total(self) -> int:
-        return self.sent + self.pending + self.skipped + self.failed
+        return self.sent + self.pending + self.skipped + self.failed + self.expired
 
 
-async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> Counts:
+def _in_group(key: str) -> Any:
+    """Rows of the group: those whose content belongs to it."""
+    return OutboxMessage.content_id.in_(
+        select(OutboxContent.id).join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
+        .where(OutboxGroup.key == key))
+
+
+async def group_counts(session: AsyncSession, group: str) -> Counts:
     rows = await session.execute(
         select(OutboxMessage.state, OutboxMessage.last_error, func.count())
-        .where(OutboxMessage.broadcast_id == broadcast_id)
+        .where(_in_group(group))
         .group_by(OutboxMessage.state, OutboxMessage.last_error))
     counts = Counts(failed_by_reason={})
     for state, error, n in rows:
         if state == OutboxState.SENT:
             counts.sent += n
-        elif state in (OutboxState.PENDING, OutboxState.SENDING):
+        elif state in UNSENT:
             counts.pending += n
         elif state == OutboxState.SKIPPED:
             counts.skipped += n
+        elif state == OutboxState.EXPIRED:
+            counts.expired += n
         else:
             counts.failed += n
             assert counts.failed_by_reason is not None
@@ -218,16 +420,45 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> Counts:
     return counts
 
 
-async def cancel_pending(session: AsyncSession, broadcast_id: int) -> int:
-    """Drop what was not sent yet (claimed rows too: the sender re-checks them before
-    sending); what was sent stays recorded."""
+async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> Counts:
+    return await group_counts(session, broadcast_group(broadcast_id))
+
+
+async def cancel_group(session: AsyncSession, group: str, *, now: datetime) -> int:
+    """Cancel a group: what was not sent is skipped (claimed rows too: the sender re-checks
+    them before sending), nothing can be added later; what was sent stays recorded."""
+    await _ensure_group(session, group, now)
+    await session.execute(update(OutboxGroup).where(OutboxGroup.key == group,
+                                                    OutboxGroup.cancelled_at.is_(None))
+                          .values(cancelled_at=now))
+    return await drop_unsent(session, group, reason="cancelled")
+
+
+async def drop_unsent(session: AsyncSession, group: str, *, recipient_id: int | None = None,
+                      reason: str) -> int:
+    """Skip the group's rows not sent yet, all of them or one recipient's (a reminder for
+    someone who has answered meanwhile); the group itself goes on."""
+    where = [_in_group(group), OutboxMessage.state.in_(UNSENT)]
+    if recipient_id is not None:
+        where.append(OutboxMessage.recipient_id == recipient_id)
     result = await session.execute(
-        update(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id,
-                                    OutboxMessage.state.in_([OutboxState.PENDING,
-                                                             OutboxState.SENDING]))
-        .values(state=OutboxState.SKIPPED, last_error="cancelled")
+        update(OutboxMessage).where(*where)
+        .values(state=OutboxState.SKIPPED, last_error=reason)
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+async def sent_messages(session: AsyncSession, group: str) -> list[tuple[int, int]]:
+    """(recipient id, message id) of what the group delivered: for editing it later."""
+    rows = await session.execute(
+        select(OutboxMessage.recipient_id, OutboxMessage.message_id)
+        .where(_in_group(group), OutboxMessage.state == OutboxState.SENT,
+               OutboxMessage.message_id.is_not(None))
+        .order_by(OutboxMessage.id))
+    return [(recipient, message) for recipient, message in rows]
+
+
+# --- the stall watch -----------------------------------------------------------------------------
 
 
 async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:

@@ -1,4 +1,5 @@
-"""Who is staff: STAFF_IDS from the configuration plus users promoted in the bot."""
+"""Who is staff: the ids in STAFF_IDS plus users whose stored role is staff (promoted with
+/staff). The one definition; everything that reaches "all staff" asks here."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Role, User
 
 
-async def all_staff(session: AsyncSession, configured: frozenset[int]) -> list[User | int]:
+async def staff_ids(session: AsyncSession, fixed: frozenset[int]) -> list[int]:
+    """Every staff member's Telegram id, sorted; `fixed` is STAFF_IDS from the settings."""
+    promoted = await session.scalars(select(User.id).where(User.role == Role.STAFF))
+    return sorted(set(fixed) | set(promoted))
+
+
+async def all_staff(session: AsyncSession, fixed: frozenset[int]) -> list[User | int]:
     """Every staff member: their user row when we have one, else just their id."""
-    promoted = list(await session.scalars(select(User).where(User.role == Role.STAFF)))
-    known = {u.id for u in promoted}
-    for staff_id in sorted(configured - known):
-        promoted.append(await session.get(User, staff_id) or staff_id)  # type: ignore[arg-type]
-    return promoted
+    ids = await staff_ids(session, fixed)
+    rows = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+    return [rows.get(i, i) for i in ids]

@@ -24,15 +24,15 @@ from chat.reply import edit_or_send, rows, with_rows
 from db.enrolment import Taken, check_name, confirm_enrolment, own_answers
 from db.joining import is_join_code
 from domain import text_input
-from domain.join_codes import looks_like_code
 from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
+from domain.join_codes import looks_like_code
 from domain.modules import MODULES, module_of
 from domain.phone import normalize_phone
 from domain.provinces import by_code, match_province
 from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
 from domain.text_input import tidy_place
-from handlers import review
+from handlers import enrolment_notices
 from handlers.join import JOIN
 
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
@@ -388,5 +388,5 @@ async def confirmed(run: Run, _value: str) -> Outcome:
     await run.say(_("Thank you! Your enrolment was sent to the SCORE team. I will tell you "
                     "here when it is approved."))
     if done.to_review:
-        await review.notify_staff(run.context, done.enterprise_id)
+        await enrolment_notices.notify_staff(run.context, done.enterprise_id)
     return END

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import logging
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -14,64 +13,19 @@ from telegram.error import TelegramError
 from chat.access import is_staff
 from chat.context import BotContext
 from chat.flow import END, Flow, Outcome, Run
-from chat.i18n import N_, _, current_locale, format_date, format_number, use_locale
-from chat.labels import module_name, sector_name
+from chat.i18n import N_, _, use_locale
 from chat.reply import ack, rows, send, stale_button
 from db import enterprises as ent_db
-from db.models import Enterprise, EnterpriseStatus
 from db.review import decide_enrolment, pending_enterprise, pending_with_modules
-from db.users import display_name, get_user
+from db.users import display_name
 from domain import text_input
-from domain.provinces import WIB, by_code
+from handlers import enrolment_notices as notices
 from handlers.poster import send_code
 
 log = logging.getLogger(__name__)
 
 # A reason not given within the hour is not waited for: the enrolment stays pending.
 REASON_TIMEOUT = timedelta(hours=1)
-
-
-def _details(enterprise: Enterprise, modules: list[int]) -> str:
-    province = by_code(enterprise.province)
-    return "\n".join([
-        _("<b>New enrolment</b>: {name}").format(name=html.escape(enterprise.name)),
-        _("Sector: {value}").format(value=html.escape(
-            sector_name(enterprise.sector, enterprise.sector_other))),
-        _("Province: {value}").format(value=province.name(current_locale()) if province else ""),
-        _("City/regency: {value}").format(value=html.escape(enterprise.city)),
-        _("Workers: {value}").format(value=format_number(enterprise.worker_count)),
-        _("Contact: {value}").format(value=html.escape(enterprise.contact_name)),
-        _("Phone: {value}").format(value=enterprise.phone),
-        _("Modules: {value}").format(value=", ".join(module_name(m) for m in modules)),
-        # Staff work from Jakarta: WIB.
-        _("Received: {value}").format(value=format_date(
-            enterprise.created_at.astimezone(ZoneInfo(WIB)))),
-    ])
-
-
-async def notify_staff(context: BotContext, enterprise_id: int) -> None:
-    """Every staff member gets the details with Approve and Reject, in their own language."""
-    svc = context.svc
-    async with svc.sessionmaker() as session:
-        enterprise = await ent_db.get_enterprise(session, enterprise_id)
-        modules = await ent_db.modules_of(session, enterprise_id)
-        staff = [(sid, (await get_user(session, sid))) for sid in sorted(svc.settings.staff_ids)]
-    assert enterprise is not None
-    for staff_id, row in staff:
-        locale = row.language if row else svc.settings.default_locale
-        with use_locale(locale):
-            kb = type(context.keyboard())(svc.signer, staff_id)
-            markup = rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise_id)),
-                           kb.button("❌ " + _("Reject"), "rej", str(enterprise_id))])
-            try:
-                message = await context.bot.send_message(staff_id, _details(enterprise, modules),
-                                                          reply_markup=markup, parse_mode="HTML")
-            except TelegramError as exc:
-                # A staff member who never opened the bot cannot be written to; the others can.
-                log.warning("could not notify staff=%s: %s", staff_id, exc)
-                continue
-        async with svc.sessionmaker() as session, session.begin():
-            await ent_db.add_staff_notice(session, enterprise_id, staff_id, message.message_id)
 
 
 async def approve_pressed(update: Update, context: BotContext) -> None:
@@ -98,7 +52,7 @@ async def approve_pressed(update: Update, context: BotContext) -> None:
                                 enterprise.name, enterprise.join_code, owner.language)
             except TelegramError as exc:
                 log.warning("could not tell owner=%s of approval: %s", owner.id, exc)
-    await _mark_decided(context, enterprise)
+    await notices.mark_decided(context, enterprise)
 
 
 # --- rejecting: the reason is asked first ------------------------------------------------------
@@ -161,7 +115,7 @@ async def reason_given(run: Run, reason: str) -> Outcome:
                     parse_mode="HTML")
             except TelegramError as exc:
                 log.warning("could not tell owner=%s of rejection: %s", owner.id, exc)
-    await _mark_decided(run.context, enterprise)
+    await notices.mark_decided(run.context, enterprise)
     return END
 
 
@@ -176,30 +130,6 @@ async def _already_decided(update: Update, context: BotContext, enterprise_id: i
     await ack(update, _("Already decided by {who}.").format(who=who))
 
 
-async def _mark_decided(context: BotContext, enterprise: Enterprise) -> None:
-    """Every staff member's copy says who decided, and loses its buttons."""
-    svc = context.svc
-    async with svc.sessionmaker() as session:
-        notices = await ent_db.staff_notices(session, enterprise.id)
-        who = await display_name(session, enterprise.decided_by or 0)
-        modules = await ent_db.modules_of(session, enterprise.id)
-        languages = {n.chat_id: (u.language if (u := await get_user(session, n.chat_id))
-                                 else svc.settings.default_locale) for n in notices}
-    for notice in notices:
-        with use_locale(languages[notice.chat_id]):
-            if enterprise.status == EnterpriseStatus.APPROVED:
-                verdict = _("✅ Approved by {who}.").format(who=html.escape(who))
-            else:
-                verdict = _("❌ Rejected by {who}: {reason}").format(
-                    who=html.escape(who), reason=html.escape(enterprise.reject_reason or ""))
-            try:
-                await context.bot.edit_message_text(
-                    _details(enterprise, modules) + "\n\n" + verdict, chat_id=notice.chat_id,
-                    message_id=notice.message_id, parse_mode="HTML")
-            except TelegramError as exc:
-                log.info("could not update staff notice %s: %s", notice.id, exc)
-
-
 async def pending_command(update: Update, context: BotContext) -> None:
     """Staff: enrolments still waiting, each with its buttons again."""
     items = await pending_with_modules(context.svc.sessionmaker, limit=20)
@@ -208,6 +138,6 @@ async def pending_command(update: Update, context: BotContext) -> None:
         return
     kb = context.keyboard()
     for enterprise, modules in items:
-        await send(update, context, _details(enterprise, modules),
+        await send(update, context, notices.details(enterprise, modules),
                    rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise.id)),
                          kb.button("❌ " + _("Reject"), "rej", str(enterprise.id))]))

@@ -1,23 +1,37 @@
 """What the outbox sends through: a message, a recipient, an outcome; no Telegram objects.
 
 Another channel (WhatsApp, the everyday messenger in Indonesia) can be put behind the same
-`Channel` later without touching the journeys or the outbox.
+`Channel` later without touching the journeys or the outbox. Buttons arrive as what they mean
+(`db.outbox.Button`); each channel encodes them for the recipient its own way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
+
+from db.models import MediaKind
+from db.outbox import Button
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or document: the channel's reference to a file it already has, else the bytes."""
+
+    kind: MediaKind
+    ref: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
 class OutgoingMessage:
     recipient_id: int
-    text: str
+    text: str  # the caption when there is an attachment
     parse_mode: str | None = None
-    # Rows of buttons, each {"text": ..., "url": ...} or {"text": ..., "callback_data": ...}.
-    buttons: list[list[dict[str, str]]] | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
 
 
 class OutcomeKind(Enum):
@@ -34,10 +48,12 @@ class Outcome:
     message_id: int | None = None
     retry_after: float = 0.0
     reason: str | None = None
+    # After uploading an attachment: the channel's reference to send it again without bytes.
+    media_ref: str | None = None
 
     @classmethod
-    def sent(cls, message_id: int | None) -> Outcome:
-        return cls(OutcomeKind.SENT, message_id=message_id)
+    def sent(cls, message_id: int | None, media_ref: str | None = None) -> Outcome:
+        return cls(OutcomeKind.SENT, message_id=message_id, media_ref=media_ref)
 
 
 class Channel(Protocol):

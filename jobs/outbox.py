@@ -3,7 +3,9 @@
 Not a repeating scheduler job (runs would overlap when one is long). It claims due rows,
 sends each in an evenly spaced slot at `rate` per second (never a burst), keeps several
 requests in flight so a slow round trip does not lower the rate, keeps at least a second
-between two messages to one chat, and records outcomes in batches.
+between two messages to one chat, and records outcomes in batches. A row past its expiry
+time is marked expired instead of sent; a row of a cancelled group is skipped. A photo or
+document is uploaded once: later rows wait a moment and then send the channel's reference.
 
 Crash safety: a request slot is released only once the outcome of its message is committed,
 so after a hard kill at most `in_flight` messages were sent without being recorded; those
@@ -23,11 +25,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.models import OutboxMessage, OutboxState
-from jobs.channel import Channel, Outcome, OutcomeKind, OutgoingMessage
 from chat.clock import Clock, RealClock
+from jobs.channel import Attachment, Channel, Outcome, OutcomeKind, OutgoingMessage
 from jobs.sender_lock import NoLock
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 PACE_MARGIN = 0.98
 # How often claimed rows are checked against cancellation while they are being sent.
 RECHECK_SECONDS = 1.0
+# A row whose photo or document is being uploaded by another row tries again this much later.
+UPLOAD_WAIT = 1.0
 
 
 @dataclass
@@ -47,7 +50,7 @@ class SenderConfig:
     per_chat_gap: float = 1.0  # seconds between two outbox messages to one chat
     max_attempts: int = 5  # for network errors, timeouts and 5xx
     idle_poll: float = 1.0  # how often an idle sender looks for due rows
-    schedule_poll: float = 5.0  # how often scheduled broadcasts are checked
+    expiry_poll: float = 5.0  # how often pending rows past their expiry are marked expired
     claim_size: int = 0  # rows per claim; 0: about four seconds of sending
 
     def claim_limit(self) -> int:
@@ -66,6 +69,7 @@ class _Result:
     change: dict[str, Any]
     blocked: bool = False
     holds_slot: bool = False  # a request was made for it; its slot is freed once recorded
+    media_ref: tuple[int, str] | None = None  # (media id, the channel's reference to it)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class SenderStats:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    expired: int = 0
     retried: int = 0
     last_sent_at: Any = None
     errors: dict[str, int] = field(default_factory=dict)
@@ -82,7 +87,6 @@ class OutboxSender:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], channel: Channel, *,
                  config: SenderConfig | None = None, clock: Clock | None = None,
                  lock: Any = None, skip_locked: bool = False,
-                 staff_ids: frozenset[int] = frozenset(),
                  on_sent: Callable[[OutgoingMessage], Awaitable[None]] | None = None):
         self.sessionmaker = sessionmaker
         self.channel = channel
@@ -90,7 +94,6 @@ class OutboxSender:
         self.clock = clock or RealClock()
         self.lock = lock or NoLock()
         self.skip_locked = skip_locked
-        self.staff_ids = staff_ids
         self.on_sent = on_sent
         self.stats = SenderStats()
         self._slots = asyncio.Semaphore(self.config.in_flight)
@@ -103,7 +106,10 @@ class OutboxSender:
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._last_to_chat: dict[int, float] = {}
-        self._next_schedule_check = 0.0
+        self._next_expiry_check = 0.0
+        # Media the channel already has (id -> reference), and media being uploaded now.
+        self._media_refs: dict[int, str] = {}
+        self._uploading: set[int] = set()
         self._task: asyncio.Task | None = None
         self._flusher: asyncio.Task | None = None
         self._stop_event = asyncio.Event()
@@ -155,7 +161,7 @@ class OutboxSender:
         self._wake.set()
 
     def recheck(self) -> None:
-        """A broadcast was cancelled: check claimed rows before the next send."""
+        """Rows were cancelled or dropped: check claimed rows before the next send."""
         self._recheck_now = True
 
     # --- the loop ------------------------------------------------------------------------------
@@ -180,16 +186,18 @@ class OutboxSender:
             if released:
                 log.info("outbox: %d messages left in flight by a stopped sender are due again",
                          released)
-        await self._queue_scheduled()
+        await self._expire_overdue()
         async with self.sessionmaker() as session, session.begin():
             rows = await outbox_db.claim_due(
                 session, now=self.clock.now(), limit=self.config.claim_limit(),
                 lease=self.config.lease, skip_locked=self.skip_locked, owner=self.owner)
             blocked = await outbox_db.blocked_among(session, {r.recipient_id for r in rows})
+            contents = await outbox_db.contents_of(session, {r.content_id for r in rows})
         if not rows:
             await self._wait_for_due()
             return
-        await self._send_all(rows, blocked)
+        cancelled = {c.group_id for c in contents.values() if c.cancelled}
+        await self._send_all(rows, _Batch(blocked, cancelled, contents))
 
     async def _wait_for_due(self) -> None:
         """Nothing due: sleep until the next retry or deferred row, or until woken."""
@@ -202,16 +210,16 @@ class OutboxSender:
                 return
         await self._idle(self.config.idle_poll)
 
-    async def _queue_scheduled(self) -> None:
-        if self.clock.monotonic() < self._next_schedule_check:
+    async def _expire_overdue(self) -> None:
+        """Mark what can no longer be sent in time, so the counts say so without waiting for
+        the row's turn (it is checked again right before sending)."""
+        if self.clock.monotonic() < self._next_expiry_check:
             return
-        self._next_schedule_check = self.clock.monotonic() + self.config.schedule_poll
+        self._next_expiry_check = self.clock.monotonic() + self.config.expiry_poll
         async with self.sessionmaker() as session, session.begin():
-            queued = await broadcasts_db.queue_due(session, now=self.clock.now(),
-                                                   staff_ids=self.staff_ids)
-        for broadcast in queued:
-            log.info("broadcast %s queued for %s recipients", broadcast.id,
-                     broadcast.recipient_count)
+            expired = await outbox_db.expire_overdue(session, self.clock.now())
+        if expired:
+            log.info("outbox: %d messages expired before they could be sent", expired)
 
     async def _idle(self, seconds: float) -> None:
         """Wait for new rows (wake) or the poll interval, whichever comes first.
@@ -225,7 +233,7 @@ class OutboxSender:
         except TimeoutError:
             pass
 
-    async def _send_all(self, rows: list[OutboxMessage], blocked: set[int]) -> None:
+    async def _send_all(self, rows: list[OutboxMessage], batch: _Batch) -> None:
         recheck_at = self.clock.monotonic() + RECHECK_SECONDS
         dropped: set[int] = set()
         for index, row in enumerate(rows):
@@ -234,27 +242,36 @@ class OutboxSender:
                 self._give_back(rows[index:])
                 return
             if self._recheck_now or self.clock.monotonic() >= recheck_at:
-                # A broadcast may have been cancelled, or the rows taken over, since the claim.
+                # A group may have been cancelled, rows dropped or taken over since the claim.
                 self._recheck_now = False
                 recheck_at = self.clock.monotonic() + RECHECK_SECONDS
                 self._forget_old_chats()
                 try:
-                    dropped = await self._no_longer_ours(rows[index:])
+                    dropped, cancelled = await self._no_longer_ours(rows[index:], batch)
                 except Exception:
                     log.exception("outbox: could not re-check claimed rows; giving them back")
                     self._give_back(rows[index:])
                     return
+                batch.cancelled |= cancelled
             if row.id in dropped:
                 continue
-            if row.recipient_id in blocked:
-                self._results.append(_Result(row.id, row.recipient_id, {
-                    "id": row.id, "state": OutboxState.SKIPPED, "last_error": "blocked",
-                    "lease_until": None}))
-                self.stats.skipped += 1
+            content = batch.contents[row.content_id]
+            if content.group_id in batch.cancelled:
+                # Queued while its group was being cancelled: skipped like the rest of it.
+                self._finish(row, OutboxState.SKIPPED, "cancelled")
+                continue
+            if row.recipient_id in batch.blocked:
+                self._finish(row, OutboxState.SKIPPED, "blocked")
+                continue
+            if self._expired(row):
+                self._finish(row, OutboxState.EXPIRED)
                 continue
             wait = self._chat_wait(row.recipient_id)
+            if not wait and self._upload_pending(content):
+                wait = UPLOAD_WAIT
             if wait > 0:
-                # Another message went to this chat less than a second ago: later, not now.
+                # Another message went to this chat less than a second ago, or another row is
+                # uploading this row's file: later, not now.
                 self._results.append(_Result(row.id, row.recipient_id, {
                     "id": row.id, "state": OutboxState.PENDING, "lease_until": None,
                     "next_attempt_at": self.clock.now() + timedelta(seconds=wait)}))
@@ -264,19 +281,50 @@ class OutboxSender:
                 self._slots.release()
                 self._give_back(rows[index:])
                 return
+            if self._expired(row):
+                # Its time ran out while it waited for its slot (a 429 can ask for minutes).
+                self._slots.release()
+                self._finish(row, OutboxState.EXPIRED)
+                continue
+            uploads = content.media_id if self._needs_upload(content) else None
+            if uploads is not None:
+                self._uploading.add(uploads)
             self._last_to_chat[row.recipient_id] = self.clock.monotonic()
-            task = asyncio.create_task(self._deliver(row))
+            task = asyncio.create_task(self._deliver(row, content, uploads))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self._delivered.set()
 
-    async def _no_longer_ours(self, rows: list[OutboxMessage]) -> set[int]:
+    def _finish(self, row: OutboxMessage, state: OutboxState, reason: str | None = None) -> None:
+        """A row that ends without a request: skipped or expired."""
+        change: dict[str, Any] = {"id": row.id, "state": state, "lease_until": None}
+        if reason:
+            change["last_error"] = reason
+        self._results.append(_Result(row.id, row.recipient_id, change))
+        if state is OutboxState.EXPIRED:
+            self.stats.expired += 1
+        else:
+            self.stats.skipped += 1
+
+    def _expired(self, row: OutboxMessage) -> bool:
+        return row.expires_at is not None and row.expires_at <= self.clock.now()
+
+    def _needs_upload(self, content: outbox_db.StoredContent) -> bool:
+        return (content.media_id is not None and content.media_ref is None
+                and content.media_id not in self._media_refs)
+
+    def _upload_pending(self, content: outbox_db.StoredContent) -> bool:
+        return self._needs_upload(content) and content.media_id in self._uploading
+
+    async def _no_longer_ours(self, rows: list[OutboxMessage],
+                              batch: _Batch) -> tuple[set[int], set[int]]:
+        """Rows no longer ours (cancelled, dropped, taken over), and cancelled groups."""
         ids = [r.id for r in rows]
+        groups = {batch.contents[r.content_id].group_id for r in rows}
         async with self.sessionmaker() as session:
             ours = await outbox_db.still_claimed(session, ids, self.owner)
-            cancelled = await outbox_db.cancelled_broadcasts(
-                session, {r.broadcast_id for r in rows if r.broadcast_id is not None})
-        return {r.id for r in rows if r.id not in ours or r.broadcast_id in cancelled}
+            cancelled = await outbox_db.cancelled_groups(session, groups)
+        return {r.id for r in rows if r.id not in ours}, cancelled
 
     def _forget_old_chats(self) -> None:
         cutoff = self.clock.monotonic() - self.config.per_chat_gap
@@ -332,19 +380,42 @@ class OutboxSender:
             task.cancel()
         return not self._stopping
 
-    async def _deliver(self, row: OutboxMessage) -> None:
-        message = OutgoingMessage(row.recipient_id, row.text, row.parse_mode, row.buttons)
+    async def _deliver(self, row: OutboxMessage, content: outbox_db.StoredContent,
+                       uploads: int | None) -> None:
+        message: OutgoingMessage | None = None
         try:
+            message = await self._message(row, content, uploads)
             outcome = await self.channel.send(message)
         except Exception as exc:  # noqa: BLE001 - a bug in a channel must not stop the sender
             log.exception("outbox channel failed on message %s", row.id)
             outcome = Outcome(OutcomeKind.TRANSIENT, reason=type(exc).__name__)
         result = self._result(row, outcome)
         result.holds_slot = True
+        if uploads is not None:
+            self._uploading.discard(uploads)
+            if outcome.media_ref:
+                self._media_refs[uploads] = outcome.media_ref
+                result.media_ref = (uploads, outcome.media_ref)
         self._results.append(result)
         self._delivered.set()
-        if outcome.kind is OutcomeKind.SENT and self.on_sent is not None:
+        if outcome.kind is OutcomeKind.SENT and self.on_sent is not None and message:
             await self.on_sent(message)
+
+    async def _message(self, row: OutboxMessage, content: outbox_db.StoredContent,
+                       uploads: int | None) -> OutgoingMessage:
+        attachment = None
+        if content.media_id is not None and content.media_kind is not None:
+            if uploads is not None:
+                async with self.sessionmaker() as session:
+                    data = await outbox_db.media_data(session, uploads)
+                attachment = Attachment(content.media_kind, data=data,
+                                        filename=content.media_filename)
+            else:
+                ref = content.media_ref or self._media_refs[content.media_id]
+                attachment = Attachment(content.media_kind, ref=ref,
+                                        filename=content.media_filename)
+        return OutgoingMessage(row.recipient_id, content.text, content.parse_mode,
+                               content.buttons, attachment)
 
     def _result(self, row: OutboxMessage, outcome: Outcome) -> _Result:
         now = self.clock.now()
@@ -401,6 +472,8 @@ class OutboxSender:
                                            owner=self.owner)
                     await outbox_db.mark_blocked(session, [r.recipient_id for r in results
                                                            if r.blocked])
+                    await outbox_db.set_media_refs(session, dict(
+                        r.media_ref for r in results if r.media_ref))
             except Exception:
                 self._results[:0] = results
                 raise
@@ -413,6 +486,16 @@ class OutboxSender:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._flush()
+
+
+@dataclass
+class _Batch:
+    """What the sender learnt about a claim of rows: blocked recipients, cancelled groups
+    (more may be found while sending), and the rows' contents."""
+
+    blocked: set[int]
+    cancelled: set[int]
+    contents: dict[int, outbox_db.StoredContent]
 
 
 def _short(reason: str | None, default: str) -> str:

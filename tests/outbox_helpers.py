@@ -7,19 +7,20 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 
-from db.models import OutboxMessage, OutboxState, User, UserStatus
-from db.outbox import NewMessage, enqueue
+from chat.clock import Clock
+from db.models import OutboxContent, OutboxGroup, OutboxMessage, OutboxState, User, UserStatus
+from db.outbox import Content, enqueue
 from db.types import utcnow
 from jobs.channel import Channel, Outcome, OutgoingMessage
-from chat.clock import Clock
 from jobs.outbox import OutboxSender
 from sandbox import BotApiSandbox
 from tests.harness import BotHarness
 
-FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED)
+FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED, OutboxState.EXPIRED)
 MARKER_CHAT = 4_000_000  # receives `sent_marker`'s messages; outside every test's ids
 _markers = itertools.count(1)
 # Due on any clock a test uses: the real one, and a FakeClock (which starts on 2026-12-01).
@@ -73,9 +74,13 @@ async def add_recipients(bot: BotHarness, ids: range | list[int], *, language: s
 
 
 async def queue(bot: BotHarness, ids: range | list[int], *, tag: str = "t",
-                at: datetime = DUE_LONG_AGO) -> None:
+                at: datetime = DUE_LONG_AGO, group: str = "test:tips",
+                **options: Any) -> None:
+    """A message "Tip <tag>" to each of `ids`, under the key `tag` (rows `tag:<id>`)."""
     async with bot.sessionmaker() as session, session.begin():
-        await enqueue(session, [NewMessage(f"{tag}:{i}", i, f"Tip {tag}") for i in ids], at=at)
+        await enqueue(session, group=group, key=tag, recipients=[(i, "id") for i in ids],
+                      contents={"id": options.pop("content", Content(f"Tip {tag}"))},
+                      fallback="id", now=min(at, utcnow()), at=at, **options)
 
 
 async def count_states(bot: BotHarness) -> Counter:
@@ -112,14 +117,16 @@ async def sent_marker(bot: BotHarness, sender: OutboxSender, timeout: float = 20
     key = f"marker:{next(_markers)}"
     bot.sandbox.open_chat(MARKER_CHAT)
     async with bot.sessionmaker() as session, session.begin():
-        await enqueue(session, [NewMessage(key, MARKER_CHAT, "Marker")], at=sender.clock.now())
+        now = sender.clock.now()
+        await enqueue(session, group="test:markers", key=key, recipients=[(MARKER_CHAT, "id")],
+                      contents={"id": Content("Marker")}, fallback="id", now=now, at=now)
     sender.wake()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         async with bot.sessionmaker() as session:
             state = await session.scalar(select(OutboxMessage.state)
-                                         .where(OutboxMessage.dedup_key == key))
+                                         .where(OutboxMessage.dedup_key == f"{key}:{MARKER_CHAT}"))
         if state == OutboxState.SENT:
             return
         assert state in (OutboxState.PENDING, OutboxState.SENDING), state
@@ -131,3 +138,24 @@ def deliveries(sandbox: BotApiSandbox, text_prefix: str = "Tip") -> Counter:
     """How many times each chat received an outbox message."""
     return Counter(c.params["chat_id"] for c in sandbox.calls_of("sendMessage")
                    if c.error is None and str(c.params.get("text", "")).startswith(text_prefix))
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    recipient_id: int
+    text: str
+    parse_mode: str | None
+    group: str
+    state: OutboxState
+
+
+async def queued_rows(bot: BotHarness) -> list[QueuedRow]:
+    """Every outbox row with what it says and its group, by recipient."""
+    async with bot.sessionmaker() as session:
+        rows = await session.execute(
+            select(OutboxMessage.recipient_id, OutboxContent.text, OutboxContent.parse_mode,
+                   OutboxGroup.key, OutboxMessage.state)
+            .join(OutboxContent, OutboxContent.id == OutboxMessage.content_id)
+            .join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
+            .order_by(OutboxMessage.recipient_id, OutboxMessage.id))
+        return [QueuedRow(*r) for r in rows]

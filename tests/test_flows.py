@@ -95,7 +95,7 @@ async def secret_given(run: Run, text: str) -> Outcome:
 @pytest.fixture
 async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarness]:
     clock = FakeClock(datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc))
-    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)  # type: ignore[arg-type]
+    harness = BotHarness(settings, sandbox, clock=clock)  # type: ignore[arg-type]
     await harness.start()
     assert harness.app is not None
     router = harness.app.bot_data[ROUTER_KEY]

@@ -200,11 +200,11 @@ def test_fresh_is_refused_with_a_database_url(tmp_path: Path, database_url: str)
 
 
 def test_log_lines_go_to_the_log_file_not_the_transcript(tmp_path: Path) -> None:
-    """Staff 9001 never wrote to the bot: notifying them of an enrolment fails, a warning."""
+    """Every update is logged (INFO), into the file, never between the chat lines."""
     result = run_cli(tmp_path, "\n".join(enrolment("PT Maju Jaya")) + "\n", "--fresh")
     assert result.returncode == 0, result.stdout
     assert "-- log: data/simulator.log" in result.stdout
     assert "Pendaftaran Bapak/Ibu sudah dikirim ke tim SCORE" in result.stdout
     assert not re.search(r"WARNING|INFO|ERROR|\d\d:\d\d:\d\d", result.stdout)
     log = (tmp_path / "data" / "simulator.log").read_text()
-    assert "WARNING handlers.review: could not notify staff=9001" in log
+    assert "INFO bot.updates: update user=1001 command:/start" in log

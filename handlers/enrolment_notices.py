@@ -1,0 +1,100 @@
+"""Staff hear of a new enrolment through the outbox, and their notices follow the decision.
+
+Every staff member (STAFF_IDS and those promoted with /staff, `db/staff.py`) gets the details
+with Approve and Reject in their own language. The notices are outbox rows of the group
+`enrolment:<id>`, so one to a staff member whose chat is briefly unreachable is retried, and
+the row keeps the message id to edit it later. When someone decides, notices already sent
+are edited (the verdict appended, the buttons gone) and those not sent yet are dropped. A
+notice in flight at that very moment still arrives with its buttons; pressing one then
+answers "Already decided".
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram.error import TelegramError
+
+from chat import notify
+from chat.context import BotContext
+from chat.i18n import _, current_locale, format_date, format_number, use_locale
+from chat.labels import module_name, sector_name
+from db import enterprises as ent_db
+from db import outbox as outbox_db
+from db.models import Enterprise, EnterpriseStatus
+from db.staff import staff_ids
+from db.users import display_name
+from domain.provinces import WIB, by_code
+
+log = logging.getLogger(__name__)
+
+
+def details(enterprise: Enterprise, modules: list[int]) -> str:
+    province = by_code(enterprise.province)
+    return "\n".join([
+        _("<b>New enrolment</b>: {name}").format(name=html.escape(enterprise.name)),
+        _("Sector: {value}").format(value=html.escape(
+            sector_name(enterprise.sector, enterprise.sector_other))),
+        _("Province: {value}").format(value=province.name(current_locale()) if province else ""),
+        _("City/regency: {value}").format(value=html.escape(enterprise.city)),
+        _("Workers: {value}").format(value=format_number(enterprise.worker_count)),
+        _("Contact: {value}").format(value=html.escape(enterprise.contact_name)),
+        _("Phone: {value}").format(value=enterprise.phone),
+        _("Modules: {value}").format(value=", ".join(module_name(m) for m in modules)),
+        # Staff work from Jakarta: WIB.
+        _("Received: {value}").format(value=format_date(
+            enterprise.created_at.astimezone(ZoneInfo(WIB)))),
+    ])
+
+
+def _group(enterprise_id: int) -> str:
+    return f"enrolment:{enterprise_id}"
+
+
+async def notify_staff(context: BotContext, enterprise_id: int) -> None:
+    """Queue the notice for every staff member; an enrolment changed while pending replaces
+    its notices that have not gone out yet."""
+    svc = context.svc
+    async with svc.sessionmaker() as session, session.begin():
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        assert enterprise is not None
+        modules = await ent_db.modules_of(session, enterprise_id)
+        await notify.drop(svc, session, group=_group(enterprise_id), reason="replaced")
+
+        def render() -> notify.Message:
+            return notify.Message(details(enterprise, modules), [[
+                notify.Button("✅ " + _("Approve"), "apr", str(enterprise_id)),
+                notify.Button("❌ " + _("Reject"), "rej", str(enterprise_id))]])
+
+        # One notice per version of the enrolment: the same one is never queued twice.
+        version = int(enterprise.updated_at.timestamp() * 1000)
+        await notify.queue(svc, session, group=_group(enterprise_id),
+                           key=f"enrol{enterprise_id}v{version}",
+                           to=await staff_ids(session, svc.settings.staff_ids), render=render,
+                           priority=notify.URGENT)
+
+
+async def mark_decided(context: BotContext, enterprise: Enterprise) -> None:
+    """Every staff member's copy says who decided, and loses its buttons."""
+    svc = context.svc
+    async with svc.sessionmaker() as session, session.begin():
+        await notify.drop(svc, session, group=_group(enterprise.id), reason="decided")
+        sent = await outbox_db.sent_messages(session, _group(enterprise.id))
+        who = await display_name(session, enterprise.decided_by or 0)
+        modules = await ent_db.modules_of(session, enterprise.id)
+        languages = await outbox_db.languages_of(session, {chat_id for chat_id, _m in sent})
+    for chat_id, message_id in sent:
+        with use_locale(languages.get(chat_id, svc.settings.default_locale)):
+            if enterprise.status == EnterpriseStatus.APPROVED:
+                verdict = _("✅ Approved by {who}.").format(who=html.escape(who))
+            else:
+                verdict = _("❌ Rejected by {who}: {reason}").format(
+                    who=html.escape(who), reason=html.escape(enterprise.reject_reason or ""))
+            try:
+                await context.bot.edit_message_text(
+                    details(enterprise, modules) + "\n\n" + verdict, chat_id=chat_id,
+                    message_id=message_id, parse_mode="HTML")
+            except TelegramError as exc:
+                log.info("could not update the staff notice to chat=%s: %s", chat_id, exc)
