@@ -149,7 +149,9 @@ def _press(sandbox: BotApiSandbox, user_id: int, step: Step, fallbacks: Fallback
             fallbacks.used[step.value] += 1
             return sandbox.press(user_id, buttons[step.position]["callback_data"],
                                  message_id=message.message_id)
-    raise LookupError(f"user {user_id}: no button {step.value!r} and no buttons at all")
+    last = sandbox.messages(user_id)[-1:] or [None]
+    raise LookupError(f"user {user_id}: no button {step.value!r} and no buttons at all; the "
+                      f"bot's last message: {last[0].text if last[0] else None!r}")
 
 
 async def walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int, *,

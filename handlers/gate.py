@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 from chat.context import BotContext
 from chat.i18n import _, resolve_locale, set_locale
 from db.models import GroupChat
+from db.session import without_transaction
 from db.users import touch_user
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     svc = context.svc
     async with svc.sessionmaker() as session:
+        await without_transaction(session)
         row = await touch_user(session, user.id,
                                language=resolve_locale(None, user.language_code,
                                                        svc.settings.default_locale),
