@@ -38,13 +38,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             # WAL lets readers and the writer work at once; the busy timeout waits for a lock
             # instead of failing at once; SQLite ignores foreign keys unless told.
-            # synchronous=NORMAL: in WAL mode a commit is written to the WAL file but not
-            # fsynced; the WAL is synced at checkpoints. A commit survives the bot process
-            # being killed (the data is in the operating system's cache), not a power cut or
-            # a kernel crash, which can lose the last commits (never corrupt the database).
+            # synchronous stays FULL (every commit fsynced): NORMAL measured no faster here
+            # (docs/benchmarks.md) and would lose the last commits in a power cut.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()

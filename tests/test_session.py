@@ -1,5 +1,5 @@
-"""The engine's settings: SQLite's durability pragma, the pool, and what a returned
-connection keeps."""
+"""The engine's settings: SQLite's journal, the pool, which commits and rollbacks reach
+the database, and which pooled connections are checked before use."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ async def test_pool_keeps_enough_connections(database_url: str) -> None:
 
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite only")
-async def test_sqlite_commits_without_fsync_in_wal_mode(database_url: str) -> None:
+async def test_sqlite_is_in_wal_mode_and_fsyncs_every_commit(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
             assert (await conn.scalar(text("PRAGMA journal_mode"))) == "wal"
-            assert (await conn.scalar(text("PRAGMA synchronous"))) == 1  # NORMAL
+            assert (await conn.scalar(text("PRAGMA synchronous"))) == 2  # FULL
     finally:
         await engine.dispose()
 
