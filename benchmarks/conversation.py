@@ -4,7 +4,8 @@ bot on the same Bot API sandbox, in the same run.
     .venv/bin/python -m benchmarks.conversation --db sqlite      # about 30 seconds
     .venv/bin/python -m benchmarks.conversation --db postgres    # the database `bench`
     ... --breakdown         # also: where the event loop's time goes, per update
-    ... --profile           # also: a cProfile of the event loop, self time by package
+    ... --profile           # also: Python calls per update and self time, by package
+    ... --try no-timeout    # also: the bot with an experiment (EXPERIMENTS below)
 
 50 users (`--users`) go through first contact and enrolment at once: /start, language,
 consent, role "owner", then name, sector, province, city, workers, contact and phone: 11
@@ -170,16 +171,11 @@ async def walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int, *
 
 
 async def conversation(sandbox: BotApiSandbox, tracker: Tracker, user_ids: list[int], *,
-                       echo: bool, fallbacks: Fallbacks, one_at_a_time: bool = False) -> None:
+                       echo: bool, fallbacks: Fallbacks) -> None:
     for user_id in user_ids:
         sandbox.add_user(user_id, f"Sari {user_id}", language_code="id")
-    walks = [walk(sandbox, tracker, user_id, i, echo=echo, fallbacks=fallbacks)
-             for i, user_id in enumerate(user_ids)]
-    if one_at_a_time:
-        for one in walks:
-            await one
-    else:
-        await asyncio.gather(*walks)
+    await asyncio.gather(*(walk(sandbox, tracker, user_id, i, echo=echo, fallbacks=fallbacks)
+                           for i, user_id in enumerate(user_ids)))
 
 
 def check_bot(sandbox: BotApiSandbox, user_ids: list[int]) -> list[str]:

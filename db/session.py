@@ -11,10 +11,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Connections kept open. The update processor runs up to 64 updates at once, each using one
-# session at a time, beside the outbox sender and the job queue. The pool's default (5 kept,
-# 10 more opened and closed on demand) had the bot open a new connection for every other
-# update under load: a thread and four statements on SQLite, a server process on PostgreSQL.
-# Connections are only opened when that many are in use at once.
+# session at a time, beside the outbox sender and the job queue. With the pool's default (5
+# kept, 10 more opened and closed on demand) the bot opened a new connection every few
+# updates under load: a thread and four statements on SQLite, a server process on
+# PostgreSQL. Connections are only opened when that many are in use at once.
 POOL_SIZE = 20
 MAX_OVERFLOW = 20
 # PostgreSQL: a pooled connection idle this long is checked before use (seconds).
