@@ -4,7 +4,8 @@ bot on the same Bot API sandbox, in the same run.
     .venv/bin/python -m benchmarks.conversation --db sqlite      # about 30 seconds
     .venv/bin/python -m benchmarks.conversation --db postgres    # the database `bench`
     ... --breakdown         # also: where the event loop's time goes, per update
-    ... --profile           # also: a cProfile of the event loop, self time by package
+    ... --profile           # also: Python calls per update and self time, by package
+    ... --try no-timeout    # also: the bot with an experiment (EXPERIMENTS below)
 
 50 users (`--users`) go through first contact and enrolment at once: /start, language,
 consent, role "owner", then name, sector, province, city, workers, contact and phone: 11
@@ -149,7 +150,9 @@ def _press(sandbox: BotApiSandbox, user_id: int, step: Step, fallbacks: Fallback
             fallbacks.used[step.value] += 1
             return sandbox.press(user_id, buttons[step.position]["callback_data"],
                                  message_id=message.message_id)
-    raise LookupError(f"user {user_id}: no button {step.value!r} and no buttons at all")
+    last = sandbox.messages(user_id)[-1:] or [None]
+    raise LookupError(f"user {user_id}: no button {step.value!r} and no buttons at all; the "
+                      f"bot's last message: {last[0].text if last[0] else None!r}")
 
 
 async def walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int, *,
@@ -168,16 +171,11 @@ async def walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int, *
 
 
 async def conversation(sandbox: BotApiSandbox, tracker: Tracker, user_ids: list[int], *,
-                       echo: bool, fallbacks: Fallbacks, one_at_a_time: bool = False) -> None:
+                       echo: bool, fallbacks: Fallbacks) -> None:
     for user_id in user_ids:
         sandbox.add_user(user_id, f"Sari {user_id}", language_code="id")
-    walks = [walk(sandbox, tracker, user_id, i, echo=echo, fallbacks=fallbacks)
-             for i, user_id in enumerate(user_ids)]
-    if one_at_a_time:
-        for one in walks:
-            await one
-    else:
-        await asyncio.gather(*walks)
+    await asyncio.gather(*(walk(sandbox, tracker, user_id, i, echo=echo, fallbacks=fallbacks)
+                           for i, user_id in enumerate(user_ids)))
 
 
 def check_bot(sandbox: BotApiSandbox, user_ids: list[int]) -> list[str]:

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import GroupChat, User
+from db.session import without_transaction
 from db.users import touch_user
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -15,6 +16,9 @@ async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
                          name: str | None, username: str | None, is_staff: bool) -> User:
     """The user's row, created on first contact and refreshed when something changed."""
     async with sessions() as session:
+        # Reads without BEGIN/ROLLBACK round trips (db/session.py): most updates change
+        # nothing here.
+        await without_transaction(session)
         row = await touch_user(session, user_id, language=language, name=name,
                                username=username, is_staff=is_staff, flush=False)
         # Most updates only read the row (touch_user changes only what differs): then

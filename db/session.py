@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,12 +16,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 # Connections kept open. The update processor runs up to 64 updates at once, each using one
-# session at a time, beside the outbox sender and the job queue. The pool's default (5 kept,
-# 10 more opened and closed on demand) had the bot open a new connection for every other
-# update under load: a thread and four statements on SQLite, a server process on PostgreSQL.
-# Connections are only opened when that many are in use at once.
+# session at a time, beside the outbox sender and the job queue. With the pool's default (5
+# kept, 10 more opened and closed on demand) the bot opened a new connection every few
+# updates under load: a thread and four statements on SQLite, a server process on
+# PostgreSQL. Connections are only opened when that many are in use at once.
 POOL_SIZE = 20
 MAX_OVERFLOW = 20
+# PostgreSQL: a pooled connection idle this long is checked before use (seconds).
+PING_IDLE = 10.0
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -40,13 +43,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             # WAL lets readers and the writer work at once; the busy timeout waits for a lock
             # instead of failing at once; SQLite ignores foreign keys unless told.
-            # synchronous=NORMAL: in WAL mode a commit is written to the WAL file but not
-            # fsynced; the WAL is synced at checkpoints. A commit survives the bot process
-            # being killed (the data is in the operating system's cache), not a power cut or
-            # a kernel crash, which can lose the last commits (never corrupt the database).
+            # synchronous stays FULL (every commit fsynced): NORMAL measured no faster here
+            # (docs/benchmarks.md) and would lose the last commits in a power cut.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -54,7 +54,48 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", MAX_OVERFLOW)
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    engine = create_async_engine(url, hide_parameters=True, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """PostgreSQL: check a pooled connection before use only when it sat idle for PING_IDLE.
+
+    SQLAlchemy's pool_pre_ping checks every checkout, and asyncpg's ping is three round
+    trips (BEGIN, an empty query, ROLLBACK): more than the query it guards, on every update.
+    Connections unused for a while are the ones a firewall or the server may have dropped;
+    they are still checked, and a dead one is replaced before anyone uses it. The cost: when
+    PostgreSQL restarts, a connection used within the last PING_IDLE is not checked, so the
+    first statement on it fails (the update gets the error handler's apology; a failed
+    commit after an update stays buffered for the next one), and SQLAlchemy then replaces
+    every pooled connection.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _idle_from(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _check(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE:
+            return
+        try:
+            sync_engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            # The pool drops this connection and takes (or opens) another.
+            raise exc.DisconnectionError("a pooled connection is gone") from error
+
+
+async def without_transaction(session: AsyncSession) -> None:
+    """PostgreSQL: run this session's statements each on its own (autocommit), sparing the
+    BEGIN and ROLLBACK round trips around a session that reads a row and rarely writes one
+    (the gate). Call it before the session's first statement. SQLite needs nothing: sqlite3
+    opens no transaction for reads, and a round trip to change that would cost more."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _skip_idle_transaction_ends(engine: AsyncEngine) -> None:

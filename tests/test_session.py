@@ -1,12 +1,14 @@
-"""The engine's settings: SQLite's durability pragma, the pool, and what a returned
-connection keeps."""
+"""The engine's settings: SQLite's journal, the pool, which commits and rollbacks reach
+the database, and which pooled connections are checked before use."""
 
 from __future__ import annotations
 
 import aiosqlite
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from db import session as session_module
 from db.models import AppSecret
 from db.session import MAX_OVERFLOW, POOL_SIZE, create_engine, create_sessionmaker
 from tests.conftest import POSTGRES_URL
@@ -22,12 +24,12 @@ async def test_pool_keeps_enough_connections(database_url: str) -> None:
 
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite only")
-async def test_sqlite_commits_without_fsync_in_wal_mode(database_url: str) -> None:
+async def test_sqlite_is_in_wal_mode_and_fsyncs_every_commit(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
             assert (await conn.scalar(text("PRAGMA journal_mode"))) == "wal"
-            assert (await conn.scalar(text("PRAGMA synchronous"))) == 1  # NORMAL
+            assert (await conn.scalar(text("PRAGMA synchronous"))) == 2  # FULL
     finally:
         await engine.dispose()
 
@@ -91,3 +93,32 @@ async def test_a_connection_returned_in_a_transaction_is_rolled_back(database_ur
                 f"SELECT count(*) FROM {AppSecret.__tablename__}"))) == 0
     finally:
         await engine.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only")
+@pytest.mark.parametrize("idle", [True, False], ids=["idle", "busy"])
+async def test_a_dropped_idle_connection_is_replaced_before_use(
+        database_url: str, monkeypatch: pytest.MonkeyPatch, idle: bool) -> None:
+    """A connection idle for PING_IDLE is checked at checkout, a busy one is not: the cost
+    written in db/session.py, one failed statement after the server dropped it."""
+    monkeypatch.setattr(session_module, "PING_IDLE", 0.0 if idle else 3600.0)
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    other = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        async with other.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await conn.commit()
+        if idle:
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT pg_backend_pid()")) != pid
+        else:
+            with pytest.raises(DBAPIError):
+                async with engine.connect() as conn:
+                    await conn.scalar(text("SELECT pg_backend_pid()"))
+            async with engine.connect() as conn:  # the pool replaced it
+                assert await conn.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        await engine.dispose()
+        await other.dispose()
