@@ -76,14 +76,18 @@ async def notify_staff(context: BotContext, enterprise_id: int) -> None:
                            priority=notify.URGENT)
 
 
-async def mark_decided(context: BotContext, enterprise: Enterprise) -> None:
-    """Every staff member's copy says who decided, and loses its buttons."""
+async def mark_decided(context: BotContext, enterprise: Enterprise,
+                       pressed: tuple[int, int] | None = None) -> None:
+    """Every staff member's copy says who decided, and loses its buttons: the notices, and
+    the message whose button decided (a /pending card) as well."""
     svc = context.svc
     async with svc.sessionmaker() as session, session.begin():
         await notify.drop(svc, session, group=_group(enterprise.id), reason="decided")
         sent = await outbox_db.sent_messages(session, _group(enterprise.id))
         who = await display_name(session, enterprise.decided_by or 0)
         modules = await ent_db.modules_of(session, enterprise.id)
+        if pressed is not None and pressed not in sent:
+            sent = [*sent, pressed]
         languages = await outbox_db.languages_of(session, {chat_id for chat_id, _m in sent})
     for chat_id, message_id in sent:
         with use_locale(languages.get(chat_id, svc.settings.default_locale)):

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.error import TelegramError
 
+from chat import notify
 from chat.access import is_staff
-from chat.context import BotContext
+from chat.context import BotContext, Services
 from chat.flow import END, Flow, Outcome, Run
-from chat.i18n import N_, _, use_locale
+from chat.i18n import N_, _
 from chat.reply import ack, rows, send, stale_button
 from db import enterprises as ent_db
-from db.review import decide_enrolment, pending_enterprise, pending_with_modules
+from db.models import Enterprise, EnterpriseStatus, User
+from db.review import Decided, decide_enrolment, pending_enterprise, pending_with_modules
 from db.users import display_name
 from domain import text_input
 from handlers import enrolment_notices as notices
-from handlers.poster import send_code
+from handlers.poster import code_text, poster_message
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +39,51 @@ async def approve_pressed(update: Update, context: BotContext) -> None:
         await stale_button(update)
         return
     decided = await decide_enrolment(context.svc.sessionmaker, int(button.value), user.id,
-                                     approve=True)
+                                     approve=True, then=_tell_owner(context.svc))
     if decided is None:
         await _already_decided(update, context, int(button.value))
         return
-    enterprise, owner = decided
+    enterprise, _owner = decided
     await ack(update, _("Approved."))
-    if owner is not None and enterprise.join_code:
-        with use_locale(owner.language):
-            try:
-                await context.bot.send_message(owner.id, _(
-                    "Good news: {name} is approved for SCORE! Workers can now join with the "
-                    "code below.").format(name=html.escape(enterprise.name)), parse_mode="HTML")
-                await send_code(context.bot, context.svc.bot_username, owner.id,
-                                enterprise.name, enterprise.join_code, owner.language)
-            except TelegramError as exc:
-                log.warning("could not tell owner=%s of approval: %s", owner.id, exc)
-    await notices.mark_decided(context, enterprise)
+    await notices.mark_decided(context, enterprise, pressed=_pressed(update))
+
+
+def _pressed(update: Update) -> tuple[int, int] | None:
+    """The staff message whose button decided (a notice, or a /pending card)."""
+    message = update.callback_query.message if update.callback_query else None
+    return (message.chat.id, message.message_id) if message is not None else None
+
+
+def _tell_owner(svc: Services) -> Decided:
+    """The owner's news, queued in the decision's own transaction: a decision is never
+    stored without it, and the outbox retries it if Telegram refuses it for a while."""
+
+    async def then(session: AsyncSession, enterprise: Enterprise, owner: User | None) -> None:
+        if owner is None:
+            return
+        decided_at = enterprise.decided_at.timestamp() if enterprise.decided_at else 0
+        group, key = f"owner:{enterprise.id}", f"decision{int(decided_at)}"
+        name, code = enterprise.name, enterprise.join_code or ""
+        if enterprise.status != EnterpriseStatus.APPROVED:
+            reason = enterprise.reject_reason or ""
+            await notify.queue(svc, session, group=group, key=key, to=owner.id,
+                               priority=notify.URGENT, render=lambda: notify.Message(_(
+                                   "Sorry, the SCORE team could not approve {name}.\nReason: "
+                                   "{reason}\nYou can correct it with /enrol.").format(
+                                   name=html.escape(name), reason=html.escape(reason))))
+            return
+        messages: list[Callable[[], notify.Message | Awaitable[notify.Message]]] = [
+            lambda: notify.Message(_("Good news: {name} is approved for SCORE! Workers can now "
+                                     "join with the code below.").format(
+                                         name=html.escape(name))),
+            lambda: notify.Message(code_text(svc.bot_username, name, code)),
+            lambda: poster_message(svc.bot_username, name, code),
+        ]
+        for n, render in enumerate(messages):
+            await notify.queue(svc, session, group=group, key=f"{key}.{n}", to=owner.id,
+                               priority=notify.URGENT, render=render)
+
+    return then
 
 
 # --- rejecting: the reason is asked first ------------------------------------------------------
@@ -75,7 +106,7 @@ async def reject_begin(run: Run, enterprise_id: str) -> Outcome:
         await _already_decided(run.update, run.context, int(enterprise_id or 0))
         return END
     await run.ack()
-    run.data.update(enterprise=pending.id, name=pending.name)
+    run.data.update(enterprise=pending.id, name=pending.name, pressed=_pressed(run.update))
     return ask_reason
 
 
@@ -99,23 +130,16 @@ def _reason(text: str | None) -> tuple[str | None, str | None]:
 @ask_reason.on_text(_reason, {"*": N_("Please write the reason in a few words, or /cancel.")})
 async def reason_given(run: Run, reason: str) -> Outcome:
     decided = await decide_enrolment(run.svc.sessionmaker, int(run.data["enterprise"]),
-                                     run.user_id, approve=False, reason=reason)
+                                     run.user_id, approve=False, reason=reason,
+                                     then=_tell_owner(run.svc))
     if decided is None:
         await run.say(_("Someone else already decided on this enrolment."))
         return END
-    enterprise, owner = decided
+    enterprise, _owner = decided
     await run.say(_("Rejected. The owner is told why."))
-    if owner is not None:
-        with use_locale(owner.language):
-            try:
-                await run.context.bot.send_message(owner.id, _(
-                    "Sorry, the SCORE team could not approve {name}.\nReason: {reason}\n"
-                    "You can correct it with /enrol.").format(
-                    name=html.escape(enterprise.name), reason=html.escape(reason)),
-                    parse_mode="HTML")
-            except TelegramError as exc:
-                log.warning("could not tell owner=%s of rejection: %s", owner.id, exc)
-    await notices.mark_decided(run.context, enterprise)
+    pressed = run.data.get("pressed")
+    await notices.mark_decided(run.context, enterprise,
+                               pressed=(pressed[0], pressed[1]) if pressed else None)
     return END
 
 

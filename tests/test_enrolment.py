@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from chat.context import services_of
@@ -290,3 +292,30 @@ async def test_a_rejected_owner_is_told_why_and_how_to_resubmit(bot: BotHarness)
         text = bot.last_text(OWNER)
         assert "did not approve" in text and "Please give the full company name" in text
         assert "/enrol" in text and "waiting for approval" not in text
+
+
+async def test_approving_from_pending_edits_that_card(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en", company="PT Kartu")
+    await bot.text(STAFF_ID, "/pending")
+    card = bot.sandbox.last_message(STAFF_ID)
+    assert "PT Kartu" in (card.text or "") and card.buttons
+    bot.sandbox.press(STAFF_ID, card.buttons[0][0]["callback_data"], message_id=card.message_id)
+    await bot.settle()
+    edited = next(m for m in bot.sandbox.messages(STAFF_ID) if m.message_id == card.message_id)
+    assert "Approved by Staff 9001" in (edited.text or "") and not edited.buttons
+
+
+async def test_the_owners_news_is_retried_when_telegram_refuses_it(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en")
+    bot.sandbox.fail("sendMessage", chat_id=OWNER, error_code=502, description="Bad Gateway")
+    await bot.press(STAFF_ID, "Approve")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not (bot.sandbox.messages(OWNER) and bot.sandbox.last_message(OWNER).document):
+        assert loop.time() < deadline
+        await asyncio.sleep(0.05)
+    code = (await enterprise_of(bot, OWNER)).join_code
+    texts = "\n".join(bot.texts(OWNER))
+    assert "Good news" in texts and f"<b>{code}</b>" not in texts and code in texts
