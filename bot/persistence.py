@@ -29,7 +29,7 @@ import functools
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Executable, Table, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,10 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from chat.clock import Clock, RealClock
 from db.drafts import conversation_key
 from db.models import ConversationState, UserDraft
 from domain.drafts import DRAFT_LIFETIME
-from chat.clock import Clock, RealClock
 
 # A row unchanged for this long is written again anyway, to move its `updated_at`.
 REFRESH = timedelta(hours=1)
@@ -226,20 +226,21 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
             try:
                 async with self._sessionmaker() as session, session.begin():
                     conn = await session.connection(execution_options={_OURS: True})
-                    await _write(conn, ConversationState.__table__,
+                    await _write(conn, cast(Table, ConversationState.__table__),
                                  ("name", "key"), "state", states, now)
-                    await _write(conn, UserDraft.__table__, ("user_id",), "data", users, now)
+                    await _write(conn, cast(Table, UserDraft.__table__), ("user_id",), "data",
+                                 users, now)
             except BaseException:
                 # Keep what failed for the next commit, unless newer data arrived meanwhile.
                 for k, v in conversations.items():
                     self._conversations.setdefault(k, v)
-                for k, v in drafts.items():
-                    self._drafts.setdefault(k, v)
+                for user_id, draft in drafts.items():
+                    self._drafts.setdefault(user_id, draft)
                 raise
             for k, v in states.items():
                 self._stored_states.wrote(k, v, now)
-            for k, v in users.items():
-                self._stored_drafts.wrote(k, v, now)
+            for user_id, data in users.items():
+                self._stored_drafts.wrote(user_id, data, now)
 
     async def flush(self) -> None:
         await self.commit()
@@ -252,7 +253,8 @@ async def _write(conn: AsyncConnection, table: Table, key_columns: tuple[str, ..
     kept = [(key, value) for key, value in values.items() if value is not _DELETE]
     if kept:
         await conn.execute(_upsert(conn.dialect.name, table, key_columns, value_column), [
-            {**dict(zip(key_columns, _as_tuple(key))), value_column: value, "updated_at": now}
+            {**dict(zip(key_columns, _as_tuple(key), strict=True)), value_column: value,
+             "updated_at": now}
             for key, value in kept])
     if gone:
         if len(key_columns) == 1:

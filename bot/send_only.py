@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-
 from typing import Any
 
 from telegram.ext import ExtBot

@@ -8,7 +8,6 @@ Signing at send time (not at queueing) keeps the stored message channel-neutral.
 from __future__ import annotations
 
 from datetime import timedelta
-
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message

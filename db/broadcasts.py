@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.audience import Audience, recipients
 from db.models import Broadcast, BroadcastStatus
 from db.outbox import BULK, Content, broadcast_group, cancel_group, enqueue
+from db.results import affected
 
 
 async def create(session: AsyncSession, *, created_by: int, text_id: str, text_en: str | None,
@@ -35,7 +36,7 @@ async def _queue(session: AsyncSession, broadcast: Broadcast, *, now: datetime,
                                 Broadcast.status == BroadcastStatus.SCHEDULED)
         .values(status=BroadcastStatus.QUEUED, queued_at=now)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     # Staff wrote the text: Indonesian always, English optionally. Everyone who does not read
     # English gets the Indonesian text, and so do English readers when there is no English one.
@@ -78,6 +79,6 @@ async def cancel(session: AsyncSession, broadcast_id: int, *, now: datetime) -> 
                                 Broadcast.status != BroadcastStatus.CANCELLED)
         .values(status=BroadcastStatus.CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return None
     return await cancel_group(session, broadcast_group(broadcast_id), now=now)

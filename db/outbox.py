@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from typing import cast as typed
 
 from sqlalchemy import (
     Select,
     String,
+    Table,
     and_,
     bindparam,
     case,
@@ -44,6 +46,7 @@ from db.models import (
     User,
     UserStatus,
 )
+from db.results import affected
 from db.types import UTCDateTime
 
 # Lower goes first. A staff notice must not wait behind a broadcast to 30,000 people.
@@ -104,7 +107,7 @@ def broadcast_group(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}"
 
 
-def _insert_for(session: AsyncSession):  # noqa: ANN202
+def _insert_for(session: AsyncSession):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -191,9 +194,10 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
             ["dedup_key", "recipient_id", "content_id", "priority", "state", "attempts",
              "next_attempt_at", "expires_at", "created_at"], source)
             .on_conflict_do_nothing(index_elements=["dedup_key"]))
-        return max(result.rowcount or 0, 0)
+        return affected(result)
     rows = [dict(dedup_key=f"{key}:{user_id}", recipient_id=user_id,
-                 content_id=content_ids.get(language or "", fallback_id), priority=priority, state=OutboxState.PENDING, attempts=0, next_attempt_at=at,
+                 content_id=content_ids.get(language or "", fallback_id), priority=priority,
+                 state=OutboxState.PENDING, attempts=0, next_attempt_at=at,
                  expires_at=expires_at, created_at=now) for user_id, language in recipients]
     table = OutboxMessage.__table__
     # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs (one compiled
@@ -255,7 +259,7 @@ async def media_data(session: AsyncSession, media_id: int) -> bytes:
 
 async def set_media_refs(session: AsyncSession, refs: Mapping[int, str]) -> None:
     """The channel now has these files: later messages send the reference, not the bytes."""
-    table = OutboxMedia.__table__
+    table = typed(Table, OutboxMedia.__table__)
     if refs:
         await session.execute(
             update(table).where(table.c.id == bindparam("media"), table.c.file_ref.is_(None))
@@ -292,7 +296,7 @@ async def release_all_claims(session: AsyncSession) -> int:
         update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING)
         .values(state=OutboxState.PENDING, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return affected(result)
 
 
 async def expire_overdue(session: AsyncSession, now: datetime) -> int:
@@ -302,7 +306,7 @@ async def expire_overdue(session: AsyncSession, now: datetime) -> int:
                                     OutboxMessage.state == OutboxState.PENDING)
         .values(state=OutboxState.EXPIRED)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return affected(result)
 
 
 async def blocked_among(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
@@ -327,7 +331,8 @@ async def record(session: AsyncSession, changes: Sequence[dict[str, Any]], *,
         columns = tuple(sorted(k for k in change if k != "id"))
         sent = change.get("state") == OutboxState.SENT
         groups.setdefault((sent, columns), []).append(change)
-    table = OutboxMessage.__table__  # Core, not ORM: an executemany with extra criteria
+    # Core, not ORM: an executemany with extra criteria.
+    table = typed(Table, OutboxMessage.__table__)
     for (sent, columns), rows in groups.items():
         statement = update(table).where(table.c.id == bindparam("row_id"))
         if not sent:
@@ -445,7 +450,7 @@ async def drop_unsent(session: AsyncSession, group: str, *, recipient_id: int | 
         update(OutboxMessage).where(*where)
         .values(state=OutboxState.SKIPPED, last_error=reason)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return affected(result)
 
 
 async def sent_messages(session: AsyncSession, group: str) -> list[tuple[int, int]]:
@@ -455,7 +460,7 @@ async def sent_messages(session: AsyncSession, group: str) -> list[tuple[int, in
         .where(_in_group(group), OutboxMessage.state == OutboxState.SENT,
                OutboxMessage.message_id.is_not(None))
         .order_by(OutboxMessage.id))
-    return [(recipient, message) for recipient, message in rows]
+    return [(recipient, message) for recipient, message in rows if message is not None]
 
 
 # --- the stall watch -----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _skip_idle_transaction_ends(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             # WAL lets readers and the writer work at once; the busy timeout waits for a lock
             # instead of failing at once; SQLite ignores foreign keys unless told.
             # synchronous stays FULL (every commit fsynced): NORMAL measured no faster here
@@ -74,11 +74,11 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "checkin")
-    def _idle_from(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(sync_engine, "checkout")
-    def _check(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_IDLE:
             return
@@ -121,8 +121,9 @@ def _skip_idle_transaction_ends(engine: AsyncEngine) -> None:
         if in_transaction(dbapi_conn):
             rollback(dbapi_conn)
 
-    dialect.do_commit = do_commit  # type: ignore[method-assign]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    # Replaced on this engine's dialect instance only: no subclass of a SQLAlchemy dialect.
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Membership, Role, User, UserStatus
 from db.types import utcnow
 
-
 # How stale `last_seen_at` may get before an update writes it again. It serves "active within
 # N days" (db/audience.py); writing it on every update made every update a write transaction.
 SEEN_PRECISION = timedelta(hours=1)

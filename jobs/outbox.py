@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chat.clock import Clock, RealClock
 from db import outbox as outbox_db
 from db.models import OutboxMessage, OutboxState
-from chat.clock import Clock, RealClock
 from jobs.channel import Attachment, Channel, Outcome, OutcomeKind, OutgoingMessage
 from jobs.sender_lock import NoLock
 
@@ -386,7 +386,7 @@ class OutboxSender:
         try:
             message = await self._message(row, content, uploads)
             outcome = await self.channel.send(message)
-        except Exception as exc:  # noqa: BLE001 - a bug in a channel must not stop the sender
+        except Exception as exc:
             log.exception("outbox channel failed on message %s", row.id)
             outcome = Outcome(OutcomeKind.TRANSIENT, reason=type(exc).__name__)
         result = self._result(row, outcome)

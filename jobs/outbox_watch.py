@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from chat.clock import Clock
 from chat.context import services_of
 from chat.i18n import _, format_number, ngettext, use_locale
 from db import outbox as outbox_db
 from db.models import StallAlert
 from db.staff import all_staff
-from chat.clock import Clock
 
 log = logging.getLogger(__name__)
 
