@@ -44,6 +44,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -59,14 +60,15 @@ from telegram.ext import (
 )
 from telegram.ext import ExtBot
 
-from bot.app import ALLOWED_UPDATES
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.flood_limits import SharedBudget
 from bot.logs import setup_logging
 from sandbox import BotApiSandbox
 from sandbox import SandboxBot
 from chat.context import services_of
 from chat.i18n import load_catalogs
 from config.settings import Settings
-from handlers import gate as gate_module
+from db import contact as contact_module
 
 from benchmarks.common import machine_header, peak_rss_mb, prepare_database
 
@@ -261,10 +263,14 @@ async def run_bot(url: str, user_ids: list[int], warmup_ids: list[int], *,
                   experiments: list[str] | None = None) -> Result:
     sandbox = BotApiSandbox()
     # The outbox sender polls the database once a second; it stays on, as in production.
-    harness = SandboxBot(bot_settings(url), sandbox)
+    # Telegram's flood limits are not the bot's cost: a budget as wide as the bare bot's (none).
+    harness = SandboxBot(sandbox, partial(build_application, bot_settings(url),
+                                          flood_budget=SharedBudget(overall=10**6,
+                                                                    per_chat=10**6)),
+                         allowed_updates=ALLOWED_UPDATES)
     await harness.start()
     tracker = Tracker()
-    processor = harness.processor
+    processor = services_of(harness.app).extra["processor"]
     processor.do_process_update = tracker.wrap(processor.do_process_update)  # type: ignore[method-assign]
     fallbacks = Fallbacks()
     undo_experiments = try_experiments(harness, experiments or [])
@@ -373,13 +379,9 @@ def try_experiments(harness: SandboxBot, names: list[str]) -> Callable[[], None]
     app = harness.app
     assert app is not None
     undo: list[Callable[[], None]] = []
-    if "no-timeout" in names:
-        for handler in (h for group in app.handlers.values() for h in group):
-            if isinstance(handler, ConversationHandler):
-                handler._conversation_timeout = None  # type: ignore[attr-defined]
     if "cached-gate" in names:
         cache: dict[int, Any] = {}
-        touch = gate_module.touch_user
+        touch = contact_module.touch_user
 
         async def cached(session: Any, user_id: int, **kwargs: Any) -> Any:
             if user_id not in cache:
@@ -392,8 +394,8 @@ def try_experiments(harness: SandboxBot, names: list[str]) -> Callable[[], None]
 
         engine = services_of(app).extra["engine"].sync_engine
         event.listen(engine, "before_cursor_execute", forget)
-        gate_module.touch_user = cached  # type: ignore[assignment]
-        undo.append(lambda: setattr(gate_module, "touch_user", touch))
+        contact_module.touch_user = cached  # type: ignore[assignment]
+        undo.append(lambda: setattr(contact_module, "touch_user", touch))
     return lambda: [u() for u in reversed(undo)] and None
 
 
@@ -482,7 +484,7 @@ class Breakdown:
     def install(self, harness: SandboxBot) -> None:
         app = harness.app
         assert app is not None
-        processor = harness.processor
+        processor = services_of(app).extra["processor"]
         breakdown = self
 
         run = asyncio.events.Handle._run
