@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from config.settings import Settings
+from chat.clock import FakeClock
 from chat.i18n import load_catalogs
+from config.settings import Settings
 from db.migrate import upgrade
 from db.models import Base
 from db.session import create_engine, create_sessionmaker
@@ -120,3 +121,21 @@ def tmp_cwd(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(old)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def clocked_bot(settings: Settings, sandbox: BotApiSandbox,
+                      clock: FakeClock) -> AsyncIterator[BotHarness]:
+    """The Application on the virtual clock, without its sender: a test runs the sender it
+    needs, and the flood budget the sender's messages pass through keeps the same time."""
+    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()

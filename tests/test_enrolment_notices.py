@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from sandbox import BotApiSandbox
 from bot.telegram_channel import TelegramChannel
+from chat.clock import FakeClock
 from chat.context import services_of
-from config.settings import Settings
 from db.models import EnterpriseStatus, OutboxMessage, OutboxState, Role, User, UserStatus
 from db.types import utcnow
-from chat.clock import FakeClock
 from jobs.outbox import OutboxSender, SenderConfig
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
@@ -26,26 +24,16 @@ PROMOTED = 3005
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def bot(settings: Settings, sandbox: BotApiSandbox,
-              clock: FakeClock) -> AsyncIterator[BotHarness]:
+async def bot(clocked_bot: BotHarness, clock: FakeClock) -> AsyncIterator[BotHarness]:
     """The Application and its sender on the virtual clock, so a retry can be waited for."""
-    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
-    await harness.start()
+    harness = clocked_bot
     assert harness.app is not None
     svc = services_of(harness.app)
     sender = OutboxSender(harness.sessionmaker, TelegramChannel(harness.app.bot, svc.signer),
                           clock=clock, config=SenderConfig(rate=25, in_flight=4))
     svc.extra["sender"] = sender  # woken by queueing, stopped with the app
     sender.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+    yield harness
 
 
 async def _staff(bot: BotHarness) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -13,15 +12,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from sandbox import BotApiSandbox, UploadedFile
 from bot.telegram_channel import TelegramChannel
 from chat import notify
+from chat.clock import FakeClock
 from chat.context import Services, services_of
 from chat.i18n import current_locale
-from config.settings import Settings
 from db.models import Broadcast, OutboxContent, OutboxMedia, OutboxMessage, OutboxState
-from chat.clock import FakeClock
 from jobs.outbox import OutboxSender, SenderConfig
+from sandbox import UploadedFile
 from tests.harness import BotHarness
 from tests.outbox_helpers import TimedChannel, add_recipients, deliveries, queued_rows, wait_final
 
@@ -29,20 +27,9 @@ R = range(5000, 5100)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def bot(settings: Settings, sandbox: BotApiSandbox,
-              clock: FakeClock) -> AsyncIterator[BotHarness]:
+def bot(clocked_bot: BotHarness) -> BotHarness:
     """The Application on the virtual clock; each test starts the sender when it wants."""
-    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+    return clocked_bot
 
 
 def svc(bot: BotHarness) -> Services:

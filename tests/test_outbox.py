@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.telegram_channel import TelegramChannel
+from chat.clock import FakeClock
 from chat.context import services_of
 from config.settings import Settings
-from bot.telegram_channel import TelegramChannel
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.outbox import Content
 from db.session import create_engine, create_sessionmaker
-from chat.clock import FakeClock
 from jobs.outbox import OutboxSender, SenderConfig, backoff
 from sandbox import BotApiSandbox, SandboxBot
 from tests.harness import BotHarness
@@ -36,21 +35,9 @@ R = range(5000, 5100)  # a hundred recipients
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def bot(settings: Settings, sandbox: BotApiSandbox,
-              clock: FakeClock) -> AsyncIterator[BotHarness]:
-    """Without the app's own sender (each test runs the sender it needs), on the test's
-    clock: the flood-limit budget the sender's messages pass through keeps the same time."""
-    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+def bot(clocked_bot: BotHarness) -> BotHarness:
+    """Without the app's own sender: each test runs the sender it needs."""
+    return clocked_bot
 
 
 def sender_for(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:  # noqa: ANN001
