@@ -3,6 +3,7 @@ their transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,10 +79,14 @@ async def move_to(sessions: Sessions, user_id: int, enterprise_id: int) -> str |
         return enterprise.name
 
 
-async def accept_invite(sessions: Sessions, user_id: int, token: str,
-                        role: Role | None) -> tuple[str, Role] | None:
+Joined = Callable[[AsyncSession, Enterprise], Awaitable[None]]
+
+
+async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role | None, *,
+                        then: Joined | None = None) -> tuple[str, Role] | None:
     """Use a one-time admin invite: the user becomes an admin of its enterprise. Returns the
-    enterprise's name and the user's role afterwards, or None for a used or unknown link."""
+    enterprise's name and the user's role afterwards, or None for a used or unknown link.
+    `then` runs in the same transaction (queueing the owner's news)."""
     async with sessions() as session, session.begin():
         invite = await ent_db.use_invite(session, token, user_id)
         enterprise = await ent_db.get_enterprise(session, invite.enterprise_id) if invite else None
@@ -91,6 +96,8 @@ async def accept_invite(sessions: Sessions, user_id: int, token: str,
         after = role_after_admin_invite(role)
         if after is not role:
             await set_role(session, user_id, after)
+        if then is not None:
+            await then(session, enterprise)
         return enterprise.name, after
 
 

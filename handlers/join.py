@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from chat import notify
 from chat.access import role_of
 from chat.context import BotContext
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
@@ -146,7 +148,21 @@ async def accept_invite(run: Run, token: str) -> Outcome:
         await run.say(_("This link is for an enterprise admin. Please forward it to your admin "
                         "(HRD, QC or K3)."))
         return END
-    accepted = await use_invite(run.svc.sessionmaker, run.user_id, token, role)
+    user = run.update.effective_user
+    admin_name = user.full_name if user else str(run.user_id)
+    svc = run.svc
+
+    async def tell_owner(session: AsyncSession, enterprise: Enterprise) -> None:
+        # The owner hears who now reports for the enterprise (queued with the joining).
+        if enterprise.owner_id is None:
+            return
+        await notify.queue(svc, session, group=f"owner:{enterprise.id}",
+                           key=f"admin{run.user_id}", to=enterprise.owner_id,
+                           priority=notify.URGENT, render=lambda: notify.Message(_(
+                               "{admin} is now an admin of {name}.").format(
+                               admin=html.escape(admin_name), name=html.escape(enterprise.name))))
+
+    accepted = await use_invite(run.svc.sessionmaker, run.user_id, token, role, then=tell_owner)
     if accepted is None:
         await run.say(_("This invite link was already used or is not valid. Please ask the "
                         "owner for a new one."))

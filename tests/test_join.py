@@ -127,6 +127,8 @@ async def test_admin_invite_link_works_once(bot: BotHarness) -> None:
     await bot.press(ADMIN, "Yes, I agree")
     member = await _membership(bot, ADMIN)
     assert member is not None and member.role == MemberRole.ADMIN
+    # The owner hears it.
+    assert "Dewi is now an admin of PT Maju Jaya" in bot.last_text(OWNER)
     bot.sandbox.add_user(WORKER2, "Eko", language_code="en")
     await bot.text(WORKER2, f"/start {payload}")
     await bot.press(WORKER2, "English")
