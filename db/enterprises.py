@@ -17,6 +17,7 @@ from db.models import (
     MemberRole,
     Membership,
     ModuleInterest,
+    RetiredJoinCode,
 )
 from db.results import affected
 from db.types import utcnow
@@ -174,6 +175,9 @@ async def _unused_code(session: AsyncSession, new_code: Callable[[], str]) -> st
 
 async def replace_code(session: AsyncSession, enterprise: Enterprise,
                        new_code: Callable[[], str]) -> str:
+    if enterprise.join_code:
+        await session.merge(RetiredJoinCode(code=enterprise.join_code,
+                                            enterprise_id=enterprise.id, retired_at=utcnow()))
     enterprise.join_code = await _unused_code(session, new_code)
     await session.flush()
     return enterprise.join_code
@@ -182,6 +186,12 @@ async def replace_code(session: AsyncSession, enterprise: Enterprise,
 async def enterprise_by_code(session: AsyncSession, code: str) -> Enterprise | None:
     return await session.scalar(select(Enterprise).where(
         Enterprise.join_code == code, Enterprise.status == EnterpriseStatus.APPROVED))
+
+
+async def retired_code_owner(session: AsyncSession, code: str) -> Enterprise | None:
+    """The enterprise whose replaced code this is, if it is one."""
+    retired = await session.get(RetiredJoinCode, code)
+    return await session.get(Enterprise, retired.enterprise_id) if retired else None
 
 
 async def wrong_codes_since(session: AsyncSession, user_id: int, since: datetime) -> list[datetime]:

@@ -27,6 +27,7 @@ class JoinResult:
     already: bool = False  # a member of that enterprise already: nothing changed
     enterprise_id: int | None = None
     moving_from: str | None = None  # a member of this other one: asked before moving
+    replaced_of: str | None = None  # an old code of this enterprise: it was replaced
 
 
 async def is_join_code(sessions: Sessions, text: str) -> bool:
@@ -48,6 +49,11 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
             return JoinResult(locked_until=until)
         code = normalize_code(text, length=None)
         enterprise = await ent_db.enterprise_by_code(session, code) if code else None
+        if enterprise is None and code is not None:
+            # A code from an old poster is no guess: say it was replaced, count nothing.
+            old = await ent_db.retired_code_owner(session, code)
+            if old is not None and old.status == EnterpriseStatus.APPROVED:
+                return JoinResult(replaced_of=old.name)
         if enterprise is None:
             await ent_db.record_wrong_code(session, user_id)
             wrong = [*wrong, now]

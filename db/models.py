@@ -148,6 +148,17 @@ class AdminInvite(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class RetiredJoinCode(Base):
+    """A join code an owner replaced: typed later (from an old poster), it is recognised and
+    the worker told to ask for the new one, instead of being counted as a guess."""
+
+    __tablename__ = "retired_join_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class JoinAttempt(Base):
     """A wrong join code, kept for an hour to refuse guessing."""
 

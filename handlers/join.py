@@ -88,6 +88,11 @@ async def try_code(run: Run, text: str) -> Outcome:
                                "Too many wrong codes. Please try again in {minutes} minutes.",
                                minutes).format(minutes=minutes))
         return END
+    if result.replaced_of is not None:
+        await run.say(_("This code of {name} was replaced. Please ask for the new one: it is on "
+                        "the new poster, or ask HRD or the SCORE trainer.").format(
+                            name=html.escape(result.replaced_of)))
+        return run.wait(ask_code)
     if result.already:
         await run.say(_("You are already registered at {name}.").format(
             name=html.escape(result.enterprise_name or "")))

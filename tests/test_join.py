@@ -112,6 +112,10 @@ async def test_replaced_code_stops_working(bot: BotHarness) -> None:
     await onboard(bot, WORKER, "en", role="worker")
     await bot.text(WORKER, old)
     assert await _membership(bot, WORKER) is None
+    # Said to be replaced, and not counted as a guess.
+    assert "was replaced" in bot.last_text(WORKER)
+    async with bot.sessionmaker() as session:
+        assert (await session.scalars(select(JoinAttempt))).all() == []
     await bot.text(WORKER, new)
     assert await _membership(bot, WORKER) is not None
 
