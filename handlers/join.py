@@ -153,8 +153,8 @@ async def accept_invite(run: Run, token: str) -> Outcome:
         await run.say(_("This link is for an enterprise admin. Please forward it to your admin "
                         "(HRD, QC or K3)."))
         return END
-    user = run.update.effective_user
-    admin_name = user.full_name if user else str(run.user_id)
+    sender = run.update.effective_user
+    admin_name = sender.full_name if sender else str(run.user_id)
     svc = run.svc
 
     async def tell_owner(session: AsyncSession, enterprise: Enterprise) -> None:
