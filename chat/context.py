@@ -35,6 +35,12 @@ class Services:
         if sender is not None:
             sender.wake()
 
+    async def outbox_settled(self, within: float = 5.0) -> None:
+        """Until what the sender has in flight is recorded (bounded)."""
+        sender = self.extra.get("sender")
+        if sender is not None:
+            await sender.settled(within)
+
     def recheck_sender(self) -> None:
         """Rows were cancelled or dropped: the sender re-checks its claimed rows before
         sending."""

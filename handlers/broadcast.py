@@ -623,10 +623,15 @@ async def cancel_confirmed(update: Update, context: BotContext) -> None:
         # Cancelled meanwhile, by another staff member or another press.
         await stale_button(update)
         return
+    await ack(update)
+    # Messages already on their way when it was cancelled arrive all the same: once their
+    # outcomes are recorded they count as sent, not dropped, so the counts add up.
+    await context.svc.outbox_settled()
+    _broadcast, after = await _load(context, broadcast.id)
+    if after is not None:
+        dropped = max(0, dropped - (after.sent - counts.sent))
     log.info("broadcast %s cancelled by staff=%s: %s messages dropped", broadcast.id,
              context.user_row.id if context.user_row else None, dropped)
-    await ack(update)
-    _broadcast, after = await _load(context, broadcast.id)
     await edit_or_send(update, context, _(
         "Broadcast #{id} is cancelled. Messages dropped before sending: {dropped}. Already "
         "sent: {sent}.").format(id=broadcast.id, dropped=format_number(dropped),

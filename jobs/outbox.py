@@ -16,6 +16,7 @@ sent are simply sent then. Interactive replies never pass through here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -97,6 +98,10 @@ class OutboxSender:
         self.on_sent = on_sent
         self.stats = SenderStats()
         self._slots = asyncio.Semaphore(self.config.in_flight)
+        # Requests out whose outcome is not recorded yet, and an event set when there are none.
+        self._out = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
         self._results: list[_Result] = []
         self._delivered = asyncio.Event()
         self._wake = asyncio.Event()
@@ -278,12 +283,12 @@ class OutboxSender:
                 continue
             await self._acquire_slot()
             if not await self._pace():
-                self._slots.release()
+                self._release_slot()
                 self._give_back(rows[index:])
                 return
             if self._expired(row):
                 # Its time ran out while it waited for its slot (a 429 can ask for minutes).
-                self._slots.release()
+                self._release_slot()
                 self._finish(row, OutboxState.EXPIRED)
                 continue
             uploads = content.media_id if self._needs_upload(content) else None
@@ -346,6 +351,21 @@ class OutboxSender:
     async def _acquire_slot(self) -> None:
         # A request slot comes back when its outcome is committed (see module docstring).
         await self._slots.acquire()
+        self._out += 1
+        self._quiet.clear()
+
+    def _release_slot(self) -> None:
+        self._slots.release()
+        self._out -= 1
+        if self._out == 0:
+            self._quiet.set()
+
+    async def settled(self, within: float) -> None:
+        """Until every request already sent has its outcome recorded (a cancelled broadcast's
+        messages in flight then count as sent); at most `within` seconds."""
+        if self._out:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), within)
 
     async def _pace(self) -> bool:
         """Wait for this message's send slot; False when stopping meanwhile."""
@@ -480,7 +500,7 @@ class OutboxSender:
             # Request slots are freed only now that their outcomes are durable.
             for r in results:
                 if r.holds_slot:
-                    self._slots.release()
+                    self._release_slot()
 
     async def _drain(self) -> None:
         if self._tasks:

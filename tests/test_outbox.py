@@ -16,6 +16,7 @@ from config.settings import Settings
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.outbox import Content
 from db.session import create_engine, create_sessionmaker
+from jobs.channel import Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender, SenderConfig, backoff
 from sandbox import BotApiSandbox, SandboxBot
 from tests.harness import BotHarness
@@ -460,3 +461,30 @@ async def test_interactive_reply_is_not_held_behind_a_broadcast(settings: Settin
     await engine.dispose()
     assert states[OutboxState.SENT] >= 5 and sum(states.values()) == len(R)
     assert set(states) <= {OutboxState.SENT, OutboxState.PENDING}
+
+
+async def test_settled_waits_until_what_is_in_flight_is_recorded(bot: BotHarness,
+                                                                  clock: FakeClock) -> None:
+    """What a cancelled broadcast still had on its way is counted as sent once recorded:
+    `settled` is how the cancel waits for it."""
+    await add_recipients(bot, R[:3])
+    await queue(bot, R[:3])
+    release, started = asyncio.Event(), asyncio.Event()
+    telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
+
+    class Slow:
+        async def send(self, message: OutgoingMessage) -> Outcome:
+            started.set()
+            await release.wait()
+            return await telegram.send(message)
+
+    sender = sender_for(bot, clock, Slow(), in_flight=1)
+    sender.start()
+    await asyncio.wait_for(started.wait(), 10)
+    waiter = asyncio.create_task(sender.settled(10))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    release.set()
+    await asyncio.wait_for(waiter, 10)
+    assert (await count_states(bot))[OutboxState.SENT] >= 1
+    await sender.stop()
