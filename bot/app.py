@@ -80,6 +80,8 @@ def build_router() -> Router:
     router.add_action("rcode", join.replace_pressed)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.reject_pressed, allowed=is_staff)
+    router.add_action("chok", review.change_pressed, allowed=is_staff)
+    router.add_action("chno", review.change_pressed, allowed=is_staff)
     router.add_action("blx", broadcast.cancel_pressed, allowed=is_staff)
     router.add_action("blxy", broadcast.cancel_confirmed, allowed=is_staff)
     router.add_action("blxn", broadcast.keep_pressed, allowed=is_staff)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import enterprises as ent_db
 from db.drafts import forget_draft
 from db.enterprises import EnterpriseFields
-from db.models import EnterpriseStatus
+from db.models import Enterprise, EnterpriseStatus
 from db.users import set_role
 from domain.roles import Role, role_after_enrolling
 
@@ -58,6 +59,7 @@ class Confirmed:
     enterprise_id: int
     approved: bool  # an approved enterprise's details were updated
     to_review: bool  # staff must (again) review it
+    change_proposed: bool = False  # its new name, city or province waits for staff
 
 
 async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None,
@@ -94,4 +96,34 @@ async def _confirm(sessions: Sessions, owner_id: int, role: Role | None,
         if after is not role:
             await set_role(session, owner_id, after)
         approved = enterprise.status == EnterpriseStatus.APPROVED
-        return Confirmed(enterprise.id, approved, was_pending and not approved)
+        return Confirmed(enterprise.id, approved, was_pending and not approved,
+                         change_proposed=approved and enterprise.proposed_name is not None)
+
+
+async def decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
+                        then: Callable[[AsyncSession, Enterprise, bool], Awaitable[None]]
+                        ) -> Enterprise | None:
+    """Apply (or drop) an approved enterprise's proposed name, city and province. None when
+    nothing is proposed any more (decided already). `then` runs in the same transaction with
+    whether the change was applied: False also when another enterprise already has that
+    name in that city."""
+    async with sessions() as session, session.begin():
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        if enterprise is None or enterprise.proposed_name is None:
+            return None
+        applied = False
+        if approve:
+            taken = await ent_db.find_same(session, enterprise.proposed_name,
+                                           enterprise.proposed_city or enterprise.city)
+            if taken is None or taken.id == enterprise.id:
+                enterprise.name = enterprise.proposed_name
+                enterprise.name_key = ent_db.name_key(enterprise.name)
+                enterprise.city = enterprise.proposed_city or enterprise.city
+                enterprise.city_key = ent_db.name_key(enterprise.city)
+                enterprise.province = enterprise.proposed_province or enterprise.province
+                applied = True
+        enterprise.proposed_name = enterprise.proposed_city = None
+        enterprise.proposed_province = None
+        await session.flush()
+        await then(session, enterprise, applied)
+        return enterprise

@@ -124,8 +124,22 @@ async def create_enterprise(session: AsyncSession, owner_id: int,
     return enterprise
 
 
+def identity_changes(enterprise: Enterprise, fields: EnterpriseFields) -> bool:
+    """A new name, city or province: what staff approve again once an enterprise is approved."""
+    return (name_key(fields.name) != enterprise.name_key
+            or name_key(fields.city) != enterprise.city_key
+            or fields.province != enterprise.province)
+
+
 async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
                             fields: EnterpriseFields) -> None:
+    if enterprise.status == EnterpriseStatus.APPROVED and identity_changes(enterprise, fields):
+        # Proposed, not applied: staff decide (db/enrolment.decide_change).
+        enterprise.proposed_name, enterprise.proposed_city = fields.name, fields.city
+        enterprise.proposed_province = fields.province
+        fields = EnterpriseFields(**{**fields.__dict__, "name": enterprise.name,
+                                     "city": enterprise.city,
+                                     "province": enterprise.province})
     _apply(enterprise, fields)
     # A rejected enrolment that is corrected goes back to staff.
     if enterprise.status == EnterpriseStatus.REJECTED:

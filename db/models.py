@@ -108,6 +108,11 @@ class Enterprise(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    # An approved enterprise's new name, city or province waits here for staff; until they
+    # decide, the approved values (and the join code's poster) stay as they are.
+    proposed_name: Mapped[str | None] = mapped_column(String(200))
+    proposed_city: Mapped[str | None] = mapped_column(String(200))
+    proposed_province: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

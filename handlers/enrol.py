@@ -382,6 +382,13 @@ async def confirmed(run: Run, _value: str) -> Outcome:
     if run.context.role != Role.STAFF.value:
         run.context.role = Role.OWNER.value
         await set_chat_menu(run.context.bot, run.user_id, Role.OWNER.value, user.language)
+    if done.change_proposed:
+        await run.say(_("Saved. Contact, phone and modules are updated. The new name, city or "
+                        "province goes to the SCORE team for approval. Until then your "
+                        "enterprise keeps its approved details, and the join code keeps "
+                        "working."))
+        await enrolment_notices.notify_change(run.context, done.enterprise_id)
+        return END
     if done.approved:
         await run.say(_("Saved. Your enterprise details are updated."))
         return END

@@ -102,3 +102,41 @@ async def mark_decided(context: BotContext, enterprise: Enterprise,
                     message_id=message_id, parse_mode="HTML")
             except TelegramError as exc:
                 log.info("could not update the staff notice to chat=%s: %s", chat_id, exc)
+
+
+def change_details(enterprise: Enterprise) -> str:
+    """An approved enterprise's proposed name, city or province, beside the approved ones."""
+    locale = current_locale()
+    old_province, new_province = by_code(enterprise.province), by_code(
+        enterprise.proposed_province or enterprise.province)
+    lines = [_("<b>Change to approve</b>: {name}").format(name=html.escape(enterprise.name))]
+    if enterprise.proposed_name and enterprise.proposed_name != enterprise.name:
+        lines.append(_("Company: {old} → {new}").format(
+            old=html.escape(enterprise.name), new=html.escape(enterprise.proposed_name)))
+    if enterprise.proposed_city and enterprise.proposed_city != enterprise.city:
+        lines.append(_("City/regency: {old} → {new}").format(
+            old=html.escape(enterprise.city), new=html.escape(enterprise.proposed_city)))
+    if old_province and new_province and new_province.code != old_province.code:
+        lines.append(_("Province: {old} → {new}").format(
+            old=old_province.name(locale), new=new_province.name(locale)))
+    return "\n".join(lines)
+
+
+async def notify_change(context: BotContext, enterprise_id: int) -> None:
+    """Every staff member gets the proposed change with Approve and Reject."""
+    svc = context.svc
+    async with svc.sessionmaker() as session, session.begin():
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        assert enterprise is not None
+        group = f"change:{enterprise_id}"
+        await notify.drop(svc, session, group=group, reason="replaced")
+
+        def render() -> notify.Message:
+            return notify.Message(change_details(enterprise), [[
+                notify.Button("✅ " + _("Approve"), "chok", str(enterprise_id)),
+                notify.Button("❌ " + _("Reject"), "chno", str(enterprise_id))]])
+
+        version = int(enterprise.updated_at.timestamp() * 1000)
+        await notify.queue(svc, session, group=group, key=f"change{enterprise_id}v{version}",
+                           to=await staff_ids(session, svc.settings.staff_ids), render=render,
+                           priority=notify.URGENT)

@@ -16,8 +16,9 @@ from chat.access import is_staff
 from chat.context import BotContext, Services
 from chat.flow import END, Flow, Outcome, Run
 from chat.i18n import N_, _
-from chat.reply import ack, rows, send, stale_button
+from chat.reply import ack, edit_or_send, rows, send, stale_button
 from db import enterprises as ent_db
+from db.enrolment import decide_change
 from db.models import Enterprise, EnterpriseStatus, User
 from db.review import Decided, decide_enrolment, pending_enterprise, pending_with_modules
 from db.users import display_name
@@ -165,3 +166,39 @@ async def pending_command(update: Update, context: BotContext) -> None:
         await send(update, context, notices.details(enterprise, modules),
                    rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise.id)),
                          kb.button("❌ " + _("Reject"), "rej", str(enterprise.id))]))
+
+
+# --- a change to an approved enterprise's name, city or province ----------------------------
+async def change_pressed(update: Update, context: BotContext) -> None:
+    """Approve or Reject under a proposed change (staff only: the router checks the role)."""
+    button = context.button
+    assert button is not None
+    if not button.value.isdigit():
+        await stale_button(update)
+        return
+    approve = button.kind == "chok"
+    svc = context.svc
+
+    async def tell_owner(session: AsyncSession, enterprise: Enterprise, applied: bool) -> None:
+        if enterprise.owner_id is None:
+            return
+        name = enterprise.name
+        await notify.queue(svc, session, group=f"owner:{enterprise.id}",
+                           key=f"change{int(svc.clock.now().timestamp())}", to=enterprise.owner_id,
+                           priority=notify.URGENT, render=lambda: notify.Message(
+                               _("The SCORE team approved the new details of {name}.").format(
+                                   name=html.escape(name)) if applied else
+                               _("The SCORE team kept the approved name, city and province of "
+                                 "{name}. Please contact the team if they are wrong.").format(
+                                   name=html.escape(name))))
+
+    enterprise = await decide_change(svc.sessionmaker, int(button.value), approve=approve,
+                                     then=tell_owner)
+    if enterprise is None:
+        await ack(update, _("This change was already decided."))
+        return
+    await ack(update)
+    who = html.escape(context.user_row.name or "") if context.user_row else ""
+    verdict = _("✅ Approved by {who}.") if approve else _("❌ Rejected by {who}.")
+    verdict = verdict.format(who=who)
+    await edit_or_send(update, context, html.escape(enterprise.name) + "\n\n" + verdict)

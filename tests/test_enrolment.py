@@ -319,3 +319,38 @@ async def test_the_owners_news_is_retried_when_telegram_refuses_it(bot: BotHarne
     code = (await enterprise_of(bot, OWNER)).join_code
     texts = "\n".join(bot.texts(OWNER))
     assert "Good news" in texts and f"<b>{code}</b>" not in texts and code in texts
+
+
+async def test_an_approved_owners_new_name_waits_for_staff(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en", company="PT Lama")
+    await bot.press(STAFF_ID, "Approve")
+    code = (await enterprise_of(bot, OWNER)).join_code
+    await bot.text(OWNER, "/enrol")
+    await bot.press(OWNER, "✏️ Company")
+    await bot.text(OWNER, "PT Baru")
+    await bot.press(OWNER, "✏️ Contact")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "Confirm")
+    assert "goes to the SCORE team for approval" in bot.last_text(OWNER)
+    enterprise = await enterprise_of(bot, OWNER)
+    # Contact at once; the name waits, and the code keeps working.
+    assert (enterprise.name, enterprise.contact_name) == ("PT Lama", "Budi Santoso")
+    assert enterprise.proposed_name == "PT Baru" and enterprise.join_code == code
+    notice = bot.sandbox.last_message(STAFF_ID)
+    assert "PT Lama → PT Baru" in (notice.text or "")
+    # Rejected: kept as approved, the owner is told.
+    bot.sandbox.press(STAFF_ID, notice.buttons[0][1]["callback_data"], message_id=notice.message_id)
+    await bot.settle()
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.name == "PT Lama" and enterprise.proposed_name is None
+    assert "kept the approved name" in bot.last_text(OWNER)
+    # Proposed again and approved: applied.
+    await bot.text(OWNER, "/enrol")
+    await bot.press(OWNER, "✏️ Company")
+    await bot.text(OWNER, "PT Baru")
+    await bot.press(OWNER, "Confirm")
+    await bot.press(STAFF_ID, "Approve")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.name == "PT Baru" and enterprise.join_code == code
+    assert "approved the new details of PT Baru" in bot.last_text(OWNER)
