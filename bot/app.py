@@ -77,9 +77,9 @@ def build_router() -> Router:
                        in_flow="reask")
     # Buttons that belong to no conversation.
     router.add_action("setlang", start.language_chosen, reask=True)
-    router.add_action("rcode", join.replace_pressed)
+    router.add_action("rcode", join.REPLACE_CODE.starter("code"))
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
-    router.add_action("rej", review.reject_pressed, allowed=is_staff)
+    router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
     router.add_action("chno", review.change_pressed, allowed=is_staff)
     router.add_action("blx", broadcast.cancel_pressed, allowed=is_staff)

@@ -224,6 +224,17 @@ class Flow:
             return
         await self._open(update, context, seed)
 
+    def starter(self, seed: str) -> Callable[[Update, BotContext], Awaitable[None]]:
+        """An action for a button that opens this flow: the button's value is the entry's
+        `seed` argument (Reject on a staff notice opens the reason, with the enterprise)."""
+
+        async def start(update: Update, context: BotContext) -> None:
+            button = context.button
+            assert button is not None, "an action runs for a verified button"
+            await self.start(update, context, **{seed: button.value})
+
+        return start
+
     async def switch(self, run: Run, **seed: Any) -> _Signal:
         """From inside another flow: end that one and continue in this one (first contact
         hands over to enrolment or joining)."""

@@ -226,15 +226,9 @@ async def code_command(update: Update, context: BotContext) -> None:
 REPLACE_CODE = Flow("replace_code", cancelled=N_("Nothing was changed."))
 
 
-async def replace_pressed(update: Update, context: BotContext) -> None:
-    """The Replace button under /code: confirm first, the old code stops working."""
-    button = context.button
-    assert button is not None
-    await REPLACE_CODE.start(update, context, code=button.value)
-
-
 @REPLACE_CODE.entry
 async def replace_begin(run: Run, code: str) -> Outcome:
+    """The Replace button under /code: confirm first, the old code stops working."""
     await run.ack()
     run.data["code"] = code
     return ask_replace

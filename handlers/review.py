@@ -92,15 +92,9 @@ REJECT = Flow("reject", allowed=is_staff, reentry=True, lifetime=REASON_TIMEOUT,
               cancelled=N_("Cancelled. The enrolment is still waiting."))
 
 
-async def reject_pressed(update: Update, context: BotContext) -> None:
-    """Reject on a staff notice: ask why. Reject on another notice meanwhile switches."""
-    button = context.button
-    assert button is not None
-    await REJECT.start(update, context, enterprise_id=button.value)
-
-
 @REJECT.entry
 async def reject_begin(run: Run, enterprise_id: str) -> Outcome:
+    """Reject on a staff notice: ask why. Reject on another notice meanwhile switches."""
     pending = (await pending_enterprise(run.svc.sessionmaker, int(enterprise_id))
                if enterprise_id.isdigit() else None)
     if pending is None:
