@@ -63,7 +63,7 @@ def _tell_owner(svc: Services) -> Decided:
         if owner is None:
             return
         decided_at = enterprise.decided_at.timestamp() if enterprise.decided_at else 0
-        group, key = f"owner:{enterprise.id}", f"decision{int(decided_at)}"
+        group, key = f"owner:{enterprise.id}", f"decision{int(decided_at * 1e6)}"
         name, code = enterprise.name, enterprise.join_code or ""
         if enterprise.status != EnterpriseStatus.APPROVED:
             reason = enterprise.reject_reason or ""
@@ -178,7 +178,9 @@ async def change_pressed(update: Update, context: BotContext) -> None:
             return
         name = enterprise.name
         await notify.queue(svc, session, group=f"owner:{enterprise.id}",
-                           key=f"change{int(svc.clock.now().timestamp())}", to=enterprise.owner_id,
+                           # One message per decision (two decisions may share a second).
+                           key=f"change{int(svc.clock.now().timestamp() * 1e6)}",
+                           to=enterprise.owner_id,
                            priority=notify.URGENT, render=lambda: notify.Message(
                                _("The SCORE team approved the new details of {name}.").format(
                                    name=html.escape(name)) if applied else

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
+from jobs.outbox import SenderConfig
 from chat.context import services_of
 from config.settings import Settings
 from db.models import OutboxMessage, OutboxState
@@ -31,6 +32,10 @@ class BotHarness(SandboxBot):
             # faster than a person could, so the budget is wide unless the sandbox enforces
             # the limits (strict mode), where the real one is tested.
             build.setdefault("flood_budget", SharedBudget(overall=10_000, per_chat=10_000))
+            # Likewise the outbox's second between two messages to one chat (its own tests,
+            # in test_outbox.py, keep it): an approval's three messages to the owner would
+            # otherwise make every journey that approves wait two seconds.
+            build.setdefault("sender_config", SenderConfig(per_chat_gap=0.02))
         super().__init__(sandbox, partial(build_application, settings, **build),
                          allowed_updates=ALLOWED_UPDATES)
         self.settings = settings

@@ -14,9 +14,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.flood_limits import SharedBudget
 from config.settings import Settings
 from db.models import Enterprise, EnterpriseStatus
 from db.session import create_engine, create_sessionmaker
+from jobs.outbox import SenderConfig
 from sandbox import Simulator
 from tests.conftest import STAFF_ID
 
@@ -33,8 +35,12 @@ def enrolment(company: str, workers: str = "120") -> list[str]:
 def simulator(settings: Settings, tmp_path: Path, *, echo: bool = False
               ) -> tuple[Simulator, io.StringIO]:
     out = io.StringIO()
-    return Simulator(partial(build_application, settings), allowed_updates=ALLOWED_UPDATES,
-                     out=out, media_dir=tmp_path, echo=echo), out
+    # A script types faster than a person: Telegram's per-chat pace is not what these test.
+    build = partial(build_application, settings,
+                    flood_budget=SharedBudget(overall=10_000, per_chat=10_000),
+                    sender_config=SenderConfig(per_chat_gap=0.02))
+    return Simulator(build, allowed_updates=ALLOWED_UPDATES, out=out, media_dir=tmp_path,
+                     echo=echo), out
 
 
 def run_cli(cwd: Path, script: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
