@@ -48,8 +48,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.commands: Collection[str] = ()
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self.after_update: Callable[[], Awaitable[Any]] | None = None
-        self._in_flight = 0
-        self._idle: asyncio.Event | None = None
         # Updates dropped because their user already had too many waiting.
         self.dropped = 0
         self.dropped_from: dict[int, int] = {}
@@ -65,7 +63,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                             key)
             self.dropped_from[key] = self.dropped_from.get(key, 0) + 1
             return
-        self._enter()
         start = time.perf_counter()
         try:
             if key is None:
@@ -85,7 +82,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         finally:
             log.info("update user=%s %s %.0fms", key, describe(update, self.commands),
                      (time.perf_counter() - start) * 1000)
-            self._leave()
 
     async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._running:
@@ -99,25 +95,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             except Exception:
                 log.exception("could not save conversation state after %s",
                               describe(update, self.commands))
-
-    def _enter(self) -> None:
-        self._in_flight += 1
-        if self._idle is None:
-            self._idle = asyncio.Event()
-        self._idle.clear()
-
-    def _leave(self) -> None:
-        self._in_flight -= 1
-        if self._in_flight == 0 and self._idle is not None:
-            self._idle.set()
-
-    @property
-    def in_flight(self) -> int:
-        return self._in_flight
-
-    async def wait_idle(self) -> None:
-        if self._in_flight and self._idle is not None:
-            await self._idle.wait()
 
     async def initialize(self) -> None:
         pass

@@ -409,6 +409,8 @@ class Command:
     allowed: Allowed = anyone
     # Used while a flow is open, it abandons that flow (a deep link the user just opened).
     interrupts: Callable[[BotContext], bool] | None = None
+    # The flow it starts, if any: used again while that flow is open, a reentry restarts it.
+    flow: Flow | None = None
 
 
 @dataclass
@@ -447,6 +449,7 @@ class Router:
                 await flow.start(update, context)
 
             self.add_command(flow.command, start, allowed=flow.allowed, interrupts=interrupts)
+            self.commands[flow.command].flow = flow
 
     def add_command(self, names: str | Iterable[str], handler: Plain, *, in_flow: str = "answer",
                     allowed: Allowed = anyone,
@@ -553,8 +556,7 @@ class Router:
         if name == "cancel":
             await self._cancel(run)
             return
-        starts = self.flows.get(_flow_of_command(self, name) or "")
-        if command is not None and starts is run.flow and run.flow.reentry:
+        if command is not None and command.flow is run.flow and run.flow.reentry:
             await command.handler(update, context)
         elif command is not None and command.interrupts and command.interrupts(context):
             clear(context)
@@ -609,13 +611,6 @@ class Router:
             await run.reask()
             return
         await run.apply(await answer.handler(run, button.value))
-
-
-def _flow_of_command(router: Router, name: str) -> str | None:
-    for flow in router.flows.values():
-        if flow.command == name:
-            return flow.name
-    return None
 
 
 def _older_than(state: Mapping[str, Any], lifetime: timedelta, context: BotContext) -> bool:

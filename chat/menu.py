@@ -14,6 +14,7 @@ from telegram.ext import ExtBot
 
 from chat.context import Services
 from chat.i18n import N_, _, use_locale
+from db.staff import staff_ids
 from db.users import get_user
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,12 @@ async def set_default_menus(bot: ExtBot) -> None:
 
 
 async def set_staff_menus(bot: ExtBot, svc: Services) -> None:
-    """Staff are staff from the start (STAFF_IDS), before any language or role change."""
+    """Staff (STAFF_IDS and those promoted with /staff) have their menu from the start,
+    before any language or role change."""
     async with svc.sessionmaker() as session:
         languages = {sid: (u.language if (u := await get_user(session, sid))
-                           else svc.settings.default_locale) for sid in svc.settings.staff_ids}
+                           else svc.settings.default_locale)
+                     for sid in await staff_ids(session, svc.settings.staff_ids)}
     for staff_id, language in languages.items():
         await set_chat_menu(bot, staff_id, "staff", language)
 

@@ -67,3 +67,17 @@ async def recent_with_counts(sessions: Sessions, limit: int, *, now: datetime,
                 staff_ids=staff_ids) if broadcast.status == BroadcastStatus.SCHEDULED else None
             items.append((broadcast, counts, matching))
     return items
+
+
+async def broadcast_with_counts(sessions: Sessions, broadcast_id: int
+                                ) -> tuple[Broadcast | None, outbox_db.Counts | None]:
+    async with sessions() as session:
+        broadcast = await broadcasts_db.get(session, broadcast_id)
+        counts = await outbox_db.broadcast_counts(session, broadcast_id) if broadcast else None
+    return broadcast, counts
+
+
+async def cancel_broadcast(sessions: Sessions, broadcast_id: int, *, now: datetime) -> int | None:
+    """Cancel it: the number of messages dropped, or None when it was cancelled already."""
+    async with sessions() as session, session.begin():
+        return await broadcasts_db.cancel(session, broadcast_id, now=now)

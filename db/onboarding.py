@@ -1,11 +1,11 @@
-"""First contact, as use cases that own their transaction: language, consent, role."""
+"""First contact, as use cases that own their transaction: language and consent (the role
+follows what the user then does)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.users import decline_consent, give_consent, set_language, set_role
-from domain.roles import Role
+from db.users import decline_consent, give_consent, set_language
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -25,7 +25,3 @@ async def record_consent(sessions: Sessions, user_id: int, *, agreed: bool, name
         else:
             await decline_consent(session, user_id)
 
-
-async def choose_role(sessions: Sessions, user_id: int, role: Role) -> None:
-    async with sessions() as session, session.begin():
-        await set_role(session, user_id, role)

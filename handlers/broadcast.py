@@ -23,12 +23,13 @@ from chat.i18n import N_, _, current_locale, format_date, format_number, ngettex
 from chat.keyboards import province_rows
 from chat.labels import module_name, role_name
 from chat.reply import ack, edit_or_send, rows, send, stale_button
-from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.audience import ROLES as AUDIENCE_ROLES
 from db.audience import Audience
 from db.broadcasting import (
     audience_size,
+    broadcast_with_counts,
+    cancel_broadcast,
     confirm_broadcast,
     find_approved,
     recent_with_counts,
@@ -578,10 +579,7 @@ async def list_command(update: Update, context: BotContext) -> None:
 
 async def _load(context: BotContext, broadcast_id: int) -> tuple[Broadcast | None,
                                                                    outbox_db.Counts | None]:
-    async with context.svc.sessionmaker() as session:
-        broadcast = await broadcasts_db.get(session, broadcast_id)
-        counts = await outbox_db.broadcast_counts(session, broadcast_id) if broadcast else None
-    return broadcast, counts
+    return await broadcast_with_counts(context.svc.sessionmaker, broadcast_id)
 
 
 async def _pressed_broadcast(context: BotContext
@@ -616,8 +614,8 @@ async def cancel_confirmed(update: Update, context: BotContext) -> None:
     if not _unfinished(broadcast, counts):
         await ack(update, _("This broadcast has already been sent."))
         return
-    async with context.svc.sessionmaker() as session, session.begin():
-        dropped = await broadcasts_db.cancel(session, broadcast.id, now=context.svc.clock.now())
+    dropped = await cancel_broadcast(context.svc.sessionmaker, broadcast.id,
+                                     now=context.svc.clock.now())
     context.svc.recheck_sender()
     if dropped is None:
         # Cancelled meanwhile, by another staff member or another press.
