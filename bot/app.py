@@ -25,6 +25,7 @@ from chat.access import is_staff
 from chat.buttons import ButtonSigner
 from chat.clock import Clock, RealClock
 from chat.context import BotContext, Services, services_of
+from chat import rounds
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
 from config.settings import Settings
@@ -41,9 +42,10 @@ from handlers import (
     review,
     staff_roles,
     start,
+    survey,
 )
 from jobs import broadcasts as broadcast_jobs
-from jobs import drafts, outbox_watch
+from jobs import drafts, outbox_watch, survey_rounds
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
 
@@ -65,6 +67,7 @@ def build_router() -> Router:
     router.add_flow(review.REJECT)
     router.add_flow(broadcast.COMPOSE)
     router.add_flow(staff_roles.ROLES)
+    router.add_flow(survey.SURVEY)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -78,6 +81,7 @@ def build_router() -> Router:
     # Buttons that belong to no conversation.
     router.add_action("setlang", start.language_chosen, reask=True)
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))
+    router.add_action(rounds.SURVEY_BUTTON, survey.SURVEY.starter("round_id"))
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
@@ -141,7 +145,8 @@ def build_application(settings: Settings, *, token: str | None = None,
                       clock: Clock | None = None,
                       sender_config: SenderConfig | None = None,
                       start_sender: bool = True,
-                      flood_budget: SharedBudget | None = None) -> Application:
+                      flood_budget: SharedBudget | None = None,
+                      survey_schedule: bool = True) -> Application:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker)
@@ -182,4 +187,7 @@ def build_application(settings: Settings, *, token: str | None = None,
     drafts.schedule(app)
     outbox_watch.schedule(app)
     broadcast_jobs.schedule(app)
+    if survey_schedule:
+        # Off in tests, which run rounds on their fake clock by calling the job's function.
+        survey_rounds.schedule(app)
     return app

@@ -1,4 +1,4 @@
-"""`score-bot`: run, simulate, db upgrade."""
+"""`score-bot`: run, simulate, db upgrade, survey open|close."""
 
 from __future__ import annotations
 
@@ -149,6 +149,23 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survey(args: argparse.Namespace) -> int:
+    from bot.survey_admin import close_now, open_now
+    from chat.i18n import load_catalogs
+
+    settings = _settings()
+    setup_logging(settings.log_level)
+    _migrate(settings)
+    load_catalogs()
+    action = open_now if args.survey_command == "open" else close_now
+    try:
+        print(asyncio.run(action(settings, args.survey, args.period)))
+    except ValueError as exc:
+        print(f"survey: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="score-bot", description="SCORE Assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database tasks")
     dbsub = db.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    survey = sub.add_parser("survey", help="open or close a survey round at once")
+    survey_sub = survey.add_subparsers(dest="survey_command", required=True)
+    for name, text in (("open", "open a round now: its invitations are sent at once "
+                                 "(opening twice sends nothing new)"),
+                       ("close", "close a round now: unsent invitations and reminders are "
+                                  "dropped")):
+        command = survey_sub.add_parser(name, help=text)
+        command.add_argument("--survey", choices=("kpi", "pulse"), required=True)
+        command.add_argument("--period", required=True, help="the month asked about: YYYY-MM")
+        command.set_defaults(func=cmd_survey)
     args = parser.parse_args(argv)
     from chat.i18n import CatalogError
 

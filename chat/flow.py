@@ -179,14 +179,14 @@ class Flow:
 
     - `command`: the command that starts it (without the slash), if any.
     - `allowed`: who may use it; checked when it starts and at every answer and button.
-    - `cancelled`: what /cancel says (marked with N_).
+    - `cancelled`: what /cancel says (marked with N_), or a function of the run.
     - `reentry`: its own command while it is open starts it afresh.
     - `lifetime`: a run not answered within this time is dropped at the next update.
     """
 
     def __init__(self, name: str, *, command: str | None = None, allowed: Allowed = anyone,
-                 cancelled: str, reentry: bool = False, lifetime: timedelta | None = None,
-                 staff_only: bool = False):
+                 cancelled: str | Callable[[Run], str], reentry: bool = False,
+                 lifetime: timedelta | None = None, staff_only: bool = False):
         self.name, self.command, self.allowed = name, command, allowed
         self.cancelled, self.reentry, self.lifetime = cancelled, reentry, lifetime
         self.staff_only = staff_only
@@ -577,7 +577,8 @@ class Router:
             await run.apply(run.flow.steps[edit["back"]])
             return
         clear(run.context)
-        await run.say(_(run.flow.cancelled))
+        cancelled = run.flow.cancelled
+        await run.say(cancelled(run) if callable(cancelled) else _(cancelled))
 
     async def _button(self, update: Update, context: BotContext) -> None:
         button = context.button

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -22,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.types import UTCDateTime, utcnow
+from db.types import Amount, UTCDateTime, utcnow
 from domain.roles import Role
 
 # Same constraint names on SQLite and PostgreSQL, so migrations can refer to them.
@@ -363,3 +366,95 @@ class StallAlert(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alerted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     oldest_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TrainerAssignment(Base):
+    """A trainer assigned by staff to an enterprise: they may enter or check its KPI report
+    during a visit, and enter its baseline."""
+
+    __tablename__ = "trainer_assignments"
+
+    trainer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
+                                               primary_key=True, index=True)
+    assigned_by: Mapped[int] = mapped_column(BigInteger)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SurveyRound(Base):
+    """One month's round of one survey: when it opens, reminds and closes (local dates, the
+    same in every zone), and whether its invitations were queued.
+
+    `version` goes up when staff move the round: it is part of the outbox keys, so the
+    invitations of the new dates are queued although those of the old ones were.
+    """
+
+    __tablename__ = "survey_rounds"
+    __table_args__ = (UniqueConstraint("survey", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey: Mapped[str] = mapped_column(String(16))
+    period: Mapped[date] = mapped_column(Date)  # the first day of the month asked about
+    opens_on: Mapped[date] = mapped_column(Date)
+    reminder_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(SmallInteger, default=0)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moved_by: Mapped[int | None] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ResponseKind(str, enum.Enum):
+    MONTHLY = "monthly"
+    BASELINE = "baseline"  # before training, at the intake visit: not a monthly report
+
+
+class ResponseStatus(str, enum.Enum):
+    OPEN = "open"          # being answered: the answers so far are kept
+    FINAL = "final"        # finished (and, for the KPI report, confirmed)
+    REPLACED = "replaced"  # answered again before the close: the later one counts
+
+
+class SurveyResponse(Base):
+    """One person's answers to one survey for one month: a worker's pulse, or an
+    enterprise's KPI report (by its owner, an admin or its trainer)."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        Index("ix_survey_responses_subject", "survey", "period", "enterprise_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey: Mapped[str] = mapped_column(String(16))
+    period: Mapped[date] = mapped_column(Date)
+    kind: Mapped[ResponseKind] = mapped_column(_enum(ResponseKind, "response_kind"))
+    status: Mapped[ResponseStatus] = mapped_column(_enum(ResponseStatus, "response_status"),
+                                                   default=ResponseStatus.OPEN)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    # Who answered; emptied when they ask to be forgotten, the anonymous answers stay.
+    respondent_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    entered_as: Mapped[str] = mapped_column(String(16))  # owner, admin, trainer or worker
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SurveyAnswer(Base):
+    """One answer as it was given: the raw text, the value read from it, and when."""
+
+    __tablename__ = "survey_answers"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(40), primary_key=True)
+    raw: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[Decimal | None] = mapped_column(Amount())
+    percent: Mapped[bool] = mapped_column(Boolean, default=False)
+    choice: Mapped[str | None] = mapped_column(String(40))
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)  # "not recorded", "prefer not"
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

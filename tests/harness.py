@@ -36,6 +36,8 @@ class BotHarness(SandboxBot):
             # in test_outbox.py, keep it): an approval's three messages to the owner would
             # otherwise make every journey that approves wait two seconds.
             build.setdefault("sender_config", SenderConfig(per_chat_gap=0.02))
+        # Survey rounds follow the test's clock: tests run them with jobs.survey_rounds.
+        build.setdefault("survey_schedule", False)
         super().__init__(sandbox, partial(build_application, settings, **build),
                          allowed_updates=ALLOWED_UPDATES)
         self.settings = settings

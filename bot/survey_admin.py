@@ -1,0 +1,61 @@
+"""`score-bot survey open|close`: open or close a month's round at once, from the command
+line (staff, and tests). Opening twice sends nothing new; the running bot's sender sends
+what is queued here."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chat import rounds
+from chat.buttons import ButtonSigner
+from chat.clock import Clock, RealClock
+from chat.context import Services
+from config.settings import Settings
+from db import surveys as surveys_db
+from db.secrets import get_or_create_secret
+from db.session import create_engine, create_sessionmaker
+from domain import survey_calendar as calendar
+
+
+async def _services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    # The bot's own key: the invitations' buttons verify in the bot's gate.
+    secret = await get_or_create_secret(sessionmaker, "buttons")
+    return Services(settings=settings, sessionmaker=sessionmaker,
+                    signer=ButtonSigner(bytes.fromhex(secret)), clock=clock), engine
+
+
+async def open_now(settings: Settings, survey: str, period_text: str, *,
+                   clock: Clock | None = None) -> str:
+    """Open the round now: its invitations go out at once. What to print."""
+    svc, engine = await _services(settings, clock or RealClock())
+    try:
+        period = calendar.period_of(period_text)
+        async with svc.sessionmaker() as session, session.begin():
+            round_ = await surveys_db.ensure_round(session, rounds.plan(survey, period))
+            round_id, closed = round_.id, round_.closed_at is not None
+        if closed:
+            return f"the {survey} round of {period:%Y-%m} is closed; nothing was sent"
+        queued = await rounds.open_round(svc, round_id, at_once=True)
+        if queued is None:
+            return f"the {survey} round of {period:%Y-%m} was open already; nothing new was sent"
+        return f"the {survey} round of {period:%Y-%m} is open: {queued} invitations queued"
+    finally:
+        await engine.dispose()
+
+
+async def close_now(settings: Settings, survey: str, period_text: str, *,
+                    clock: Clock | None = None) -> str:
+    svc, engine = await _services(settings, clock or RealClock())
+    try:
+        period = calendar.period_of(period_text)
+        async with svc.sessionmaker() as session:
+            round_ = await surveys_db.get_round(session, survey, period)
+        if round_ is None:
+            return f"there is no {survey} round of {period:%Y-%m}"
+        if await rounds.close_round(svc, round_.id) is None:
+            return f"the {survey} round of {period:%Y-%m} was closed already"
+        return f"the {survey} round of {period:%Y-%m} is closed; unsent messages were dropped"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,173 @@
+"""Survey rounds through the outbox: planning a month's round, queueing its invitations and
+its one reminder per time zone, dropping a finisher's reminder, closing and moving a round.
+
+Shared by the job that runs rounds on their schedule (`jobs/survey_rounds.py`), the command
+line (`score-bot survey open|close`) and staff's /surveys. Every message of a round is an
+outbox row of the group `survey:<round>:v<version>:invite` or `...:remind`, queued with its
+local send time and expiring at the close, so a restart loses nothing and nothing arrives
+after the close.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat import notify
+from chat.context import Services
+from chat.i18n import _, current_locale
+from db import surveys as surveys_db
+from db.models import SurveyResponse, SurveyRound
+from domain import survey_calendar as calendar
+from domain.provinces import WIB, WIT, WITA
+from domain.questionnaire import load
+
+ZONES = (WIB, WITA, WIT)
+SURVEY_BUTTON = "survey"  # the invitation's button: opens the survey of its round
+
+
+def plan(survey: str, period: date) -> surveys_db.RoundPlan:
+    """The dates of a month's round, on the schedule of PRODUCT.md."""
+    dates = calendar.kpi_round(period) if survey == "kpi" else calendar.pulse_round(period)
+    return _plan(survey, dates)
+
+
+def _plan(survey: str, dates: calendar.RoundDates) -> surveys_db.RoundPlan:
+    return surveys_db.RoundPlan(survey=survey, period=dates.period, opens_on=dates.opens,
+                                reminder_on=dates.reminder, closes_on=dates.closes,
+                                closes_at=calendar.close_moment(dates.closes))
+
+
+def moved_plan(round_: SurveyRound, opens: date) -> surveys_db.RoundPlan:
+    dates = calendar.RoundDates(period=round_.period, opens=round_.opens_on,
+                                reminder=round_.reminder_on, closes=round_.closes_on)
+    return _plan(round_.survey, calendar.moved(dates, opens))
+
+
+def send_moment(survey: str, day: date, zone: str) -> datetime:
+    """When a round's message goes out in a zone: KPI at 09:00, the pulse at 19:30 (phones
+    are in lockers during shifts), never during Friday prayers."""
+    if survey == "kpi":
+        return calendar.local_moment(day, calendar.KPI_INVITE_TIME, zone)
+    return calendar.avoid_friday_prayers(
+        calendar.local_moment(day, calendar.PULSE_INVITE_TIME, zone))
+
+
+def invite_group(round_: SurveyRound, version: int | None = None) -> str:
+    return f"survey:{round_.id}:v{round_.version if version is None else version}:invite"
+
+
+def remind_group(round_: SurveyRound, version: int | None = None) -> str:
+    return f"survey:{round_.id}:v{round_.version if version is None else version}:remind"
+
+
+def month_words(period: date) -> str:
+    """"Oktober" / "October": how questions name the month."""
+    return calendar.month_only(period, current_locale())
+
+
+def _invitation(round_: SurveyRound) -> notify.Message:
+    month = month_words(round_.period)
+    until = calendar.date_words(round_.closes_on, current_locale())
+    if round_.survey == "kpi":
+        text = _("The KPI report for {month} is open. It takes about five minutes. Items you "
+                 "do not record can be skipped with “Not recorded”. Please send it by "
+                 "{date}.").format(month=month, date=until)
+        label = _("Fill in the report")
+    else:
+        text = _("A short survey about your work in {month}: six questions, about one minute. "
+                 "Answering is voluntary.").format(month=month)
+        label = _("Start the survey")
+    return notify.Message(text, [[notify.Button(label, SURVEY_BUTTON, str(round_.id))]])
+
+
+def _reminder(round_: SurveyRound) -> notify.Message:
+    month = month_words(round_.period)
+    until = calendar.date_words(round_.closes_on, current_locale())
+    if round_.survey == "kpi":
+        text = _("A reminder: the KPI report for {month} is not finished yet. It is open until "
+                 "{date}.").format(month=month, date=until)
+        label = _("Fill in the report")
+    else:
+        text = _("A reminder: the workers' survey for {month} is open until {date}. Answering "
+                 "is voluntary.").format(month=month, date=until)
+        label = _("Start the survey")
+    return notify.Message(text, [[notify.Button(label, SURVEY_BUTTON, str(round_.id))]])
+
+
+async def queue_messages(svc: Services, session: AsyncSession, round_: SurveyRound, *,
+                         now: datetime, at_once: bool = False) -> int:
+    """Queue the round's invitations (at the local send time of each zone, or now) and its
+    reminder; both expire at the close. Queueing again adds nothing (outbox keys)."""
+    queued = 0
+    for zone in ZONES:
+        provinces = surveys_db.provinces_in(zone)
+        invite_at = now if at_once else max(now, send_moment(round_.survey, round_.opens_on,
+                                                             zone))
+        queued += await notify.queue(
+            svc, session, group=invite_group(round_), key=invite_group(round_),
+            to=surveys_db.invitees(round_.survey, round_.period, provinces=provinces),
+            render=lambda: _invitation(round_), at=invite_at, expires=round_.closes_at)
+        remind_at = send_moment(round_.survey, round_.reminder_on, zone)
+        if invite_at < remind_at < round_.closes_at:
+            await notify.queue(
+                svc, session, group=remind_group(round_), key=remind_group(round_),
+                to=surveys_db.invitees(round_.survey, round_.period, provinces=provinces),
+                render=lambda: _reminder(round_), at=remind_at, expires=round_.closes_at,
+                priority=notify.REMINDER)
+    return queued
+
+
+async def open_round(svc: Services, round_id: int, *, at_once: bool = False) -> int | None:
+    """Queue a round's messages once; None when they were queued already."""
+    now = svc.clock.now()
+
+    async def queue(session: AsyncSession, round_: SurveyRound) -> int:
+        return await queue_messages(svc, session, round_, now=now, at_once=at_once)
+
+    return await surveys_db.queue_round(svc.sessionmaker, round_id, now=now, queue=queue)
+
+
+async def close_round(svc: Services, round_id: int) -> SurveyRound | None:
+    """Close now: what is not sent yet of the round is dropped."""
+
+    async def drop(session: AsyncSession, round_: SurveyRound) -> None:
+        for group in (invite_group(round_), remind_group(round_)):
+            await notify.drop(svc, session, group=group, reason="closed")
+
+    return await surveys_db.close_round(svc.sessionmaker, round_id, now=svc.clock.now(),
+                                        then=drop)
+
+
+async def move_round(svc: Services, round_id: int, opens: date, *,
+                     staff_id: int) -> SurveyRound | None:
+    """New dates from `opens`. Messages of the old dates not sent yet are dropped; the
+    round's messages are queued again for the new dates when they come."""
+    async with svc.sessionmaker() as session:
+        current = await session.get(SurveyRound, round_id)
+    if current is None:
+        return None
+
+    async def requeue(session: AsyncSession, round_: SurveyRound, old_version: int) -> None:
+        for group in (invite_group(round_, old_version), remind_group(round_, old_version)):
+            await notify.drop(svc, session, group=group, reason="moved")
+        round_.queued_at = None  # queued again, with the new version's keys, when it opens
+
+    return await surveys_db.move_round(svc.sessionmaker, round_id, moved_plan(current, opens),
+                                       staff_id=staff_id, now=svc.clock.now(), then=requeue)
+
+
+async def drop_reminders(svc: Services, session: AsyncSession, response: SurveyResponse) -> None:
+    """Someone finished: what the round still holds for them (and, for an enterprise's
+    report, for its other owners and admins) is not sent."""
+    round_ = await surveys_db.get_round(session, response.survey, response.period)
+    if round_ is None:
+        return
+    if load(response.survey).subject == "enterprise":
+        people = await surveys_db.respondents_of(session, response.survey, response.enterprise_id)
+    else:
+        people = [response.respondent_id] if response.respondent_id else []
+    for person in people:
+        for group in (invite_group(round_), remind_group(round_)):
+            await notify.drop(svc, session, group=group, recipient_id=person, reason="answered")

@@ -1,0 +1,79 @@
+"""How survey answers and their problems are worded: the note after a number that does not
+fit, an answer shown back in a summary, a number in the user's notation."""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+
+from chat.i18n import _, current_locale
+from domain import numbers
+from domain.questionnaire import (
+    ABOVE_OTHER,
+    PERCENT_TOO_BIG,
+    TOO_BIG,
+    TOO_SMALL,
+    YES,
+    YES_NO,
+    Answer,
+    Answers,
+    Question,
+    Questionnaire,
+    bound,
+)
+
+
+def show_number(value: Decimal, *, percent: bool = False) -> str:
+    """1250.5 as "1.250,5" in Indonesian, "1,250.5" in English."""
+    text = numbers.format_number(value, current_locale())
+    return f"{text}%" if percent else text
+
+
+def number_note(error: str, question: Question, *, answers: Answers | None = None,
+                questionnaire: Questionnaire | None = None) -> str:
+    """Why a typed number was not taken, in the user's language."""
+    if error == numbers.EMPTY:
+        return _("Please type a number.")
+    if error == numbers.TOO_LONG:
+        return _("That is too long. Please type just the number.")
+    if error == numbers.NEGATIVE:
+        return _("The number cannot be below zero.")
+    if error == numbers.NOT_WHOLE:
+        return _("Please type a whole number, without decimals.")
+    if error == numbers.PERCENT_NOT_ALLOWED:
+        return _("Please type the number itself, not a percentage.")
+    if error in (numbers.PERCENT_OVER_100, PERCENT_TOO_BIG):
+        return _("A percentage is at most 100%.")
+    if error == TOO_SMALL:
+        return _("The smallest possible answer is {min}.").format(min=show_number(question.min))
+    if error == TOO_BIG and question.max is not None:
+        return _("That is more than {max}. Please check the number.").format(
+            max=show_number(question.max))
+    if error == ABOVE_OTHER and answers is not None and questionnaire is not None:
+        limit = bound(question, answers)
+        language = current_locale()
+        # Named after the answers it comes from: "Workers × Scheduled workdays".
+        names = " × ".join(questionnaire.by_key[f].label[language] for f in question.at_most
+                           if isinstance(f, str))
+        if limit is not None:
+            return _("That is more than {max} ({what}). Please check the number.").format(
+                max=show_number(limit), what=html.escape(names))
+    return _("Please type a number, for example 120.")
+
+
+def show_answer(question: Question, answer: Answer | None,
+                questionnaire: Questionnaire) -> str:
+    """One answer as a summary shows it."""
+    language = current_locale()
+    if answer is None:
+        return "-"
+    if answer.skipped:
+        return html.escape(questionnaire.skip[language])
+    if answer.number is not None:
+        return show_number(answer.number, percent=answer.percent)
+    if answer.choice is not None:
+        if question.type == YES_NO:
+            return _("Yes") if answer.choice == YES else _("No")
+        choice = question.choice(answer.choice)
+        return html.escape(choice.text[language]) if choice else answer.choice
+    return html.escape(answer.text or "")

@@ -1,0 +1,386 @@
+"""Survey rounds and responses: queries, and use cases that own their transaction.
+
+A response is kept answer by answer (`record_answer` commits each one), so a person can stop
+halfway and go on later, after a restart too; it becomes final only when finished (for the
+KPI report, after the rates were confirmed). One final response counts per enterprise (KPI)
+or per worker (pulse) and month: finishing again before the close marks the earlier one
+replaced, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import (
+    Enterprise,
+    EnterpriseStatus,
+    Membership,
+    MemberRole,
+    ResponseKind,
+    ResponseStatus,
+    SurveyAnswer,
+    SurveyResponse,
+    SurveyRound,
+    TrainerAssignment,
+    User,
+    UserStatus,
+)
+from domain.provinces import PROVINCES
+from domain.questionnaire import Answer, load
+
+Sessions = async_sessionmaker[AsyncSession]
+
+# Who answers which survey, by their membership in the enterprise.
+RESPONDENT_ROLES = {
+    "kpi": (MemberRole.OWNER, MemberRole.ADMIN),
+    "pulse": (MemberRole.WORKER,),
+}
+
+
+# --- rounds -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RoundPlan:
+    """A round's dates as domain/survey_calendar.py worked them out."""
+
+    survey: str
+    period: date
+    opens_on: date
+    reminder_on: date
+    closes_on: date
+    closes_at: datetime
+
+
+async def get_round(session: AsyncSession, survey: str, period: date) -> SurveyRound | None:
+    return await session.scalar(select(SurveyRound).where(SurveyRound.survey == survey,
+                                                          SurveyRound.period == period))
+
+
+async def ensure_round(session: AsyncSession, plan: RoundPlan) -> SurveyRound:
+    """The round of `plan`'s survey and month, created with its dates if new (dates of an
+    existing round are kept: staff may have moved it)."""
+    existing = await get_round(session, plan.survey, plan.period)
+    if existing is not None:
+        return existing
+    round_ = SurveyRound(survey=plan.survey, period=plan.period, opens_on=plan.opens_on,
+                         reminder_on=plan.reminder_on, closes_on=plan.closes_on,
+                         closes_at=plan.closes_at, version=0)
+    session.add(round_)
+    await session.flush()
+    return round_
+
+
+async def round_by_id(sessions: Sessions, round_id: int) -> SurveyRound | None:
+    async with sessions() as session:
+        return await session.get(SurveyRound, round_id)
+
+
+async def rounds_to_queue(session: AsyncSession, *, today: date,
+                          now: datetime) -> Sequence[SurveyRound]:
+    """Rounds that open today or earlier, not closed, whose messages are not queued yet."""
+    return (await session.scalars(select(SurveyRound).where(
+        SurveyRound.queued_at.is_(None), SurveyRound.closed_at.is_(None),
+        SurveyRound.closes_at > now, SurveyRound.opens_on <= today)
+        .order_by(SurveyRound.id))).all()
+
+
+async def rounds_to_close(session: AsyncSession, *, now: datetime) -> Sequence[SurveyRound]:
+    return (await session.scalars(select(SurveyRound).where(
+        SurveyRound.closed_at.is_(None), SurveyRound.closes_at <= now)
+        .order_by(SurveyRound.id))).all()
+
+
+def is_open(round_: SurveyRound, now: datetime) -> bool:
+    """Answers are taken from when the invitations go out until the close."""
+    return (round_.queued_at is not None and round_.closed_at is None
+            and now < round_.closes_at)
+
+
+async def open_rounds(session: AsyncSession, survey: str, now: datetime) -> list[SurveyRound]:
+    rounds = (await session.scalars(select(SurveyRound).where(
+        SurveyRound.survey == survey, SurveyRound.queued_at.is_not(None),
+        SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now)
+        .order_by(SurveyRound.period.desc()))).all()
+    return list(rounds)
+
+
+async def latest_round(session: AsyncSession, survey: str) -> SurveyRound | None:
+    return await session.scalar(select(SurveyRound).where(SurveyRound.survey == survey)
+                                .order_by(SurveyRound.period.desc()).limit(1))
+
+
+def provinces_in(zone: str) -> list[str]:
+    return [p.code for p in PROVINCES if p.timezone == zone]
+
+
+def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = None) -> Select:
+    """SELECT of (user id, language) of everyone a round invites: the owners and admins
+    (KPI) or the workers (pulse) of approved enterprises, who consented and have not
+    blocked the bot, leaving out whoever already finished."""
+    roles = RESPONDENT_ROLES[survey]
+    query = (select(User.id, User.language)
+             .join(Membership, and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
+             .join(Enterprise, Enterprise.id == Membership.enterprise_id)
+             .where(Membership.role.in_(roles), Enterprise.status == EnterpriseStatus.APPROVED,
+                    User.consent_at.is_not(None), User.status == UserStatus.ACTIVE))
+    if provinces is not None:
+        query = query.where(Enterprise.province.in_(list(provinces)))
+    finished = select(SurveyResponse.id).where(
+        SurveyResponse.survey == survey, SurveyResponse.period == period,
+        SurveyResponse.kind == ResponseKind.MONTHLY, SurveyResponse.status == ResponseStatus.FINAL)
+    if load(survey).subject == "enterprise":
+        finished = finished.where(SurveyResponse.enterprise_id == Enterprise.id)
+    else:
+        finished = finished.where(SurveyResponse.respondent_id == User.id)
+    return query.where(~exists(finished))
+
+
+Queue = Callable[[AsyncSession, SurveyRound], Awaitable[int]]
+
+
+async def queue_round(sessions: Sessions, round_id: int, *, now: datetime,
+                      queue: Queue) -> int | None:
+    """Queue a round's invitations and reminders (`queue` does it, through the outbox) and
+    mark it queued, in one transaction. None when it was queued already or is closed."""
+    async with sessions() as session, session.begin():
+        round_ = await session.get(SurveyRound, round_id, with_for_update=True)
+        if round_ is None or round_.queued_at is not None or round_.closed_at is not None:
+            return None
+        queued = await queue(session, round_)
+        round_.queued_at = now
+        return queued
+
+
+Close = Callable[[AsyncSession, SurveyRound], Awaitable[None]]
+
+
+async def close_round(sessions: Sessions, round_id: int, *, now: datetime,
+                      then: Close | None = None) -> SurveyRound | None:
+    """Close a round now (at its time, or early from the command line): its unsent
+    invitations and reminders are dropped by `then`. None when it was closed already."""
+    async with sessions() as session, session.begin():
+        round_ = await session.get(SurveyRound, round_id, with_for_update=True)
+        if round_ is None or round_.closed_at is not None:
+            return None
+        round_.closed_at = now
+        round_.closes_at = min(round_.closes_at, now)
+        if then is not None:
+            await then(session, round_)
+        return round_
+
+
+Moved = Callable[[AsyncSession, SurveyRound, int], Awaitable[None]]
+
+
+async def move_round(sessions: Sessions, round_id: int, plan: RoundPlan, *, staff_id: int,
+                     now: datetime, then: Moved | None = None) -> SurveyRound | None:
+    """New dates for a round that is not closed. If its invitations were queued, `then`
+    (given the old version) drops what is unsent and queues again for the new dates."""
+    async with sessions() as session, session.begin():
+        round_ = await session.get(SurveyRound, round_id, with_for_update=True)
+        if round_ is None or round_.closed_at is not None:
+            return None
+        old_version = round_.version
+        round_.opens_on, round_.reminder_on = plan.opens_on, plan.reminder_on
+        round_.closes_on, round_.closes_at = plan.closes_on, plan.closes_at
+        round_.version = old_version + 1
+        round_.moved_by, round_.moved_at = staff_id, now
+        if round_.queued_at is not None and then is not None:
+            await then(session, round_, old_version)
+        return round_
+
+
+# --- responses --------------------------------------------------------------------------------
+def _answer_of(row: SurveyAnswer) -> Answer:
+    return Answer(number=row.number, percent=row.percent, choice=row.choice,
+                  text=row.raw if row.choice is None and row.number is None else None,
+                  skipped=row.skipped)
+
+
+async def answers_of(session: AsyncSession, response_id: int) -> dict[str, Answer]:
+    rows = (await session.scalars(select(SurveyAnswer).where(
+        SurveyAnswer.response_id == response_id))).all()
+    return {row.question: _answer_of(row) for row in rows}
+
+
+@dataclass
+class Opened:
+    """What opening a survey for someone found."""
+
+    response_id: int | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    resumed: bool = False          # an unfinished response: go on where they stopped
+    finished_before: bool = False  # a final one exists: ask before replacing it
+    closed: bool = False           # the round is closed (or not open yet)
+
+
+def _subject(survey: str, enterprise_id: int, respondent_id: int):  # noqa: ANN202 (a clause)
+    if load(survey).subject == "enterprise":
+        return SurveyResponse.enterprise_id == enterprise_id
+    return SurveyResponse.respondent_id == respondent_id
+
+
+async def open_response(sessions: Sessions, *, survey: str, period: date, enterprise_id: int,
+                        respondent_id: int, entered_as: str, kind: ResponseKind,
+                        now: datetime, replace: bool = False) -> Opened:
+    """Resume this person's unfinished response for the month, or start one. A final
+    response of the same subject is replaced only with `replace` (asked first)."""
+    async with sessions() as session, session.begin():
+        if kind is ResponseKind.MONTHLY:
+            round_ = await get_round(session, survey, period)
+            if round_ is None or not is_open(round_, now):
+                return Opened(closed=True)
+        same = select(SurveyResponse).where(
+            SurveyResponse.survey == survey, SurveyResponse.period == period,
+            SurveyResponse.kind == kind, _subject(survey, enterprise_id, respondent_id))
+        mine = await session.scalar(same.where(
+            SurveyResponse.status == ResponseStatus.OPEN,
+            SurveyResponse.respondent_id == respondent_id).order_by(SurveyResponse.id.desc()))
+        if mine is not None:
+            return Opened(mine.id, await answers_of(session, mine.id), resumed=True)
+        final = await session.scalar(same.where(SurveyResponse.status == ResponseStatus.FINAL))
+        if final is not None and not replace:
+            return Opened(finished_before=True)
+        response = SurveyResponse(survey=survey, period=period, kind=kind,
+                                  enterprise_id=enterprise_id, respondent_id=respondent_id,
+                                  entered_as=entered_as, status=ResponseStatus.OPEN,
+                                  started_at=now, updated_at=now)
+        session.add(response)
+        await session.flush()
+        return Opened(response.id)
+
+
+async def _still_open(session: AsyncSession, response: SurveyResponse | None,
+                      now: datetime) -> bool:
+    if response is None or response.status is not ResponseStatus.OPEN:
+        return False
+    if response.kind is ResponseKind.BASELINE:
+        return True
+    round_ = await get_round(session, response.survey, response.period)
+    return round_ is not None and is_open(round_, now)
+
+
+async def record_answer(sessions: Sessions, response_id: int, question: str, answer: Answer,
+                        *, raw: str | None, now: datetime) -> bool:
+    """Keep one answer as given (replacing an earlier answer to the same question). False
+    when the response can no longer take answers (the round closed meanwhile)."""
+    async with sessions() as session, session.begin():
+        response = await session.get(SurveyResponse, response_id, with_for_update=True)
+        if not await _still_open(session, response, now):
+            return False
+        assert response is not None
+        row = await session.get(SurveyAnswer, (response_id, question))
+        if row is None:
+            row = SurveyAnswer(response_id=response_id, question=question)
+            session.add(row)
+        row.raw = raw
+        row.number, row.percent = answer.number, answer.percent
+        row.choice, row.skipped = answer.choice, answer.skipped
+        row.answered_at = now
+        response.updated_at = now
+        return True
+
+
+async def forget_answer(sessions: Sessions, response_id: int, question: str) -> None:
+    """An answer to be given again (changed from the summary)."""
+    async with sessions() as session, session.begin():
+        await session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id == response_id,
+                                                         SurveyAnswer.question == question))
+
+
+async def response_answers(sessions: Sessions, response_id: int) -> dict[str, Answer]:
+    async with sessions() as session:
+        return await answers_of(session, response_id)
+
+
+Finished = Callable[[AsyncSession, SurveyResponse], Awaitable[None]]
+
+
+async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterable[str],
+                          now: datetime, then: Finished | None = None) -> bool:
+    """Make the response final: answers to questions no longer asked are deleted, an earlier
+    final response of the same subject and month is marked replaced, and `then` (dropping
+    the pending reminders) runs in the same transaction. False when it can no longer be."""
+    async with sessions() as session, session.begin():
+        response = await session.get(SurveyResponse, response_id, with_for_update=True)
+        if not await _still_open(session, response, now):
+            return False
+        assert response is not None
+        await session.execute(delete(SurveyAnswer).where(
+            SurveyAnswer.response_id == response_id, SurveyAnswer.question.not_in(list(keep))))
+        await session.execute(update(SurveyResponse).where(
+            SurveyResponse.survey == response.survey, SurveyResponse.period == response.period,
+            SurveyResponse.kind == response.kind, SurveyResponse.status == ResponseStatus.FINAL,
+            _subject(response.survey, response.enterprise_id, response.respondent_id or 0))
+            .values(status=ResponseStatus.REPLACED))
+        response.status, response.finished_at, response.updated_at = (
+            ResponseStatus.FINAL, now, now)
+        if then is not None:
+            await then(session, response)
+        return True
+
+
+async def respondents_of(session: AsyncSession, survey: str, enterprise_id: int) -> list[int]:
+    """Who is reminded on the enterprise's behalf (KPI: its owner and admins)."""
+    return list((await session.scalars(select(Membership.user_id).where(
+        Membership.enterprise_id == enterprise_id, Membership.left_at.is_(None),
+        Membership.role.in_(RESPONDENT_ROLES[survey])))).all())
+
+
+# --- who answers for which enterprise ---------------------------------------------------------
+@dataclass(frozen=True)
+class Place:
+    enterprise_id: int
+    name: str
+    province: str
+    entered_as: str  # owner, admin, worker or trainer
+
+
+async def places_of(sessions: Sessions, user_id: int) -> list[Place]:
+    """The enterprises this person answers for: their own (a membership in an approved
+    enterprise) and, for a trainer, those staff assigned to them."""
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.province, Membership.role)
+            .join(Membership, Membership.enterprise_id == Enterprise.id)
+            .where(Membership.user_id == user_id, Membership.left_at.is_(None),
+                   Enterprise.status == EnterpriseStatus.APPROVED))).all()
+        places = [Place(r[0], r[1], r[2], r[3].value) for r in rows]
+        assigned = (await session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.province)
+            .join(TrainerAssignment, TrainerAssignment.enterprise_id == Enterprise.id)
+            .where(TrainerAssignment.trainer_id == user_id,
+                   Enterprise.status == EnterpriseStatus.APPROVED)
+            .order_by(Enterprise.name))).all()
+    own = {p.enterprise_id for p in places}
+    return places + [Place(r[0], r[1], r[2], "trainer") for r in assigned if r[0] not in own]
+
+
+async def assign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int, *,
+                         staff_id: int, now: datetime) -> bool:
+    """False when the trainer was assigned to it already."""
+    async with sessions() as session, session.begin():
+        if await session.get(TrainerAssignment, (trainer_id, enterprise_id)) is not None:
+            return False
+        session.add(TrainerAssignment(trainer_id=trainer_id, enterprise_id=enterprise_id,
+                                      assigned_by=staff_id, assigned_at=now))
+        return True
+
+
+async def unassign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int) -> bool:
+    async with sessions() as session, session.begin():
+        result = await session.execute(delete(TrainerAssignment).where(
+            TrainerAssignment.trainer_id == trainer_id,
+            TrainerAssignment.enterprise_id == enterprise_id))
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def final_count(session: AsyncSession, survey: str, period: date) -> int:
+    return await session.scalar(select(func.count()).select_from(SurveyResponse).where(
+        SurveyResponse.survey == survey, SurveyResponse.period == period,
+        SurveyResponse.kind == ResponseKind.MONTHLY,
+        SurveyResponse.status == ResponseStatus.FINAL)) or 0

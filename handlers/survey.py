@@ -1,0 +1,449 @@
+"""The survey engine: one flow that runs any survey definition (domain/questionnaires/).
+
+Opened from an invitation's button or /survey. Each answer is kept in the database as it is
+given (`db/surveys.record_answer`), so a person can stop, do something else or be cut off
+by a restart, and /survey (or the invitation) goes on at the same question. Which question
+comes next, what a number may be and which follow-ups apply come from the definition; this
+file only asks and reads answers, so a new question needs no code here.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from chat.flow import BUTTON, END, Flow, Outcome, Run
+from chat.i18n import N_, _, current_locale
+from chat.reply import rows
+from chat.rounds import drop_reminders, month_words
+from chat.survey_text import (
+    number_note,
+    rates_lines,
+    show_answer,
+    show_number,
+)
+from db import surveys as surveys_db
+from db.models import ResponseKind, SurveyResponse
+from domain import numbers
+from domain import survey_calendar as calendar
+from domain.questionnaire import (
+    SKIPPED,
+    TEXT,
+    TEXT_MAX,
+    YES,
+    YES_NO,
+    Answer,
+    Question,
+    Questionnaire,
+    check_number,
+    choice_values,
+    load,
+)
+
+
+def _cancelled(run: Run) -> str:
+    if "response_id" in run.data:
+        return _("Stopped. The answers given so far are kept. Type /survey to continue later.")
+    return _("Cancelled. Type /help to see the menu.")
+
+
+SURVEY = Flow("survey", command="survey", reentry=False, cancelled=_cancelled)
+
+ANSWER, PICK, REPLACE, WHICH, CONFIRM, FIX, BASELINE = (
+    "sva", "svpick", "svrep", "svwhich", "svok", "svfix", "svbase")
+
+
+# --- opening ------------------------------------------------------------------------------
+def _questionnaire(run: Run) -> Questionnaire:
+    return load(run.data["survey"])
+
+
+def _period(run: Run) -> date:
+    return date.fromisoformat(run.data["period"])
+
+
+def _title(run: Run) -> str:
+    return _questionnaire(run).title[current_locale()].format(month=month_words(_period(run)))
+
+
+@SURVEY.entry
+async def begin(run: Run, round_id: str | None = None) -> Outcome:
+    user = run.context.user_row
+    if user is None or user.consent_at is None:
+        await run.say(_("Please start with /start and agree first."))
+        return END
+    options = await _options(run, round_id)
+    if not options:
+        await run.say(_("No survey is open for you now. You will get a message when the next "
+                        "one opens."))
+        return END
+    run.data["options"] = options
+    if len(options) == 1:
+        return await _chosen(run, options[0])
+    return ask_pick
+
+
+async def _options(run: Run, round_id: str | None) -> list[dict[str, Any]]:
+    """What this person can answer now: per enterprise they answer for, the open round of
+    its survey (or only the invitation's round), and the baseline for owners and trainers."""
+    svc = run.svc
+    now = svc.clock.now()
+    places = await surveys_db.places_of(svc.sessionmaker, run.user_id)
+    async with svc.sessionmaker() as session:
+        if round_id is not None and round_id.isdigit():
+            round_ = await session.get(surveys_db.SurveyRound, int(round_id))
+            if round_ is None:
+                return []
+            rounds = [round_] if surveys_db.is_open(round_, now) else []
+            closed = None if rounds else round_
+        else:
+            rounds = [r for s in ("kpi", "pulse") for r in await surveys_db.open_rounds(
+                session, s, now)]
+            closed = None
+    if closed is not None:
+        run.data["closed_on"] = closed.closes_on.isoformat()
+    options = []
+    for place in places:
+        for round_ in rounds:
+            if (round_.survey == "kpi") == (place.entered_as != "worker"):
+                options.append(_option(round_.survey, round_.period, ResponseKind.MONTHLY,
+                                       place))
+        if place.entered_as in ("owner", "trainer") and round_id is None:
+            options.append(_option("kpi", None, ResponseKind.BASELINE, place))
+    return options
+
+
+def _option(survey: str, period: date | None, kind: ResponseKind,
+            place: surveys_db.Place) -> dict[str, Any]:
+    return {"survey": survey, "period": period.isoformat() if period else None,
+            "kind": kind.value, "enterprise_id": place.enterprise_id, "name": place.name,
+            "entered_as": place.entered_as}
+
+
+def _option_label(option: dict[str, Any]) -> str:
+    if option["kind"] == ResponseKind.BASELINE.value:
+        label = _("Baseline of {name}").format(name=option["name"])
+    else:
+        title = load(option["survey"]).title[current_locale()]
+        label = title.format(month=month_words(date.fromisoformat(option["period"])))
+        if option["entered_as"] == "trainer":
+            label = f"{option['name']}: {label}"
+    return label[:60]
+
+
+@SURVEY.step("survey_pick", expects=BUTTON)
+async def ask_pick(run: Run) -> None:
+    options = run.data["options"]
+    await run.say(_("Which one do you want to fill in?"),
+                  rows([run.button(_option_label(o), PICK, str(i))
+                        for i, o in enumerate(options)], width=1))
+
+
+@ask_pick.on_button(PICK)
+async def picked(run: Run, value: str) -> Outcome:
+    await run.ack()
+    options = run.data["options"]
+    if not value.isdigit() or int(value) >= len(options):
+        return run.retry()
+    return await _chosen(run, options[int(value)])
+
+
+async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
+    run.data.update(survey=option["survey"], kind=option["kind"],
+                    enterprise_id=option["enterprise_id"], entered_as=option["entered_as"])
+    run.data.pop("options", None)
+    if option["kind"] == ResponseKind.BASELINE.value:
+        return ask_baseline_month
+    run.data["period"] = option["period"]
+    return await _open(run, replace=False)
+
+
+@SURVEY.step("survey_baseline", expects=BUTTON)
+async def ask_baseline_month(run: Run) -> None:
+    today = run.svc.clock.now().date()
+    months = calendar.recent_periods(today, 6)
+    await run.say(_("Which month does this baseline describe? Choose a month before the "
+                    "training started. Earlier months can be added afterwards."),
+                  rows([run.button(calendar.month_name(m, current_locale()), BASELINE,
+                                   m.isoformat()) for m in months], width=2))
+
+
+@ask_baseline_month.on_button(BASELINE)
+async def baseline_month(run: Run, value: str) -> Outcome:
+    await run.ack()
+    try:
+        period = date.fromisoformat(value)
+    except ValueError:
+        return run.retry()
+    run.data["period"] = period.isoformat()
+    return await _open(run, replace=False)
+
+
+async def _open(run: Run, *, replace: bool) -> Outcome:
+    opened = await surveys_db.open_response(
+        run.svc.sessionmaker, survey=run.data["survey"], period=_period(run),
+        enterprise_id=int(run.data["enterprise_id"]), respondent_id=run.user_id,
+        entered_as=run.data["entered_as"], kind=ResponseKind(run.data["kind"]),
+        now=run.svc.clock.now(), replace=replace)
+    if opened.closed:
+        await run.say(_("This survey is closed. Thank you."))
+        return END
+    if opened.finished_before:
+        return ask_replace
+    assert opened.response_id is not None
+    run.data["response_id"] = opened.response_id
+    run.data["answers"] = {k: _dump(a) for k, a in opened.answers.items()}
+    questionnaire = _questionnaire(run)
+    if opened.resumed and opened.answers:
+        await run.say(_("Continuing where you stopped."))
+    elif questionnaire.intro is not None:
+        await run.say(html.escape(questionnaire.intro[current_locale()]))
+    return await _next(run)
+
+
+@SURVEY.step("survey_replace", expects=BUTTON)
+async def ask_replace(run: Run) -> None:
+    await run.say(_("{title} was already sent. Answer again? The new answers will replace "
+                    "the earlier ones.").format(title=html.escape(_title(run))),
+                  rows([run.button(_("Yes, answer again"), REPLACE, "yes"),
+                        run.button(_("No, keep it"), REPLACE, "no")], width=1))
+
+
+@ask_replace.on_button(REPLACE, ("yes", "no"))
+async def replace_answered(run: Run, value: str) -> Outcome:
+    await run.ack()
+    if value == "no":
+        await run.say(_("Fine, nothing was changed."))
+        return END
+    return await _open(run, replace=True)
+
+
+# --- asking ---------------------------------------------------------------------------------
+def _answers(run: Run) -> dict[str, Answer]:
+    return {k: _load(v) for k, v in run.data.get("answers", {}).items()}
+
+
+def _dump(answer: Answer) -> dict[str, Any]:
+    return {"n": str(answer.number) if answer.number is not None else None,
+            "p": answer.percent, "c": answer.choice, "t": answer.text, "s": answer.skipped}
+
+
+def _load(data: dict[str, Any]) -> Answer:
+    return Answer(number=Decimal(data["n"]) if data.get("n") is not None else None,
+                  percent=bool(data.get("p")), choice=data.get("c"), text=data.get("t"),
+                  skipped=bool(data.get("s")))
+
+
+def _question(run: Run) -> Question:
+    return _questionnaire(run).by_key[run.data["q"]]
+
+
+async def _next(run: Run) -> Outcome:
+    questionnaire = _questionnaire(run)
+    answers = _answers(run)
+    question = questionnaire.next_question(answers)
+    if question is not None:
+        run.data["q"] = question.key
+        return ask_question
+    if questionnaire.confirm:
+        return ask_confirm
+    return await _finish(run)
+
+
+def _wrong_kind(run: Run) -> str:
+    question = _question(run)
+    if question.is_number:
+        if question.optional:
+            return _("Please type a number, or press “{skip}”.").format(
+                skip=_questionnaire(run).skip[current_locale()])
+        return _("Please type a number.")
+    if question.type == TEXT:
+        return _("Please answer with text.")
+    return _("Please choose one of the buttons below.")
+
+
+@SURVEY.step("survey_question", note=_wrong_kind)
+async def ask_question(run: Run) -> None:
+    questionnaire = _questionnaire(run)
+    question = _question(run)
+    language = current_locale()
+    n, of = questionnaire.position(question, _answers(run))
+    text = question.text[language].format(month=month_words(_period(run)))
+    buttons = [run.button(c.text[language], ANSWER, c.value) for c in question.choices]
+    if question.type == YES_NO:
+        buttons = [run.button(_("Yes"), ANSWER, "yes"), run.button(_("No"), ANSWER, "no")]
+    if question.optional:
+        buttons.append(run.button(questionnaire.skip[language], ANSWER, SKIPPED))
+    await run.say(f"<b>{n}/{of}</b> {html.escape(text)}",
+                  rows(buttons, width=1) if buttons else None)
+
+
+def _accepts(run: Run, value: str) -> bool:
+    question = _question(run)
+    return value in choice_values(question) or (value == SKIPPED and question.optional)
+
+
+@ask_question.on_button(ANSWER, lambda _value: True)
+async def button_answer(run: Run, value: str) -> Outcome:
+    if not _accepts(run, value):
+        # A button of an earlier question of this run: that question was answered.
+        await run.ack(_("This button is no longer active."))
+        return run.retry()
+    await run.ack()
+    if value == SKIPPED:
+        return await _keep(run, Answer(skipped=True), raw=None)
+    return await _keep(run, Answer(choice=value), raw=None)
+
+
+@ask_question.on_text()
+async def text_answer(run: Run, text: str) -> Outcome:
+    question = _question(run)
+    if question.is_number:
+        return await _number_typed(run, question, text)
+    if question.type == TEXT:
+        cleaned = " ".join(text.split())
+        if not cleaned:
+            return run.retry(_("Please answer with text."))
+        if len(cleaned) > TEXT_MAX:
+            return run.retry(_("That is too long. Please keep it under {count} characters.")
+                             .format(count=TEXT_MAX))
+        return await _keep(run, Answer(text=cleaned), raw=text)
+    # A choice typed instead of pressed ("ya", "Sering"): taken as the button.
+    typed = " ".join(text.split()).casefold()
+    language = current_locale()
+    for value in choice_values(question):
+        label = (_("Yes") if value == YES else _("No")) if question.type == YES_NO else \
+            question.choice(value).text[language]  # type: ignore[union-attr]
+        if typed == label.casefold():
+            return await _keep(run, Answer(choice=value), raw=text)
+    return run.retry(_wrong_kind(run))
+
+
+async def _number_typed(run: Run, question: Question, text: str) -> Outcome:
+    value, error = numbers.read_number(text, whole=question.whole,
+                                       percent_allowed=question.type == "whole_or_percent")
+    if isinstance(value, numbers.Ambiguous):
+        run.data["which"] = {"raw": text, "a": str(value.thousands),
+                             "b": str(value.decimal_comma)}
+        return ask_which
+    if error is not None or value is None:
+        return run.retry(number_note(error or numbers.NOT_A_NUMBER, question))
+    return await _checked(run, question, value.value, value.percent, raw=text)
+
+
+async def _checked(run: Run, question: Question, value: Decimal, percent: bool, *,
+                   raw: str) -> Outcome:
+    if question.whole and not percent and value != value.to_integral_value():
+        return run.retry(number_note(numbers.NOT_WHOLE, question))
+    error = check_number(question, value, percent=percent, answers=_answers(run))
+    if error is not None:
+        return run.retry(number_note(error, question, answers=_answers(run),
+                                     questionnaire=_questionnaire(run)))
+    return await _keep(run, Answer(number=value, percent=percent), raw=raw)
+
+
+@SURVEY.step("survey_which", expects=BUTTON)
+async def ask_which(run: Run) -> None:
+    which = run.data["which"]
+    thousands, decimal_comma = Decimal(which["a"]), Decimal(which["b"])
+    await run.say(_("Did you mean {a} or {b}?").format(
+        a=show_number(thousands), b=show_number(decimal_comma)),
+        rows([run.button(show_number(thousands), WHICH, "a"),
+              run.button(show_number(decimal_comma), WHICH, "b")]))
+
+
+@ask_which.on_button(WHICH, ("a", "b"))
+async def which_chosen(run: Run, value: str) -> Outcome:
+    await run.ack()
+    which = run.data.pop("which")
+    run.state["step"] = ask_question.name
+    return await _checked(run, _question(run), Decimal(which[value]), False, raw=which["raw"])
+
+
+async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
+    question = _question(run)
+    kept = await surveys_db.record_answer(run.svc.sessionmaker, int(run.data["response_id"]),
+                                          question.key, answer, raw=raw, now=run.svc.clock.now())
+    if not kept:
+        await run.say(_("This survey closed meanwhile. The answers given so far are kept. "
+                        "Thank you."))
+        return END
+    run.data.setdefault("answers", {})[question.key] = _dump(answer)
+    return await _next(run)
+
+
+# --- confirming and finishing ---------------------------------------------------------------
+@SURVEY.step("survey_confirm", expects=BUTTON)
+async def ask_confirm(run: Run) -> None:
+    questionnaire = _questionnaire(run)
+    answers = questionnaire.kept(_answers(run))
+    lines = [f"<b>{html.escape(_title(run))}</b>"]
+    for question in questionnaire.asked(answers):
+        lines.append(f"{html.escape(question.label[current_locale()])}: "
+                     f"{show_answer(question, answers.get(question.key), questionnaire)}")
+    if questionnaire.key == "kpi":
+        lines.append("")
+        lines.extend(await rates_lines(run.svc.sessionmaker, answers,
+                                       enterprise_id=int(run.data["enterprise_id"]),
+                                       period=_period(run)))
+    lines.append("")
+    lines.append(_("Is this correct?"))
+    await run.say("\n".join(lines),
+                  rows([run.button(_("Yes, send the report"), CONFIRM, "yes"),
+                        run.button(_("Change an answer"), CONFIRM, "fix")], width=1))
+
+
+@ask_confirm.on_button(CONFIRM, ("yes", "fix"))
+async def confirm_answered(run: Run, value: str) -> Outcome:
+    await run.ack()
+    if value == "fix":
+        return ask_fix
+    return await _finish(run)
+
+
+@SURVEY.step("survey_fix", expects=BUTTON)
+async def ask_fix(run: Run) -> None:
+    questionnaire = _questionnaire(run)
+    answers = questionnaire.kept(_answers(run))
+    language = current_locale()
+    await run.say(_("Which answer do you want to change?"),
+                  rows([run.button(q.label[language], FIX, q.key)
+                        for q in questionnaire.asked(answers)], width=2))
+
+
+@ask_fix.on_button(FIX, lambda _value: True)
+async def fix_chosen(run: Run, key: str) -> Outcome:
+    await run.ack()
+    if key not in _questionnaire(run).by_key:
+        return run.retry()
+    run.data["answers"].pop(key, None)
+    await surveys_db.forget_answer(run.svc.sessionmaker, int(run.data["response_id"]), key)
+    run.data["q"] = key
+    return ask_question
+
+
+async def _finish(run: Run) -> Outcome:
+    questionnaire = _questionnaire(run)
+    svc = run.svc
+
+    async def then(session: Any, response: SurveyResponse) -> None:
+        if response.kind is ResponseKind.MONTHLY:
+            await drop_reminders(svc, session, response)
+
+    done = await surveys_db.finish_response(
+        svc.sessionmaker, int(run.data["response_id"]),
+        keep=questionnaire.kept(_answers(run)).keys(), now=svc.clock.now(), then=then)
+    if not done:
+        await run.say(_("This survey closed meanwhile. The answers given so far are kept. "
+                        "Thank you."))
+        return END
+    if questionnaire.key == "kpi":
+        await run.say(_("Thank you, the report is saved. Type /kpi to see the trend."))
+    else:
+        await run.say(_("Thank you! The answers are saved."))
+    return END
+
+
+N_("Please choose one of the buttons below.")  # the engine's notes reuse the mechanism's
