@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from domain.numbers import PEOPLE_UNITS, without_words
+
 EMPTY = "empty"
 TOO_LONG = "too_long"
 NO_LETTERS = "no_letters"
@@ -93,24 +95,13 @@ def clean_name(text: str | None, *, max_len: int = 200,
 _NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:([., ])\d{3})(?:\3\d{3})*|\d+)", re.ASCII)
 
 
-# Words people put around a number in chat ("sekitar 150", "120 orang", "± 80"): the number
-# is read, the words are not (an approximate answer is still the answer given).
-_ABOUT = re.compile(r"^(?:sekitar|kurang lebih|kira-kira|kira kira|kurleb|approx\.?|"
-                    r"approximately|about|around|roughly|±|\+/-|~|ca\.?)\s*", re.IGNORECASE)
-_UNIT = re.compile(r"\s*(?:orang|org|pekerja|karyawan|buruh|people|persons|workers|"
-                   r"employees|staff)\.?$", re.IGNORECASE)
-
-
-def _without_words(value: str) -> str:
-    return _UNIT.sub("", _ABOUT.sub("", value)).strip()
-
-
 def parse_whole_number(text: str | None, *, lo: int, hi: int) -> tuple[int | None, str | None]:
     """A whole number within [lo, hi], or the reason the answer is not one."""
     if not text:
         return None, NOT_A_NUMBER
-    # Any whitespace run (incl. non-breaking spaces) counts as one space.
-    value = _without_words(" ".join(text.split()))
+    # Any whitespace run (incl. non-breaking spaces) counts as one space. Only words for
+    # people go with the number: the enrolment asks for a headcount.
+    value = without_words(" ".join(text.split()), PEOPLE_UNITS)
     match = _NUMBER.fullmatch(value)
     if not match:
         return None, NOT_A_NUMBER
