@@ -21,11 +21,11 @@ from bot.flood_limits import SharedBudget
 from bot.persistence import DbPersistence
 from bot.processor import PerUserUpdateProcessor
 from bot.telegram_channel import TelegramChannel
+from chat import rounds
 from chat.access import is_staff
 from chat.buttons import ButtonSigner
 from chat.clock import Clock, RealClock
 from chat.context import BotContext, Services, services_of
-from chat import rounds
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
 from config.settings import Settings

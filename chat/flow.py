@@ -210,6 +210,10 @@ class Flow:
 
         return register
 
+    def cancelled_text(self, run: Run) -> str:
+        """What /cancel says, in the user's language."""
+        return self.cancelled(run) if callable(self.cancelled) else _(self.cancelled)
+
     def entry(self, func: Entry) -> Entry:
         """The function that opens a run: it may seed the answers and returns the first step
         (or END, having said why the flow cannot start)."""
@@ -577,8 +581,7 @@ class Router:
             await run.apply(run.flow.steps[edit["back"]])
             return
         clear(run.context)
-        cancelled = run.flow.cancelled
-        await run.say(cancelled(run) if callable(cancelled) else _(cancelled))
+        await run.say(run.flow.cancelled_text(run))
 
     async def _button(self, update: Update, context: BotContext) -> None:
         button = context.button

@@ -42,16 +42,14 @@ def _plan(survey: str, dates: calendar.RoundDates) -> surveys_db.RoundPlan:
 def moved_plan(round_: SurveyRound, opens: date) -> surveys_db.RoundPlan:
     dates = calendar.RoundDates(period=round_.period, opens=round_.opens_on,
                                 reminder=round_.reminder_on, closes=round_.closes_on)
-    return _plan(round_.survey, calendar.moved(dates, opens))
+    return _plan(round_.survey, calendar.moved(dates, opens, kpi=round_.survey == "kpi"))
 
 
 def send_moment(survey: str, day: date, zone: str) -> datetime:
     """When a round's message goes out in a zone: KPI at 09:00, the pulse at 19:30 (phones
     are in lockers during shifts), never during Friday prayers."""
-    if survey == "kpi":
-        return calendar.local_moment(day, calendar.KPI_INVITE_TIME, zone)
-    return calendar.avoid_friday_prayers(
-        calendar.local_moment(day, calendar.PULSE_INVITE_TIME, zone))
+    at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
+    return calendar.send_moment(day, at, zone)
 
 
 def invite_group(round_: SurveyRound, version: int | None = None) -> str:

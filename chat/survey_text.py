@@ -25,8 +25,7 @@ from domain.questionnaire import (
 
 def show_number(value: Decimal, *, percent: bool = False) -> str:
     """1250.5 as "1.250,5" in Indonesian, "1,250.5" in English."""
-    text = numbers.format_number(value, current_locale())
-    return f"{text}%" if percent else text
+    return numbers.format_number(value, current_locale(), percent=percent)
 
 
 def number_note(error: str, question: Question, *, answers: Answers | None = None,
@@ -58,7 +57,7 @@ def number_note(error: str, question: Question, *, answers: Answers | None = Non
         if limit is not None:
             return _("That is more than {max} ({what}). Please check the number.").format(
                 max=show_number(limit), what=html.escape(names))
-    return _("Please type a number, for example 120.")
+    return _("Please type a number, for example 120. For decimals use a comma: 2,5.")
 
 
 def show_answer(question: Question, answer: Answer | None,

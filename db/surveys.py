@@ -13,14 +13,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
     Enterprise,
     EnterpriseStatus,
-    Membership,
     MemberRole,
+    Membership,
     ResponseKind,
     ResponseStatus,
     SurveyAnswer,
@@ -218,7 +218,8 @@ class Opened:
     closed: bool = False           # the round is closed (or not open yet)
 
 
-def _subject(survey: str, enterprise_id: int, respondent_id: int):  # noqa: ANN202 (a clause)
+def _subject(survey: str, enterprise_id: int, respondent_id: int) -> ColumnElement[bool]:
+    """Whose response it is: the enterprise's (KPI) or the worker's (pulse)."""
     if load(survey).subject == "enterprise":
         return SurveyResponse.enterprise_id == enterprise_id
     return SurveyResponse.respondent_id == respondent_id

@@ -135,8 +135,10 @@ class Questionnaire:
         return next((q for q in self.asked(answers) if q.key not in answers), None)
 
     def position(self, question: Question, answers: Answers) -> tuple[int, int]:
-        """(n, of): "question n of `of`", counting the questions this person is asked."""
-        asked = self.asked(answers)
+        """(n, of): "question n of `of`". A follow-up counts until the answer it depends on
+        rules it out, so the total only ever shrinks."""
+        asked = [q for q in self.questions if self.applies(q, answers)
+                 or (q.ask_if is not None and q.ask_if.key not in answers)]
         keys = [q.key for q in asked]
         n = keys.index(question.key) + 1 if question.key in keys else len(keys)
         return n, len(asked)

@@ -175,3 +175,11 @@ def month_only(period: date, locale: str) -> str:
 def date_words(day: date, locale: str) -> str:
     """"Selasa, 1 Desember 2026" / "Tuesday, 1 December 2026"."""
     return format_date(day, "EEEE, d MMMM y", locale=locale)
+
+
+def recent_periods(today: date, count: int) -> list[date]:
+    """The `count` months before `today`'s, most recent first (a baseline's month)."""
+    periods = [previous_period(today)]
+    while len(periods) < count:
+        periods.append(previous_period(periods[-1]))
+    return periods

@@ -495,7 +495,7 @@ async def confirmed(run: Run, answer: str) -> Outcome:
         return ask_summary
     await run.ack()
     if answer == "no":
-        await run.say(_(COMPOSE.cancelled))
+        await run.say(COMPOSE.cancelled_text(run))
         return END
     svc = run.svc
     now = svc.clock.now()

@@ -18,12 +18,7 @@ from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale
 from chat.reply import rows
 from chat.rounds import drop_reminders, month_words
-from chat.survey_text import (
-    number_note,
-    rates_lines,
-    show_answer,
-    show_number,
-)
+from chat.survey_text import number_note, show_answer, show_number
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse
 from domain import numbers
@@ -383,11 +378,6 @@ async def ask_confirm(run: Run) -> None:
     for question in questionnaire.asked(answers):
         lines.append(f"{html.escape(question.label[current_locale()])}: "
                      f"{show_answer(question, answers.get(question.key), questionnaire)}")
-    if questionnaire.key == "kpi":
-        lines.append("")
-        lines.extend(await rates_lines(run.svc.sessionmaker, answers,
-                                       enterprise_id=int(run.data["enterprise_id"]),
-                                       period=_period(run)))
     lines.append("")
     lines.append(_("Is this correct?"))
     await run.say("\n".join(lines),

@@ -105,7 +105,7 @@ async def quiet_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator
 
 
 @pytest.fixture
-async def session(database_url: str):  # noqa: ANN201
+async def session(database_url: str):
     engine = create_engine(database_url)
     maker = create_sessionmaker(engine)
     async with maker() as s:
@@ -134,6 +134,18 @@ async def clocked_bot(settings: Settings, sandbox: BotApiSandbox,
     """The Application on the virtual clock, without its sender: a test runs the sender it
     needs, and the flood budget the sender's messages pass through keeps the same time."""
     harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+@pytest.fixture
+async def survey_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
+    """The Application with its sender, on a virtual clock set in a survey round."""
+    from tests.test_survey_kpi import NOW
+    harness = BotHarness(settings, sandbox, clock=FakeClock(NOW))
     await harness.start()
     try:
         yield harness

@@ -97,7 +97,7 @@ async def worker(bot: BotHarness, user_id: int, of: Enterprise | int, *,
     return await _get(bot, User, user_id)
 
 
-async def _get(bot: BotHarness, model: type, key: int):  # noqa: ANN202
+async def _get(bot: BotHarness, model: type, key: int):
     async with bot.sessionmaker() as session:
         row = await session.get(model, key)
     assert row is not None

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
-from jobs.outbox import SenderConfig
 from chat.context import services_of
 from config.settings import Settings
 from db.models import OutboxMessage, OutboxState
+from jobs.outbox import SenderConfig
 from sandbox import BotApiSandbox, SandboxBot
 
 # Rows due this soon count as on their way: the one-second gap between two messages to one

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ MARKER_CHAT = 4_000_000  # receives `sent_marker`'s messages; outside every test
 _markers = itertools.count(1)
 # Due on any clock a test uses: the real one, and a FakeClock (which starts on 2026-12-01).
 # Not "now": once real time passed the FakeClock's, such rows were never due under it.
-DUE_LONG_AGO = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DUE_LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass

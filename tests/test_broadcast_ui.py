@@ -5,7 +5,7 @@ confirmation, rows in the outbox in each recipient's language, cancelling."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -16,8 +16,8 @@ from db.models import (
     ConversationState,
     Enterprise,
     EnterpriseStatus,
-    Membership,
     MemberRole,
+    Membership,
     ModuleInterest,
     OutboxMessage,
     OutboxState,
@@ -36,7 +36,7 @@ EVERYONE = 6
 
 async def _world(bot: BotHarness, *, open_chats: bool = False) -> None:
     """Two approved enterprises (West and Central Java), a pending one, and their people."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with bot.sessionmaker() as session, session.begin():
         def enterprise(name: str, province: str, status: EnterpriseStatus,
                        modules: list[int]) -> Enterprise:
@@ -271,7 +271,7 @@ async def test_skip_english_schedule_later_then_cancel_from_the_list(bot: BotHar
     [broadcast] = await _broadcasts(bot)
     assert broadcast.status == BroadcastStatus.SCHEDULED and broadcast.text_en is None
     assert broadcast.send_at == datetime(day.year, day.month, day.day, 1, 30,
-                                         tzinfo=timezone.utc)
+                                         tzinfo=UTC)
     assert await _outbox(bot) == []
 
     await bot.text(STAFF, "/broadcasts")
@@ -305,7 +305,7 @@ async def test_cancel_drops_pending_keeps_sent_and_second_cancel_is_stale(
     async with bot.sessionmaker() as session, session.begin():
         await session.execute(update(OutboxMessage).where(
             OutboxMessage.recipient_id.in_([2001, 2002]))
-            .values(state=OutboxState.SENT, sent_at=datetime.now(timezone.utc)))
+            .values(state=OutboxState.SENT, sent_at=datetime.now(UTC)))
 
     await bot.text(STAFF, "/broadcasts")
     listing = bot.last_text(STAFF)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from domain.schedule import NO_SUCH_DATE, NOT_A_TIME, PAST, TOO_FAR, in_wib, parse_send_time
 
-NOW = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 08:00 WIB
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 WIB
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("2026-12-07 08:00", datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)),
-    ("2026-12-07 08:00 WIB", datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)),
-    ("2026-12-07 08:00 WITA", datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc)),
-    ("2026-12-07 08:00 wit", datetime(2026, 12, 6, 23, 0, tzinfo=timezone.utc)),
-    ("  2026-12-7   8.30wita ", datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc)),
-    ("2026-12-01 08:01", datetime(2026, 12, 1, 1, 1, tzinfo=timezone.utc)),
+    ("2026-12-07 08:00", datetime(2026, 12, 7, 1, 0, tzinfo=UTC)),
+    ("2026-12-07 08:00 WIB", datetime(2026, 12, 7, 1, 0, tzinfo=UTC)),
+    ("2026-12-07 08:00 WITA", datetime(2026, 12, 7, 0, 0, tzinfo=UTC)),
+    ("2026-12-07 08:00 wit", datetime(2026, 12, 6, 23, 0, tzinfo=UTC)),
+    ("  2026-12-7   8.30wita ", datetime(2026, 12, 7, 0, 30, tzinfo=UTC)),
+    ("2026-12-01 08:01", datetime(2026, 12, 1, 1, 1, tzinfo=UTC)),
 ])
 def test_valid_times(text: str, expected: datetime) -> None:
     assert parse_send_time(text, now=NOW) == (expected, None)
@@ -38,5 +38,5 @@ def test_invalid_times(text: str | None, error: str) -> None:
 
 
 def test_in_wib() -> None:
-    shown = in_wib(datetime(2026, 12, 6, 23, 0, tzinfo=timezone.utc))
+    shown = in_wib(datetime(2026, 12, 6, 23, 0, tzinfo=UTC))
     assert (shown.day, shown.hour, shown.minute) == (7, 6, 0)

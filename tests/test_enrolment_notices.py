@@ -49,7 +49,7 @@ async def _staff(bot: BotHarness) -> None:
                          last_seen_at=now))
 
 
-def _notice(bot: BotHarness, chat: int):  # noqa: ANN202
+def _notice(bot: BotHarness, chat: int):
     found = [m for m in bot.sandbox.messages(chat) if "PT Maju Jaya" in (m.text or "")]
     return found[-1] if found else None
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chat.access import is_staff
+from chat.clock import FakeClock
 from chat.context import services_of
 from chat.flow import BUTTON, END, ROUTER_KEY, Flow, Outcome, Run
 from chat.reply import rows
 from config.settings import Settings
 from db.models import User
 from domain import text_input
-from chat.clock import FakeClock
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import answer_enrolment, enrol, onboard
@@ -94,7 +94,7 @@ async def secret_given(run: Run, text: str) -> Outcome:
 
 @pytest.fixture
 async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarness]:
-    clock = FakeClock(datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
     harness = BotHarness(settings, sandbox, clock=clock)  # type: ignore[arg-type]
     await harness.start()
     assert harness.app is not None

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from chat.i18n import _, format_date, format_number, normalize_language_code, resolve_locale, \
-    use_locale
+from chat.i18n import (
+    _,
+    format_date,
+    format_number,
+    normalize_language_code,
+    resolve_locale,
+    use_locale,
+)
 
 
 @pytest.mark.parametrize("saved, telegram, expected", [
@@ -28,7 +34,7 @@ def test_unknown_codes_are_ignored() -> None:
 def test_dates_and_numbers_in_both_languages() -> None:
     assert format_date(date(2026, 12, 7), "id") == "Senin, 7 Desember 2026"
     assert format_date(date(2026, 12, 7), "en") == "Monday, 7 December 2026"
-    moment = datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
     assert format_date(moment, "id") == "Senin, 7 Desember 2026"
     assert format_number(1200, "id") == "1.200" and format_number(1200, "en") == "1,200"
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from db.models import JoinAttempt, Membership, MemberRole, User
+from db.models import JoinAttempt, MemberRole, Membership, User
 from tests import factories
 from tests.harness import BotHarness
 from tests.journeys import enterprise_of, onboard

@@ -37,7 +37,7 @@ def svc(bot: BotHarness) -> Services:
     return services_of(bot.app)
 
 
-def start_sender(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:  # noqa: ANN001, ANN003
+def start_sender(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:
     """The app's sender, on the test's clock: queueing wakes it, settle() waits for it."""
     assert bot.app is not None
     sender = OutboxSender(bot.sessionmaker,
@@ -49,7 +49,7 @@ def start_sender(bot: BotHarness, clock: FakeClock, channel=None, **config) -> O
     return sender
 
 
-def text(value: str):  # noqa: ANN201
+def text(value: str):
     return lambda: notify.Message(value)
 
 
@@ -175,7 +175,7 @@ async def test_a_photo_to_many_is_stored_once_and_uploaded_once(bot: BotHarness,
 async def test_a_document_goes_with_its_name_and_later_rows_reuse_the_upload(
         bot: BotHarness, clock: FakeClock) -> None:
     await add_recipients(bot, [7401, 7402])
-    data = "enterprise,workers\nPT Maju Jaya,120\n".encode()
+    data = b"enterprise,workers\nPT Maju Jaya,120\n"
     async with bot.sessionmaker() as session, session.begin():
         await notify.queue(svc(bot), session, group="export:1", key="export-1",
                            to=[7401, 7402], render=lambda: notify.Message(

@@ -41,7 +41,7 @@ def bot(clocked_bot: BotHarness) -> BotHarness:
     return clocked_bot
 
 
-def sender_for(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:  # noqa: ANN001
+def sender_for(bot: BotHarness, clock: FakeClock, channel=None, **config) -> OutboxSender:
     assert bot.app is not None
     inner = channel or TelegramChannel(bot.app.bot)
     return OutboxSender(bot.sessionmaker, inner, clock=clock,

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.telegram_channel import TelegramChannel
-from db.session import create_engine, create_sessionmaker
 from chat.clock import RealClock
+from db.session import create_engine, create_sessionmaker
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import CHECK_SECONDS, LOCK_KEY, AdvisoryLock, NoLock
 from sandbox import BotApiSandbox, SandboxServer
@@ -202,8 +202,8 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
         # Messages queued after the bot died are delivered by the standby.
         engine = create_engine(database_url)
         harness_users = range(7000, 7020)
-        from db.outbox import Content, enqueue
         from db.models import User, UserStatus
+        from db.outbox import Content, enqueue
         from db.types import utcnow
 
         maker = create_sessionmaker(engine)

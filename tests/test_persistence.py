@@ -11,9 +11,9 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.persistence import REFRESH, DbPersistence
+from chat.clock import FakeClock
 from db.models import ConversationState, UserDraft
 from db.session import create_engine, create_sessionmaker
-from chat.clock import FakeClock
 
 USER = 3001
 OTHER = 3002

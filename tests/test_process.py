@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from db.models import UserDraft

@@ -4,7 +4,7 @@ check the role each time; non-staff see nothing of them."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from tests.journeys import onboard
 SARI = 3001  # an owner, through her enterprise
 BUDI = 3002  # no role yet
 OUTSIDER = 3003
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 async def _add_user(bot: BotHarness, user_id: int, name: str, username: str | None,
@@ -219,7 +219,7 @@ async def test_forged_and_foreign_staff_buttons_do_nothing(
     async with bot.sessionmaker() as session, session.begin():
         broadcast = Broadcast(created_by=STAFF_ID, text_id="Halo", text_en=None, audience={},
                               status=BroadcastStatus.SCHEDULED, send_at=datetime(
-                                  2030, 1, 1, tzinfo=timezone.utc), created_at=NOW)
+                                  2030, 1, 1, tzinfo=UTC), created_at=NOW)
         session.add(broadcast)
         await session.flush()
         broadcast_id = broadcast.id

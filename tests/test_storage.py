@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -33,7 +33,7 @@ async def test_big_telegram_ids_and_utc_times_round_trip(session: AsyncSession) 
     session.expunge_all()
     loaded = await session.get(User, BIG_ID)
     assert loaded is not None
-    assert loaded.consent_at == datetime(2026, 1, 1, 20, 4, 5, tzinfo=timezone.utc)
+    assert loaded.consent_at == datetime(2026, 1, 1, 20, 4, 5, tzinfo=UTC)
     assert loaded.consent_at.tzinfo is not None and loaded.consent_at.utcoffset() == timedelta(0)
     assert loaded.created_at.tzinfo is not None
 
