@@ -39,6 +39,7 @@ from handlers import (
     gate,
     help,
     join,
+    kpi,
     review,
     staff_roles,
     start,
@@ -74,6 +75,7 @@ def build_router() -> Router:
     router.add_command(["language", "bahasa"], start.language_command, in_flow="run")
     router.add_command("code", join.code_command)
     router.add_command("invite", join.invite_command)
+    router.add_command("kpi", kpi.kpi_command)
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
@@ -82,6 +84,7 @@ def build_router() -> Router:
     router.add_action("setlang", start.language_chosen, reask=True)
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))
     router.add_action(rounds.SURVEY_BUTTON, survey.SURVEY.starter("round_id"))
+    router.add_action(kpi.PICK, kpi.enterprise_picked)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain.questionnaire import Answer
+
 DEFECT_RATE = "defect_rate"
 ABSENTEEISM = "absenteeism"
 TURNOVER = "turnover"
@@ -188,3 +190,30 @@ def median_by_month(
                 for key in keys}
         for month, found in sorted(values.items())
     }
+
+
+def inputs_from(answers: Mapping[str, Answer]) -> KpiInputs:
+    """A KPI report's answers (by question key, domain/questionnaires/kpi.toml) as the
+    rates' inputs: a skipped item ("Tidak dicatat") is None."""
+
+    def number(key: str) -> Decimal | None:
+        answer = answers.get(key)
+        return None if answer is None or answer.skipped else answer.number
+
+    rejected = answers.get("units_rejected")
+    return KpiInputs(
+        headcount=number("headcount"), women=number("women"), workdays=number("workdays"),
+        days_absent=number("days_absent"), hours_worked=number("hours_worked"),
+        left_resigned=number("left_resigned"),
+        left_contract_ended=number("left_contract_ended"),
+        left_dismissed=number("left_dismissed"), units_produced=number("units_produced"),
+        units_rejected=number("units_rejected"),
+        reject_is_percent=bool(rejected is not None and rejected.percent),
+        customer_claims=number("customer_claims"),
+        # Not asked when there was no lost-time accident: then none were lost.
+        lost_time_accidents=number("lost_time_accidents"),
+        accident_days_lost=(Decimal(0) if number("lost_time_accidents") == 0
+                            else number("accident_days_lost")),
+        fatal_accidents=number("fatal_accidents"),
+        suggestions_implemented=number("suggestions_implemented"),
+        electricity_kwh=number("electricity_kwh"))

@@ -15,13 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from chat.flow import BUTTON, END, Flow, Outcome, Run
-from chat.i18n import N_, _, current_locale
+from chat.i18n import _, current_locale
+from chat.kpi_text import rate_lines
 from chat.reply import rows
 from chat.rounds import drop_reminders, month_words
 from chat.survey_text import number_note, show_answer, show_number
+from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse
-from domain import numbers
+from domain import kpi, numbers
 from domain import survey_calendar as calendar
 from domain.questionnaire import (
     SKIPPED,
@@ -378,6 +380,9 @@ async def ask_confirm(run: Run) -> None:
     for question in questionnaire.asked(answers):
         lines.append(f"{html.escape(question.label[current_locale()])}: "
                      f"{show_answer(question, answers.get(question.key), questionnaire)}")
+    if questionnaire.key == "kpi":
+        lines.append("")
+        lines.extend(rate_lines(kpi.rates(kpi.inputs_from(answers)), None))
     lines.append("")
     lines.append(_("Is this correct?"))
     await run.say("\n".join(lines),
@@ -429,11 +434,23 @@ async def _finish(run: Run) -> Outcome:
         await run.say(_("This survey closed meanwhile. The answers given so far are kept. "
                         "Thank you."))
         return END
-    if questionnaire.key == "kpi":
-        await run.say(_("Thank you, the report is saved. Type /kpi to see the trend."))
+    if questionnaire.key == "kpi" and run.data["kind"] == ResponseKind.MONTHLY.value:
+        await run.say("\n".join([_("Thank you, the report is saved."), "",
+                                 *await _against_baseline(run), "",
+                                 _("Type /kpi to see the trend.")]))
+    elif questionnaire.key == "kpi":
+        await run.say(_("Thank you, the baseline is saved."))
     else:
         await run.say(_("Thank you! The answers are saved."))
     return END
 
 
-N_("Please choose one of the buttons below.")  # the engine's notes reuse the mechanism's
+async def _against_baseline(run: Run) -> list[str]:
+    """The report's headline rates, each with its change from the baseline."""
+    history = await survey_results.kpi_history(run.svc.sessionmaker,
+                                               int(run.data["enterprise_id"]))
+    now = kpi.rates(kpi.inputs_from(history.months.get(_period(run), {})))
+    if history.baseline is None:
+        return [*rate_lines(now, None), _("No baseline yet: the trainer enters it at the "
+                                          "intake visit.")]
+    return rate_lines(now, kpi.rates(kpi.inputs_from(history.baseline)))

@@ -1,0 +1,101 @@
+"""How KPI rates and pulse totals are worded for owners: rate names, a rate with its change
+from the baseline, the words on a chart, pulse totals under the five-worker rule."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from chat.i18n import N_, _, current_locale, ngettext
+from chat.survey_text import show_number
+from domain import kpi
+from domain.anonymity import may_show, still_needed
+from domain.kpi_chart import ChartWords
+from domain.questionnaire import YES, YES_NO, Questionnaire
+from domain.survey_calendar import month_name
+
+RATE_NAMES = {
+    kpi.DEFECT_RATE: N_("Defect rate (%)"),
+    kpi.ABSENTEEISM: N_("Absenteeism (%)"),
+    kpi.TURNOVER: N_("Turnover (%)"),
+    kpi.LTIFR: N_("Lost-time accidents per 1,000,000 hours"),
+    kpi.SEVERITY: N_("Days lost per 1,000,000 hours"),
+    kpi.SUGGESTIONS_PER_100: N_("Suggestions per 100 workers"),
+    kpi.KWH_PER_UNIT: N_("kWh per unit"),
+    kpi.WOMEN_SHARE: N_("Women (%)"),
+    kpi.CUSTOMER_CLAIMS: N_("Customer claims"),
+    kpi.FATAL_ACCIDENTS: N_("Fatal accidents"),
+}
+
+
+def rate_name(key: str) -> str:
+    return _(RATE_NAMES[key])
+
+
+def _signed(delta: Decimal) -> str:
+    shown = show_number(abs(delta))
+    return f"+{shown}" if delta > 0 else f"−{shown}" if delta < 0 else shown
+
+
+def rate_lines(rates: Mapping[str, Decimal | None],
+               baseline: Mapping[str, Decimal | None] | None,
+               keys: tuple[str, ...] = kpi.HEADLINE_KEYS) -> list[str]:
+    """One line per rate: its value, and its change from the baseline when both are known."""
+    lines = []
+    for change in kpi.changes({k: rates.get(k) for k in keys}, baseline):
+        value = show_number(change.now) if change.now is not None else _("not recorded")
+        line = f"{html.escape(rate_name(change.key))}: {value}"
+        if change.baseline is not None and change.delta is not None:
+            verdict = {True: _("better"), False: _("worse"), None: ""}[change.better]
+            line += " " + _("(baseline {value}, {change} {verdict})").format(
+                value=show_number(change.baseline), change=_signed(change.delta),
+                verdict=verdict).replace(" )", ")")
+        lines.append(line)
+    return lines
+
+
+def chart_words(enterprise: str) -> ChartWords:
+    return ChartWords(title=_("{name}: KPI trend").format(name=enterprise),
+                      baseline=_("Baseline"), not_recorded=_("not recorded"),
+                      series={k: rate_name(k) for k in kpi.RATE_KEYS},
+                      locale=current_locale())
+
+
+def medians_words() -> ChartWords:
+    return ChartWords(title=_("All enterprises: median per month"), baseline=_("Baseline"),
+                      not_recorded=_("not recorded"),
+                      series={k: rate_name(k) for k in kpi.RATE_KEYS},
+                      locale=current_locale())
+
+
+def pulse_lines(questionnaire: Questionnaire, period: date, counts: Mapping[str, Mapping[str, int]],
+                answered: Mapping[str, int], workers: int) -> list[str]:
+    """The workers' answers as totals, per question with at least five answers; for the
+    others, how many more answers are needed. Counts, never percentages, never names."""
+    language = current_locale()
+    lines = [_("<b>Workers' survey, {month}</b>").format(
+                 month=month_name(period, language)),
+             ngettext("{count} worker has joined the enterprise in the bot.",
+                      "{count} workers have joined the enterprise in the bot.",
+                      workers).format(count=workers)]
+    for question in questionnaire.questions:
+        n = answered.get(question.key, 0)
+        label = html.escape(question.label[language])
+        if not may_show(n):
+            lines.append(ngettext("{label}: {count} more answer is needed to show it.",
+                                  "{label}: {count} more answers are needed to show it.",
+                                  still_needed(n)).format(label=label, count=still_needed(n)))
+            continue
+        parts = []
+        values = (YES, "no") if question.type == YES_NO else [c.value for c in question.choices]
+        for value in values:
+            if question.type == YES_NO:
+                text = _("Yes") if value == YES else _("No")
+            else:
+                choice = question.choice(value)
+                text = choice.text[language] if choice else value
+            parts.append(f"{html.escape(text)} {counts.get(question.key, {}).get(value, 0)}")
+        lines.append(f"{label} ({n}): " + ", ".join(parts))
+    return lines

@@ -1,0 +1,92 @@
+"""What an enterprise gets back from its surveys: its KPI reports over the months with the
+baseline, and its workers' pulse totals (counts only; the five-worker rule is applied by the
+caller, domain/anonymity.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import (
+    MemberRole,
+    Membership,
+    ResponseKind,
+    ResponseStatus,
+    SurveyAnswer,
+    SurveyResponse,
+    SurveyRound,
+)
+from db.surveys import answers_of
+from domain.questionnaire import Answer
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class KpiHistory:
+    months: dict[date, dict[str, Answer]] = field(default_factory=dict)
+    baseline_period: date | None = None
+    baseline: dict[str, Answer] | None = None
+
+
+async def kpi_history(sessions: Sessions, enterprise_id: int) -> KpiHistory:
+    """The enterprise's final monthly reports by month, and its most recent baseline."""
+    history = KpiHistory()
+    async with sessions() as session:
+        responses = (await session.scalars(select(SurveyResponse).where(
+            SurveyResponse.survey == "kpi", SurveyResponse.enterprise_id == enterprise_id,
+            SurveyResponse.status == ResponseStatus.FINAL)
+            .order_by(SurveyResponse.period))).all()
+        for response in responses:
+            answers = await answers_of(session, response.id)
+            if response.kind is ResponseKind.BASELINE:
+                history.baseline_period, history.baseline = response.period, answers
+            else:
+                history.months[response.period] = answers
+    return history
+
+
+@dataclass
+class PulseTotals:
+    period: date
+    # question -> choice -> how many chose it; skipped answers are not in it
+    counts: dict[str, dict[str, int]]
+    answered: dict[str, int]  # question -> how many answered it (not skipped)
+
+
+async def latest_pulse_totals(sessions: Sessions, enterprise_id: int, *,
+                              now: datetime) -> PulseTotals | None:
+    """The totals of the most recent closed pulse round; None before the first one closed."""
+    async with sessions() as session:
+        period = await session.scalar(
+            select(SurveyRound.period).where(SurveyRound.survey == "pulse",
+                                             SurveyRound.closes_at <= now)
+            .order_by(SurveyRound.period.desc()).limit(1))
+        if period is None:
+            return None
+        rows = (await session.execute(
+            select(SurveyAnswer.question, SurveyAnswer.choice, func.count())
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .where(SurveyResponse.survey == "pulse", SurveyResponse.period == period,
+                   SurveyResponse.kind == ResponseKind.MONTHLY,
+                   SurveyResponse.status == ResponseStatus.FINAL,
+                   SurveyResponse.enterprise_id == enterprise_id,
+                   SurveyAnswer.skipped.is_(False), SurveyAnswer.choice.is_not(None))
+            .group_by(SurveyAnswer.question, SurveyAnswer.choice))).all()
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for question, choice, count in rows:
+        counts[question][choice] = count
+    return PulseTotals(period, dict(counts),
+                       {q: sum(c.values()) for q, c in counts.items()})
+
+
+async def linked_workers(sessions: Sessions, enterprise_id: int) -> int:
+    """How many workers joined the enterprise (never who)."""
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.enterprise_id == enterprise_id, Membership.left_at.is_(None),
+            Membership.role == MemberRole.WORKER)) or 0

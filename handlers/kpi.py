@@ -1,0 +1,89 @@
+"""/kpi: the enterprise's KPI trend against its baseline as a chart, the latest rates with
+their change, and the workers' pulse totals (five-worker rule). For owners, admins and the
+enterprise's trainers; a trainer with several enterprises picks one."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from telegram import Update
+
+from chat.context import BotContext
+from chat.i18n import _, current_locale
+from chat.kpi_text import chart_words, pulse_lines, rate_lines
+from chat.reply import chat_id_of, rows, send
+from db import survey_results
+from db import surveys as surveys_db
+from domain import kpi
+from domain.kpi_chart import draw_trend, trend_data
+from domain.questionnaire import load
+from domain.survey_calendar import month_name
+
+PICK = "kpi"  # a trainer's choice of enterprise
+
+
+async def kpi_command(update: Update, context: BotContext) -> None:
+    places = [p for p in await surveys_db.places_of(context.svc.sessionmaker,
+                                                    update.effective_user.id)  # type: ignore[union-attr]
+              if p.entered_as != "worker"]
+    if not places:
+        await send(update, context, _("The KPI report is for the owner and admins of an "
+                                      "enterprise. Type /help to see the menu."))
+        return
+    if len(places) == 1:
+        await show(update, context, places[0])
+        return
+    keyboard = context.keyboard()
+    await send(update, context, _("Which enterprise?"),
+               rows([keyboard.button(p.name[:60], PICK, str(p.enterprise_id)) for p in places],
+                    width=1))
+
+
+async def enterprise_picked(update: Update, context: BotContext) -> None:
+    """A trainer's pick: shown only if the enterprise is still theirs."""
+    button = context.button
+    assert button is not None
+    places = await surveys_db.places_of(context.svc.sessionmaker,
+                                        update.effective_user.id)  # type: ignore[union-attr]
+    place = next((p for p in places if str(p.enterprise_id) == button.value
+                  and p.entered_as != "worker"), None)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if place is None:
+        await send(update, context, _("This button is no longer active."))
+        return
+    await show(update, context, place)
+
+
+async def show(update: Update, context: BotContext, place: surveys_db.Place) -> None:
+    svc = context.svc
+    history = await survey_results.kpi_history(svc.sessionmaker, place.enterprise_id)
+    baseline = (kpi.rates(kpi.inputs_from(history.baseline))
+                if history.baseline is not None else None)
+    if history.months:
+        monthly = {month: kpi.rates(kpi.inputs_from(answers))
+                   for month, answers in history.months.items()}
+        latest = max(monthly)
+        chart = trend_data(monthly, baseline, kpi.HEADLINE_KEYS)
+        words = chart_words(place.name)
+        # Drawing takes about half a second: off the event loop, so nothing else waits.
+        png = await asyncio.to_thread(draw_trend, chart, words)
+        caption = [f"<b>{html.escape(place.name)}</b>",
+                   _("Latest report: {month}").format(
+                       month=month_name(latest, current_locale()))]
+        caption += rate_lines(monthly[latest], baseline)
+        if baseline is None:
+            caption.append(_("No baseline yet: the trainer enters it at the intake visit."))
+        await context.bot.send_photo(chat_id_of(update), png, caption="\n".join(caption)[:1024],
+                                     parse_mode="HTML")
+    else:
+        await send(update, context, _("{name} has no monthly KPI report yet. The report is "
+                                      "asked for at the start of each month.").format(
+            name=html.escape(place.name)))
+    totals = await survey_results.latest_pulse_totals(svc.sessionmaker, place.enterprise_id,
+                                                      now=svc.clock.now())
+    if totals is not None:
+        workers = await survey_results.linked_workers(svc.sessionmaker, place.enterprise_id)
+        await send(update, context, "\n".join(pulse_lines(
+            load("pulse"), totals.period, totals.counts, totals.answered, workers)))
