@@ -79,7 +79,7 @@ async def latest_pulse_totals(sessions: Sessions, enterprise_id: int, *,
             .group_by(SurveyAnswer.question, SurveyAnswer.choice))).all()
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for question, choice, count in rows:
-        counts[question][choice] = count
+        counts[question][str(choice)] = count
     return PulseTotals(period, dict(counts),
                        {q: sum(c.values()) for q, c in counts.items()})
 
