@@ -76,6 +76,7 @@ def build_router() -> Router:
     router.add_command("code", join.code_command)
     router.add_command("invite", join.invite_command)
     router.add_command("kpi", kpi.kpi_command)
+    router.add_command("baseline", survey.start_baseline)
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,

@@ -11,6 +11,7 @@ after the close.
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,6 +132,9 @@ async def close_round(svc: Services, round_id: int) -> SurveyRound | None:
     """Close now: what is not sent yet of the round is dropped."""
 
     async def drop(session: AsyncSession, round_: SurveyRound) -> None:
+        # Closed early (from the command line): the date shown is the day it closed.
+        today = svc.clock.now().astimezone(ZoneInfo(WIB)).date()
+        round_.closes_on = min(round_.closes_on, today)
         for group in (invite_group(round_), remind_group(round_)):
             await notify.drop(svc, session, group=group, reason="closed")
 

@@ -14,6 +14,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from telegram import Update
+
+from chat.context import BotContext
 from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import _, current_locale
 from chat.kpi_text import rate_lines
@@ -66,15 +69,23 @@ def _title(run: Run) -> str:
 
 
 @SURVEY.entry
-async def begin(run: Run, round_id: str | None = None) -> Outcome:
+async def begin(run: Run, round_id: str | None = None, baseline: bool = False) -> Outcome:
     user = run.context.user_row
     if user is None or user.consent_at is None:
         await run.say(_("Please start with /start and agree first."))
         return END
-    options = await _options(run, round_id)
+    options = await (_baselines(run) if baseline else _options(run, round_id))
     if not options:
-        await run.say(_("No survey is open for you now. You will get a message when the next "
-                        "one opens."))
+        if baseline:
+            await run.say(_("The baseline is entered by the enterprise's owner or its SCORE "
+                            "trainer. Type /help to see the menu."))
+        elif "closed_on" in run.data:
+            await run.say(_("This survey closed on {date}. Thank you.").format(
+                date=calendar.date_words(date.fromisoformat(run.data["closed_on"]),
+                                         current_locale())))
+        else:
+            await run.say(_("No survey is open for you now. You will get a message when the "
+                            "next one opens."))
         return END
     run.data["options"] = options
     if len(options) == 1:
@@ -82,9 +93,14 @@ async def begin(run: Run, round_id: str | None = None) -> Outcome:
     return ask_pick
 
 
+async def start_baseline(update: Update, context: BotContext) -> None:
+    """/baseline: the KPI report before training, for owners and assigned trainers."""
+    await SURVEY.start(update, context, baseline=True)
+
+
 async def _options(run: Run, round_id: str | None) -> list[dict[str, Any]]:
     """What this person can answer now: per enterprise they answer for, the open round of
-    its survey (or only the invitation's round), and the baseline for owners and trainers."""
+    its survey (or only the invitation's round)."""
     svc = run.svc
     now = svc.clock.now()
     places = await surveys_db.places_of(svc.sessionmaker, run.user_id)
@@ -94,22 +110,22 @@ async def _options(run: Run, round_id: str | None) -> list[dict[str, Any]]:
             if round_ is None:
                 return []
             rounds = [round_] if surveys_db.is_open(round_, now) else []
-            closed = None if rounds else round_
+            if not rounds:
+                run.data["closed_on"] = round_.closes_on.isoformat()
         else:
             rounds = [r for s in ("kpi", "pulse") for r in await surveys_db.open_rounds(
                 session, s, now)]
-            closed = None
-    if closed is not None:
-        run.data["closed_on"] = closed.closes_on.isoformat()
-    options = []
-    for place in places:
-        for round_ in rounds:
-            if (round_.survey == "kpi") == (place.entered_as != "worker"):
-                options.append(_option(round_.survey, round_.period, ResponseKind.MONTHLY,
-                                       place))
-        if place.entered_as in ("owner", "trainer") and round_id is None:
-            options.append(_option("kpi", None, ResponseKind.BASELINE, place))
-    return options
+    return [_option(round_.survey, round_.period, ResponseKind.MONTHLY, place)
+            for place in places for round_ in rounds
+            if (round_.survey == "kpi") == (place.entered_as != "worker")]
+
+
+async def _baselines(run: Run) -> list[dict[str, Any]]:
+    """The enterprises whose baseline this person may enter: an owner's own, a trainer's
+    assigned ones (admins report monthly; the baseline is taken at the intake visit)."""
+    places = await surveys_db.places_of(run.svc.sessionmaker, run.user_id)
+    return [_option("kpi", None, ResponseKind.BASELINE, place) for place in places
+            if place.entered_as in ("owner", "trainer")]
 
 
 def _option(survey: str, period: date | None, kind: ResponseKind,

@@ -1,63 +1,376 @@
-"""The enterprise KPI report through the bot: opened from the invitation, every item typed
-or "not recorded", the rates shown back, confirmed, stored answer by answer."""
+"""The enterprise KPI report through the bot: opened from the invitation or /survey, every
+item typed or "not recorded", the numbers checked, the rates shown back and confirmed, stored
+answer by answer, resumed after a restart, replaced before the close, refused after it."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+from PIL import Image
 from sqlalchemy import select
 
-from bot.survey_admin import open_now
+from bot.survey_admin import close_now, open_now
 from chat.clock import FakeClock
-from db.models import ResponseStatus, SurveyAnswer, SurveyResponse
+from chat.context import services_of
+from db import survey_results
+from db import surveys as surveys_db
+from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
+from domain import kpi
+from domain.kpi_chart import trend_data
 from tests import factories
 from tests.harness import BotHarness
 
 OWNER = 1001
+OTHER_OWNER = 1002
+TRAINER = 4001
 
 # 2 December 2026, 03:00 UTC = 10:00 WIB: the November round opened yesterday.
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
+# Every item, in the order of domain/questionnaires/kpi.toml, as an owner would type them.
+ANSWERS = {
+    "headcount": "120", "women": "45", "workdays": "22", "days_absent": "30",
+    "hours_worked": "21.000", "left_resigned": "2", "left_contract_ended": "1",
+    "left_dismissed": "0", "units_produced": "15.000", "units_rejected": "300",
+    "customer_claims": "1", "lost_time_accidents": "1", "accident_days_lost": "3",
+    "fatal_accidents": "0", "suggestions_implemented": "4", "electricity_kwh": "12.500,5",
+}
 
-async def _open(bot: BotHarness, survey: str = "kpi", period: str = "2026-11") -> str:
-    return await open_now(bot.settings, survey, period, clock=bot_clock(bot))
 
-
-def bot_clock(bot: BotHarness) -> FakeClock:
-    from chat.context import services_of
+def clock_of(bot: BotHarness) -> FakeClock:
     assert bot.app is not None
     clock = services_of(bot.app).clock
     assert isinstance(clock, FakeClock)
     return clock
 
 
-ANSWERS = ["120", "45", "22", "30", "21.000", "2", "1", "0", "15.000", "300", "1",
-           "1", "3", "0", "4", "12.500,5"]
+async def open_round(bot: BotHarness, survey: str = "kpi", period: str = "2026-11") -> str:
+    said = await open_now(bot.settings, survey, period, clock=clock_of(bot))
+    await bot.delivered()
+    return said
+
+
+async def answer_all(bot: BotHarness, user: int, answers: dict[str, str],
+                     skip: str = "Tidak dicatat") -> None:
+    for value in answers.values():
+        if value == "-":
+            await bot.press(user, skip)
+        else:
+            await bot.text(user, value)
+
+
+async def stored(bot: BotHarness) -> tuple[list[SurveyResponse], dict[str, SurveyAnswer]]:
+    async with bot.sessionmaker() as session:
+        responses = list(await session.scalars(select(SurveyResponse)
+                                               .order_by(SurveyResponse.id)))
+        last = responses[-1].id if responses else 0
+        answers = {a.question: a for a in await session.scalars(
+            select(SurveyAnswer).where(SurveyAnswer.response_id == last))}
+    return responses, answers
 
 
 async def test_owner_reports_the_kpis_from_the_invitation(survey_bot: BotHarness) -> None:
     bot = survey_bot
     maju = await factories.enterprise(bot, owner=OWNER)
-    said = await _open(bot)
-    assert "1 invitations" in said
-    await bot.delivered()
+    assert "1 invitations" in await open_round(bot)
     invitation = bot.sandbox.last_message(OWNER)
     assert "November" in (invitation.text or "")
     await bot.press(OWNER, "Isi laporan")
-    assert "1/16" in bot.last_text(OWNER)
-    for answer in ANSWERS:
-        await bot.text(OWNER, answer)
+    first = bot.last_text(OWNER)
+    assert first.startswith("1/16") and "akhir bulan November" in first
+    # Headcount is the one item that cannot be skipped: no "not recorded" under it.
+    assert not any("Tidak dicatat" in b["text"] for row in bot.sandbox.last_message(OWNER).buttons
+                   for b in row)
+    await answer_all(bot, OWNER, ANSWERS)
     summary = bot.last_text(OWNER)
     assert "Jumlah pekerja: 120" in summary
-    assert "12.500,5" in summary
+    assert "Listrik (kWh): 12.500,5" in summary
+    # The rates, computed and shown back before anything is final: 300 of 15.000 rejected.
+    assert "Tingkat cacat (%): 2" in summary
+    responses, _ = await stored(bot)
+    assert responses[0].status is ResponseStatus.OPEN
     await bot.press(OWNER, "Ya, kirim laporan")
-    async with bot.sessionmaker() as session:
-        response = await session.scalar(select(SurveyResponse))
-        assert response is not None and response.enterprise_id == maju.id
-        assert response.status is ResponseStatus.FINAL
-        rows = {a.question: a for a in await session.scalars(select(SurveyAnswer))}
+    assert "laporan sudah tersimpan" in bot.last_text(OWNER)
+    responses, rows = await stored(bot)
+    assert responses[0].enterprise_id == maju.id
+    assert responses[0].status is ResponseStatus.FINAL
+    assert responses[0].entered_as == "owner"
     assert rows["hours_worked"].number == Decimal(21000)
     assert rows["hours_worked"].raw == "21.000"
     assert rows["electricity_kwh"].number == Decimal("12500.5")
     assert len(rows) == 16
+
+
+async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER, owner_language="en")
+    await open_round(bot)
+    await bot.press(OWNER, "Fill in the report")
+    assert "end of November" in bot.last_text(OWNER)
+    answers = dict(ANSWERS, women="-", units_rejected="-", electricity_kwh="-",
+                   lost_time_accidents="0", hours_worked="21000")
+    del answers["accident_days_lost"]  # not asked after no lost-time accident
+    await answer_all(bot, OWNER, answers, skip="Not recorded")
+    summary = bot.last_text(OWNER)
+    assert "Women: Not recorded" in summary
+    assert "Defect rate (%): not recorded" in summary
+    assert "Days lost to accidents" not in summary
+    await bot.press(OWNER, "Yes, send the report")
+    assert "the report is saved" in bot.last_text(OWNER)
+    _, rows = await stored(bot)
+    assert rows["women"].skipped and rows["women"].number is None
+    assert "accident_days_lost" not in rows
+    assert rows["hours_worked"].number == Decimal(21000)
+
+
+@pytest.mark.parametrize(("key", "typed", "note"), [
+    ("headcount", "NaN", "Mohon ketik angka"),
+    ("headcount", "1e3", "Mohon ketik angka"),
+    ("headcount", "1_000", "Mohon ketik angka"),
+    ("headcount", "-5", "tidak boleh di bawah nol"),
+    ("headcount", "0", "paling kecil 1"),
+    ("headcount", "2,5", "bilangan bulat"),
+    ("headcount", "12%", "bukan persen"),
+    ("women", "121", "lebih dari 120 (Jumlah pekerja)"),
+    ("workdays", "32", "lebih dari 31"),
+    ("days_absent", "2641", "lebih dari 2.640 (Jumlah pekerja × Hari kerja terjadwal)"),
+    ("units_rejected", "15.001", "lebih dari 15.000 (Unit diproduksi)"),
+    ("units_rejected", "120%", "Persen paling tinggi 100%"),
+])
+async def test_numbers_that_do_not_fit_are_asked_again(survey_bot: BotHarness, key: str,
+                                                       typed: str, note: str) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    for question, value in ANSWERS.items():
+        if question == key:
+            break
+        await bot.text(OWNER, value)
+    asked = bot.last_text(OWNER)
+    await bot.text(OWNER, typed)
+    texts = bot.sandbox.texts(OWNER)
+    assert note in texts[-2], texts[-2]
+    assert texts[-1] == asked  # the same question again
+    _, rows = await stored(bot)
+    assert key not in rows
+
+
+async def test_number_forms_are_read_the_indonesian_way(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await bot.text(OWNER, "sekitar 120 orang")  # numbers with words, as in the enrolment
+    await bot.text(OWNER, "45")
+    await bot.text(OWNER, "22 hari")
+    await bot.text(OWNER, "30")
+    # "1,250" could be English thousands: asked which was meant.
+    await bot.text(OWNER, "1,250")
+    assert "1.250 atau 1,25" in bot.last_text(OWNER)
+    await bot.press(OWNER, "1.250")
+    assert bot.last_text(OWNER).startswith("6/16")
+    for value in ("2", "1", "0", "15.000"):
+        await bot.text(OWNER, value)
+    await bot.text(OWNER, "2,5%")  # the reject % QC keeps
+    _, rows = await stored(bot)
+    assert rows["headcount"].number == 120 and rows["headcount"].raw == "sekitar 120 orang"
+    assert rows["hours_worked"].number == 1250
+    assert rows["units_rejected"].number == Decimal("2.5") and rows["units_rejected"].percent
+
+
+async def test_a_picture_or_a_button_of_an_earlier_question_is_not_an_answer(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await bot.text(OWNER, "120")
+    asked = bot.last_text(OWNER)
+    bot.sandbox.send_photo(OWNER)
+    await bot.settle()
+    texts = bot.sandbox.texts(OWNER)
+    assert "Mohon ketik angka, atau tekan “Tidak dicatat”" in texts[-2]
+    assert texts[-1] == asked
+    # The invitation again, in the middle: it belongs to the open survey, nothing new starts.
+    await bot.press(OWNER, "Isi laporan")
+    assert bot.last_text(OWNER) == asked
+    async with bot.sessionmaker() as session:
+        assert len(list(await session.scalars(select(SurveyResponse)))) == 1
+
+
+async def test_stopping_halfway_continues_at_the_same_question_after_a_restart(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    for value in list(ANSWERS.values())[:5]:
+        await bot.text(OWNER, value)
+    await bot.restart(hard=True)
+    await bot.text(OWNER, "2")  # the answer to question 6, after the kill
+    assert bot.last_text(OWNER).startswith("7/16")
+    await bot.text(OWNER, "/cancel")
+    assert "tetap tersimpan" in bot.last_text(OWNER)
+    await bot.restart(hard=True)
+    await bot.text(OWNER, "/survey")
+    texts = bot.sandbox.texts(OWNER)
+    assert "Kita lanjutkan" in texts[-2]
+    assert texts[-1].startswith("7/16")
+    for value in list(ANSWERS.values())[6:]:
+        await bot.text(OWNER, value)
+    await bot.press(OWNER, "Ya, kirim laporan")
+    responses, rows = await stored(bot)
+    assert [r.status for r in responses] == [ResponseStatus.FINAL]
+    assert len(rows) == 16 and rows["left_resigned"].number == 2
+
+
+async def test_an_answer_is_changed_from_the_summary(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await answer_all(bot, OWNER, ANSWERS)
+    await bot.press(OWNER, "Ubah jawaban")
+    await bot.press(OWNER, "Pekerja perempuan")
+    await bot.text(OWNER, "50")
+    summary = bot.last_text(OWNER)
+    assert "Pekerja perempuan: 50" in summary
+    await bot.press(OWNER, "Ya, kirim laporan")
+    _, rows = await stored(bot)
+    assert rows["women"].number == 50
+
+
+async def test_answering_again_before_the_close_replaces_after_a_confirmation(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    admin = 3001
+    await factories.user(bot, admin, role="admin")
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await answer_all(bot, OWNER, ANSWERS)
+    await bot.press(OWNER, "Ya, kirim laporan")
+    await bot.text(OWNER, "/survey")
+    assert "sudah dikirim" in bot.last_text(OWNER)
+    await bot.press(OWNER, "Tidak")
+    responses, _ = await stored(bot)
+    assert [r.status for r in responses] == [ResponseStatus.FINAL]
+    await bot.text(OWNER, "/survey")
+    await bot.press(OWNER, "Ya, isi lagi")
+    await answer_all(bot, OWNER, dict(ANSWERS, headcount="130"))
+    await bot.press(OWNER, "Ya, kirim laporan")
+    responses, rows = await stored(bot)
+    assert [r.status for r in responses] == [ResponseStatus.REPLACED, ResponseStatus.FINAL]
+    assert rows["headcount"].number == 130
+
+
+async def test_after_the_close_answering_says_so(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await bot.text(OWNER, "120")
+    await close_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
+    await bot.text(OWNER, "45")
+    assert "sudah ditutup" in bot.last_text(OWNER)
+    _, rows = await stored(bot)
+    assert set(rows) == {"headcount"}  # what was given before the close is kept
+    await bot.press(OWNER, "Isi laporan")
+    assert "ditutup pada Rabu, 2 Desember 2026" in bot.last_text(OWNER)
+    await bot.text(OWNER, "/survey")
+    assert "belum ada survei" in bot.last_text(OWNER)
+
+
+async def test_an_invitation_pressed_in_another_conversation_says_finish_first(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    # Replacing the join code asks for a confirmation: a question is open.
+    await bot.text(OWNER, "/code")
+    await bot.press(OWNER, "Ganti kode")
+    asked = bot.last_text(OWNER)
+    await bot.press(OWNER, "Isi laporan")
+    texts = bot.sandbox.texts(OWNER)
+    assert "selesaikan ini dulu" in texts[-2].lower()
+    assert texts[-1] == asked
+    async with bot.sessionmaker() as session:
+        assert await session.scalar(select(SurveyResponse)) is None
+    await bot.text(OWNER, "/cancel")
+    await bot.press(OWNER, "Isi laporan")
+    assert bot.last_text(OWNER).startswith("1/16")
+
+
+async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
+    other = await factories.enterprise(bot, owner=OTHER_OWNER, name="PT Lain")
+    await factories.user(bot, TRAINER, role="trainer", language="en")
+    svc = services_of(bot.app)  # type: ignore[arg-type]
+    await surveys_db.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1,
+                                    now=NOW)
+    await bot.text(TRAINER, "/baseline")
+    # Assigned to one enterprise only: its baseline is asked at once, for a month before.
+    assert "Which month does this baseline describe" in bot.last_text(TRAINER)
+    await bot.press(TRAINER, "September 2026")
+    await answer_all(bot, TRAINER, dict(ANSWERS, units_rejected="600"), skip="Not recorded")
+    await bot.press(TRAINER, "Yes, send the report")
+    assert "baseline is saved" in bot.last_text(TRAINER)
+    responses, _ = await stored(bot)
+    assert responses[-1].kind is ResponseKind.BASELINE
+    assert responses[-1].entered_as == "trainer" and responses[-1].enterprise_id == maju.id
+    history = await survey_results.kpi_history(svc.sessionmaker, maju.id)
+    assert history.baseline_period is not None and history.baseline_period.month == 9
+    assert history.months == {}  # a baseline is not a monthly report
+    other_history = await survey_results.kpi_history(svc.sessionmaker, other.id)
+    assert other_history.baseline is None
+
+
+async def test_the_owner_sees_the_trend_against_the_baseline(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    svc = services_of(bot.app)  # type: ignore[arg-type]
+    # The baseline first (the owner may enter it too), then November's report.
+    await bot.text(OWNER, "/baseline")
+    await bot.press(OWNER, "September 2026")
+    await answer_all(bot, OWNER, dict(ANSWERS, units_rejected="600"))
+    await bot.press(OWNER, "Ya, kirim laporan")
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await answer_all(bot, OWNER, ANSWERS)
+    await bot.press(OWNER, "Ya, kirim laporan")
+    news = bot.last_text(OWNER)
+    # 2 % rejects now against 4 % at baseline: better.
+    assert "Tingkat cacat (%): 2 (baseline 4, −2 lebih baik)" in news
+    await bot.text(OWNER, "/kpi")
+    message = bot.sandbox.last_message(OWNER)
+    assert message.photo is not None
+    image = Image.open(io.BytesIO(message.photo))
+    assert image.format == "PNG" and image.width == 1080
+    assert "Tingkat cacat (%): 2" in (message.text or "")
+    # The numbers behind the picture: what /kpi drew from.
+    history = await survey_results.kpi_history(svc.sessionmaker, maju.id)
+    monthly = {m: kpi.rates(kpi.inputs_from(a)) for m, a in history.months.items()}
+    assert history.baseline is not None
+    chart = trend_data(monthly, kpi.rates(kpi.inputs_from(history.baseline)),
+                       kpi.HEADLINE_KEYS)
+    assert chart.series[kpi.DEFECT_RATE] == [Decimal(2)]
+    assert chart.baseline[kpi.DEFECT_RATE] == Decimal(4)
+    assert chart.series[kpi.ABSENTEEISM] == [kpi.round_rate(Decimal(30 * 100) / (120 * 22))]
+
+
+async def test_workers_and_strangers_get_no_kpi_report(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot)
+    await bot.text(2001, "/kpi")
+    assert "untuk pemilik dan admin" in bot.last_text(2001)
+    await factories.user(bot, 5001)
+    await bot.text(5001, "/survey")
+    assert "belum ada survei" in bot.last_text(5001)
