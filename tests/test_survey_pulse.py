@@ -1,0 +1,155 @@
+"""The workers' pulse through the bot: buttons with words, "prefer not to answer" on every
+question, the follow-up only after a yes, stopping halfway across a restart, and what the
+owner sees: totals only where at least five workers answered, only after the close."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.survey_admin import close_now
+from db.models import ResponseStatus, SurveyAnswer, SurveyResponse
+from tests import factories
+from tests.harness import BotHarness
+from tests.test_survey_kpi import clock_of, open_round
+
+OWNER = 1001
+WORKERS = [2001, 2002, 2003, 2004, 2005, 2006]
+
+# One worker's answers as pressed, Indonesian buttons.
+ALL_YES = ["Sering", "Aman", "Selalu", "Ya", "Sudah dijalankan", "Tidak"]
+
+
+async def answers_of(bot: BotHarness, worker: int) -> dict[str, SurveyAnswer]:
+    async with bot.sessionmaker() as session:
+        response = await session.scalar(select(SurveyResponse).where(
+            SurveyResponse.respondent_id == worker).order_by(SurveyResponse.id.desc()))
+        assert response is not None
+        return {a.question: a for a in await session.scalars(
+            select(SurveyAnswer).where(SurveyAnswer.response_id == response.id))}
+
+
+async def test_a_worker_answers_with_buttons(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    assert "November" in bot.last_text(2001)
+    await bot.press(2001, "Mulai survei")
+    texts = bot.sandbox.texts(2001)
+    # Who sees the answers, and that it is voluntary, before the first question.
+    assert "minimal lima pekerja" in texts[-2] and "sukarela" in texts[-2]
+    assert texts[-1].startswith("1/6 Selama bulan November")
+    labels = [b["text"] for row in bot.sandbox.last_message(2001).buttons for b in row]
+    assert labels == ["Tidak pernah", "Jarang", "Kadang-kadang", "Sering", "Selalu",
+                      "Tidak mau menjawab"]
+    for label in ALL_YES:
+        await bot.press(2001, label)
+    assert "Terima kasih" in bot.last_text(2001)
+    rows = await answers_of(bot, 2001)
+    assert {k: a.choice for k, a in rows.items()} == {
+        "supervisor_listens": "often", "feel_safe": "safe", "ppe_available": "always",
+        "made_suggestion": "yes", "suggestion_followed": "implemented", "saw_incident": "no"}
+    # Never a percentage, never a number to a worker: the texts are words.
+    assert not any("%" in text for text in bot.sandbox.texts(2001))
+
+
+async def test_the_follow_up_is_asked_only_after_a_yes(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju, language="en")
+    await open_round(bot, "pulse")
+    await bot.press(2001, "Start the survey")
+    await bot.press(2001, "Prefer not to answer")
+    await bot.press(2001, "Safe")
+    await bot.text(2001, "always")  # a choice typed instead of pressed
+    assert bot.last_text(2001).startswith("4/6")
+    await bot.text(2001, "maybe")  # not a choice
+    assert "choose one of the buttons" in bot.sandbox.texts(2001)[-2]
+    await bot.press(2001, "No")
+    assert bot.last_text(2001).startswith("5/5")  # the follow-up fell away
+    await bot.press(2001, "Yes")
+    assert "Thank you" in bot.last_text(2001)
+    rows = await answers_of(bot, 2001)
+    assert rows["supervisor_listens"].skipped and rows["supervisor_listens"].choice is None
+    assert rows["ppe_available"].choice == "always"
+    assert "suggestion_followed" not in rows
+
+
+async def test_a_changed_yes_drops_its_follow_up(survey_bot: BotHarness) -> None:
+    """Answering again with a no: the earlier yes's follow-up is not kept in the new one."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    await bot.press(2001, "Mulai survei")
+    for label in ALL_YES:
+        await bot.press(2001, label)
+    await bot.text(2001, "/survey")
+    await bot.press(2001, "Ya, isi lagi")
+    for label in ["Sering", "Aman", "Selalu", "Tidak", "Tidak"]:
+        await bot.press(2001, label)
+    rows = await answers_of(bot, 2001)
+    assert rows["made_suggestion"].choice == "no" and "suggestion_followed" not in rows
+    async with bot.sessionmaker() as session:
+        statuses = [r.status for r in await session.scalars(
+            select(SurveyResponse).order_by(SurveyResponse.id))]
+    assert statuses == [ResponseStatus.REPLACED, ResponseStatus.FINAL]
+
+
+async def test_six_workers_one_finishing_after_a_restart_and_the_owner_sees_totals(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    for worker in WORKERS:
+        await factories.worker(bot, worker, maju)
+    await open_round(bot, "pulse")
+    for worker in WORKERS[:4]:
+        await bot.press(worker, "Mulai survei")
+        for label in ALL_YES:
+            await bot.press(worker, label)
+    # The fifth prefers not to say whether the supervisor listens: not an answer.
+    await bot.press(WORKERS[4], "Mulai survei")
+    for label in ["Tidak mau menjawab", *ALL_YES[1:]]:
+        await bot.press(WORKERS[4], label)
+    # The sixth stops halfway; the bot restarts; they go on at the same question.
+    await bot.press(WORKERS[5], "Mulai survei")
+    for label in ALL_YES[:3]:
+        await bot.press(WORKERS[5], label)
+    await bot.restart(hard=True)
+    assert bot.last_text(WORKERS[5]).startswith("4/6")
+    await bot.press(WORKERS[5], "Tidak")
+    await bot.press(WORKERS[5], "Tidak")
+    assert "Terima kasih" in bot.last_text(WORKERS[5])
+    # While the round is open the owner sees no totals: they would grow one worker at a time.
+    await bot.text(OWNER, "/kpi")
+    assert not any("Survei pekerja" in text for text in bot.sandbox.texts(OWNER))
+    await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
+    await bot.text(OWNER, "/kpi")
+    totals = bot.last_text(OWNER)
+    assert "6 pekerja sudah bergabung" in totals
+    # Five answered (the sixth preferred not to): shown, as counts.
+    assert "Atasan mendengarkan usulan (5): Tidak pernah 0, Jarang 0, Kadang-kadang 0, " \
+           "Sering 5, Selalu 0" in totals
+    assert "Rasa aman saat bekerja (6)" in totals
+    # Five said yes and answered the follow-up.
+    assert "Usulan ditindaklanjuti (5): Sudah dijalankan 5" in totals
+    assert "%" not in totals
+    for worker in WORKERS:
+        assert str(worker) not in totals
+
+
+async def test_fewer_than_five_answers_are_never_shown(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    for worker in WORKERS[:4]:
+        await factories.worker(bot, worker, maju)
+    await open_round(bot, "pulse")
+    for worker in WORKERS[:4]:
+        await bot.press(worker, "Mulai survei")
+        for label in ALL_YES:
+            await bot.press(worker, label)
+    await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
+    await bot.text(OWNER, "/kpi")
+    totals = bot.last_text(OWNER)
+    assert "Atasan mendengarkan usulan: perlu 1 jawaban lagi" in totals
+    assert "Sering" not in totals
