@@ -9,11 +9,20 @@ def role_help(role: str | None) -> str:
     lines = {
         "owner": _("/enrol – enrol or update your enterprise\n"
                    "/code – the join code and poster for your workers\n"
-                   "/invite – a one-time link for an enterprise admin"),
-        "admin": _("You will report monthly KPIs here. The owner of your enterprise added you."),
+                   "/invite – a one-time link for an enterprise admin\n"
+                   "/survey – the monthly KPI report\n"
+                   "/kpi – your enterprise's trend and the workers' survey totals\n"
+                   "/baseline – the KPIs before training"),
+        "admin": _("You will report monthly KPIs here. The owner of your enterprise added you.\n"
+                   "/survey – the monthly KPI report\n"
+                   "/kpi – your enterprise's trend and the workers' survey totals"),
         "worker": _("/join – join your enterprise with its code\n"
+                    "/survey – the monthly workers' survey\n"
                     "/leave – you no longer work there"),
-        "trainer": _("Visit reminders will come here."),
+        "trainer": _("/survey – enter the KPI report of an enterprise you support\n"
+                     "/baseline – enter its KPIs before training\n"
+                     "/kpi – its trend\n"
+                     "Visit reminders will come here."),
         "staff": _("/pending – enrolments waiting for approval\n"
                    "/broadcast – write a message to many users\n"
                    "/broadcasts – recent broadcasts, their progress, cancelling\n"
