@@ -12,7 +12,7 @@ from chat.i18n import N_, _, current_locale, ngettext
 from chat.survey_text import show_number
 from domain import kpi
 from domain.anonymity import may_show, still_needed
-from domain.kpi_chart import ChartWords
+from domain.kpi_trend import ChartWords
 from domain.questionnaire import YES, YES_NO, Questionnaire
 from domain.survey_calendar import month_name
 

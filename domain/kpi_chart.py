@@ -18,8 +18,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -32,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 from PIL import Image
 
-from domain.kpi import month_of
+from domain.kpi_trend import ChartWords, TrendChart
 
 # Telegram shows a photo at the phone's width: 1080 px is sharp on any phone and, at a fixed
 # DPI, makes the same picture (and nearly the same bytes) on every server.
@@ -51,57 +50,6 @@ _GREY = "#6e6e6e"
 _GRID = "#e3e3e3"
 _BRAND = "#1e2dbe"  # ILO blue, as on the join poster
 _BASELINE = "#d2691e"
-
-
-@dataclass(frozen=True)
-class ChartWords:
-    """The chart's words, translated by the caller."""
-
-    title: str
-    baseline: str  # the legend's name for the dashed line
-    not_recorded: str  # shown in a panel with nothing to draw
-    series: Mapping[str, str]  # rate key -> its label ("Tingkat cacat (%)")
-    locale: str  # for month names and numbers
-
-
-@dataclass(frozen=True)
-class TrendChart:
-    """The numbers behind a picture, for tests and for the caption.
-
-    `months` runs without holes from the first month to the last (first days); a month with no
-    report, and a value not recorded, is None in every series, drawn as a gap."""
-
-    months: list[date]
-    series: dict[str, list[Decimal | None]]
-    baseline: dict[str, Decimal | None]
-
-
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def trend_data(months: Mapping[date, Mapping[str, Decimal | None]],
-               baseline: Mapping[str, Decimal | None] | None,
-               keys: Sequence[str]) -> TrendChart:
-    """The rates `keys` per month, from the first reported month to the last.
-
-    Months are named by any day in them; two entries for the same month are a caller's bug."""
-    by_month: dict[date, Mapping[str, Decimal | None]] = {}
-    for day, row in months.items():
-        month = month_of(day)
-        if month in by_month:
-            raise ValueError(f"two reports for {month:%Y-%m}")
-        by_month[month] = row
-    timeline: list[date] = []
-    if by_month:
-        month, last = min(by_month), max(by_month)
-        while month <= last:
-            timeline.append(month)
-            month = _next_month(month)
-    empty: Mapping[str, Decimal | None] = {}
-    series = {key: [by_month.get(month, empty).get(key) for month in timeline] for key in keys}
-    base = {key: (baseline or empty).get(key) for key in keys}
-    return TrendChart(timeline, series, base)
 
 
 def draw_trend(chart: TrendChart, words: ChartWords) -> bytes:

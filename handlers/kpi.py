@@ -4,11 +4,11 @@ enterprise's trainers; a trainer with several enterprises picks one."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 
 from telegram import Update
 
+from chat.charts import trend_png
 from chat.context import BotContext
 from chat.i18n import _, current_locale
 from chat.kpi_text import chart_words, pulse_lines, rate_lines
@@ -16,7 +16,7 @@ from chat.reply import chat_id_of, rows, send
 from db import survey_results
 from db import surveys as surveys_db
 from domain import kpi
-from domain.kpi_chart import draw_trend, trend_data
+from domain.kpi_trend import trend_data
 from domain.questionnaire import load
 from domain.survey_calendar import month_name
 
@@ -67,8 +67,7 @@ async def show(update: Update, context: BotContext, place: surveys_db.Place) -> 
         latest = max(monthly)
         chart = trend_data(monthly, baseline, kpi.HEADLINE_KEYS)
         words = chart_words(place.name)
-        # Drawing takes about half a second: off the event loop, so nothing else waits.
-        png = await asyncio.to_thread(draw_trend, chart, words)
+        png = await trend_png(chart, words)
         caption = [f"<b>{html.escape(place.name)}</b>",
                    _("Latest report: {month}").format(
                        month=month_name(latest, current_locale()))]

@@ -17,15 +17,13 @@ from PIL import Image
 from domain.kpi import HEADLINE_KEYS
 from domain.kpi_chart import (
     WIDTH_PX,
-    ChartWords,
-    TrendChart,
     build_figure,
     chart_height,
     draw_medians,
     draw_trend,
     month_ticks,
-    trend_data,
 )
+from domain.kpi_trend import ChartWords, TrendChart, trend_data
 
 D = Decimal
 LABELS_ID = {

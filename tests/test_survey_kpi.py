@@ -19,7 +19,7 @@ from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
-from domain.kpi_chart import trend_data
+from domain.kpi_trend import trend_data
 from tests import factories
 from tests.harness import BotHarness
 
