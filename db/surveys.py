@@ -215,6 +215,7 @@ class Opened:
     answers: dict[str, Answer] = field(default_factory=dict)
     resumed: bool = False          # an unfinished response: go on where they stopped
     finished_before: bool = False  # a final one exists: ask before replacing it
+    final_id: int | None = None    # that final response
     closed: bool = False           # the round is closed (or not open yet)
 
 
@@ -245,7 +246,7 @@ async def open_response(sessions: Sessions, *, survey: str, period: date, enterp
             return Opened(mine.id, await answers_of(session, mine.id), resumed=True)
         final = await session.scalar(same.where(SurveyResponse.status == ResponseStatus.FINAL))
         if final is not None and not replace:
-            return Opened(finished_before=True)
+            return Opened(finished_before=True, final_id=final.id)
         response = SurveyResponse(survey=survey, period=period, kind=kind,
                                   enterprise_id=enterprise_id, respondent_id=respondent_id,
                                   entered_as=entered_as, status=ResponseStatus.OPEN,

@@ -204,6 +204,7 @@ async def _open(run: Run, *, replace: bool) -> Outcome:
         await run.say(_("This survey is closed. Thank you."))
         return END
     if opened.finished_before:
+        run.data["final_id"] = opened.final_id
         return ask_replace
     assert opened.response_id is not None
     run.data["response_id"] = opened.response_id
@@ -221,15 +222,22 @@ async def ask_replace(run: Run) -> None:
     await run.say(_("{title} was already sent. Answer again? The new answers will replace "
                     "the earlier ones.").format(title=html.escape(_title(run))),
                   rows([run.button(_("Yes, answer again"), REPLACE, "yes"),
-                        run.button(_("No, keep it"), REPLACE, "no")], width=1))
+                        run.button(_("Show the answers"), REPLACE, "show"),
+                        run.button(_("No, keep the earlier answers"), REPLACE, "no")], width=1))
 
 
-@ask_replace.on_button(REPLACE, ("yes", "no"))
+@ask_replace.on_button(REPLACE, ("yes", "show", "no"))
 async def replace_answered(run: Run, value: str) -> Outcome:
     await run.ack()
     if value == "no":
         await run.say(_("Fine, nothing was changed."))
         return END
+    if value == "show":
+        # A trainer checking the report during a visit, or anyone their own answers.
+        answers = await surveys_db.response_answers(run.svc.sessionmaker,
+                                                    int(run.data["final_id"]))
+        await run.say("\n".join(_summary(run, answers)))
+        return ask_replace
     return await _open(run, replace=True)
 
 
@@ -388,10 +396,10 @@ async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
 
 
 # --- confirming and finishing ---------------------------------------------------------------
-@SURVEY.step("survey_confirm", expects=BUTTON)
-async def ask_confirm(run: Run) -> None:
+def _summary(run: Run, given: dict[str, Answer]) -> list[str]:
+    """The answers as a list, and for the KPI report the rates they give."""
     questionnaire = _questionnaire(run)
-    answers = questionnaire.kept(_answers(run))
+    answers = questionnaire.kept(given)
     lines = [f"<b>{html.escape(_title(run))}</b>"]
     for question in questionnaire.asked(answers):
         lines.append(f"{html.escape(question.label[current_locale()])}: "
@@ -399,6 +407,12 @@ async def ask_confirm(run: Run) -> None:
     if questionnaire.key == "kpi":
         lines.append("")
         lines.extend(rate_lines(kpi.rates(kpi.inputs_from(answers)), None))
+    return lines
+
+
+@SURVEY.step("survey_confirm", expects=BUTTON)
+async def ask_confirm(run: Run) -> None:
+    lines = _summary(run, _answers(run))
     lines.append("")
     lines.append(_("Is this correct?"))
     await run.say("\n".join(lines),

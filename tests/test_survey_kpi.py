@@ -256,7 +256,10 @@ async def test_answering_again_before_the_close_replaces_after_a_confirmation(
     await bot.press(OWNER, "Ya, kirim laporan")
     await bot.text(OWNER, "/survey")
     assert "sudah dikirim" in bot.last_text(OWNER)
-    await bot.press(OWNER, "Tidak")
+    await bot.press(OWNER, "Tampilkan jawaban")
+    texts = bot.sandbox.texts(OWNER)
+    assert "Jumlah pekerja: 120" in texts[-2] and "sudah dikirim" in texts[-1]
+    await bot.press(OWNER, "Tidak, pakai jawaban sebelumnya")
     responses, _ = await stored(bot)
     assert [r.status for r in responses] == [ResponseStatus.FINAL]
     await bot.text(OWNER, "/survey")
