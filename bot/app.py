@@ -41,9 +41,12 @@ from handlers import (
     join,
     kpi,
     review,
+    round_move,
     staff_roles,
     start,
     survey,
+    survey_stats,
+    trainers,
 )
 from jobs import broadcasts as broadcast_jobs
 from jobs import drafts, outbox_watch, survey_rounds
@@ -69,6 +72,8 @@ def build_router() -> Router:
     router.add_flow(broadcast.COMPOSE)
     router.add_flow(staff_roles.ROLES)
     router.add_flow(survey.SURVEY)
+    router.add_flow(round_move.MOVE)
+    router.add_flow(trainers.TRAINERS)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -80,6 +85,8 @@ def build_router() -> Router:
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
+                       in_flow="reask")
+    router.add_command("surveys", survey_stats.surveys_command, allowed=is_staff,
                        in_flow="reask")
     # Buttons that belong to no conversation.
     router.add_action("setlang", start.language_chosen, reask=True)
@@ -93,6 +100,11 @@ def build_router() -> Router:
     router.add_action("blx", broadcast.cancel_pressed, allowed=is_staff)
     router.add_action("blxy", broadcast.cancel_confirmed, allowed=is_staff)
     router.add_action("blxn", broadcast.keep_pressed, allowed=is_staff)
+    router.add_action(survey_stats.SHOW_ROUND, survey_stats.round_pressed, allowed=is_staff)
+    router.add_action(survey_stats.EARLIER, survey_stats.earlier_pressed, allowed=is_staff)
+    router.add_action(survey_stats.CHART, survey_stats.chart_pressed, allowed=is_staff)
+    router.add_action(survey_stats.MOVE_BUTTON, round_move.MOVE.starter("round_id"),
+                      allowed=is_staff)
     return router
 
 

@@ -64,7 +64,7 @@ def chart_words(enterprise: str) -> ChartWords:
 
 
 def medians_words() -> ChartWords:
-    return ChartWords(title=_("All enterprises: median per month"), baseline=_("Baseline"),
+    return ChartWords(title=_("SCORE programme: median KPIs per month"), baseline=_("Baseline"),
                       not_recorded=_("not recorded"),
                       series={k: rate_name(k) for k in kpi.RATE_KEYS},
                       locale=current_locale())

@@ -38,7 +38,9 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
     "staff": (("pending", N_("Enrolments waiting for approval")),
               ("broadcast", N_("Write a broadcast")),
               ("broadcasts", N_("Recent broadcasts and their progress")),
-              ("staff", N_("Make someone a trainer or staff"))),
+              ("staff", N_("Make someone a trainer or staff")),
+              ("surveys", N_("Survey rounds: who answered, moving a round, chart")),
+              ("trainers", N_("Assign trainers to enterprises"))),
 }
 _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
            ("privacy", N_("What we keep about you")), ("cancel", N_("Stop the current step")))

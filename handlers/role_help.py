@@ -26,7 +26,9 @@ def role_help(role: str | None) -> str:
         "staff": _("/pending – enrolments waiting for approval\n"
                    "/broadcast – write a message to many users\n"
                    "/broadcasts – recent broadcasts, their progress, cancelling\n"
-                   "/staff – make someone a trainer or staff, or revoke it"),
+                   "/staff – make someone a trainer or staff, or revoke it\n"
+                   "/surveys – survey rounds: who answered, moving a round, the KPI chart\n"
+                   "/trainers – assign trainers to enterprises"),
     }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")

@@ -164,7 +164,7 @@ async def picked(run: Run, value: str) -> Outcome:
 
 
 async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
-    run.data.update(survey=option["survey"], kind=option["kind"],
+    run.data.update(survey=option["survey"], kind=option["kind"], name=option["name"],
                     enterprise_id=option["enterprise_id"], entered_as=option["entered_as"])
     run.data.pop("options", None)
     if option["kind"] == ResponseKind.BASELINE.value:
@@ -210,6 +210,9 @@ async def _open(run: Run, *, replace: bool) -> Outcome:
     run.data["response_id"] = opened.response_id
     run.data["answers"] = {k: _dump(a) for k, a in opened.answers.items()}
     questionnaire = _questionnaire(run)
+    if run.data["entered_as"] == "trainer":
+        # A trainer answers for someone else's enterprise: which one, first.
+        await run.say(html.escape(_option_label(run.data)))
     if opened.resumed and opened.answers:
         await run.say(_("Continuing where you stopped."))
     elif questionnaire.intro is not None:

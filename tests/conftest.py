@@ -144,7 +144,7 @@ async def clocked_bot(settings: Settings, sandbox: BotApiSandbox,
 @pytest.fixture
 async def survey_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
     """The Application with its sender, on a virtual clock set in a survey round."""
-    from tests.test_survey_kpi import NOW
+    from tests.survey_helpers import NOW
     harness = BotHarness(settings, sandbox, clock=FakeClock(NOW))
     await harness.start()
     try:

@@ -5,15 +5,13 @@ answer by answer, resumed after a restart, replaced before the close, refused af
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.survey_admin import close_now, open_now
-from chat.clock import FakeClock
+from bot.survey_admin import close_now
 from chat.context import services_of
 from db import survey_results
 from db import surveys as surveys_db
@@ -22,13 +20,11 @@ from domain import kpi
 from domain.kpi_trend import trend_data
 from tests import factories
 from tests.harness import BotHarness
+from tests.survey_helpers import NOW, clock_of, open_round
 
 OWNER = 1001
 OTHER_OWNER = 1002
 TRAINER = 4001
-
-# 2 December 2026, 03:00 UTC = 10:00 WIB: the November round opened yesterday.
-NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
 # Every item, in the order of domain/questionnaires/kpi.toml, as an owner would type them.
 ANSWERS = {
@@ -38,19 +34,6 @@ ANSWERS = {
     "customer_claims": "1", "lost_time_accidents": "1", "accident_days_lost": "3",
     "fatal_accidents": "0", "suggestions_implemented": "4", "electricity_kwh": "12.500,5",
 }
-
-
-def clock_of(bot: BotHarness) -> FakeClock:
-    assert bot.app is not None
-    clock = services_of(bot.app).clock
-    assert isinstance(clock, FakeClock)
-    return clock
-
-
-async def open_round(bot: BotHarness, survey: str = "kpi", period: str = "2026-11") -> str:
-    said = await open_now(bot.settings, survey, period, clock=clock_of(bot))
-    await bot.delivered()
-    return said
 
 
 async def answer_all(bot: BotHarness, user: int, answers: dict[str, str],

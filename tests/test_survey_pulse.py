@@ -10,7 +10,7 @@ from bot.survey_admin import close_now
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse
 from tests import factories
 from tests.harness import BotHarness
-from tests.test_survey_kpi import clock_of, open_round
+from tests.survey_helpers import clock_of, open_round
 
 OWNER = 1001
 WORKERS = [2001, 2002, 2003, 2004, 2005, 2006]

@@ -1,0 +1,53 @@
+"""Which trainers staff assigned to which enterprise: what the /trainers screen reads. The
+changes themselves are db/surveys.py's `assign_trainer` and `unassign_trainer`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.enterprises import approved_by_name
+from db.models import Enterprise, EnterpriseStatus, Role, TrainerAssignment, User
+from db.users import users_with_role
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True)
+class Assigned:
+    enterprise: Enterprise
+    trainers: list[User]
+
+
+async def find_approved(sessions: Sessions, text: str, limit: int = 8) -> list[Enterprise]:
+    """Approved enterprises whose name contains `text` (one more than `limit` tells that
+    there are more)."""
+    async with sessions() as session:
+        return await approved_by_name(session, text, limit=limit)
+
+
+async def assigned_to(sessions: Sessions, enterprise_id: int) -> Assigned | None:
+    """An approved enterprise and its trainers, by name."""
+    async with sessions() as session:
+        enterprise = await session.get(Enterprise, enterprise_id)
+        if enterprise is None or enterprise.status is not EnterpriseStatus.APPROVED:
+            return None
+        trainers = list(await session.scalars(
+            select(User).join(TrainerAssignment, TrainerAssignment.trainer_id == User.id)
+            .where(TrainerAssignment.enterprise_id == enterprise_id)
+            .order_by(User.name, User.id)))
+    return Assigned(enterprise, trainers)
+
+
+async def trainers(sessions: Sessions, limit: int = 30) -> list[User]:
+    """Users with the trainer role, by name."""
+    async with sessions() as session:
+        return await users_with_role(session, Role.TRAINER, limit=limit)
+
+
+async def is_trainer(sessions: Sessions, user_id: int) -> bool:
+    async with sessions() as session:
+        user = await session.get(User, user_id)
+    return user is not None and user.role is Role.TRAINER

@@ -1,0 +1,104 @@
+"""What staff see of the survey rounds: who answered each round, and every final KPI report
+for the programme-wide chart. Read-only queries; the arithmetic is domain/response_rates.py's
+and domain/kpi.py's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import (
+    Enterprise,
+    EnterpriseStatus,
+    MemberRole,
+    Membership,
+    ResponseKind,
+    ResponseStatus,
+    SurveyAnswer,
+    SurveyResponse,
+    SurveyRound,
+)
+from domain.questionnaire import NAMES, Answer
+from domain.response_rates import EnterpriseTally, tally
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True)
+class RoundTallies:
+    round: SurveyRound
+    enterprises: list[EnterpriseTally]
+
+
+async def latest_rounds(sessions: Sessions) -> list[SurveyRound]:
+    """The most recent round of each survey (KPI first), those that exist."""
+    async with sessions() as session:
+        found = []
+        for survey in NAMES:
+            round_ = await session.scalar(select(SurveyRound).where(SurveyRound.survey == survey)
+                                          .order_by(SurveyRound.period.desc()).limit(1))
+            if round_ is not None:
+                found.append(round_)
+        return found
+
+
+async def recent_rounds(sessions: Sessions, limit: int = 12) -> list[SurveyRound]:
+    """The latest rounds of every survey, newest month first."""
+    async with sessions() as session:
+        return list(await session.scalars(select(SurveyRound).order_by(
+            SurveyRound.period.desc(), SurveyRound.survey).limit(limit)))
+
+
+async def round_tallies(sessions: Sessions, round_id: int) -> RoundTallies | None:
+    """Per approved enterprise: answered of asked (KPI: its final report; pulse: final
+    responses of its linked workers). An earlier round counts the enterprises approved
+    today too: simpler than their history, and one that answered is always counted."""
+    async with sessions() as session:
+        round_ = await session.get(SurveyRound, round_id)
+        if round_ is None:
+            return None
+        enterprises = (await session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.province)
+            .where(Enterprise.status == EnterpriseStatus.APPROVED))).all()
+        finals: dict[int, int] = dict((await session.execute(
+            select(SurveyResponse.enterprise_id, func.count())
+            .where(SurveyResponse.survey == round_.survey,
+                   SurveyResponse.period == round_.period,
+                   SurveyResponse.kind == ResponseKind.MONTHLY,
+                   SurveyResponse.status == ResponseStatus.FINAL)
+            .group_by(SurveyResponse.enterprise_id))).all())
+        if round_.survey == "kpi":
+            asked: dict[int, int] = {row[0]: 1 for row in enterprises}
+        else:
+            asked = dict((await session.execute(
+                select(Membership.enterprise_id, func.count())
+                .where(Membership.role == MemberRole.WORKER, Membership.left_at.is_(None))
+                .group_by(Membership.enterprise_id))).all())
+    rows = [EnterpriseTally(row[0], row[1], row[2],
+                            tally(finals.get(row[0], 0), asked.get(row[0], 0)))
+            for row in enterprises]
+    return RoundTallies(round_, rows)
+
+
+async def kpi_reports(sessions: Sessions) -> list[tuple[date, dict[str, Answer]]]:
+    """Every final monthly KPI report: (its month, its answers), one per enterprise and
+    month (answering again marks the earlier report replaced)."""
+    final = (SurveyResponse.survey == "kpi", SurveyResponse.kind == ResponseKind.MONTHLY,
+             SurveyResponse.status == ResponseStatus.FINAL)
+    async with sessions() as session:
+        periods: dict[int, date] = dict((await session.execute(
+            select(SurveyResponse.id, SurveyResponse.period).where(*final))).all())
+        rows = (await session.execute(
+            select(SurveyAnswer).join(SurveyResponse,
+                                      SurveyResponse.id == SurveyAnswer.response_id)
+            .where(*final))).scalars().all()
+    answers: dict[int, dict[str, Answer]] = {response_id: {} for response_id in periods}
+    for row in rows:
+        if row.response_id not in answers:
+            continue  # finished between the two reads: it counts next time
+        answers[row.response_id][row.question] = Answer(
+            number=row.number, percent=row.percent, choice=row.choice, skipped=row.skipped)
+    return [(periods[response_id], found) for response_id, found in answers.items()]

@@ -1,0 +1,135 @@
+"""Staff move a survey round (Lebaran, a holiday the calendar does not know): Move under a
+round in /surveys, the new opening day typed as people write it ("3 Desember", "3/12",
+"besok", "8 December"), the new dates shown in words, then confirmed.
+
+The round's reminder and close follow the opening (domain/survey_calendar.moved); messages
+of the old dates not sent yet are dropped, and the invitations go out again on the new day
+to those who have not answered (chat/rounds.move_round).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from chat import rounds
+from chat.access import is_staff
+from chat.flow import BUTTON, END, Flow, Outcome, Run, clear
+from chat.i18n import N_, _, current_locale
+from chat.reply import rows
+from chat.round_text import date_lines, day_words, round_title
+from db import surveys as surveys_db
+from db.models import SurveyRound
+from domain import typed_dates
+from domain.survey_calendar import month_name
+
+MOVE = Flow("round_move", allowed=is_staff,
+            cancelled=N_("Cancelled. The round keeps its dates."))
+CONFIRM = "rmok"
+
+_DATE_NOTES = {
+    typed_dates.EMPTY: N_("Please type the new opening date, for example 8 December."),
+    typed_dates.NOT_A_DATE: N_("I could not read that date. Please type it like 8 December, "
+                               "2026-12-08 or 8/12."),
+    typed_dates.PAST: N_("That date has passed. Please choose today or a later date."),
+    typed_dates.TOO_FAR: N_("That is more than three months ahead. Please check the date."),
+}
+
+
+async def _round(run: Run) -> SurveyRound | None:
+    """The round being moved, while it can still be moved (not closed)."""
+    round_ = await surveys_db.round_by_id(run.svc.sessionmaker, int(run.data.get("round", 0)))
+    if round_ is None or round_.closed_at is not None or round_.closes_at <= run.svc.clock.now():
+        return None
+    return round_
+
+
+async def _closed(run: Run) -> Outcome:
+    await run.say(_("This round is closed. Its dates can no longer be changed."))
+    return END
+
+
+async def _gone(run: Run) -> None:
+    """The round closed while its question was open (asked again after /help, say)."""
+    await _closed(run)
+    clear(run.context)
+
+
+@MOVE.entry
+async def begin(run: Run, round_id: str = "") -> Outcome:
+    run.data["round"] = int(round_id) if round_id.isdigit() else 0
+    if await _round(run) is None:
+        return await _closed(run)
+    return ask_date
+
+
+def _title(round_: SurveyRound) -> str:
+    return html.escape(round_title(round_.survey, round_.period))
+
+
+@MOVE.step("rm_date", note=N_("Please type the new opening date, for example 8 December."))
+async def ask_date(run: Run) -> None:
+    round_ = await _round(run)
+    if round_ is None:
+        await _gone(run)
+        return
+    await run.say(_("<b>{title}</b> opens on {date}.\nWhen should it open instead? Type the "
+                    "date, for example “8 Desember”, “2026-12-08”, “8/12” or “besok”.").format(
+        title=_title(round_), date=day_words(round_.opens_on)))
+
+
+@ask_date.on_text()
+async def date_typed(run: Run, text: str) -> Outcome:
+    day, error = typed_dates.read_coming_day(text, run.svc.clock.now())
+    if error is not None or day is None:
+        return run.retry(_(_DATE_NOTES.get(error or "", _DATE_NOTES[typed_dates.NOT_A_DATE])))
+    round_ = await _round(run)
+    if round_ is None:
+        return await _closed(run)
+    if day == round_.opens_on:
+        return run.retry(_("The round opens on that day already."))
+    try:
+        rounds.moved_plan(round_, day)
+    except ValueError:
+        # A round about November cannot open before November has ended.
+        return run.retry(_("A round about {month} cannot open before that month has "
+                           "ended.").format(month=month_name(round_.period, current_locale())))
+    run.data["opens"] = day.isoformat()
+    return ask_confirm
+
+
+@MOVE.step("rm_confirm", expects=BUTTON)
+async def ask_confirm(run: Run) -> None:
+    round_ = await _round(run)
+    if round_ is None:
+        await _gone(run)
+        return
+    opens = date.fromisoformat(run.data["opens"])
+    plan = rounds.moved_plan(round_, opens)
+    lines = [_("Move <b>{title}</b> to these dates?").format(title=_title(round_)),
+             *date_lines(plan.opens_on, plan.reminder_on, plan.closes_on)]
+    if round_.queued_at is not None:
+        lines += ["", _("The invitations went out already. Until the new day nobody can "
+                        "answer, then those who have not answered are invited again.")]
+    await run.say("\n".join(lines), rows([
+        run.button("✅ " + _("Yes, move it"), CONFIRM, "yes"),
+        run.button(_("Another date"), CONFIRM, "date"),
+        run.button("✖ " + _("No"), CONFIRM, "no")], width=1))
+
+
+@ask_confirm.on_button(CONFIRM, ("yes", "date", "no"))
+async def confirmed(run: Run, answer: str) -> Outcome:
+    await run.ack()
+    if answer == "date":
+        return ask_date
+    if answer == "no":
+        await run.say(_("Nothing was changed. The round keeps its dates."))
+        return END
+    moved = await rounds.move_round(run.svc, int(run.data["round"]),
+                                    date.fromisoformat(run.data["opens"]), staff_id=run.user_id)
+    if moved is None:
+        return await _closed(run)
+    await run.say("\n".join([
+        _("<b>{title}</b> is moved.").format(title=_title(moved)),
+        *date_lines(moved.opens_on, moved.reminder_on, moved.closes_on)]))
+    return END
