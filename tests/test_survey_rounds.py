@@ -41,7 +41,7 @@ from sandbox import BotApiSandbox
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
-from tests.test_survey_kpi import ANSWERS
+from tests.test_survey_kpi import ANSWERS, answer_all
 
 NOVEMBER = date(2026, 11, 1)
 DECEMBER = date(2026, 12, 1)
@@ -379,6 +379,25 @@ async def test_a_moved_round_drops_what_was_queued_and_opens_on_the_new_date(
     assert "1/16" in bot.last_text(OWNER_JB)
 
 
+@pytest.mark.xfail(strict=True, reason="handlers/survey.py _options: a round not open is taken "
+                   "for closed, so a moved round's invitation says it closed on its (future) "
+                   "closing day")
+async def test_an_invitation_of_a_round_moved_later_does_not_say_it_closed(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    await factories.enterprise(bot, owner=OWNER_JB)
+    await run_job(bot)
+    await move_clock(bot, utc(2026, 12, 1, 2))
+    assert received(bot, OWNER_JB, KPI_INVITATION)
+    kpi = await round_of(bot, "kpi", NOVEMBER)
+    # Staff move the round after the invitation was sent: it opens again on the 7th.
+    assert await rounds.move_round(svc_of(bot), kpi.id, date(2026, 12, 7), staff_id=STAFF_ID)
+    reminder = (await rows(bot, rounds.remind_group(kpi)))[OWNER_JB]
+    assert (reminder.state, reminder.last_error) == (OutboxState.SKIPPED, "moved")
+    await bot.press(OWNER_JB, FILL_IN)
+    assert "ditutup" not in bot.last_text(OWNER_JB)
+
+
 # --- the reminder --------------------------------------------------------------------------------
 async def test_the_reminder_goes_only_to_those_who_have_not_finished(
         start_bot: StartBot) -> None:
@@ -395,8 +414,7 @@ async def test_the_reminder_goes_only_to_those_who_have_not_finished(
 
     # Maju's owner sends the report through the bot.
     await bot.press(OWNER_JB, FILL_IN)
-    for answer in ANSWERS:
-        await bot.text(OWNER_JB, answer)
+    await answer_all(bot, OWNER_JB, ANSWERS)
     await bot.press(OWNER_JB, "Ya, kirim laporan")
     assert "laporan sudah tersimpan" in bot.last_text(OWNER_JB)
     kpi_reminders = await reminders(bot, "kpi")
@@ -453,7 +471,8 @@ async def test_the_round_closes_after_the_twentieth(start_bot: StartBot) -> None
     await move_clock(bot, utc(2026, 12, 1, 2))
     # Maju's owner starts the report and stops after two answers.
     await bot.press(OWNER_JB, FILL_IN)
-    for answer in ANSWERS[:2]:
+    typed = list(ANSWERS.values())
+    for answer in typed[:2]:
         await bot.text(OWNER_JB, answer)
     assert "3/16" in bot.last_text(OWNER_JB)
 
@@ -468,7 +487,7 @@ async def test_the_round_closes_after_the_twentieth(start_bot: StartBot) -> None
     assert just_after(NOVEMBER_CLOSE, (await round_of(bot, "pulse", NOVEMBER)).closed_at)
 
     # The next answer of the open report: the survey has closed.
-    await bot.text(OWNER_JB, ANSWERS[2])
+    await bot.text(OWNER_JB, typed[2])
     assert "Survei ini sudah ditutup" in bot.last_text(OWNER_JB)
     assert bot.open_flow(OWNER_JB) is None
     async with bot.sessionmaker() as session:
@@ -480,21 +499,8 @@ async def test_the_round_closes_after_the_twentieth(start_bot: StartBot) -> None
     assert await outbox_size(bot) == size
 
 
-@pytest.mark.xfail(strict=True, reason="handlers/survey.py: an invitation of a closed round "
-                   "answers 'no survey is open now' (run.data['closed_on'] is set but unused)")
-async def test_an_invitation_pressed_after_the_close_says_the_survey_is_closed(
+async def test_an_invitation_pressed_after_the_close_says_when_it_closed(
         start_bot: StartBot) -> None:
-    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
-    await factories.enterprise(bot, owner=OWNER_JB)
-    await run_job(bot)
-    await move_clock(bot, utc(2026, 12, 1, 2))
-    await move_clock(bot, NOVEMBER_CLOSE)
-    await run_job(bot)
-    await bot.press(OWNER_JB, FILL_IN)
-    assert "ditutup" in bot.last_text(OWNER_JB)
-
-
-async def test_an_invitation_pressed_after_the_close_opens_nothing(start_bot: StartBot) -> None:
     bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
     await factories.enterprise(bot, owner=OWNER_JB)
     await run_job(bot)
@@ -506,8 +512,8 @@ async def test_an_invitation_pressed_after_the_close_opens_nothing(start_bot: St
     data = invitation.buttons[0][0]["callback_data"]
     bot.sandbox.press(OWNER_JB, data, message_id=invitation.message_id)
     await bot.settle()
-    reply = bot.last_text(OWNER_JB)
-    assert "1/16" not in reply and KPI_INVITATION not in reply
+    assert bot.last_text(OWNER_JB) == (
+        "Survei ini sudah ditutup pada Minggu, 20 Desember 2026. Terima kasih.")
     assert bot.open_flow(OWNER_JB) is None
     async with bot.sessionmaker() as session:
         assert await session.scalar(select(SurveyResponse)) is None
@@ -598,8 +604,11 @@ async def test_opening_twice_sends_nothing_new_and_closing_drops_the_rest(
         "there is no pulse round of 2026-09")
     await run_job(bot)
     assert await outbox_size(bot) == size
+    # Closed early: the invitation says it closed today, not on the planned 20th.
+    assert kpi.closes_on == date(2026, 12, 2)
     await bot.press(OWNER_JB, FILL_IN)
-    assert "1/16" not in bot.last_text(OWNER_JB)
+    assert bot.last_text(OWNER_JB) == (
+        "Survei ini sudah ditutup pada Rabu, 2 Desember 2026. Terima kasih.")
 
 
 async def test_a_month_not_yet_over_cannot_be_opened(start_bot: StartBot) -> None:
