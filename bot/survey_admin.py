@@ -4,6 +4,8 @@ what is queued here."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat import rounds
@@ -15,6 +17,7 @@ from db import surveys as surveys_db
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from domain import survey_calendar as calendar
+from domain.provinces import WIT
 
 
 async def _services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
@@ -32,9 +35,17 @@ async def open_now(settings: Settings, survey: str, period_text: str, *,
     svc, engine = await _services(settings, clock or RealClock())
     try:
         period = calendar.period_of(period_text)
+        now = svc.clock.now()
+        # As in calendar.moved: a month is asked about only once it has ended (in the
+        # easternmost zone first, as the job counts opening days).
+        if period > calendar.previous_period(now.astimezone(ZoneInfo(WIT)).date()):
+            raise ValueError(f"{period:%Y-%m} has not ended yet: its round cannot open")
         async with svc.sessionmaker() as session, session.begin():
             round_ = await surveys_db.ensure_round(session, rounds.plan(survey, period))
-            round_id, closed = round_.id, round_.closed_at is not None
+            # Past its close but not marked closed yet (the job had not run): its
+            # invitations would only expire.
+            round_id = round_.id
+            closed = round_.closed_at is not None or round_.closes_at <= now
         if closed:
             return f"the {survey} round of {period:%Y-%m} is closed; nothing was sent"
         queued = await rounds.open_round(svc, round_id, at_once=True)

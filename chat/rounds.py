@@ -102,8 +102,10 @@ async def queue_messages(svc: Services, session: AsyncSession, round_: SurveyRou
     queued = 0
     for zone in ZONES:
         provinces = surveys_db.provinces_in(zone)
-        invite_at = now if at_once else max(now, send_moment(round_.survey, round_.opens_on,
-                                                             zone))
+        planned = send_moment(round_.survey, round_.opens_on, zone)
+        # Sent now (at once, or the job ran after the planned time): still never in Friday
+        # prayers, which only the planned times avoid by themselves.
+        invite_at = calendar.outside_prayers(now if at_once else max(now, planned), zone)
         queued += await notify.queue(
             svc, session, group=invite_group(round_), key=invite_group(round_),
             to=surveys_db.invitees(round_.survey, round_.period, provinces=provinces),

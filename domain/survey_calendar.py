@@ -134,6 +134,12 @@ def send_moment(day: date, at: time, zone: str) -> datetime:
     return avoid_friday_prayers(local).astimezone(UTC)
 
 
+def outside_prayers(moment: datetime, zone: str) -> datetime:
+    """`moment`, or 13:30 that day in `zone` if it falls in Friday prayers there; in UTC.
+    For what goes out now rather than at its planned time (a late or forced opening)."""
+    return avoid_friday_prayers(moment.astimezone(ZoneInfo(zone))).astimezone(UTC)
+
+
 def close_moment(day: date) -> datetime:
     """The end of a round's closing `day`: 00:00 WIB the day after (staff work from
     Jakarta), in UTC. Unsent invitations and reminders expire then."""

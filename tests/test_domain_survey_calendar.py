@@ -20,6 +20,7 @@ from domain.survey_calendar import (
     month_name,
     month_only,
     moved,
+    outside_prayers,
     period_key,
     period_of,
     previous_period,
@@ -137,6 +138,16 @@ def test_send_moment() -> None:
     assert send_moment(friday, time(12, 0), WITA) == datetime(2026, 12, 4, 5, 30, tzinfo=UTC)
     assert send_moment(friday, PULSE_INVITE_TIME, WIB) == local_moment(
         friday, PULSE_INVITE_TIME, WIB)
+
+
+def test_outside_prayers_is_per_zone() -> None:
+    # Friday 4 December 2026, 05:00 UTC: 12:00 WIB and 13:00 WITA are in prayers, 14:00 WIT
+    # is not.
+    now = datetime(2026, 12, 4, 5, 0, tzinfo=UTC)
+    assert outside_prayers(now, WIB) == datetime(2026, 12, 4, 6, 30, tzinfo=UTC)
+    assert outside_prayers(now, WITA) == datetime(2026, 12, 4, 5, 30, tzinfo=UTC)
+    assert outside_prayers(now, WIT) == now
+    assert outside_prayers(now, WIT).tzinfo == UTC
 
 
 def test_close_moment_is_midnight_in_jakarta() -> None:
