@@ -79,6 +79,11 @@ async def begin(run: Run, round_id: str | None = None, baseline: bool = False) -
         if baseline:
             await run.say(_("The baseline is entered by the enterprise's owner or its SCORE "
                             "trainer. Type /help to see the menu."))
+        elif "opens_on" in run.data:
+            await run.say(_("This survey was moved. It opens on {date}, and you will get a "
+                            "message then.").format(
+                date=calendar.date_words(date.fromisoformat(run.data["opens_on"]),
+                                         current_locale())))
         elif "closed_on" in run.data:
             await run.say(_("This survey closed on {date}. Thank you.").format(
                 date=calendar.date_words(date.fromisoformat(run.data["closed_on"]),
@@ -110,7 +115,10 @@ async def _options(run: Run, round_id: str | None) -> list[dict[str, Any]]:
             if round_ is None:
                 return []
             rounds = [round_] if surveys_db.is_open(round_, now) else []
-            if not rounds:
+            if not rounds and round_.closed_at is None and now < round_.closes_at:
+                # Moved by staff after its invitation went out: it opens again later.
+                run.data["opens_on"] = round_.opens_on.isoformat()
+            elif not rounds:
                 run.data["closed_on"] = round_.closes_on.isoformat()
         else:
             rounds = [r for s in ("kpi", "pulse") for r in await surveys_db.open_rounds(
