@@ -1,11 +1,12 @@
-"""Which trainers staff assigned to which enterprise: what the /trainers screen reads. The
-changes themselves are db/surveys.py's `assign_trainer` and `unassign_trainer`."""
+"""Which trainers staff assigned to which enterprise: reading and changing it (/trainers).
+What an assignment lets a trainer do is in db/surveys.places_of."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enterprises import approved_by_name
@@ -51,3 +52,22 @@ async def is_trainer(sessions: Sessions, user_id: int) -> bool:
     async with sessions() as session:
         user = await session.get(User, user_id)
     return user is not None and user.role is Role.TRAINER
+
+
+async def assign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int, *,
+                         staff_id: int, now: datetime) -> bool:
+    """False when the trainer was assigned to it already."""
+    async with sessions() as session, session.begin():
+        if await session.get(TrainerAssignment, (trainer_id, enterprise_id)) is not None:
+            return False
+        session.add(TrainerAssignment(trainer_id=trainer_id, enterprise_id=enterprise_id,
+                                      assigned_by=staff_id, assigned_at=now))
+        return True
+
+
+async def unassign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int) -> bool:
+    async with sessions() as session, session.begin():
+        result = await session.execute(delete(TrainerAssignment).where(
+            TrainerAssignment.trainer_id == trainer_id,
+            TrainerAssignment.enterprise_id == enterprise_id))
+        return bool(getattr(result, "rowcount", 0))

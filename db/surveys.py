@@ -362,25 +362,6 @@ async def places_of(sessions: Sessions, user_id: int) -> list[Place]:
     return places + [Place(r[0], r[1], r[2], "trainer") for r in assigned if r[0] not in own]
 
 
-async def assign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int, *,
-                         staff_id: int, now: datetime) -> bool:
-    """False when the trainer was assigned to it already."""
-    async with sessions() as session, session.begin():
-        if await session.get(TrainerAssignment, (trainer_id, enterprise_id)) is not None:
-            return False
-        session.add(TrainerAssignment(trainer_id=trainer_id, enterprise_id=enterprise_id,
-                                      assigned_by=staff_id, assigned_at=now))
-        return True
-
-
-async def unassign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int) -> bool:
-    async with sessions() as session, session.begin():
-        result = await session.execute(delete(TrainerAssignment).where(
-            TrainerAssignment.trainer_id == trainer_id,
-            TrainerAssignment.enterprise_id == enterprise_id))
-        return bool(getattr(result, "rowcount", 0))
-
-
 async def final_count(session: AsyncSession, survey: str, period: date) -> int:
     return await session.scalar(select(func.count()).select_from(SurveyResponse).where(
         SurveyResponse.survey == survey, SurveyResponse.period == period,

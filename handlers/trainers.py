@@ -17,7 +17,6 @@ from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale
 from chat.reply import rows
 from db import assignments
-from db import surveys as surveys_db
 from db.models import Enterprise, User
 from domain.provinces import by_code
 
@@ -143,7 +142,7 @@ async def remove_pressed(run: Run, value: str) -> Outcome:
     assigned = await assignments.assigned_to(run.svc.sessionmaker, enterprise_id)
     trainers = assigned.trainers if assigned is not None else []
     trainer = next((t for t in trainers if t.id == trainer_id), None)
-    if assigned is None or trainer is None or not await surveys_db.unassign_trainer(
+    if assigned is None or trainer is None or not await assignments.unassign_trainer(
             run.svc.sessionmaker, trainer_id, enterprise_id):
         await run.ack(_("This button is no longer active."))
         return ask_card
@@ -183,7 +182,7 @@ async def trainer_picked(run: Run, value: str) -> Outcome:
         return ask_trainer
     await run.ack()
     now = run.svc.clock.now()
-    added = await surveys_db.assign_trainer(run.svc.sessionmaker, trainer_id, enterprise_id,
+    added = await assignments.assign_trainer(run.svc.sessionmaker, trainer_id, enterprise_id,
                                             staff_id=run.user_id, now=now)
     assigned = await assignments.assigned_to(run.svc.sessionmaker, enterprise_id)
     if assigned is None:

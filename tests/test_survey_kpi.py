@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from bot.survey_admin import close_now
 from chat.context import services_of
-from db import survey_results
-from db import surveys as surveys_db
+from db import assignments, survey_results
 from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
 from domain.kpi_trend import trend_data
@@ -298,7 +297,7 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     other = await factories.enterprise(bot, owner=OTHER_OWNER, name="PT Lain")
     await factories.user(bot, TRAINER, role="trainer", language="en")
     svc = services_of(bot.app)  # type: ignore[arg-type]
-    await surveys_db.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1,
+    await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1,
                                     now=NOW)
     await bot.text(TRAINER, "/baseline")
     # Assigned to one enterprise only: its baseline is asked at once, for a month before.
