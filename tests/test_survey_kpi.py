@@ -314,6 +314,11 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     assert history.months == {}  # a baseline is not a monthly report
     other_history = await survey_results.kpi_history(svc.sessionmaker, other.id)
     assert other_history.baseline is None
+    # A trainer assigned to nothing has no enterprise to enter a baseline for.
+    await factories.user(bot, TRAINER + 1, role="trainer", language="en")
+    await bot.text(TRAINER + 1, "/baseline")
+    assert "entered by the enterprise's owner or its SCORE trainer" in bot.last_text(TRAINER + 1)
+    assert bot.open_flow(TRAINER + 1) is None
 
 
 async def test_the_owner_sees_the_trend_against_the_baseline(survey_bot: BotHarness) -> None:
