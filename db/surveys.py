@@ -31,15 +31,14 @@ from db.models import (
     UserStatus,
 )
 from domain.provinces import PROVINCES
-from domain.questionnaire import Answer, load
+from domain.questionnaire import NAMES, Answer, load
 
 Sessions = async_sessionmaker[AsyncSession]
 
-# Who answers which survey, by their membership in the enterprise.
-RESPONDENT_ROLES = {
-    "kpi": (MemberRole.OWNER, MemberRole.ADMIN),
-    "pulse": (MemberRole.WORKER,),
-}
+
+def member_roles(survey: str) -> list[MemberRole]:
+    """Who answers a survey by their membership in the enterprise (its definition says)."""
+    return [role for role in MemberRole if role.value in load(survey).respondents]
 
 
 # --- rounds -----------------------------------------------------------------------------------
@@ -121,7 +120,7 @@ def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = Non
     """SELECT of (user id, language) of everyone a round invites: the owners and admins
     (KPI) or the workers (pulse) of approved enterprises, who consented and have not
     blocked the bot, leaving out whoever already finished."""
-    roles = RESPONDENT_ROLES[survey]
+    roles = member_roles(survey)
     query = (select(User.id, User.language)
              .join(Membership, and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
              .join(Enterprise, Enterprise.id == Membership.enterprise_id)
@@ -330,7 +329,7 @@ async def respondents_of(session: AsyncSession, survey: str, enterprise_id: int)
     """Who is reminded on the enterprise's behalf (KPI: its owner and admins)."""
     return list((await session.scalars(select(Membership.user_id).where(
         Membership.enterprise_id == enterprise_id, Membership.left_at.is_(None),
-        Membership.role.in_(RESPONDENT_ROLES[survey])))).all())
+        Membership.role.in_(member_roles(survey))))).all())
 
 
 # --- who answers for which enterprise ---------------------------------------------------------
@@ -367,3 +366,54 @@ async def final_count(session: AsyncSession, survey: str, period: date) -> int:
         SurveyResponse.survey == survey, SurveyResponse.period == period,
         SurveyResponse.kind == ResponseKind.MONTHLY,
         SurveyResponse.status == ResponseStatus.FINAL)) or 0
+
+
+# --- what a person can answer now -------------------------------------------------------------
+@dataclass(frozen=True)
+class Answerable:
+    """One survey a person can answer for one enterprise (a monthly round, or a baseline,
+    whose month is chosen later)."""
+
+    survey: str
+    period: date | None
+    kind: ResponseKind
+    place: Place
+
+
+@dataclass
+class Offer:
+    choices: list[Answerable] = field(default_factory=list)
+    closed_on: date | None = None  # the invitation's round has closed, on that day
+    opens_on: date | None = None   # the invitation's round was moved: it opens that day
+
+
+async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
+                now: datetime) -> Offer:
+    """What this person can answer now: for each enterprise they answer for, the open
+    round of each survey their role there answers (only the invitation's round, when
+    opened from one), as its definition says who answers it."""
+    places = await places_of(sessions, user_id)
+    result = Offer()
+    async with sessions() as session:
+        if round_id is not None:
+            round_ = await session.get(SurveyRound, round_id)
+            if round_ is None:
+                return result
+            rounds = [round_] if is_open(round_, now) else []
+            if not rounds and round_.closed_at is None and now < round_.closes_at:
+                result.opens_on = round_.opens_on  # moved by staff after it was sent
+            elif not rounds:
+                result.closed_on = round_.closes_on
+        else:
+            rounds = [r for survey in NAMES for r in await open_rounds(session, survey, now)]
+    result.choices = [Answerable(r.survey, r.period, ResponseKind.MONTHLY, place)
+                      for place in places for r in rounds
+                      if place.entered_as in load(r.survey).respondents]
+    return result
+
+
+async def baseline_offer(sessions: Sessions, user_id: int) -> Offer:
+    """The enterprises whose baseline (before training) this person may enter."""
+    return Offer([Answerable(survey, None, ResponseKind.BASELINE, place)
+                  for place in await places_of(sessions, user_id) for survey in NAMES
+                  if place.entered_as in load(survey).baseline])

@@ -34,6 +34,8 @@ BUTTON_TYPES = frozenset({CHOICE, YES_NO})
 TYPES = NUMBER_TYPES | BUTTON_TYPES | {TEXT}
 
 YES, NO = "yes", "no"
+# Who can answer a survey: as a member of the enterprise, or as its assigned trainer.
+ANSWERING_ROLES = frozenset({"owner", "admin", "worker", "trainer"})
 SKIPPED = "skip"  # the value of the skip button
 
 # Error keys of check_number (the caller words them).
@@ -121,6 +123,8 @@ class Questionnaire:
     skip: Texts
     intro: Texts | None
     questions: tuple[Question, ...]
+    respondents: frozenset[str] = frozenset()  # who answers it: owner, admin, worker, trainer
+    baseline: frozenset[str] = frozenset()     # who may enter a baseline (before training)
     by_key: Mapping[str, Question] = field(repr=False, default_factory=dict)
 
     def applies(self, question: Question, answers: Answers) -> bool:
@@ -268,10 +272,19 @@ def parse(raw: Mapping[str, Any], name: str = "?") -> Questionnaire:
     if subject not in ("enterprise", "worker"):
         raise fail("subject must be 'enterprise' or 'worker'")
     intro = texts(raw["intro"], "intro") if "intro" in raw else None
+    roles = {}
+    for field_name in ("respondents", "baseline"):
+        values = raw.get(field_name, [])
+        if not set(values) <= ANSWERING_ROLES:
+            raise fail(f"{field_name}: roles are {sorted(ANSWERING_ROLES)}")
+        roles[field_name] = frozenset(values)
+    if not roles["respondents"]:
+        raise fail("respondents: nobody answers it")
     return Questionnaire(
         key=str(raw.get("key", name)), subject=subject, confirm=bool(raw.get("confirm")),
         title=texts(raw.get("title"), "title", month=True), skip=texts(raw.get("skip"), "skip"),
-        intro=intro, questions=tuple(questions), by_key=dict(seen))
+        intro=intro, questions=tuple(questions), respondents=roles["respondents"],
+        baseline=roles["baseline"], by_key=dict(seen))
 
 
 def all_questionnaires() -> Sequence[Questionnaire]:

@@ -74,28 +74,35 @@ async def begin(run: Run, round_id: str | None = None, baseline: bool = False) -
     if user is None or user.consent_at is None:
         await run.say(_("Please start with /start and agree first."))
         return END
-    options = await (_baselines(run) if baseline else _options(run, round_id))
-    if not options:
-        if baseline:
-            await run.say(_("The baseline is entered by the enterprise's owner or its SCORE "
-                            "trainer. Type /help to see the menu."))
-        elif "opens_on" in run.data:
-            await run.say(_("This survey was moved. It opens on {date}, and you will get a "
-                            "message then.").format(
-                date=calendar.date_words(date.fromisoformat(run.data["opens_on"]),
-                                         current_locale())))
-        elif "closed_on" in run.data:
-            await run.say(_("This survey closed on {date}. Thank you.").format(
-                date=calendar.date_words(date.fromisoformat(run.data["closed_on"]),
-                                         current_locale())))
-        else:
-            await run.say(_("No survey is open for you now. You will get a message when the "
-                            "next one opens."))
+    sessions = run.svc.sessionmaker
+    if baseline:
+        found = await surveys_db.baseline_offer(sessions, run.user_id)
+    else:
+        found = await surveys_db.offer(
+            sessions, run.user_id, now=run.svc.clock.now(),
+            round_id=int(round_id) if round_id is not None and round_id.isdigit() else None)
+    if not found.choices:
+        await run.say(_nothing_to_answer(found, baseline=baseline))
         return END
+    options = [_option(choice) for choice in found.choices]
     run.data["options"] = options
     if len(options) == 1:
         return await _chosen(run, options[0])
     return ask_pick
+
+
+def _nothing_to_answer(found: surveys_db.Offer, *, baseline: bool) -> str:
+    language = current_locale()
+    if baseline:
+        return _("The baseline is entered by the enterprise's owner or its SCORE trainer. "
+                 "Type /help to see the menu.")
+    if found.opens_on is not None:
+        return _("This survey was moved. It opens on {date}, and you will get a message "
+                 "then.").format(date=calendar.date_words(found.opens_on, language))
+    if found.closed_on is not None:
+        return _("This survey closed on {date}. Thank you.").format(
+            date=calendar.date_words(found.closed_on, language))
+    return _("No survey is open for you now. You will get a message when the next one opens.")
 
 
 async def start_baseline(update: Update, context: BotContext) -> None:
@@ -103,44 +110,12 @@ async def start_baseline(update: Update, context: BotContext) -> None:
     await SURVEY.start(update, context, baseline=True)
 
 
-async def _options(run: Run, round_id: str | None) -> list[dict[str, Any]]:
-    """What this person can answer now: per enterprise they answer for, the open round of
-    its survey (or only the invitation's round)."""
-    svc = run.svc
-    now = svc.clock.now()
-    places = await surveys_db.places_of(svc.sessionmaker, run.user_id)
-    async with svc.sessionmaker() as session:
-        if round_id is not None and round_id.isdigit():
-            round_ = await session.get(surveys_db.SurveyRound, int(round_id))
-            if round_ is None:
-                return []
-            rounds = [round_] if surveys_db.is_open(round_, now) else []
-            if not rounds and round_.closed_at is None and now < round_.closes_at:
-                # Moved by staff after its invitation went out: it opens again later.
-                run.data["opens_on"] = round_.opens_on.isoformat()
-            elif not rounds:
-                run.data["closed_on"] = round_.closes_on.isoformat()
-        else:
-            rounds = [r for s in ("kpi", "pulse") for r in await surveys_db.open_rounds(
-                session, s, now)]
-    return [_option(round_.survey, round_.period, ResponseKind.MONTHLY, place)
-            for place in places for round_ in rounds
-            if (round_.survey == "kpi") == (place.entered_as != "worker")]
-
-
-async def _baselines(run: Run) -> list[dict[str, Any]]:
-    """The enterprises whose baseline this person may enter: an owner's own, a trainer's
-    assigned ones (admins report monthly; the baseline is taken at the intake visit)."""
-    places = await surveys_db.places_of(run.svc.sessionmaker, run.user_id)
-    return [_option("kpi", None, ResponseKind.BASELINE, place) for place in places
-            if place.entered_as in ("owner", "trainer")]
-
-
-def _option(survey: str, period: date | None, kind: ResponseKind,
-            place: surveys_db.Place) -> dict[str, Any]:
-    return {"survey": survey, "period": period.isoformat() if period else None,
-            "kind": kind.value, "enterprise_id": place.enterprise_id, "name": place.name,
-            "entered_as": place.entered_as}
+def _option(choice: surveys_db.Answerable) -> dict[str, Any]:
+    """A choice as the draft keeps it (JSON)."""
+    return {"survey": choice.survey,
+            "period": choice.period.isoformat() if choice.period else None,
+            "kind": choice.kind.value, "enterprise_id": choice.place.enterprise_id,
+            "name": choice.place.name, "entered_as": choice.place.entered_as}
 
 
 def _option_label(option: dict[str, Any]) -> str:

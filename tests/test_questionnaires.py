@@ -51,6 +51,8 @@ def test_both_questionnaires_of_the_product() -> None:
     assert all(q.optional for q in pulse.questions)
     assert kpi.subject == "enterprise" and pulse.subject == "worker"
     assert kpi.confirm and not pulse.confirm
+    assert kpi.respondents == {"owner", "admin", "trainer"} and pulse.respondents == {"worker"}
+    assert kpi.baseline == {"owner", "trainer"} and not pulse.baseline
     assert pulse.intro is not None and "lima" in pulse.intro["id"]
 
 
@@ -70,6 +72,8 @@ def test_a_question_without_a_language_does_not_load(language: str) -> None:
     (lambda d: d["questions"][12].update(ask_if={"key": "nothing", "above": 0}),
      "names no earlier question"),
     (lambda d: d["questions"][0]["label"].pop("en"), "no text in 'en'"),
+    (lambda d: d.pop("respondents"), "nobody answers it"),
+    (lambda d: d.update(respondents=["boss"]), "roles are"),
 ])
 def test_a_broken_definition_does_not_load(change: Any, message: str) -> None:
     definition = copy.deepcopy(raw("kpi"))
