@@ -9,7 +9,7 @@ LOCALE_DIRS := locales/id/LC_MESSAGES locales/en/LC_MESSAGES
 MO := $(addsuffix /messages.mo,$(LOCALE_DIRS))
 
 .PHONY: run test test-postgres lint simulate translations check-migrations migration bench \
-	bench-conversation clean
+	bench-conversation bench-surveys clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,7 @@ check-migrations: $(STAMP)
 migration: $(STAMP)
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
-# Benchmarks (docs/benchmarks.md), about 9 minutes; not part of `make test`.
+# Benchmarks (docs/benchmarks.md), about 12 minutes; not part of `make test`.
 # All always run; the target fails if any did. `make bench BENCH_DB=postgres` uses the
 # PostgreSQL database `bench` on 127.0.0.1 (its schema is recreated; never `test`), or
 # BENCH_DATABASE_URL.
@@ -69,11 +69,21 @@ bench: $(STAMP) $(MO)
 	$(BIN)/python -m benchmarks.outbox_pacing || status=1; \
 	$(BIN)/python -m benchmarks.outbox_capacity --db $(BENCH_DB) || status=1; \
 	$(BIN)/python -m benchmarks.conversation --db $(BENCH_DB) || status=1; \
+	$(BIN)/python -m benchmarks.survey_round --db $(BENCH_DB) || status=1; \
+	$(BIN)/python -m benchmarks.survey_conversation --db $(BENCH_DB) || status=1; \
 	exit $$status
 
 # The conversation benchmark alone (about 30 s): the bot against a bare PTB echo bot.
 bench-conversation: $(STAMP) $(MO)
 	$(BIN)/python -m benchmarks.conversation --db $(BENCH_DB)
+
+# The survey benchmarks alone (about 2 minutes): opening a pulse round for 30,000 workers,
+# then 50 workers answering it at once against a bare PTB echo bot, the /kpi chart, memory.
+bench-surveys: $(STAMP) $(MO)
+	status=0; \
+	$(BIN)/python -m benchmarks.survey_round --db $(BENCH_DB) || status=1; \
+	$(BIN)/python -m benchmarks.survey_conversation --db $(BENCH_DB) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(MO)

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -158,9 +158,10 @@ def _press(sandbox: BotApiSandbox, user_id: int, step: Step, fallbacks: Fallback
 
 
 async def walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int, *,
-               echo: bool, fallbacks: Fallbacks, timeout: float = 60.0) -> None:
+               echo: bool, fallbacks: Fallbacks, timeout: float = 60.0,
+               steps: Sequence[Step] = STEPS) -> None:
     """One user through all the steps, each sent once the previous one was fully handled."""
-    for step in STEPS:
+    for step in steps:
         started = time.perf_counter()
         if step.kind == "text":
             update_id = sandbox.send_text(user_id, step.value.format(n=n))
@@ -173,10 +174,14 @@ async def walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int, *
 
 
 async def conversation(sandbox: BotApiSandbox, tracker: Tracker, user_ids: list[int], *,
-                       echo: bool, fallbacks: Fallbacks) -> None:
-    for user_id in user_ids:
-        sandbox.add_user(user_id, f"Sari {user_id}", language_code="id")
-    await asyncio.gather(*(walk(sandbox, tracker, user_id, i, echo=echo, fallbacks=fallbacks)
+                       echo: bool, fallbacks: Fallbacks, steps: Sequence[Step] = STEPS,
+                       new_users: bool = True) -> None:
+    """All users at once; `new_users`: as people the sandbox has not seen yet."""
+    if new_users:
+        for user_id in user_ids:
+            sandbox.add_user(user_id, f"Sari {user_id}", language_code="id")
+    await asyncio.gather(*(walk(sandbox, tracker, user_id, i, echo=echo, fallbacks=fallbacks,
+                                steps=steps)
                            for i, user_id in enumerate(user_ids)))
 
 
@@ -319,9 +324,11 @@ async def _echo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def run_echo(user_ids: list[int], warmup_ids: list[int], *, concurrency: int,
-                   profiler: cProfile.Profile | None = None) -> Result:
+                   profiler: cProfile.Profile | None = None, steps: Sequence[Step] = STEPS,
+                   prepare: Callable[[BotApiSandbox, Any, list[int]], Awaitable[None]]
+                   | None = None) -> Result:
     """The bare bot: PTB's Application on the same sandbox, polling the same way, one
-    sendMessage per update."""
+    sendMessage per update. `prepare(sandbox, app, users)` runs before the users start."""
     sandbox = BotApiSandbox()
     tracker = Tracker()
     builder = sandbox.application_builder()
@@ -338,10 +345,14 @@ async def run_echo(user_ids: list[int], warmup_ids: list[int], *, concurrency: i
     await app.start()
     fallbacks = Fallbacks()
     try:
-        await conversation(sandbox, tracker, warmup_ids, echo=True, fallbacks=fallbacks)
+        if prepare is not None:
+            await prepare(sandbox, app, warmup_ids + user_ids)
+        await conversation(sandbox, tracker, warmup_ids, echo=True, fallbacks=fallbacks,
+                           steps=steps, new_users=prepare is None)
 
         async def drive() -> None:
-            await conversation(sandbox, tracker, user_ids, echo=True, fallbacks=fallbacks)
+            await conversation(sandbox, tracker, user_ids, echo=True, fallbacks=fallbacks,
+                               steps=steps, new_users=prepare is None)
 
         wall, cpu, loop_cpu = await timed(drive, tracker, profiler)
     finally:
@@ -349,7 +360,7 @@ async def run_echo(user_ids: list[int], warmup_ids: list[int], *, concurrency: i
         await app.stop()
         await app.shutdown()
     failed = [c for c in sandbox.calls if c.error is not None]
-    return Result("bare", len(user_ids) * len(STEPS), wall, cpu, loop_cpu,
+    return Result("bare", len(user_ids) * len(steps), wall, cpu, loop_cpu,
                   list(tracker.latencies),
                   [f"{len(failed)} Bot API calls failed"] if failed else [])
 

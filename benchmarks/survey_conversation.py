@@ -1,0 +1,554 @@
+"""Many workers answering the monthly pulse at once, through the whole bot, against a bare
+python-telegram-bot echo bot on the same Bot API sandbox in the same run; then the time to
+draw one /kpi chart; and the process's peak memory in each part.
+
+    .venv/bin/python -m benchmarks.survey_conversation --db sqlite     # about 1.5 min
+    BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/bench_surveybench \\
+        .venv/bin/python -m benchmarks.survey_conversation --db postgres
+    ... --breakdown    # also: where the event loop's time goes, per update
+    ... --profile      # also: Python calls per update and self time, by package
+
+50 workers (`--users`) of five enterprises, written in bulk SQL (linked, consenting), get
+the invitation of an open pulse round through the outbox, as in production; then all at
+once each presses "Mulai survei" and answers the six questions with buttons (the follow-up
+after a "Ya" included): 7 updates each. Every simulated worker waits until the bot has
+finished with their update (handlers and the commit after it) before pressing the next
+button. The bare bot gets the same presses from as many users (each press on a message with
+one button, as the invitation) and answers each with answerCallbackQuery and one
+sendMessage. The figure is updates/s of the bot divided by updates/s of the bare bot, the
+median over `--rounds` (3), each round a fresh bot and fresh workers; target at least 0.6.
+At the end every worker must have one final response with six answers and the thank-you,
+no Bot API call may have failed and nobody may have got an apology; otherwise the run FAILs.
+
+Then, in the same process: `domain.kpi_chart.draw_trend` on an owner's twelve months and
+baseline (the first call, cold, and the median of `--charts` more), and /kpi end to end
+through the bot (the command in, the photo and caption out, the commit after), the median
+of `--charts` sequential commands. Peak memory is the process's resident peak (VmHWM, reset
+before each part: see benchmarks/memory.py). The machinery (simulated users, the bare bot,
+--breakdown, --profile) is benchmarks/conversation.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from benchmarks.common import analyze, machine_header, prepare_database
+from benchmarks.conversation import (
+    STAFF_ID,
+    Breakdown,
+    Fallbacks,
+    Result,
+    Step,
+    Tracker,
+    profile_report,
+    run_echo,
+    timed,
+    walk,
+)
+from benchmarks.memory import Peak
+from benchmarks.survey_world import open_pulse_round_now, seed_enterprises, seed_kpi_history
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.flood_limits import SharedBudget
+from bot.logs import setup_logging
+from chat import rounds
+from chat.buttons import ButtonSigner
+from chat.clock import RealClock
+from chat.context import Services, services_of
+from chat.i18n import load_catalogs, use_locale
+from chat.kpi_text import chart_words
+from config.settings import Settings
+from db import survey_results
+from db import surveys as surveys_db
+from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
+from db.results import affected
+from db.session import create_engine, create_sessionmaker
+from domain import kpi
+from domain.kpi_chart import draw_trend, trend_data
+from domain.questionnaire import Answer
+from sandbox import BotApiSandbox, SandboxBot
+
+TARGET = 0.6
+FIRST_USER = 400_000_000
+WORKERS_PER_ENTERPRISE = 10
+
+# A worker in Indonesian: the invitation's button, then the six questions (PRODUCT.md's
+# pulse; the fifth is the follow-up after "Ya"). `position` finds the same button if a label
+# changes: its place on the latest message with buttons.
+STEPS = (
+    Step("press", "Mulai survei", 0),
+    Step("press", "Sering", 3),
+    Step("press", "Aman", 3),
+    Step("press", "Selalu", 0),
+    Step("press", "Ya", 0),
+    Step("press", "Sudah dijalankan", 0),
+    Step("press", "Tidak", 1),
+)
+ANSWERS = 6
+
+
+def bot_settings(url: str) -> Settings:
+    # The invitations are not what is measured: the outbox may send them as fast as it can.
+    return Settings(_env_file=None, database_url=url,
+                    staff_ids=frozenset({STAFF_ID}), bot_token=None, default_locale="id",
+                    broadcast_rate=1000)
+
+
+class World:
+    """Fresh workers per run, written in bulk SQL, and the open round they are invited to."""
+
+    def __init__(self, url: str, kind: str):
+        self.url, self.kind = url, kind
+        self.engine = create_engine(url)
+        self.sessions = create_sessionmaker(self.engine)
+        self.next_enterprise = 1
+        self.next_user = FIRST_USER
+        self.round_id = 0
+
+    async def open_round(self) -> None:
+        now = datetime.now(UTC)
+        self.round_id = await open_pulse_round_now(self.sessions, now)
+        # Marked queued (nobody to invite yet): from now on the round takes answers.
+        svc = Services(settings=bot_settings(self.url), sessionmaker=self.sessions,
+                       signer=ButtonSigner(b"unused" * 6), clock=RealClock())
+        await rounds.open_round(svc, self.round_id, at_once=True)
+
+    async def workers(self, count: int) -> list[int]:
+        """`count` new workers, in enterprises of ten."""
+        ids: list[int] = []
+        for size in [WORKERS_PER_ENTERPRISE] * (count // WORKERS_PER_ENTERPRISE) + \
+                ([count % WORKERS_PER_ENTERPRISE] if count % WORKERS_PER_ENTERPRISE else []):
+            world = await seed_enterprises(self.sessions, enterprises=1, workers_each=size,
+                                           first_enterprise=self.next_enterprise,
+                                           first_user=self.next_user, english_every=0)
+            self.next_enterprise += 1
+            self.next_user += size + 1
+            ids += world.all_workers
+        await analyze(self.sessions, self.kind)
+        return ids
+
+    async def finished(self, user_ids: list[int]) -> dict[int, int]:
+        """Per worker with a final response: how many answers it holds."""
+        async with self.sessions() as session:
+            rows = (await session.execute(
+                select(SurveyResponse.respondent_id, func.count(SurveyAnswer.question))
+                .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+                .where(SurveyResponse.respondent_id.in_(user_ids),
+                       SurveyResponse.status == ResponseStatus.FINAL)
+                .group_by(SurveyResponse.respondent_id))).all()
+        return {user: n for user, n in rows if user is not None}
+
+
+async def invite(svc: Services, sandbox: BotApiSandbox, round_id: int, user_ids: list[int],
+                 within: float = 60.0) -> None:
+    """Queue the round's invitations for everyone not invited yet (these workers), as the
+    round's opening does, and wait until the outbox has delivered them."""
+    for user_id in user_ids:
+        sandbox.open_chat(user_id, f"Sari {user_id}", language_code="id")
+    async with svc.sessionmaker() as session, session.begin():
+        round_ = await session.get(SurveyRound, round_id)
+        assert round_ is not None
+        await rounds.queue_messages(svc, session, round_, now=svc.clock.now(), at_once=True)
+    deadline = time.monotonic() + within
+    waiting = set(user_ids)
+    while waiting:
+        waiting = {u for u in waiting if not any(
+            b.get("text") == STEPS[0].value for m in sandbox.messages(u)
+            for row in m.buttons for b in row)}
+        if waiting and time.monotonic() > deadline:
+            raise SystemExit(f"{len(waiting)} workers got no invitation within {within} s")
+        await asyncio.sleep(0.05)
+
+
+async def check(world: World, sandbox: BotApiSandbox, user_ids: list[int]) -> list[str]:
+    problems = []
+    failed = [c for c in sandbox.calls if c.error is not None]
+    if failed:
+        problems.append(f"{len(failed)} Bot API calls failed, e.g. {failed[0].method} "
+                        f"{failed[0].error}")
+    done = await world.finished(user_ids)
+    for user_id in user_ids:
+        texts = sandbox.texts(user_id)
+        if any("maaf" in t.lower() or "sorry" in t.lower() for t in texts):
+            problems.append(f"worker {user_id} got an apology")
+        elif not texts or "Terima kasih" not in texts[-1]:
+            problems.append(f"worker {user_id} did not finish: {texts[-1:]!r}")
+        elif done.get(user_id) != ANSWERS:
+            problems.append(f"worker {user_id}: {done.get(user_id)} answers stored")
+    return problems
+
+
+async def run_bot(world: World, user_ids: list[int], warmup_ids: list[int], peak: Peak, *,
+                  profiler: cProfile.Profile | None = None,
+                  breakdown: Breakdown | None = None,
+                  experiments: list[str] | None = None) -> Result:
+    undo_experiments = try_experiments(experiments or [])
+    sandbox = BotApiSandbox()
+    harness = SandboxBot(sandbox, partial(build_application, bot_settings(world.url),
+                                          flood_budget=SharedBudget(overall=10**6,
+                                                                    per_chat=10**6)),
+                         allowed_updates=ALLOWED_UPDATES)
+    await harness.start()
+    assert harness.app is not None
+    svc = services_of(harness.app)
+    tracker = Tracker()
+    processor = svc.extra["processor"]
+    processor.do_process_update = tracker.wrap(processor.do_process_update)
+    fallbacks = Fallbacks()
+    try:
+        await invite(svc, sandbox, world.round_id, warmup_ids + user_ids)
+        await asyncio.gather(*(walk(sandbox, tracker, u, i, echo=False, fallbacks=fallbacks,
+                                    steps=STEPS) for i, u in enumerate(warmup_ids)))
+        if breakdown is not None:
+            breakdown.install(harness)
+
+        async def drive() -> None:
+            await asyncio.gather(*(walk(sandbox, tracker, u, i, echo=False,
+                                        fallbacks=fallbacks, steps=STEPS)
+                                   for i, u in enumerate(user_ids)))
+
+        peak.reset()
+        wall, cpu, loop_cpu = await timed(drive, tracker, profiler)
+        latencies = list(tracker.latencies)
+    finally:
+        if breakdown is not None:
+            breakdown.uninstall()
+        await harness.stop()
+        undo_experiments()
+    problems = await check(world, sandbox, warmup_ids + user_ids)
+    return Result("bot+try" if experiments else "bot", len(user_ids) * len(STEPS), wall, cpu,
+                  loop_cpu, latencies, problems, fallbacks.used)
+
+
+async def _echo_invitations(sandbox: BotApiSandbox, app: Any, user_ids: list[int]) -> None:
+    """The bare bot's users get a message with one button first, as the invitation."""
+    for user_id in user_ids:
+        sandbox.open_chat(user_id, f"Sari {user_id}", language_code="id")
+        await app.bot.send_message(user_id, "Survei pekerja", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Mulai survei", callback_data="echo")]]))
+
+
+# --- where an answer's time goes: the survey's use cases ---------------------------------------
+
+# The survey path's calls into db/, each charged with everything it runs (its SQL, the ORM,
+# the pool, commit): what one use case costs, not only its Python.
+USE_CASES = ("places_of", "open_response", "record_answer", "finish_response")
+
+
+class SurveyBreakdown(Breakdown):
+    """conversation.py's breakdown, with the survey's db/ use cases as parts of the handlers:
+    inside one of them nothing is split further."""
+
+    def _enter(self, name: str,
+               func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        inner = super()._enter(name, func)
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            task = asyncio.current_task()
+            phase = self._phase.get(task) if task is not None else None
+            if phase is not None and ": db." in phase:
+                return await func(*args, **kwargs)
+            return await inner(*args, **kwargs)
+
+        return wrapper
+
+    def install(self, harness: SandboxBot) -> None:
+        super().install(harness)
+        for name in USE_CASES:
+            original = getattr(surveys_db, name)
+            setattr(surveys_db, name, self._enter(f"db.surveys.{name}", original))
+            self._undo.append(partial(setattr, surveys_db, name, original))
+
+
+# --- experiments: what a leaner survey path would bring ------------------------------------
+
+EXPERIMENTS = {
+    "lean-answer": "db.surveys.record_answer in 2 statements instead of 5: one UPDATE of the "
+                   "response that checks it is open and its round too (and locks it), and an "
+                   "upsert of the answer",
+}
+
+
+async def _lean_record_answer(sessions: Any, response_id: int, question: str, answer: Answer,
+                              *, raw: str | None, now: datetime) -> bool:
+    """record_answer's contract (False when the response no longer takes answers) in two
+    statements; the same rows written."""
+    async with sessions() as session, session.begin():
+        round_open = exists(select(SurveyRound.id).where(
+            SurveyRound.survey == SurveyResponse.survey,
+            SurveyRound.period == SurveyResponse.period, SurveyRound.queued_at.is_not(None),
+            SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now))
+        touched = await session.execute(
+            update(SurveyResponse).where(
+                SurveyResponse.id == response_id, SurveyResponse.status == ResponseStatus.OPEN,
+                or_(SurveyResponse.kind == ResponseKind.BASELINE, round_open))
+            .values(updated_at=now).execution_options(synchronize_session=False))
+        if affected(touched) != 1:
+            return False
+        dialect = session.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        values = dict(raw=raw, number=answer.number, percent=answer.percent,
+                      choice=answer.choice, skipped=answer.skipped, answered_at=now)
+        await session.execute(insert_(SurveyAnswer).values(
+            response_id=response_id, question=question, **values)
+            .on_conflict_do_update(index_elements=["response_id", "question"], set_=values))
+        return True
+
+
+def try_experiments(names: list[str]) -> Callable[[], None]:
+    """Change the survey path for the named experiments (this process only); returns what
+    undoes them. Measurements of ideas, not changes the bot has."""
+    undo: list[Callable[[], None]] = []
+    if "lean-answer" in names:
+        original = surveys_db.record_answer
+        surveys_db.record_answer = _lean_record_answer
+        undo.append(lambda: setattr(surveys_db, "record_answer", original))
+    def undo_all() -> None:
+        for step in reversed(undo):
+            step()
+
+    return undo_all
+
+
+# --- the /kpi chart ----------------------------------------------------------------------------
+
+
+async def charts(world: World, count: int, peak: Peak) -> tuple[list[str], list[str]]:
+    """draw_trend alone, then /kpi through the bot: lines to print, and problems."""
+    lines, problems = [], []
+    owner_world = await seed_enterprises(world.sessions, enterprises=1, workers_each=0,
+                                         first_enterprise=world.next_enterprise,
+                                         first_user=world.next_user, english_every=0)
+    world.next_enterprise += 1
+    world.next_user += 1
+    enterprise_id = owner_world.enterprise_ids[0]
+    owner = owner_world.owners[enterprise_id]
+    last = (datetime.now(UTC).date().replace(day=1) - date.resolution).replace(day=1)
+    months = await seed_kpi_history(world.sessions, enterprise_id=enterprise_id, owner=owner,
+                                    last_period=last, months=12)
+
+    # The chart alone, as handlers/kpi.py draws it (there in a thread, here on this one).
+    history = await survey_results.kpi_history(world.sessions, enterprise_id)
+    assert history.baseline is not None
+    monthly = {m: kpi.rates(kpi.inputs_from(a)) for m, a in history.months.items()}
+    chart = trend_data(monthly, kpi.rates(kpi.inputs_from(history.baseline)), kpi.HEADLINE_KEYS)
+    with use_locale("id"):
+        words = chart_words(f"PT Bench {enterprise_id}")
+    peak.reset()
+    started = time.perf_counter()
+    png = draw_trend(chart, words)
+    cold = time.perf_counter() - started
+    draws = []
+    for _ in range(count):
+        started = time.perf_counter()
+        draw_trend(chart, words)
+        draws.append(time.perf_counter() - started)
+    lines.append(f"draw_trend, {len(months)} months and a baseline, {len(chart.series)} panels, "
+                 f"{len(png) / 1024:.0f} KiB PNG: first {1000 * cold:.0f} ms, then median "
+                 f"{1000 * statistics.median(draws):.0f} ms (min {1000 * min(draws):.0f}, max "
+                 f"{1000 * max(draws):.0f}, {count} draws); peak RSS {peak.read_mb():.0f} MiB")
+
+    # /kpi end to end: the command in, the photo out, the commit after.
+    sandbox = BotApiSandbox()
+    harness = SandboxBot(sandbox, partial(build_application, bot_settings(world.url),
+                                          flood_budget=SharedBudget(overall=10**6,
+                                                                    per_chat=10**6)),
+                         allowed_updates=ALLOWED_UPDATES)
+    await harness.start()
+    assert harness.app is not None
+    tracker = Tracker()
+    processor = services_of(harness.app).extra["processor"]
+    processor.do_process_update = tracker.wrap(processor.do_process_update)
+    sandbox.open_chat(owner, f"Sari {owner}", language_code="id")
+    seconds = []
+    peak.reset()
+    try:
+        for _ in range(count + 1):  # the first warms the bot's caches; not counted
+            started = time.perf_counter()
+            await asyncio.wait_for(tracker.expect(sandbox.send_text(owner, "/kpi")), 60)
+            seconds.append(time.perf_counter() - started)
+    finally:
+        await harness.stop()
+    photos = sandbox.calls_of("sendPhoto")
+    if len(photos) != count + 1 or any(c.error is not None for c in sandbox.calls):
+        problems.append(f"/kpi: {len(photos)} photos for {count + 1} commands, "
+                        f"{sum(c.error is not None for c in sandbox.calls)} failed calls")
+    timed_ = seconds[1:]
+    lines.append(f"/kpi end to end: first {1000 * seconds[0]:.0f} ms, then median "
+                 f"{1000 * statistics.median(timed_):.0f} ms (min {1000 * min(timed_):.0f}, max "
+                 f"{1000 * max(timed_):.0f}, {len(timed_)} commands one after another); peak "
+                 f"RSS {peak.read_mb():.0f} MiB")
+    return lines, problems
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.survey_conversation",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--users", type=int, default=50, help="workers at once (default 50)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="bare and bot runs, alternating; the median counts (default 3)")
+    parser.add_argument("--warmup", type=int, default=5,
+                        help="workers walked through before timing, per bot (default 5)")
+    parser.add_argument("--echo-concurrency", type=int, default=64)
+    parser.add_argument("--charts", type=int, default=7,
+                        help="draws and /kpi commands timed (default 7; 0: no chart part)")
+    parser.add_argument("--try", dest="experiments", default="",
+                        help="also run the bot with these experiments, comma-separated: "
+                             + "; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()))
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also one more round of the bot with the event loop's CPU time "
+                             "split into the parts of an update")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one more round of each bot with cProfile")
+    return parser.parse_args(argv)
+
+
+def _ids(start: int, count: int) -> list[int]:
+    return list(range(start, start + count))
+
+
+async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
+    load_catalogs()
+    print(f"# {machine_header()}")
+    print(f"# database: {args.db}; {args.users} workers x {len(STEPS)} updates at once, "
+          f"{args.rounds} rounds; bare bot concurrency {args.echo_concurrency}; log at INFO "
+          f"into {log_path}; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    experiments = [e for e in args.experiments.split(",") if e]
+    unknown = set(experiments) - set(EXPERIMENTS)
+    if unknown:
+        raise SystemExit(f"unknown experiments: {', '.join(sorted(unknown))}")
+    world = World(url, args.db)
+    await world.open_round()
+    tried_bots: list[Result] = []
+    peak = Peak()
+    echo_ids = FIRST_USER - 10_000_000  # the bare bot's users exist only in its sandbox
+    bots: list[Result] = []
+    bares: list[Result] = []
+    problems: list[str] = []
+    for round_no in range(1, args.rounds + 1):
+        warm, timed_ids = _ids(echo_ids, args.warmup), _ids(echo_ids + args.warmup, args.users)
+        echo_ids += args.warmup + args.users
+        peak.reset()
+        bare = await run_echo(timed_ids, warm, concurrency=args.echo_concurrency, steps=STEPS,
+                              prepare=_echo_invitations)
+        bare_peak = peak.read_mb()
+        warm, timed_ids = await world.workers(args.warmup), await world.workers(args.users)
+        bot = await run_bot(world, timed_ids, warm, peak)
+        bot_peak = peak.read_mb()
+        bares.append(bare)
+        bots.append(bot)
+        print(f"round {round_no}:")
+        print(f"  {bare.line()}; peak RSS {bare_peak:.0f} MiB")
+        print(f"  {bot.line()}; peak RSS {bot_peak:.0f} MiB")
+        print(f"  ratio {bot.rate / bare.rate:.3f}")
+        problems += bare.problems + bot.problems
+        if experiments:
+            warm, ids = await world.workers(args.warmup), await world.workers(args.users)
+            tried = await run_bot(world, ids, warm, peak, experiments=experiments)
+            tried_bots.append(tried)
+            print(f"  {tried.line()}")
+            print(f"  ratio with {','.join(experiments)}: {tried.rate / bare.rate:.3f}")
+            problems += tried.problems
+        if bot.fallbacks:
+            print(f"  note: buttons found by position, not text: {dict(bot.fallbacks)}")
+
+    bot_rate = statistics.median(r.rate for r in bots)
+    bare_rate = statistics.median(r.rate for r in bares)
+    ratio = bot_rate / bare_rate
+    ratios = sorted(b.rate / e.rate for b, e in zip(bots, bares, strict=True))
+    print(f"median: bot {bot_rate:.1f} updates/s, bare PTB {bare_rate:.1f} updates/s, "
+          f"ratio {ratio:.3f} (rounds {ratios[0]:.3f}-{ratios[-1]:.3f}); "
+          f"process peak RSS {peak.max_rss_mb():.0f} MiB")
+    if tried_bots:
+        tried_rate = statistics.median(r.rate for r in tried_bots)
+        print(f"median with {','.join(experiments)} (an experiment, not the bot): "
+              f"{tried_rate:.1f} updates/s, ratio {tried_rate / bare_rate:.3f}, "
+              f"{tried_rate / bot_rate:.2f} times the bot")
+
+    for tried_now in ([[], experiments] if experiments else [[]]) if args.breakdown else []:
+        breakdown = SurveyBreakdown()
+        warm, ids = await world.workers(args.warmup), await world.workers(args.users)
+        result = await run_bot(world, ids, warm, peak, breakdown=breakdown,
+                               experiments=tried_now)
+        print(f"breakdown (every loop callback timed): {result.line()}")
+        print("\n".join(breakdown.report(result)))
+        problems += result.problems
+
+    if args.profile:
+        profiled = {}
+        profiler = cProfile.Profile()
+        warm, ids = _ids(echo_ids, args.warmup), _ids(echo_ids + args.warmup, args.users)
+        echo_ids += args.warmup + args.users
+        result = await run_echo(ids, warm, concurrency=args.echo_concurrency, steps=STEPS,
+                                prepare=_echo_invitations, profiler=profiler)
+        print(f"profiled {result.line()}")
+        profiled["bare"] = (profiler, result)
+        profiler = cProfile.Profile()
+        warm, ids = await world.workers(args.warmup), await world.workers(args.users)
+        result = await run_bot(world, ids, warm, peak, profiler=profiler)
+        print(f"profiled {result.line()}")
+        profiled["bot"] = (profiler, result)
+        problems += result.problems
+        print("profile (cProfile slows Python down: read calls and shares, not seconds):")
+        print("\n".join(profile_report(profiled["bare"], profiled["bot"], top=30)))
+
+    if args.charts:
+        lines, wrong = await charts(world, args.charts, peak)
+        print("\n".join(lines))
+        problems += wrong
+    await world.engine.dispose()
+
+    verdict = "PASS" if ratio >= TARGET else "FAIL"
+    print(f"{verdict}: ratio {ratio:.3f} (target >= {TARGET}); process peak RSS "
+          f"{peak.max_rss_mb():.0f} MiB; load average now "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if problems:
+        print(f"FAIL: the conversations did not go as expected ({len(problems)} problems):")
+        for problem in problems[:10]:
+            print(f"  {problem}")
+    return 0 if verdict == "PASS" and not problems else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-survey-conversation-") as tmpdir:
+        url = prepare_database(args.db, tmpdir)
+        # As `score-bot run` logs (bot/logs.py), into a file instead of the terminal.
+        log_path = os.path.join(tmpdir, "bot.log")
+        setup_logging("INFO")
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        file_handler = logging.FileHandler(log_path)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
+                                                    "%(message)s"))
+        root.addHandler(file_handler)
+        try:
+            return asyncio.run(run_all(url, args, log_path))
+        finally:
+            root.removeHandler(file_handler)
+            file_handler.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
