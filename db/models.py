@@ -426,6 +426,10 @@ class SurveyResponse(Base):
     __tablename__ = "survey_responses"
     __table_args__ = (
         Index("ix_survey_responses_subject", "survey", "period", "enterprise_id", "status"),
+        # Who finished a month's survey, per person: queueing a round again (a moved round)
+        # looks this up for each invitee. Without it SQLite walks the month's responses for
+        # every one of them (20 minutes for 30,000 workers, docs/benchmarks.md).
+        Index("ix_survey_responses_respondent", "respondent_id", "survey", "period"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -437,7 +441,7 @@ class SurveyResponse(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
     # Who answered; emptied when they ask to be forgotten, the anonymous answers stay.
     respondent_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     entered_as: Mapped[str] = mapped_column(String(16))  # owner, admin, trainer or worker
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

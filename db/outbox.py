@@ -32,10 +32,9 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialect_insert import insert_for
 from db.models import (
     MediaKind,
     OutboxContent,
@@ -107,12 +106,8 @@ def broadcast_group(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}"
 
 
-def _insert_for(session: AsyncSession):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def _ensure_group(session: AsyncSession, key: str, now: datetime) -> None:
-    await session.execute(_insert_for(session)(OutboxGroup).values(
+    await session.execute(insert_for(session)(OutboxGroup).values(
         key=key, kind=key.split(":", 1)[0][:32], created_at=now)
         .on_conflict_do_nothing(index_elements=["key"]))
 
@@ -136,7 +131,7 @@ async def _media_id(session: AsyncSession, media: Media, now: datetime) -> int:
     # The same file queued again (a poster resent) reuses the row, and its channel reference.
     if (media_id := await session.scalar(stored)) is not None:
         return media_id
-    await session.execute(_insert_for(session)(OutboxMedia).values(
+    await session.execute(insert_for(session)(OutboxMedia).values(
         kind=media.kind, sha256=digest, filename=media.filename, data=media.data,
         created_at=now).on_conflict_do_nothing(index_elements=["sha256", "kind"]))
     return (await session.scalar(stored))  # type: ignore[return-value]
@@ -178,7 +173,7 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
     content_ids = await _content_ids(session, contents, group_id, now)
     fallback_id = content_ids[fallback]
     at = at or now
-    insert_ = _insert_for(session)
+    insert_ = insert_for(session)
     if isinstance(recipients, Select):
         who = recipients.subquery()
         others = [(who.c.language == language, literal(cid))

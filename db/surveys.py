@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.dialect_insert import insert_for
 from db.models import (
     Enterprise,
     EnterpriseStatus,
@@ -30,6 +31,7 @@ from db.models import (
     User,
     UserStatus,
 )
+from db.results import affected
 from domain.provinces import PROVINCES
 from domain.questionnaire import NAMES, Answer, load
 
@@ -268,21 +270,27 @@ async def _still_open(session: AsyncSession, response: SurveyResponse | None,
 async def record_answer(sessions: Sessions, response_id: int, question: str, answer: Answer,
                         *, raw: str | None, now: datetime) -> bool:
     """Keep one answer as given (replacing an earlier answer to the same question). False
-    when the response can no longer take answers (the round closed meanwhile)."""
+    when the response can no longer take answers (the round closed meanwhile).
+
+    Two statements, as every answer of every survey passes here: the response is touched
+    only if it is open and its round too (a baseline has none), then the answer upserted."""
+    round_open = exists(select(SurveyRound.id).where(
+        SurveyRound.survey == SurveyResponse.survey, SurveyRound.period == SurveyResponse.period,
+        SurveyRound.queued_at.is_not(None), SurveyRound.closed_at.is_(None),
+        SurveyRound.closes_at > now))
     async with sessions() as session, session.begin():
-        response = await session.get(SurveyResponse, response_id, with_for_update=True)
-        if not await _still_open(session, response, now):
+        touched = await session.execute(
+            update(SurveyResponse).where(
+                SurveyResponse.id == response_id, SurveyResponse.status == ResponseStatus.OPEN,
+                or_(SurveyResponse.kind == ResponseKind.BASELINE, round_open))
+            .values(updated_at=now).execution_options(synchronize_session=False))
+        if affected(touched) != 1:
             return False
-        assert response is not None
-        row = await session.get(SurveyAnswer, (response_id, question))
-        if row is None:
-            row = SurveyAnswer(response_id=response_id, question=question)
-            session.add(row)
-        row.raw = raw
-        row.number, row.percent = answer.number, answer.percent
-        row.choice, row.skipped = answer.choice, answer.skipped
-        row.answered_at = now
-        response.updated_at = now
+        values = dict(raw=raw, number=answer.number, percent=answer.percent,
+                      choice=answer.choice, skipped=answer.skipped, answered_at=now)
+        await session.execute(insert_for(session)(SurveyAnswer).values(
+            response_id=response_id, question=question, **values)
+            .on_conflict_do_update(index_elements=["response_id", "question"], set_=values))
         return True
 
 
