@@ -294,13 +294,6 @@ async def record_answer(sessions: Sessions, response_id: int, question: str, ans
         return True
 
 
-async def forget_answer(sessions: Sessions, response_id: int, question: str) -> None:
-    """An answer to be given again (changed from the summary)."""
-    async with sessions() as session, session.begin():
-        await session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id == response_id,
-                                                         SurveyAnswer.question == question))
-
-
 async def response_answers(sessions: Sessions, response_id: int) -> dict[str, Answer]:
     async with sessions() as session:
         return await answers_of(session, response_id)

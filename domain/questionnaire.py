@@ -147,6 +147,19 @@ class Questionnaire:
         n = keys.index(question.key) + 1 if question.key in keys else len(keys)
         return n, len(asked)
 
+    def first_unfit(self, answers: Answers) -> tuple[Question, str] | None:
+        """The first number that no longer fits the answers it is checked against (the
+        headcount changed from the summary, and now the women are more), with its error."""
+        for question in self.asked(answers):
+            answer = answers.get(question.key)
+            if answer is None or answer.skipped or answer.number is None:
+                continue
+            error = check_number(question, answer.number, percent=answer.percent,
+                                 answers=answers)
+            if error is not None:
+                return question, error
+        return None
+
     def kept(self, answers: Answers) -> dict[str, Answer]:
         """The answers that count: not those to a question no longer asked (a follow-up
         after the yes became a no)."""

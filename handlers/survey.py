@@ -254,6 +254,14 @@ async def _next(run: Run) -> Outcome:
     if question is not None:
         run.data["q"] = question.key
         return ask_question
+    unfit = questionnaire.first_unfit(questionnaire.kept(answers))
+    if unfit is not None:
+        # An answer changed from the summary made another one impossible: that one again.
+        question, error = unfit
+        run.data["q"] = question.key
+        await run.say(number_note(error, question, answers=answers,
+                                  questionnaire=questionnaire))
+        return ask_question
     if questionnaire.confirm:
         return ask_confirm
     return await _finish(run)
@@ -378,6 +386,7 @@ async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
                         "Thank you."))
         return END
     run.data.setdefault("answers", {})[question.key] = _dump(answer)
+    run.state.pop("edit", None)  # a changed answer is kept: no way back to the old one
     return await _next(run)
 
 
@@ -429,10 +438,9 @@ async def fix_chosen(run: Run, key: str) -> Outcome:
     await run.ack()
     if key not in _questionnaire(run).by_key:
         return run.retry()
-    run.data["answers"].pop(key, None)
-    await surveys_db.forget_answer(run.svc.sessionmaker, int(run.data["response_id"]), key)
     run.data["q"] = key
-    return ask_question
+    # /cancel while changing it goes back to the summary with the answer as it was.
+    return run.edit(ask_question, back=ask_confirm)
 
 
 async def _finish(run: Run) -> Outcome:

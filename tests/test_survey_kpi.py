@@ -364,3 +364,46 @@ async def test_workers_and_strangers_get_no_kpi_report(survey_bot: BotHarness) -
     await factories.user(bot, 5001)
     await bot.text(5001, "/survey")
     assert "belum ada survei" in bot.last_text(5001)
+
+
+async def test_a_changed_answer_is_checked_against_the_others_again(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await answer_all(bot, OWNER, ANSWERS)
+    await bot.press(OWNER, "Ubah jawaban")
+    await bot.press(OWNER, "Jumlah pekerja")
+    await bot.text(OWNER, "10")
+    # 45 women of 10 workers: asked again, before anything can be sent.
+    texts = bot.sandbox.texts(OWNER)
+    assert "lebih dari 10 (Jumlah pekerja)" in texts[-2]
+    assert texts[-1].startswith("2/16")
+    await bot.text(OWNER, "5")
+    # 21.000 hours for 10 workers is more than they could work in a month.
+    assert "lebih dari 7.440" in bot.sandbox.texts(OWNER)[-2]
+    await bot.text(OWNER, "1.500")
+    summary = bot.last_text(OWNER)
+    assert "Jumlah pekerja: 10" in summary and "Pekerja perempuan: 5" in summary
+    await bot.press(OWNER, "Ya, kirim laporan")
+    _, rows = await stored(bot)
+    assert (rows["headcount"].number, rows["women"].number) == (10, 5)
+    assert rows["hours_worked"].number == 1500
+
+
+async def test_cancel_while_changing_an_answer_goes_back_to_the_summary(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await answer_all(bot, OWNER, ANSWERS)
+    summary = bot.last_text(OWNER)
+    await bot.press(OWNER, "Ubah jawaban")
+    await bot.press(OWNER, "Pekerja perempuan")
+    await bot.text(OWNER, "/cancel")
+    assert bot.last_text(OWNER) == summary
+    await bot.press(OWNER, "Ya, kirim laporan")
+    _, rows = await stored(bot)
+    assert rows["women"].number == 45 and len(rows) == 16
