@@ -70,23 +70,32 @@ def medians_words() -> ChartWords:
                       locale=current_locale())
 
 
-def pulse_lines(questionnaire: Questionnaire, period: date, counts: Mapping[str, Mapping[str, int]],
-                answered: Mapping[str, int], workers: int) -> list[str]:
-    """The workers' answers as totals, per question with at least five answers; for the
-    others, how many more answers are needed. Counts, never percentages, never names."""
+def pulse_lines(questionnaire: Questionnaire, period: date,
+                counts: Mapping[str, Mapping[str, int]], answered: Mapping[str, int],
+                responses: int, workers: int) -> list[str]:
+    """The workers' answers as totals, per question with at least five answers. Counts,
+    never percentages, never names; and no count of a question that is not shown (how many
+    answered a follow-up says how many said yes before it)."""
     language = current_locale()
     lines = [_("<b>Workers' survey, {month}</b>").format(
                  month=month_name(period, language)),
              ngettext("{count} worker has joined the enterprise in the bot.",
                       "{count} workers have joined the enterprise in the bot.",
                       workers).format(count=workers)]
+    if not may_show(responses):
+        lines.append(ngettext(
+            "The results are shown when at least five workers have answered: {count} more "
+            "answer is needed.",
+            "The results are shown when at least five workers have answered: {count} more "
+            "answers are needed.", still_needed(responses)).format(
+                count=still_needed(responses)))
+        return lines
+    hidden = []
     for question in questionnaire.questions:
         n = answered.get(question.key, 0)
         label = html.escape(question.label[language])
         if not may_show(n):
-            lines.append(ngettext("{label}: {count} more answer is needed to show it.",
-                                  "{label}: {count} more answers are needed to show it.",
-                                  still_needed(n)).format(label=label, count=still_needed(n)))
+            hidden.append(label)
             continue
         parts = []
         values = (YES, "no") if question.type == YES_NO else [c.value for c in question.choices]
@@ -98,4 +107,7 @@ def pulse_lines(questionnaire: Questionnaire, period: date, counts: Mapping[str,
                 text = choice.text[language] if choice else value
             parts.append(f"{html.escape(text)} {counts.get(question.key, {}).get(value, 0)}")
         lines.append(f"{label} ({n}): " + ", ".join(parts))
+    if hidden:
+        lines.append(_("Fewer than five answers, not shown: {questions}.").format(
+            questions=", ".join(hidden)))
     return lines

@@ -56,18 +56,26 @@ class PulseTotals:
     # question -> choice -> how many chose it; skipped answers are not in it
     counts: dict[str, dict[str, int]]
     answered: dict[str, int]  # question -> how many answered it (not skipped)
+    responses: int = 0  # how many workers finished it
 
 
 async def latest_pulse_totals(sessions: Sessions, enterprise_id: int, *,
                               now: datetime) -> PulseTotals | None:
     """The totals of the most recent closed pulse round; None before the first one closed."""
     async with sessions() as session:
+        # Only a round that was sent: one planned too late to run asked nobody.
         period = await session.scalar(
             select(SurveyRound.period).where(SurveyRound.survey == "pulse",
+                                             SurveyRound.queued_at.is_not(None),
                                              SurveyRound.closes_at <= now)
             .order_by(SurveyRound.period.desc()).limit(1))
         if period is None:
             return None
+        finished = await session.scalar(select(func.count()).select_from(SurveyResponse).where(
+            SurveyResponse.survey == "pulse", SurveyResponse.period == period,
+            SurveyResponse.kind == ResponseKind.MONTHLY,
+            SurveyResponse.status == ResponseStatus.FINAL,
+            SurveyResponse.enterprise_id == enterprise_id)) or 0
         rows = (await session.execute(
             select(SurveyAnswer.question, SurveyAnswer.choice, func.count())
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
@@ -81,7 +89,7 @@ async def latest_pulse_totals(sessions: Sessions, enterprise_id: int, *,
     for question, choice, count in rows:
         counts[question][str(choice)] = count
     return PulseTotals(period, dict(counts),
-                       {q: sum(c.values()) for q, c in counts.items()})
+                       {q: sum(c.values()) for q, c in counts.items()}, finished)
 
 
 async def linked_workers(sessions: Sessions, enterprise_id: int) -> int:

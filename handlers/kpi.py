@@ -85,4 +85,5 @@ async def show(update: Update, context: BotContext, place: surveys_db.Place) -> 
     if totals is not None:
         workers = await survey_results.linked_workers(svc.sessionmaker, place.enterprise_id)
         await send(update, context, "\n".join(pulse_lines(
-            load("pulse"), totals.period, totals.counts, totals.answered, workers)))
+            load("pulse"), totals.period, totals.counts, totals.answered, totals.responses,
+            workers)))

@@ -32,7 +32,10 @@ async def run_rounds(svc: Services) -> None:
     period = calendar.previous_period(now.astimezone(ZoneInfo(WIB)).date())
     async with svc.sessionmaker() as session, session.begin():
         for survey in NAMES:
-            await surveys_db.ensure_round(session, rounds.plan(survey, period))
+            plan = rounds.plan(survey, period)
+            # A bot first started after the 20th plans no round that could ask nobody.
+            if plan.closes_at > now:
+                await surveys_db.ensure_round(session, plan)
     async with svc.sessionmaker() as session:
         due = [r.id for r in await surveys_db.rounds_to_close(session, now=now)]
     for round_id in due:

@@ -151,5 +151,32 @@ async def test_fewer_than_five_answers_are_never_shown(survey_bot: BotHarness) -
     await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
     await bot.text(OWNER, "/kpi")
     totals = bot.last_text(OWNER)
-    assert "Atasan mendengarkan usulan: perlu 1 jawaban lagi" in totals
-    assert "Sering" not in totals
+    assert "setelah minimal lima pekerja menjawab: perlu 1 jawaban lagi" in totals
+    assert "Sering" not in totals and "Atasan" not in totals
+
+
+async def test_a_follow_up_with_fewer_than_five_answers_says_no_count(
+        survey_bot: BotHarness) -> None:
+    """Five answered, three said yes: how many answered the follow-up would tell how many
+    said yes, so it is named without a count."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    for worker in WORKERS[:5]:
+        await factories.worker(bot, worker, maju)
+    await open_round(bot, "pulse")
+    for n, worker in enumerate(WORKERS[:5]):
+        await bot.press(worker, "Mulai survei")
+        for label in ["Sering", "Aman", "Selalu"]:
+            await bot.press(worker, label)
+        if n < 3:
+            await bot.press(worker, "Ya")
+            await bot.press(worker, "Belum")
+        else:
+            await bot.press(worker, "Tidak")
+        await bot.press(worker, "Tidak")
+    await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
+    await bot.text(OWNER, "/kpi")
+    totals = bot.last_text(OWNER)
+    assert "Menyampaikan usulan (5): Ya 3, Tidak 2" in totals
+    assert "tidak ditampilkan: Usulan ditindaklanjuti." in totals
+    assert "Belum" not in totals

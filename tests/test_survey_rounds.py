@@ -691,3 +691,15 @@ async def test_opening_invites_only_consenting_active_members_of_approved_enterp
     assert received(bot, 2001, PULSE_INVITATION)
     for user in (1002, 1003, 1004, 1005, 2002, 2003, 2004, 2005, 2006):
         assert bot.sandbox.texts(user) == [], user
+
+
+async def test_a_bot_first_started_after_the_close_plans_no_round_that_asked_nobody(
+        start_bot: StartBot) -> None:
+    # 25 December 2026: November's rounds closed on the 20th, before this bot ever ran.
+    bot = await start_bot(FakeClock(utc(2026, 12, 25, 3)))
+    await factories.enterprise(bot, owner=OWNER_JB)
+    await run_job(bot)
+    async with bot.sessionmaker() as session:
+        assert await surveys_db.get_round(session, "kpi", NOVEMBER) is None
+        assert await surveys_db.get_round(session, "pulse", NOVEMBER) is None
+    assert not received(bot, OWNER_JB, KPI_INVITATION)
