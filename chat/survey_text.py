@@ -57,7 +57,8 @@ def number_note(error: str, question: Question, *, answers: Answers | None = Non
         if limit is not None:
             return _("That is more than {max} ({what}). Please check the number.").format(
                 max=show_number(limit), what=html.escape(names))
-    return _("Please type a number, for example 120. For decimals use a comma: 2,5.")
+    return _("Please type a number, for example 120 or {decimal}.").format(
+        decimal=show_number(Decimal("2.5")))
 
 
 def show_answer(question: Question, answer: Answer | None,

@@ -95,6 +95,13 @@ def _parse(body: str) -> Decimal | None:
     try:
         return parse_decimal(body, locale="id", strict=True)
     except NumberFormatError:
+        pass
+    # Not Indonesian notation, but English notation without doubt ("2.5", "25,400.5",
+    # "1,250,000"): as the bot itself writes numbers to those who chose English. Where both
+    # readings exist ("1.250"), the Indonesian one is taken, as above.
+    try:
+        return parse_decimal(body, locale="en", strict=True)
+    except NumberFormatError:
         return None
 
 

@@ -40,9 +40,19 @@ def test_numbers_with_words(text: str, value: str) -> None:
     assert read_number(text, whole=False) == (Number(Decimal(value)), None)
 
 
+# The bot writes numbers to English readers in English notation: read back where there is no
+# Indonesian reading. "1.250" has one (1250), and keeps it.
+@pytest.mark.parametrize(("text", "value"), [
+    ("1.25", "1.25"), ("12.50", "12.5"), ("2.5", "2.5"), ("1,250.5", "1250.5"),
+    ("1,250,000", "1250000"), ("25,400.5 kWh", "25400.5"), ("1.250", "1250"),
+])
+def test_english_notation_where_it_cannot_be_indonesian(text: str, value: str) -> None:
+    assert read_number(text, whole=False) == (Number(Decimal(value)), None)
+
+
 @pytest.mark.parametrize("text", [
-    "NaN", "nan", "Infinity", "inf", "1e3", "1E3", "1_000", "+5", "5-", "--5", "1.25", "12.50",
-    "2.5", "1.2.3", "1,250.5", "1,250,000", ",5", "5,", "1.250,", "١٢", "abc", "sepuluh",
+    "NaN", "nan", "Infinity", "inf", "1e3", "1E3", "1_000", "+5", "5-", "--5",
+    "1.2.3", ",5", "5,", "1.250,", "١٢", "abc", "sepuluh", "1,25.0", "1.25,000",
     "Rp 1.000", "120 kucing", "orang", "sekitar", "1 2", "1 25", "1 250.000", "12a",
 ])
 def test_not_a_number(text: str) -> None:

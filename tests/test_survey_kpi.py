@@ -92,18 +92,23 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
     await open_round(bot)
     await bot.press(OWNER, "Fill in the report")
     assert "end of November" in bot.last_text(OWNER)
-    answers = dict(ANSWERS, women="-", units_rejected="-", electricity_kwh="-",
-                   lost_time_accidents="0", hours_worked="21000")
+    # Numbers as the bot writes them in English: read back where they cannot be Indonesian.
+    answers = dict(ANSWERS, women="-", units_rejected="2.5%", electricity_kwh="12,500.5",
+                   suggestions_implemented="-", lost_time_accidents="0",
+                   hours_worked="21000")
     del answers["accident_days_lost"]  # not asked after no lost-time accident
     await answer_all(bot, OWNER, answers, skip="Not recorded")
     summary = bot.last_text(OWNER)
     assert "Women: Not recorded" in summary
-    assert "Defect rate (%): not recorded" in summary
+    assert "Defect rate (%): 2.5" in summary and "Electricity (kWh): 12,500.5" in summary
+    assert "Suggestions per 100 workers: not recorded" in summary
     assert "Days lost to accidents" not in summary
     await bot.press(OWNER, "Yes, send the report")
     assert "the report is saved" in bot.last_text(OWNER)
     _, rows = await stored(bot)
     assert rows["women"].skipped and rows["women"].number is None
+    assert rows["units_rejected"].number == Decimal("2.5") and rows["units_rejected"].percent
+    assert rows["electricity_kwh"].number == Decimal("12500.5")
     assert "accident_days_lost" not in rows
     assert rows["hours_worked"].number == Decimal(21000)
 
