@@ -340,12 +340,29 @@ async def _number_typed(run: Run, question: Question, text: str) -> Outcome:
     value, error = numbers.read_number(text, whole=question.whole,
                                        percent_allowed=question.type == "whole_or_percent")
     if isinstance(value, numbers.Ambiguous):
+        # "1,250": asked which was meant only when both readings would be taken.
+        errors = {reading: _error_of(run, question, reading)
+                  for reading in (value.thousands, value.decimal_comma)}
+        fitting = [reading for reading, error in errors.items() if error is None]
+        if len(fitting) == 1:
+            return await _checked(run, question, fitting[0], False, raw=text)
+        if not fitting:
+            return run.retry(number_note(errors[value.thousands] or numbers.NOT_A_NUMBER,
+                                         question, answers=_answers(run),
+                                         questionnaire=_questionnaire(run)))
         run.data["which"] = {"raw": text, "a": str(value.thousands),
                              "b": str(value.decimal_comma)}
         return ask_which
     if error is not None or value is None:
         return run.retry(number_note(error or numbers.NOT_A_NUMBER, question))
     return await _checked(run, question, value.value, value.percent, raw=text)
+
+
+def _error_of(run: Run, question: Question, value: Decimal) -> str | None:
+    """Why `value` would not be taken for `question`; None when it would."""
+    if question.whole and value != value.to_integral_value():
+        return numbers.NOT_WHOLE
+    return check_number(question, value, percent=False, answers=_answers(run))
 
 
 async def _checked(run: Run, question: Question, value: Decimal, percent: bool, *,
@@ -367,6 +384,14 @@ async def ask_which(run: Run) -> None:
         a=show_number(thousands), b=show_number(decimal_comma)),
         rows([run.button(show_number(thousands), WHICH, "a"),
               run.button(show_number(decimal_comma), WHICH, "b")]))
+
+
+@ask_which.on_text()
+async def typed_instead(run: Run, text: str) -> Outcome:
+    """A number typed again instead of a choice: the answer to the question."""
+    run.data.pop("which", None)
+    run.state["step"] = ask_question.name
+    return await _number_typed(run, _question(run), text)
 
 
 @ask_which.on_button(WHICH, ("a", "b"))

@@ -155,15 +155,23 @@ async def test_number_forms_are_read_the_indonesian_way(survey_bot: BotHarness) 
     await bot.text(OWNER, "45")
     await bot.text(OWNER, "22 hari")
     await bot.text(OWNER, "30")
-    # "1,250" could be English thousands: asked which was meant.
+    # "1,250" could be English thousands; hours are whole, so only 1250 fits: no question.
     await bot.text(OWNER, "1,250")
-    assert "1.250 atau 1,25" in bot.last_text(OWNER)
-    await bot.press(OWNER, "1.250")
     assert bot.last_text(OWNER).startswith("6/16")
     for value in ("2", "1", "0", "15.000"):
         await bot.text(OWNER, value)
     await bot.text(OWNER, "2,5%")  # the reject % QC keeps
+    for value in ("1", "0", "0", "4"):
+        await bot.text(OWNER, value)
+    # kWh may have decimals: both readings fit, so the owner is asked which was meant.
+    await bot.text(OWNER, "1,250")
+    assert "1.250 atau 1,25" in bot.last_text(OWNER)
+    await bot.text(OWNER, "1,500")  # typed again instead: that is the answer, asked again
+    assert "1.500 atau 1,5" in bot.last_text(OWNER)
+    await bot.press(OWNER, "1,5")
+    assert "Apakah sudah benar?" in bot.last_text(OWNER)
     _, rows = await stored(bot)
+    assert rows["electricity_kwh"].number == Decimal("1.5")
     assert rows["headcount"].number == 120 and rows["headcount"].raw == "sekitar 120 orang"
     assert rows["hours_worked"].number == 1250
     assert rows["units_rejected"].number == Decimal("2.5") and rows["units_rejected"].percent
@@ -412,3 +420,16 @@ async def test_cancel_while_changing_an_answer_goes_back_to_the_summary(
     await bot.press(OWNER, "Ya, kirim laporan")
     _, rows = await stored(bot)
     assert rows["women"].number == 45 and len(rows) == 16
+
+
+async def test_only_a_reading_that_fits_is_taken_without_asking(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await bot.text(OWNER, "1,200")  # 1,2 workers cannot be: 1200
+    assert bot.last_text(OWNER).startswith("2/16")
+    await bot.text(OWNER, "1,500")  # 1500 women of 1200 cannot be, nor 1,5: neither fits
+    assert "lebih dari 1.200 (Jumlah pekerja)" in bot.sandbox.texts(OWNER)[-2]
+    _, rows = await stored(bot)
+    assert rows["headcount"].number == 1200 and "women" not in rows
