@@ -98,3 +98,13 @@ async def linked_workers(sessions: Sessions, enterprise_id: int) -> int:
         return await session.scalar(select(func.count()).select_from(Membership).where(
             Membership.enterprise_id == enterprise_id, Membership.left_at.is_(None),
             Membership.role == MemberRole.WORKER)) or 0
+
+
+async def reported_months(sessions: Sessions, enterprise_id: int) -> tuple[set[date], set[date]]:
+    """The months of the enterprise's final KPI reports: monthly ones, and baselines."""
+    async with sessions() as session:
+        rows = (await session.execute(select(SurveyResponse.period, SurveyResponse.kind).where(
+            SurveyResponse.survey == "kpi", SurveyResponse.enterprise_id == enterprise_id,
+            SurveyResponse.status == ResponseStatus.FINAL))).all()
+    return ({p for p, k in rows if k is ResponseKind.MONTHLY},
+            {p for p, k in rows if k is ResponseKind.BASELINE})

@@ -386,6 +386,7 @@ class Offer:
     choices: list[Answerable] = field(default_factory=list)
     closed_on: date | None = None  # the invitation's round has closed, on that day
     opens_on: date | None = None   # the invitation's round was moved: it opens that day
+    places: int = 0                # how many enterprises this person answers for
 
 
 async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
@@ -394,7 +395,7 @@ async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
     round of each survey their role there answers (only the invitation's round, when
     opened from one), as its definition says who answers it."""
     places = await places_of(sessions, user_id)
-    result = Offer()
+    result = Offer(places=len(places))
     async with sessions() as session:
         if round_id is not None:
             round_ = await session.get(SurveyRound, round_id)
@@ -415,6 +416,7 @@ async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
 
 async def baseline_offer(sessions: Sessions, user_id: int) -> Offer:
     """The enterprises whose baseline (before training) this person may enter."""
+    places = await places_of(sessions, user_id)
     return Offer([Answerable(survey, None, ResponseKind.BASELINE, place)
-                  for place in await places_of(sessions, user_id) for survey in NAMES
-                  if place.entered_as in load(survey).baseline])
+                  for place in places for survey in NAMES
+                  if place.entered_as in load(survey).baseline], places=len(places))

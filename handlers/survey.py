@@ -16,6 +16,7 @@ from typing import Any
 
 from telegram import Update
 
+from chat.access import role_of
 from chat.context import BotContext
 from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import _, current_locale
@@ -41,6 +42,7 @@ from domain.questionnaire import (
     choice_values,
     load,
 )
+from domain.roles import Role
 
 
 def _cancelled(run: Run) -> str:
@@ -65,6 +67,10 @@ def _period(run: Run) -> date:
 
 
 def _title(run: Run) -> str:
+    if run.data.get("kind") == ResponseKind.BASELINE.value:
+        return _("Baseline of {name}, {month}").format(
+            name=run.data.get("name", ""),
+            month=calendar.month_name(_period(run), current_locale()))
     return _questionnaire(run).title[current_locale()].format(month=month_words(_period(run)))
 
 
@@ -82,7 +88,11 @@ async def begin(run: Run, round_id: str | None = None, baseline: bool = False) -
             sessions, run.user_id, now=run.svc.clock.now(),
             round_id=int(round_id) if round_id is not None and round_id.isdigit() else None)
     if not found.choices:
-        await run.say(_nothing_to_answer(found, baseline=baseline))
+        if found.places == 0 and role_of(run.context) is Role.TRAINER:
+            await run.say(_("No enterprise is assigned to you yet. The SCORE team assigns "
+                            "enterprises to trainers."))
+        else:
+            await run.say(_nothing_to_answer(found, baseline=baseline))
         return END
     options = [_option(choice) for choice in found.choices]
     run.data["options"] = options
@@ -151,6 +161,18 @@ async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
                     enterprise_id=option["enterprise_id"], entered_as=option["entered_as"])
     run.data.pop("options", None)
     if option["kind"] == ResponseKind.BASELINE.value:
+        monthly, baselines = await survey_results.reported_months(
+            run.svc.sessionmaker, int(option["enterprise_id"]))
+        # Months before training: not one the enterprise already reported monthly. A month
+        # with a baseline is marked; choosing it again offers to replace it.
+        today = run.svc.clock.now().date()
+        months = [m for m in calendar.recent_periods(today, 12) if m not in monthly][:6]
+        if not months:
+            await run.say(_("Every recent month already has a monthly report. Type /help to "
+                            "see the menu."))
+            return END
+        run.data["months"] = [m.isoformat() for m in months]
+        run.data["baselines"] = [m.isoformat() for m in baselines]
         return ask_baseline_month
     run.data["period"] = option["period"]
     return await _open(run, replace=False)
@@ -158,12 +180,12 @@ async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
 
 @SURVEY.step("survey_baseline", expects=BUTTON)
 async def ask_baseline_month(run: Run) -> None:
-    today = run.svc.clock.now().date()
-    months = calendar.recent_periods(today, 6)
+    months, baselines = run.data["months"], set(run.data["baselines"])
     await run.say(_("Which month does this baseline describe? Choose a month before the "
                     "training started. Earlier months can be added afterwards."),
-                  rows([run.button(calendar.month_name(m, current_locale()), BASELINE,
-                                   m.isoformat()) for m in months], width=2))
+                  rows([run.button(("✓ " if m in baselines else "") + calendar.month_name(
+                      date.fromisoformat(m), current_locale()), BASELINE, m)
+                      for m in months], width=2))
 
 
 @ask_baseline_month.on_button(BASELINE)
@@ -173,6 +195,8 @@ async def baseline_month(run: Run, value: str) -> Outcome:
         period = date.fromisoformat(value)
     except ValueError:
         return run.retry()
+    if value not in run.data.get("months", []):
+        return run.retry()  # only the months offered
     run.data["period"] = period.isoformat()
     return await _open(run, replace=False)
 

@@ -317,6 +317,7 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     assert "Which month does this baseline describe" in bot.last_text(TRAINER)
     await bot.press(TRAINER, "September 2026")
     await answer_all(bot, TRAINER, dict(ANSWERS, units_rejected="600"), skip="Not recorded")
+    assert "Baseline of PT Maju Jaya, September 2026" in bot.last_text(TRAINER)
     await bot.press(TRAINER, "Yes, send the report")
     assert "baseline is saved" in bot.last_text(TRAINER)
     responses, _ = await stored(bot)
@@ -325,12 +326,22 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     history = await survey_results.kpi_history(svc.sessionmaker, maju.id)
     assert history.baseline_period is not None and history.baseline_period.month == 9
     assert history.months == {}  # a baseline is not a monthly report
+    # The month with a baseline is marked when another month is added.
+    await bot.text(TRAINER, "/baseline")
+    labels = [b["text"] for row in bot.sandbox.last_message(TRAINER).buttons for b in row]
+    assert "✓ September 2026" in labels and "November 2026" in labels
     other_history = await survey_results.kpi_history(svc.sessionmaker, other.id)
     assert other_history.baseline is None
     # A trainer assigned to nothing has no enterprise to enter a baseline for.
     await factories.user(bot, TRAINER + 1, role="trainer", language="en")
     await bot.text(TRAINER + 1, "/baseline")
-    assert "entered by the enterprise's owner or its SCORE trainer" in bot.last_text(TRAINER + 1)
+    assert "No enterprise is assigned to you yet" in bot.last_text(TRAINER + 1)
+    await bot.text(TRAINER + 1, "/survey")
+    assert "No enterprise is assigned to you yet" in bot.last_text(TRAINER + 1)
+    # A worker has no baseline to enter.
+    await factories.worker(bot, 2001, maju)
+    await bot.text(2001, "/baseline")
+    assert "Baseline diisi oleh pemilik perusahaan" in bot.last_text(2001)
     assert bot.open_flow(TRAINER + 1) is None
 
 

@@ -439,7 +439,7 @@ async def test_staff_assign_and_remove_a_trainer(survey_bot: BotHarness) -> None
     assert "1/16" in texts[-1]
     await bot.text(BUDI, "/cancel")
     await bot.text(TONO, "/survey")
-    assert bot.last_text(TONO).startswith("No survey is open for you now.")
+    assert bot.last_text(TONO).startswith("No enterprise is assigned to you yet.")
 
     # Removing him: the enterprise found at once by its full name.
     await bot.text(STAFF_ID, "/trainers PT Maju Jaya")
@@ -448,7 +448,7 @@ async def test_staff_assign_and_remove_a_trainer(survey_bot: BotHarness) -> None
     assert "No trainer is assigned yet." in bot.last_text(STAFF_ID)
     assert await _assigned(bot) == set()
     await bot.text(BUDI, "/survey")
-    assert bot.last_text(BUDI).startswith("No survey is open for you now.")
+    assert bot.last_text(BUDI).startswith("No enterprise is assigned to you yet.")
 
 
 async def test_no_trainers_to_assign(bot: BotHarness) -> None:
