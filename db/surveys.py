@@ -254,7 +254,19 @@ async def open_response(sessions: Sessions, *, survey: str, period: date, enterp
                                   started_at=now, updated_at=now)
         session.add(response)
         await session.flush()
-        return Opened(response.id)
+        if final is None or not load(survey).confirm:
+            return Opened(response.id)
+        # A report checked on a summary starts from the one it replaces: correcting one
+        # figure does not mean typing sixteen again.
+        earlier = (await session.scalars(select(SurveyAnswer).where(
+            SurveyAnswer.response_id == final.id))).all()
+        for row in earlier:
+            session.add(SurveyAnswer(response_id=response.id, question=row.question,
+                                     raw=row.raw, number=row.number, percent=row.percent,
+                                     choice=row.choice, skipped=row.skipped,
+                                     answered_at=row.answered_at))
+        await session.flush()
+        return Opened(response.id, await answers_of(session, response.id))
 
 
 async def _still_open(session: AsyncSession, response: SurveyResponse | None,

@@ -259,7 +259,11 @@ async def test_answering_again_before_the_close_replaces_after_a_confirmation(
     assert [r.status for r in responses] == [ResponseStatus.FINAL]
     await bot.text(OWNER, "/survey")
     await bot.press(OWNER, "Ya, isi lagi")
-    await answer_all(bot, OWNER, dict(ANSWERS, headcount="130"))
+    # The earlier report's figures are there: only the one to correct is typed.
+    assert "Jumlah pekerja: 120" in bot.last_text(OWNER)
+    await bot.press(OWNER, "Ubah jawaban")
+    await bot.press(OWNER, "Jumlah pekerja")
+    await bot.text(OWNER, "130")
     await bot.press(OWNER, "Ya, kirim laporan")
     responses, rows = await stored(bot)
     assert [r.status for r in responses] == [ResponseStatus.REPLACED, ResponseStatus.FINAL]
