@@ -10,6 +10,7 @@ after the close.
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from chat import notify
 from chat.context import Services
 from chat.i18n import _, current_locale
 from db import surveys as surveys_db
-from db.models import SurveyResponse, SurveyRound
+from db.models import ResponseKind, SurveyResponse, SurveyRound
 from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT, WITA
 from domain.questionnaire import load
@@ -175,3 +176,24 @@ async def drop_reminders(svc: Services, session: AsyncSession, response: SurveyR
     for person in people:
         for group in (invite_group(round_), remind_group(round_)):
             await notify.drop(svc, session, group=group, recipient_id=person, reason="answered")
+
+
+async def tell_owners(svc: Services, session: AsyncSession, response: SurveyResponse, *,
+                      trainer: str) -> None:
+    """A trainer entered an enterprise's report: its owner and admins hear of it (they may
+    have been about to send their own, which would replace it)."""
+    people = await surveys_db.respondents_of(session, "kpi", response.enterprise_id)
+    period = response.period
+
+    def render() -> notify.Message:
+        if response.kind is ResponseKind.BASELINE:
+            text = _("SCORE trainer {name} entered the baseline for {month}. Type /kpi to see "
+                     "it.")
+        else:
+            text = _("SCORE trainer {name} entered the KPI report for {month}. Type /kpi to "
+                     "see it.")
+        return notify.Message(text.format(name=html.escape(trainer),
+                                          month=calendar.month_name(period, current_locale())))
+
+    await notify.queue(svc, session, group=f"survey-entered:{response.id}",
+                       key=f"survey-entered:{response.id}", to=people, render=render)

@@ -22,7 +22,7 @@ from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import _, current_locale
 from chat.kpi_text import rate_lines
 from chat.reply import rows
-from chat.rounds import drop_reminders, month_words
+from chat.rounds import drop_reminders, month_words, tell_owners
 from chat.survey_text import number_note, show_answer, show_number
 from db import survey_results
 from db import surveys as surveys_db
@@ -496,9 +496,13 @@ async def _finish(run: Run) -> Outcome:
     questionnaire = _questionnaire(run)
     svc = run.svc
 
+    trainer = run.context.user_row.name if run.context.user_row else None
+
     async def then(session: Any, response: SurveyResponse) -> None:
         if response.kind is ResponseKind.MONTHLY:
             await drop_reminders(svc, session, response)
+        if response.entered_as == "trainer":
+            await tell_owners(svc, session, response, trainer=trainer or "")
 
     done = await surveys_db.finish_response(
         svc.sessionmaker, int(run.data["response_id"]),

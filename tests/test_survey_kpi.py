@@ -323,6 +323,9 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     await answer_all(bot, TRAINER, dict(ANSWERS, units_rejected="600"), skip="Not recorded")
     assert "Baseline of PT Maju Jaya, September 2026" in bot.last_text(TRAINER)
     await bot.press(TRAINER, "Yes, send the report")
+    await bot.delivered()
+    # The owner hears of it (they may have been about to enter their own).
+    assert "sudah mengisi baseline untuk September 2026" in bot.last_text(OWNER)
     assert "baseline is saved" in bot.last_text(TRAINER)
     responses, _ = await stored(bot)
     assert responses[-1].kind is ResponseKind.BASELINE
