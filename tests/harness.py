@@ -79,6 +79,7 @@ class BotHarness(SandboxBot):
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        woken = False
         while True:
             soon = svc.clock.now() + DELIVERY_HORIZON
             async with self.sessionmaker() as session:
@@ -89,6 +90,12 @@ class BotHarness(SandboxBot):
                     & (OutboxMessage.next_attempt_at <= soon))))
             if not waiting:
                 return
+            if not woken:
+                # Rows queued outside the app's handlers (a round opened from the command
+                # line's function, a test's own rows) wake no one: the sender would find them
+                # at its next poll, up to a second later. Waking it only makes it look now.
+                svc.wake_sender()
+                woken = True
             if loop.time() > deadline:
                 raise TimeoutError(f"the outbox did not deliver: {waiting} messages waiting")
             await asyncio.sleep(0.005)
