@@ -28,8 +28,12 @@ run: $(STAMP) $(MO)
 simulate: $(STAMP) $(MO)
 	$(BIN)/score-bot simulate
 
+# SQLite: one database file per test, so the suite runs on TEST_WORKERS processes at once
+# (pytest-xdist). Against PostgreSQL (TEST_DATABASE_URL set) the tests share one database:
+# serially.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(MO)
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(TEST_DATABASE_URL),,-n $(TEST_WORKERS) --dist worksteal)
 
 # The same suite against PostgreSQL (CI runs this after `make test`).
 test-postgres: $(STAMP) $(MO)

@@ -501,6 +501,11 @@ class OutboxSender:
             for r in results:
                 if r.holds_slot:
                     self._release_slot()
+            if any(r.change.get("state") is OutboxState.PENDING for r in results):
+                # Rows put back for later (the chat's gap, an upload, a retry): the loop may
+                # have chosen its wait before this commit, seeing them still claimed (due
+                # only when the lease lapses), and would idle a whole poll. It looks again.
+                self._wake.set()
 
     async def _drain(self) -> None:
         if self._tasks:

@@ -3,8 +3,10 @@ sandbox, and the real Application running against both."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,10 +25,26 @@ from tests.harness import BotHarness
 STAFF_ID = 9001
 OTHER_STAFF_ID = 9002
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+_database_numbers = itertools.count(1)
 
 
 def pytest_report_header() -> str:
     return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every test truncates the one PostgreSQL database: two workers would empty each other's.
+    if POSTGRES_URL and (config.getoption("numprocesses", None)
+                         or os.environ.get("PYTEST_XDIST_WORKER")):
+        raise pytest.UsageError("TEST_DATABASE_URL: the tests share one database and run "
+                                "serially; leave out -n")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests that run `score-bot` for seconds go first (otherwise in their order): on two
+    # workers (-n 2) each starts on one and the quick tests fill in around them, rather than
+    # one worker finishing alone with the last of them.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,7 +53,7 @@ def _catalogs() -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_template(sqlite_dir: Path) -> str:
     """Migrate once per session: a SQLite file to copy, or the PostgreSQL database itself."""
     if POSTGRES_URL:
         import asyncio
@@ -50,13 +68,30 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         asyncio.run(reset())
         upgrade(POSTGRES_URL)
         return POSTGRES_URL
-    path = tmp_path_factory.mktemp("template") / "template.db"
+    path = sqlite_dir / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return str(path)
 
 
+@pytest.fixture(scope="session")
+def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the SQLite files go: in memory (/dev/shm) where there is one. Every commit is
+    fsynced (synchronous=FULL), about half a millisecond each on this disk, thousands of times
+    a run; what the tests check does not depend on the file reaching the disk (a killed
+    process leaves its writes to the kernel either way)."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("databases")
+        return
+    path = Path(tempfile.mkdtemp(prefix="score-tests-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
-async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(migrated_template: str, sqlite_dir: Path) -> AsyncIterator[str]:
     if POSTGRES_URL:
         engine = create_engine(POSTGRES_URL)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -65,9 +100,11 @@ async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[
         await engine.dispose()
         yield POSTGRES_URL
         return
-    path = tmp_path / "score.db"
+    path = sqlite_dir / f"{next(_database_numbers)}.db"
     shutil.copy(migrated_template, path)
     yield f"sqlite+aiosqlite:///{path}"
+    for leftover in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture

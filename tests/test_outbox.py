@@ -108,6 +108,22 @@ async def test_at_least_a_second_between_two_messages_to_one_chat(bot: BotHarnes
     assert all(b - a >= 1.0 for a, b in zip(to_one, to_one[1:]))
 
 
+async def test_a_message_put_back_for_the_chats_gap_is_sent_when_due_not_at_the_next_poll(
+        bot: BotHarness, clock: FakeClock) -> None:
+    """The second message to a chat goes back to the outbox for a second. The sender may have
+    looked for due rows before that was recorded (the row then still claimed, its lease an
+    hour away); recording it makes the sender look again. Its poll here is an hour too, so
+    the message is sent only that way."""
+    await add_recipients(bot, [7000])
+    for tag in "ab":
+        await queue(bot, [7000], tag=tag)
+    sender = sender_for(bot, clock, idle_poll=3600.0, lease=timedelta(hours=2))
+    sender.start()
+    counts = await wait_final(bot, 2)
+    await sender.stop()
+    assert counts[OutboxState.SENT] == 2
+
+
 async def test_429_pauses_the_whole_sender_then_retries_the_row(bot: BotHarness,
                                                                 clock: FakeClock) -> None:
     await add_recipients(bot, R)

@@ -18,6 +18,8 @@ from db.session import create_engine
 from sandbox import BotApiSandbox, SandboxServer
 from tests.conftest import STAFF_ID
 
+pytestmark = pytest.mark.slow
+
 OWNER = 1001
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from db import broadcasts as broadcasts_db
@@ -25,6 +26,8 @@ USERS = range(20_000, 20_200)
 FLOODED = {20_010, 20_150}
 BLOCKED = {20_020, 20_120, 20_190}
 IN_FLIGHT = 8
+
+pytestmark = pytest.mark.slow
 
 
 async def test_broadcast_survives_a_kill_under_telegram_limits(database_url: str,

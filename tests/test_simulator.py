@@ -11,6 +11,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import ALLOWED_UPDATES, build_application
@@ -144,6 +145,7 @@ async def test_a_button_of_an_earlier_message_is_pressed_by_its_number(settings:
                       "PT Tiga": EnterpriseStatus.PENDING}
 
 
+@pytest.mark.slow
 def test_piped_input_is_echoed_as_the_users_lines(tmp_path: Path, database_url: str) -> None:
     result = run_cli(tmp_path, "/start\n2\n1\n/quit\n", "--user", "1001", "--name", "Sari",
                      "--lang", "en", DATABASE_URL=database_url)
@@ -155,6 +157,7 @@ def test_piped_input_is_echoed_as_the_users_lines(tmp_path: Path, database_url: 
     assert "Traceback" not in result.stdout
 
 
+@pytest.mark.slow
 def test_fresh_runs_give_the_same_transcript_and_a_plain_run_continues(tmp_path: Path) -> None:
     """The simulator's own database (data/simulator.db under the working directory)."""
     first = run_cli(tmp_path, README_SCRIPT, "--fresh")
@@ -174,6 +177,7 @@ def test_fresh_runs_give_the_same_transcript_and_a_plain_run_continues(tmp_path:
     assert "Di provinsi mana pabrik berada?" in after_help.split("> 1\n")[1]
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs_as_shown(tmp_path: Path) -> None:
     """The README's scripted example: its command as written, its transcript's inputs and
     message numbers as shown (the bot's wording belongs to the catalogs, not to this test)."""
@@ -197,6 +201,7 @@ def test_the_readme_example_runs_as_shown(tmp_path: Path) -> None:
     assert skeleton(shown) and skeleton(shown) == skeleton(result.stdout)
 
 
+@pytest.mark.slow
 def test_fresh_is_refused_with_a_database_url(tmp_path: Path, database_url: str) -> None:
     """--fresh deletes the simulator's own file only, never the database a user named."""
     result = run_cli(tmp_path, "", "--fresh", DATABASE_URL=database_url)
@@ -205,6 +210,7 @@ def test_fresh_is_refused_with_a_database_url(tmp_path: Path, database_url: str)
     assert "Traceback" not in result.stdout
 
 
+@pytest.mark.slow
 def test_log_lines_go_to_the_log_file_not_the_transcript(tmp_path: Path) -> None:
     """Every update is logged (INFO), into the file, never between the chat lines."""
     result = run_cli(tmp_path, "\n".join(enrolment("PT Maju Jaya")) + "\n", "--fresh")
