@@ -3,7 +3,8 @@
 Every bot message with buttons is shown with its number (``bot #7:``) and its buttons
 numbered (``[1] ...``). A bare number presses a button of the bot's last message, and only
 when that message has buttons: otherwise it is text, an answer like any other (a question
-such as "How many workers?" has no buttons, so "5" is the answer). A button of an earlier
+such as "How many workers?" has no buttons, so "5" is the answer; "=1" sends "1" as text
+where the message has buttons, such as a survey's "Not recorded"). A button of an earlier
 message is pressed with ``#7.1`` or ``/press 7 1``. ``/as <user-id> [name] [lang]`` switches
 who you are, ``/sim`` explains all this, ``/quit`` leaves; anything else is sent as typed.
 
@@ -28,6 +29,8 @@ from sandbox.transport import BotApiSandbox
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
            "editMessageReplyMarkup"}
 
+# "=1": a number sent as text even where a bare number presses a button.
+_AS_TEXT = re.compile(r"^=\s*\d")
 # "#7.2" or "/press 7 2": button 2 of bot message 7.
 _EXPLICIT = re.compile(r"^(?:#(\d+)\.(\d+)|/press\s+#?(\d+)\s+(\d+))$")
 
@@ -35,6 +38,8 @@ HELP = """\
 -- simulator commands (anything else is sent to the bot as you typed it):
    3              press button [3] of the bot's last message, if that message has
                   buttons; otherwise "3" is sent as text (e.g. the answer to "How many?")
+   =3             send "3" as text even where the last message has buttons (a number
+                  typed at a question whose button is "Not recorded")
    #7.2           press button [2] of an earlier bot message, the one shown as "bot #7"
    /press 7 2     the same
    /as <id> [name] [lang]   become another user (STAFF_IDS says who is staff)
@@ -111,6 +116,10 @@ class Simulator:
         if line == "/press" or line.startswith("/press ") or _EXPLICIT.match(line):
             if not self._press_explicit(line):
                 return True
+        elif _AS_TEXT.match(line):
+            # "=1": the number as text, where a bare "1" would press a button ("1" workers
+            # at a question whose only button is "Not recorded").
+            self.sandbox.send_text(self.user_id, line[1:].strip())
         elif not self._press_last(line):
             self.sandbox.send_text(self.user_id, line)
         await self.bot.settle()

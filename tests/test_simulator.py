@@ -220,3 +220,24 @@ def test_log_lines_go_to_the_log_file_not_the_transcript(tmp_path: Path) -> None
     assert not re.search(r"WARNING|INFO|ERROR|\d\d:\d\d:\d\d", result.stdout)
     log = (tmp_path / "data" / "simulator.log").read_text()
     assert "INFO bot.updates: update user=1001 command:/start" in log
+
+
+async def test_an_equals_sign_sends_a_number_as_text_where_buttons_are_shown(
+        settings: Settings, tmp_path: Path) -> None:
+    """A KPI question is typed as a number, and its one button is "Not recorded": "=1" is
+    the text 1, where a bare "1" presses the button."""
+    sim, out = simulator(settings, tmp_path)
+    sim.become(1001, "Sari", "id")
+    await sim.bot.start()
+    try:
+        for line in ["/start", "1", "1", "1", "PT Satu"]:
+            await sim.handle(line)
+        sector_question = sim.sandbox.texts(1001)[-1]
+        await sim.handle("=1")
+        # Taken as text at a question of buttons: a note, and the same question again.
+        assert "tombol" in sim.sandbox.texts(1001)[-2]
+        assert sim.sandbox.texts(1001)[-1] == sector_question
+        await sim.handle("/sim")
+        assert "=3" in out.getvalue()
+    finally:
+        await sim.bot.stop()
