@@ -133,7 +133,20 @@ def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang:
     # The simulator is the bot itself: the token is the sandbox's, STAFF_IDS apply as set.
     return run_simulator(partial(build_application, settings), allowed_updates=ALLOWED_UPDATES,
                          user_id=user_id, name=name, lang=lang,
-                         notes=[database, f"log: {SIMULATOR_LOG}"])
+                         notes=[database, f"log: {SIMULATOR_LOG}"],
+                         known=asyncio.run(_known_users(settings)))
+
+
+async def _known_users(settings: Settings) -> list[tuple[int, str, str]]:
+    """Who has used the bot in this database: their chats exist in the simulator too."""
+    from db.session import create_engine, create_sessionmaker
+    from db.users import chat_users
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await chat_users(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

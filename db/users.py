@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Membership, Role, User, UserStatus
 from db.types import utcnow
@@ -129,3 +129,11 @@ async def set_blocked(session: AsyncSession, user_id: int, blocked: bool) -> Non
 async def display_name(session: AsyncSession, user_id: int) -> str:
     name = await session.scalar(select(User.name).where(User.id == user_id))
     return name or str(user_id)
+
+
+async def chat_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int, str, str]]:
+    """(id, name, language) of everyone who has written to the bot and not blocked it."""
+    async with sessions() as session:
+        rows = (await session.execute(select(User.id, User.name, User.language).where(
+            User.status == UserStatus.ACTIVE).order_by(User.id))).all()
+    return [(user_id, name or f"User{user_id}", language) for user_id, name, language in rows]

@@ -227,9 +227,15 @@ async def _read_line(interactive: bool) -> str | None:
 
 
 async def simulate(build: BuildApplication, *, allowed_updates: Sequence[str] | None,
-                   user_id: int, name: str, lang: str, notes: Sequence[str] = ()) -> None:
+                   user_id: int, name: str, lang: str, notes: Sequence[str] = (),
+                   known: Sequence[tuple[int, str, str]] = ()) -> None:
     interactive = sys.stdin.isatty()
     sim = Simulator(build, allowed_updates=allowed_updates, echo=not interactive)
+    # Users of an earlier session started the bot then: as on Telegram, it may write to them
+    # (an invitation, a reminder) before they write again.
+    for known_id, known_name, known_lang in known:
+        sim.sandbox.open_chat(known_id, known_name, language_code=known_lang)
+        sim.profiles.setdefault(known_id, (known_name, known_lang))
     sim.out.write("SCORE Assistant simulator: type a message; a number presses a button of "
                   "the bot's last message; /sim explains the rest; /quit leaves.\n")
     for note in notes:
@@ -246,12 +252,14 @@ async def simulate(build: BuildApplication, *, allowed_updates: Sequence[str] | 
 
 
 def run_simulator(build: BuildApplication, *, allowed_updates: Sequence[str] | None = None,
-                  user_id: int, name: str, lang: str, notes: Sequence[str] = ()) -> int:
+                  user_id: int, name: str, lang: str, notes: Sequence[str] = (),
+                  known: Sequence[tuple[int, str, str]] = ()) -> int:
     """Chat in the terminal with the Application `build` makes (its catalogs loaded already);
-    `notes` are printed under the banner (where the database and the log are)."""
+    `notes` are printed under the banner (where the database and the log are); `known`
+    users (id, name, language) have a chat with the bot already."""
     try:
         asyncio.run(simulate(build, allowed_updates=allowed_updates, user_id=user_id, name=name,
-                             lang=lang, notes=notes))
+                             lang=lang, notes=notes, known=known))
     except KeyboardInterrupt:
         pass
     return 0

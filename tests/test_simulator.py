@@ -241,3 +241,21 @@ async def test_an_equals_sign_sends_a_number_as_text_where_buttons_are_shown(
         assert "=3" in out.getvalue()
     finally:
         await sim.bot.stop()
+
+
+async def test_users_of_an_earlier_session_have_their_chat_with_the_bot(
+        settings: Settings, tmp_path: Path) -> None:
+    """A survey opened from the command line reaches people who used the simulator before:
+    as on Telegram, their chat with the bot exists although they have not written since."""
+    from bot.cli import _known_users
+    from db import users as users_db
+
+    engine = create_engine(settings.database_url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await users_db.touch_user(session, 2001, language="en", name="Ani", username=None)
+        await users_db.give_consent(session, 2001, name="Ani", username=None)
+        blocked = await users_db.touch_user(session, 2002, language="id", name="Budi",
+                                             username=None)
+        await users_db.set_blocked(session, blocked.id, True)
+    await engine.dispose()
+    assert await _known_users(settings) == [(2001, "Ani", "en")]
