@@ -51,14 +51,21 @@ def number_note(error: str, question: Question, *, answers: Answers | None = Non
     if error == ABOVE_OTHER and answers is not None and questionnaire is not None:
         limit = bound(question, answers)
         language = current_locale()
-        # Named after the answers it comes from: "Workers × Scheduled workdays".
-        names = " × ".join(questionnaire.by_key[f].label[language] for f in question.at_most
-                           if isinstance(f, str))
+        # Named after the answers it comes from, inside a sentence: "workers × scheduled
+        # workdays" (a label starts with a capital as a button).
+        names = " × ".join(_in_sentence(questionnaire.by_key[f].label[language])
+                           if isinstance(f, str) else show_number(f) for f in question.at_most)
         if limit is not None:
-            return _("That is more than {max} ({what}). Please check the number.").format(
+            return _("That is more than {what} ({max}). Please check the number.").format(
                 max=show_number(limit), what=html.escape(names))
+    if question.whole:
+        return _("Please type a whole number, for example 120.")
     return _("Please type a number, for example 120 or {decimal}.").format(
         decimal=show_number(Decimal("2.5")))
+
+
+def _in_sentence(label: str) -> str:
+    return label[:1].lower() + label[1:]
 
 
 def show_answer(question: Question, answer: Answer | None,

@@ -18,7 +18,7 @@ from db import surveys as surveys_db
 from domain import kpi
 from domain.kpi_trend import trend_data
 from domain.questionnaire import load
-from domain.survey_calendar import month_name
+from domain.survey_calendar import date_words, month_name
 
 PICK = "kpi"  # a trainer's choice of enterprise
 
@@ -73,17 +73,29 @@ async def show(update: Update, context: BotContext, place: surveys_db.Place) -> 
                        month=month_name(latest, current_locale()))]
         caption += rate_lines(monthly[latest], baseline)
         if baseline is None:
-            caption.append(_("No baseline yet: the trainer enters it at the intake visit."))
+            caption.append(_("No baseline yet: the SCORE trainer enters it at the intake visit, or "
+                             "the owner with /baseline."))
         await context.bot.send_photo(chat_id_of(update), png, caption="\n".join(caption)[:1024],
                                      parse_mode="HTML")
     else:
         await send(update, context, _("{name} has no monthly KPI report yet. The report is "
                                       "asked for at the start of each month.").format(
             name=html.escape(place.name)))
+    now = svc.clock.now()
     totals = await survey_results.latest_pulse_totals(svc.sessionmaker, place.enterprise_id,
-                                                      now=svc.clock.now())
+                                                      now=now)
+    lines = []
     if totals is not None:
         workers = await survey_results.linked_workers(svc.sessionmaker, place.enterprise_id)
-        await send(update, context, "\n".join(pulse_lines(
-            load("pulse"), totals.period, totals.counts, totals.answered, totals.responses,
-            workers)))
+        lines = pulse_lines(load("pulse"), totals.period, totals.counts, totals.answered,
+                            totals.responses, workers)
+    running = await survey_results.pulse_running(svc.sessionmaker, now=now)
+    if running is not None:
+        # Totals that grow while a round is open would show each new answer: after the close.
+        month, closes_on = running
+        lines.append(_("The workers' survey for {month} is running. Its results are shown "
+                       "after it closes on {date}.").format(
+            month=month_name(month, current_locale()),
+            date=date_words(closes_on, current_locale())))
+    if lines:
+        await send(update, context, "\n".join(lines))

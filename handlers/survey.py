@@ -71,7 +71,10 @@ def _title(run: Run) -> str:
         return _("Baseline of {name}, {month}").format(
             name=run.data.get("name", ""),
             month=calendar.month_name(_period(run), current_locale()))
-    return _questionnaire(run).title[current_locale()].format(month=month_words(_period(run)))
+    title = _questionnaire(run).title[current_locale()].format(month=month_words(_period(run)))
+    if run.data.get("entered_as") == "trainer":
+        return f"{run.data.get('name', '')}: {title}"  # a trainer answers for another
+    return title
 
 
 @SURVEY.entry
@@ -528,6 +531,6 @@ async def _against_baseline(run: Run) -> list[str]:
                                                int(run.data["enterprise_id"]))
     now = kpi.rates(kpi.inputs_from(history.months.get(_period(run), {})))
     if history.baseline is None:
-        return [*rate_lines(now, None), _("No baseline yet: the trainer enters it at the "
-                                          "intake visit.")]
+        return [*rate_lines(now, None), _("No baseline yet: the SCORE trainer enters it at "
+                                          "the intake visit, or the owner with /baseline.")]
     return rate_lines(now, kpi.rates(kpi.inputs_from(history.baseline)))

@@ -21,7 +21,7 @@ from db.models import Enterprise, User
 from domain.provinces import by_code
 
 TRAINERS = Flow("trainers", command="trainers", allowed=is_staff, reentry=True,
-                cancelled=N_("Closed. Type /help to see the menu."))
+                cancelled=N_("Cancelled. Type /help to see the menu."))
 PICK, REMOVE, MENU, TRAINER = "trent", "trrm", "trmenu", "trpick"
 FOUND_MAX = 8
 NAME_CHARS = 40

@@ -114,18 +114,19 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
 
 
 @pytest.mark.parametrize(("key", "typed", "note"), [
-    ("headcount", "NaN", "Mohon ketik angka"),
-    ("headcount", "1e3", "Mohon ketik angka"),
-    ("headcount", "1_000", "Mohon ketik angka"),
+    ("headcount", "NaN", "Mohon ketik bilangan bulat, misalnya 120"),
+    ("headcount", "1e3", "Mohon ketik bilangan bulat"),
+    ("headcount", "1_000", "Mohon ketik bilangan bulat"),
     ("headcount", "-5", "tidak boleh di bawah nol"),
     ("headcount", "0", "paling kecil 1"),
     ("headcount", "2,5", "bilangan bulat"),
     ("headcount", "12%", "bukan persen"),
-    ("women", "121", "lebih dari 120 (Jumlah pekerja)"),
+    ("women", "121", "lebih dari jumlah pekerja (120)"),
     ("workdays", "32", "lebih dari 31"),
-    ("days_absent", "2641", "lebih dari 2.640 (Jumlah pekerja × Hari kerja terjadwal)"),
-    ("units_rejected", "15.001", "lebih dari 15.000 (Unit diproduksi)"),
+    ("days_absent", "2641", "lebih dari jumlah pekerja × hari kerja terjadwal (2.640)"),
+    ("units_rejected", "15.001", "lebih dari unit diproduksi (15.000)"),
     ("units_rejected", "120%", "Persen paling tinggi 100%"),
+    ("electricity_kwh", "abc", "Mohon ketik angka, misalnya 120 atau 2,5"),
 ])
 async def test_numbers_that_do_not_fit_are_asked_again(survey_bot: BotHarness, key: str,
                                                        typed: str, note: str) -> None:
@@ -409,11 +410,11 @@ async def test_a_changed_answer_is_checked_against_the_others_again(
     await bot.text(OWNER, "10")
     # 45 women of 10 workers: asked again, before anything can be sent.
     texts = bot.sandbox.texts(OWNER)
-    assert "lebih dari 10 (Jumlah pekerja)" in texts[-2]
+    assert "lebih dari jumlah pekerja (10)" in texts[-2]
     assert texts[-1].startswith("2/16")
     await bot.text(OWNER, "5")
     # 21.000 hours for 10 workers is more than they could work in a month.
-    assert "lebih dari 7.440" in bot.sandbox.texts(OWNER)[-2]
+    assert "lebih dari jumlah pekerja × 744 (7.440)" in bot.sandbox.texts(OWNER)[-2]
     await bot.text(OWNER, "1.500")
     summary = bot.last_text(OWNER)
     assert "Jumlah pekerja: 10" in summary and "Pekerja perempuan: 5" in summary
@@ -448,6 +449,6 @@ async def test_only_a_reading_that_fits_is_taken_without_asking(survey_bot: BotH
     await bot.text(OWNER, "1,200")  # 1,2 workers cannot be: 1200
     assert bot.last_text(OWNER).startswith("2/16")
     await bot.text(OWNER, "1,500")  # 1500 women of 1200 cannot be, nor 1,5: neither fits
-    assert "lebih dari 1.200 (Jumlah pekerja)" in bot.sandbox.texts(OWNER)[-2]
+    assert "lebih dari jumlah pekerja (1.200)" in bot.sandbox.texts(OWNER)[-2]
     _, rows = await stored(bot)
     assert rows["headcount"].number == 1200 and "women" not in rows

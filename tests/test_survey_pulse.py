@@ -122,7 +122,9 @@ async def test_six_workers_one_finishing_after_a_restart_and_the_owner_sees_tota
     assert "Terima kasih" in bot.last_text(WORKERS[5])
     # While the round is open the owner sees no totals: they would grow one worker at a time.
     await bot.text(OWNER, "/kpi")
-    assert not any("Survei pekerja" in text for text in bot.sandbox.texts(OWNER))
+    assert not any("Survei pekerja," in text for text in bot.sandbox.texts(OWNER))
+    assert "sedang berjalan. Hasilnya ditampilkan setelah ditutup pada Minggu, 20 Desember " \
+           "2026" in bot.last_text(OWNER)
     await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
     await bot.text(OWNER, "/kpi")
     totals = bot.last_text(OWNER)
