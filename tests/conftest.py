@@ -3,10 +3,12 @@ sandbox, and the real Application running against both."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -83,6 +85,12 @@ def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if not (shm.is_dir() and os.access(shm, os.W_OK)):
         yield tmp_path_factory.mktemp("databases")
         return
+    # A run that was killed left its folder behind (memory, until a reboot). One whose files
+    # have not changed for a day has ended: every test adds and removes a file.
+    for old in shm.glob("score-tests-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > 86_400:
+                shutil.rmtree(old, ignore_errors=True)
     path = Path(tempfile.mkdtemp(prefix="score-tests-", dir=shm))
     try:
         yield path
