@@ -4,7 +4,6 @@ Telegram does beyond about 30 messages a second in all and short bursts to one c
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -59,16 +58,14 @@ async def test_questions_during_a_broadcast_are_all_answered_first(
     while len(deliveries(bot.sandbox)) < 10:
         assert loop.time() < deadline
         await asyncio.sleep(0.05)
-    asked = time.monotonic()
     for user_id in ASKING:
         bot.sandbox.send_text(user_id, "/help")
     await SandboxBot.settle(bot)  # the questions only, not the whole broadcast
-    answered = time.monotonic() - asked
     for user_id in ASKING:
         assert "/language" in bot.last_text(user_id)
-    # The broadcast was still going: the replies did not wait for it.
+    # The broadcast was still going: the replies did not wait for it (an order, not a time:
+    # a timed assertion fails on a busy machine, not on a slow bot).
     assert len(deliveries(bot.sandbox)) < len(RECIPIENTS)
-    assert answered < 2.5
     while len(deliveries(bot.sandbox)) < len(RECIPIENTS):
         assert loop.time() < deadline + 20
         await asyncio.sleep(0.05)
