@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -21,8 +22,11 @@ from config.settings import Settings
 from db.migrate import upgrade
 from db.models import Base
 from db.session import create_engine, create_sessionmaker
-from sandbox import BotApiSandbox
+from sandbox import BotApiSandbox, SandboxServer
 from tests.harness import BotHarness
+
+if TYPE_CHECKING:
+    from tests.bot_process import BotProcess
 
 STAFF_ID = 9001
 OTHER_STAFF_ID = 9002
@@ -196,3 +200,26 @@ async def survey_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterato
         yield harness
     finally:
         await harness.stop()
+
+
+@pytest.fixture
+async def bot_process(server: SandboxServer, database_url: str,
+                      tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """`score-bot run` as a process against `server` (tests/bot_process.py); started by
+    the test, killed at its end."""
+    from tests.bot_process import BotProcess  # it reads STAFF_ID from here
+
+    proc = BotProcess(server, database_url, tmp_path)
+    try:
+        yield proc
+    finally:
+        await proc.close()
+
+
+@pytest.fixture
+async def server(sandbox: BotApiSandbox) -> AsyncIterator[SandboxServer]:
+    """The sandbox over HTTP on the loopback, for a bot in a process of its own."""
+    srv = SandboxServer(sandbox)
+    await srv.start()
+    yield srv
+    await srv.stop()

@@ -25,3 +25,22 @@ async def open_round(bot: BotHarness, survey: str = "kpi", period: str = "2026-1
     said = await open_now(bot.settings, survey, period, clock=clock_of(bot))
     await bot.delivered()
     return said
+
+
+# Every item, in the order of domain/questionnaires/kpi.toml, as an owner would type them.
+ANSWERS = {
+    "headcount": "120", "women": "45", "workdays": "22", "days_absent": "30",
+    "hours_worked": "21.000", "left_resigned": "2", "left_contract_ended": "1",
+    "left_dismissed": "0", "units_produced": "15.000", "units_rejected": "300",
+    "customer_claims": "1", "lost_time_accidents": "1", "accident_days_lost": "3",
+    "fatal_accidents": "0", "suggestions_implemented": "4", "electricity_kwh": "12.500,5",
+}
+
+
+async def answer_all(bot: BotHarness, user: int, answers: dict[str, str],
+                     skip: str = "Tidak dicatat") -> None:
+    for value in answers.values():
+        if value == "-":
+            await bot.press(user, skip)
+        else:
+            await bot.text(user, value)

@@ -4,103 +4,18 @@ polling over HTTP, migrations at start, and a SIGKILL in the middle of an enrolm
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from db.models import UserDraft
-from db.session import create_engine
 from sandbox import BotApiSandbox, SandboxServer
+from tests.bot_process import BotProcess, wait_for
 from tests.conftest import STAFF_ID
 
 pytestmark = pytest.mark.slow
 
 OWNER = 1001
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def bot_process(server: SandboxServer, database_url: str,
-                      tmp_path: Path) -> AsyncIterator[BotProcess]:
-    proc = BotProcess(server, database_url, tmp_path)
-    try:
-        yield proc
-    finally:
-        await proc.close()
-
-
-@pytest.fixture
-async def server(sandbox: BotApiSandbox) -> AsyncIterator[SandboxServer]:
-    srv = SandboxServer(sandbox)
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-class BotProcess:
-    def __init__(self, server: SandboxServer, database_url: str, tmp: Path):
-        self.server, self.database_url, self.tmp = server, database_url, tmp
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log = (tmp / "bot.log").open("ab")
-        self.extra_env: dict[str, str] = {}
-
-    async def start(self) -> None:
-        env = {**os.environ, "BOT_TOKEN": self.server.sandbox.token,
-               "TELEGRAM_API_BASE_URL": self.server.url, "DATABASE_URL": self.database_url,
-               "STAFF_IDS": str(STAFF_ID), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT),
-               **self.extra_env}
-        if self.log.closed:
-            self.log = (self.tmp / "bot.log").open("ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=self.tmp, env=env,
-            stdout=self.log, stderr=self.log)
-
-    async def stop(self, sig: int) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        code = await asyncio.wait_for(self.proc.wait(), 30)
-        self.log.close()
-        return code
-
-    async def close(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-        if not self.log.closed:
-            self.log.close()
-
-    async def wait_committed(self, state: str, timeout: float = 30) -> None:
-        """Until the conversation state the user reached is in the database."""
-        engine = create_engine(self.database_url)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            while loop.time() < deadline:
-                async with engine.connect() as conn:
-                    drafts = (await conn.execute(select(UserDraft.data))).scalars()
-                    if state in [(d or {}).get("flow", {}).get("step") for d in drafts]:
-                        return
-                await asyncio.sleep(0.05)
-        finally:
-            await engine.dispose()
-        raise AssertionError(f"state {state!r} was never committed")
-
-
-async def _wait_for(sandbox: BotApiSandbox, chat_id: int, needle: str,
-                    timeout: float = 30) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        texts = sandbox.texts(chat_id)
-        if texts and needle in texts[-1]:
-            return texts[-1]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
 
 
 async def test_killed_process_resumes_enrolment(server: SandboxServer, bot_process: BotProcess,
@@ -110,29 +25,29 @@ async def test_killed_process_resumes_enrolment(server: SandboxServer, bot_proce
     await bot.start()
     sandbox.add_user(OWNER, "Sari", language_code="en")
     sandbox.send_text(OWNER, "/start")
-    await _wait_for(sandbox, OWNER, "choose your language")
+    await wait_for(sandbox, OWNER, "choose your language")
     sandbox.press_button(OWNER, "English")
-    await _wait_for(sandbox, OWNER, "Do you agree?")
+    await wait_for(sandbox, OWNER, "Do you agree?")
     sandbox.press_button(OWNER, "Yes, I agree")
-    await _wait_for(sandbox, OWNER, "join your workplace")
+    await wait_for(sandbox, OWNER, "join your workplace")
     sandbox.press_button(OWNER, "Owner")
-    await _wait_for(sandbox, OWNER, "name of your company")
+    await wait_for(sandbox, OWNER, "name of your company")
     sandbox.send_text(OWNER, "PT Proses Nyata")
-    await _wait_for(sandbox, OWNER, "What does your company make?")
+    await wait_for(sandbox, OWNER, "What does your company make?")
     # The reply leaves just before the commit; kill once the step is safely stored.
     await bot.wait_committed("e_sector")
 
     assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
     await bot.start()
     sandbox.press_button(OWNER, "Auto parts")
-    await _wait_for(sandbox, OWNER, "province")
+    await wait_for(sandbox, OWNER, "province")
     sandbox.send_text(OWNER, "DKI Jakarta")
-    await _wait_for(sandbox, OWNER, "city")
+    await wait_for(sandbox, OWNER, "city")
     # A clean stop (SIGTERM) in the middle as well.
     assert await bot.stop(signal.SIGTERM) == 0
     await bot.start()
     sandbox.send_text(OWNER, "Jakarta Utara")
-    await _wait_for(sandbox, OWNER, "How many workers")
+    await wait_for(sandbox, OWNER, "How many workers")
     assert await bot.stop(signal.SIGTERM) == 0
 
     log = (tmp_path / "bot.log").read_text()
@@ -150,7 +65,7 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
     await bot_process.start()
     sandbox.add_user(STAFF_ID, "Rina", language_code="en")
     sandbox.send_text(STAFF_ID, "/start")
-    await _wait_for(sandbox, STAFF_ID, "choose your language")
+    await wait_for(sandbox, STAFF_ID, "choose your language")
 
     sandbox.add_user(OWNER, "Sari", language_code="id")
     # (type a text or press a button, what, a word of the reply)
@@ -168,9 +83,9 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
             sandbox.press_button(OWNER, answer)
         await _wait_lower(sandbox, OWNER, expect)
 
-    await _wait_for(sandbox, STAFF_ID, "PT Logam Jaya")
+    await wait_for(sandbox, STAFF_ID, "PT Logam Jaya")
     sandbox.press_button(STAFF_ID, "Approve")
-    await _wait_for(sandbox, OWNER, "Kode bergabung")
+    await wait_for(sandbox, OWNER, "Kode bergabung")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while sandbox.last_message(OWNER).document is None and loop.time() < deadline:
@@ -185,7 +100,7 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
     sandbox.press_button(worker, "Bahasa Indonesia")
     await _wait_lower(sandbox, worker, "setuju")
     sandbox.press_button(worker, "Setuju")
-    await _wait_for(sandbox, worker, "PT Logam Jaya")
+    await wait_for(sandbox, worker, "PT Logam Jaya")
     assert await bot_process.stop(signal.SIGTERM) == 0
 
 
@@ -221,7 +136,7 @@ async def test_a_bot_api_server_down_at_start_is_waited_for(
         await server.start()
         sandbox.add_user(OWNER, "Sari", language_code="en")
         sandbox.send_text(OWNER, "/start")
-        await _wait_for(sandbox, OWNER, "choose your language", timeout=60)
+        await wait_for(sandbox, OWNER, "choose your language", timeout=60)
         assert await bot.stop(signal.SIGTERM) == 0
         log = log_path.read_text()
         assert "Traceback" not in log and sandbox.token not in log
@@ -269,7 +184,7 @@ async def test_a_webhook_takes_only_telegrams_posts(server: SandboxServer, datab
             real = await client.post(f"http://127.0.0.1:{port}/hook", json=update,
                                      headers={"X-Telegram-Bot-Api-Secret-Token": secret})
             assert real.status_code == 200
-        await _wait_for(sandbox, STAFF_ID, "/broadcast")
+        await wait_for(sandbox, STAFF_ID, "/broadcast")
         # The forged post was not handled: one answer, to the real one.
         assert len([t for t in sandbox.texts(STAFF_ID) if "/broadcast" in t]) == 1
         assert await bot.stop(signal.SIGTERM) == 0

@@ -19,30 +19,11 @@ from domain import kpi
 from domain.kpi_trend import trend_data
 from tests import factories
 from tests.harness import BotHarness
-from tests.survey_helpers import NOW, clock_of, open_round
+from tests.survey_helpers import ANSWERS, NOW, answer_all, clock_of, open_round
 
 OWNER = 1001
 OTHER_OWNER = 1002
 TRAINER = 4001
-
-# Every item, in the order of domain/questionnaires/kpi.toml, as an owner would type them.
-ANSWERS = {
-    "headcount": "120", "women": "45", "workdays": "22", "days_absent": "30",
-    "hours_worked": "21.000", "left_resigned": "2", "left_contract_ended": "1",
-    "left_dismissed": "0", "units_produced": "15.000", "units_rejected": "300",
-    "customer_claims": "1", "lost_time_accidents": "1", "accident_days_lost": "3",
-    "fatal_accidents": "0", "suggestions_implemented": "4", "electricity_kwh": "12.500,5",
-}
-
-
-async def answer_all(bot: BotHarness, user: int, answers: dict[str, str],
-                     skip: str = "Tidak dicatat") -> None:
-    for value in answers.values():
-        if value == "-":
-            await bot.press(user, skip)
-        else:
-            await bot.text(user, value)
-
 
 async def stored(bot: BotHarness) -> tuple[list[SurveyResponse], dict[str, SurveyAnswer]]:
     async with bot.sessionmaker() as session:

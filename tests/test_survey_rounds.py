@@ -41,7 +41,7 @@ from sandbox import BotApiSandbox
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
-from tests.test_survey_kpi import ANSWERS, answer_all
+from tests.survey_helpers import ANSWERS, answer_all
 
 NOVEMBER = date(2026, 11, 1)
 DECEMBER = date(2026, 12, 1)

@@ -1,0 +1,79 @@
+"""`score-bot run` as a real process against a Bot API server over HTTP (the sandbox's
+SandboxServer): starting, stopping and killing it, and waiting for what it sends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db.models import UserDraft
+from db.session import create_engine
+from sandbox import BotApiSandbox, SandboxServer
+from tests.conftest import STAFF_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BotProcess:
+    def __init__(self, server: SandboxServer, database_url: str, tmp: Path):
+        self.server, self.database_url, self.tmp = server, database_url, tmp
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = (tmp / "bot.log").open("ab")
+        self.extra_env: dict[str, str] = {}
+
+    async def start(self) -> None:
+        env = {**os.environ, "BOT_TOKEN": self.server.sandbox.token,
+               "TELEGRAM_API_BASE_URL": self.server.url, "DATABASE_URL": self.database_url,
+               "STAFF_IDS": str(STAFF_ID), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT),
+               **self.extra_env}
+        if self.log.closed:
+            self.log = (self.tmp / "bot.log").open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=self.tmp, env=env,
+            stdout=self.log, stderr=self.log)
+
+    async def stop(self, sig: int) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = await asyncio.wait_for(self.proc.wait(), 30)
+        self.log.close()
+        return code
+
+    async def close(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+
+    async def wait_committed(self, state: str, timeout: float = 30) -> None:
+        """Until the conversation state the user reached is in the database."""
+        engine = create_engine(self.database_url)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while loop.time() < deadline:
+                async with engine.connect() as conn:
+                    drafts = (await conn.execute(select(UserDraft.data))).scalars()
+                    if state in [(d or {}).get("flow", {}).get("step") for d in drafts]:
+                        return
+                await asyncio.sleep(0.05)
+        finally:
+            await engine.dispose()
+        raise AssertionError(f"state {state!r} was never committed")
+
+
+async def wait_for(sandbox: BotApiSandbox, chat_id: int, needle: str,
+                    timeout: float = 30) -> str:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        texts = sandbox.texts(chat_id)
+        if texts and needle in texts[-1]:
+            return texts[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
