@@ -31,6 +31,8 @@ class KpiHistory:
     months: dict[date, dict[str, Answer]] = field(default_factory=dict)
     baseline_period: date | None = None
     baseline: dict[str, Answer] | None = None
+    # Every month entered as a baseline (before training), the latest being `baseline`.
+    before: dict[date, dict[str, Answer]] = field(default_factory=dict)
 
 
 async def kpi_history(sessions: Sessions, enterprise_id: int) -> KpiHistory:
@@ -44,7 +46,9 @@ async def kpi_history(sessions: Sessions, enterprise_id: int) -> KpiHistory:
         for response in responses:
             answers = await answers_of(session, response.id)
             if response.kind is ResponseKind.BASELINE:
-                history.baseline_period, history.baseline = response.period, answers
+                history.before[response.period] = answers
+                if history.baseline_period is None or response.period >= history.baseline_period:
+                    history.baseline_period, history.baseline = response.period, answers
             else:
                 history.months[response.period] = answers
     return history

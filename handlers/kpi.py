@@ -65,7 +65,10 @@ async def show(update: Update, context: BotContext, place: surveys_db.Place) -> 
         monthly = {month: kpi.rates(kpi.inputs_from(answers))
                    for month, answers in history.months.items()}
         latest = max(monthly)
-        chart = trend_data(monthly, baseline, kpi.HEADLINE_KEYS)
+        # The months before training, where the enterprise had them, lead into the trend.
+        before = {month: kpi.rates(kpi.inputs_from(answers))
+                  for month, answers in history.before.items() if month not in monthly}
+        chart = trend_data({**before, **monthly}, baseline, kpi.HEADLINE_KEYS)
         words = chart_words(place.name)
         png = await trend_png(chart, words)
         caption = [f"<b>{html.escape(place.name)}</b>",
