@@ -324,6 +324,10 @@ async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterabl
         if not await _still_open(session, response, now):
             return False
         assert response is not None
+        if load(response.survey).subject == "enterprise":
+            # The owner and an admin finishing the same month at once: one after the other,
+            # so the later one sees the earlier as final and replaces it (never two finals).
+            await session.get(Enterprise, response.enterprise_id, with_for_update=True)
         await session.execute(delete(SurveyAnswer).where(
             SurveyAnswer.response_id == response_id, SurveyAnswer.question.not_in(list(keep))))
         await session.execute(update(SurveyResponse).where(

@@ -4,6 +4,7 @@ answer by answer, resumed after a restart, replaced before the close, refused af
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from bot.survey_admin import close_now
 from chat.context import services_of
 from db import assignments, survey_results
+from db import surveys as surveys_db
 from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
 from domain.kpi_trend import ChartWords, TrendChart
@@ -446,3 +448,25 @@ async def test_only_a_reading_that_fits_is_taken_without_asking(survey_bot: BotH
     assert "lebih dari jumlah pekerja (1.200)" in bot.sandbox.texts(OWNER)[-2]
     _, rows = await stored(bot)
     assert rows["headcount"].number == 1200 and "women" not in rows
+
+
+async def test_owner_and_admin_finishing_at_once_leave_one_final_report(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    admin = 3001
+    await factories.worker(bot, admin, maju, role="admin")
+    await open_round(bot)
+    now = clock_of(bot).now()
+    sessions = bot.sessionmaker
+    opened = [await surveys_db.open_response(
+        sessions, survey="kpi", period=date(2026, 11, 1), enterprise_id=maju.id,
+        respondent_id=who, entered_as=role, kind=ResponseKind.MONTHLY, now=now)
+        for who, role in ((OWNER, "owner"), (admin, "admin"))]
+    ids = [o.response_id for o in opened]
+    assert None not in ids and ids[0] != ids[1]
+    done = await asyncio.gather(*(surveys_db.finish_response(sessions, i, keep=[], now=now)
+                                  for i in ids if i is not None))
+    assert done == [True, True]
+    responses, _ = await stored(bot)
+    assert sorted(r.status.value for r in responses) == ["final", "replaced"]
