@@ -44,9 +44,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from benchmarks.common import analyze, machine_header, prepare_database
@@ -76,12 +74,11 @@ from chat.kpi_text import chart_words
 from config.settings import Settings
 from db import survey_results
 from db import surveys as surveys_db
-from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
-from db.results import affected
+from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
 from db.session import create_engine, create_sessionmaker
 from domain import kpi
-from domain.kpi_chart import draw_trend, trend_data
-from domain.questionnaire import Answer
+from domain.kpi_chart import draw_trend
+from domain.kpi_trend import trend_data
 from sandbox import BotApiSandbox, SandboxBot
 
 TARGET = 0.6
@@ -278,47 +275,16 @@ class SurveyBreakdown(Breakdown):
 
 # --- experiments: what a leaner survey path would bring ------------------------------------
 
-EXPERIMENTS = {
-    "lean-answer": "db.surveys.record_answer in 2 statements instead of 5: one UPDATE of the "
-                   "response that checks it is open and its round too (and locks it), and an "
-                   "upsert of the answer",
-}
-
-
-async def _lean_record_answer(sessions: Any, response_id: int, question: str, answer: Answer,
-                              *, raw: str | None, now: datetime) -> bool:
-    """record_answer's contract (False when the response no longer takes answers) in two
-    statements; the same rows written."""
-    async with sessions() as session, session.begin():
-        round_open = exists(select(SurveyRound.id).where(
-            SurveyRound.survey == SurveyResponse.survey,
-            SurveyRound.period == SurveyResponse.period, SurveyRound.queued_at.is_not(None),
-            SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now))
-        touched = await session.execute(
-            update(SurveyResponse).where(
-                SurveyResponse.id == response_id, SurveyResponse.status == ResponseStatus.OPEN,
-                or_(SurveyResponse.kind == ResponseKind.BASELINE, round_open))
-            .values(updated_at=now).execution_options(synchronize_session=False))
-        if affected(touched) != 1:
-            return False
-        dialect = session.get_bind().dialect.name
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        values = dict(raw=raw, number=answer.number, percent=answer.percent,
-                      choice=answer.choice, skipped=answer.skipped, answered_at=now)
-        await session.execute(insert_(SurveyAnswer).values(
-            response_id=response_id, question=question, **values)
-            .on_conflict_do_update(index_elements=["response_id", "question"], set_=values))
-        return True
+# None now: "lean-answer" (record_answer in two statements) measured well and became the
+# product's own (db/surveys.record_answer). A new idea goes here, measured beside the bot.
+EXPERIMENTS: dict[str, str] = {}
 
 
 def try_experiments(names: list[str]) -> Callable[[], None]:
     """Change the survey path for the named experiments (this process only); returns what
     undoes them. Measurements of ideas, not changes the bot has."""
     undo: list[Callable[[], None]] = []
-    if "lean-answer" in names:
-        original = surveys_db.record_answer
-        surveys_db.record_answer = _lean_record_answer
-        undo.append(lambda: setattr(surveys_db, "record_answer", original))
+
     def undo_all() -> None:
         for step in reversed(undo):
             step()
