@@ -197,3 +197,11 @@ async def tell_owners(svc: Services, session: AsyncSession, response: SurveyResp
 
     await notify.queue(svc, session, group=f"survey-entered:{response.id}",
                        key=f"survey-entered:{response.id}", to=people, render=render)
+
+
+async def drop_for_leaver(svc: Services, session: AsyncSession, user_id: int) -> None:
+    """Someone left their enterprise: the open rounds' invitations and reminders not sent to
+    them yet are not sent (a reminder to answer for a workplace they left)."""
+    for round_ in await surveys_db.unclosed_rounds(session):
+        for group in (invite_group(round_), remind_group(round_)):
+            await notify.drop(svc, session, group=group, recipient_id=user_id, reason="left")

@@ -123,8 +123,13 @@ async def workplace_of(sessions: Sessions, user_id: int) -> Workplace | None:
         return Workplace(enterprise.id, enterprise.name) if enterprise else None
 
 
-async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int) -> bool:
-    """End the worker's membership, if it is still this enterprise's."""
+Left = Callable[[AsyncSession], Awaitable[None]]
+
+
+async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int, *,
+                          then: Left | None = None) -> bool:
+    """End the worker's membership, if it is still this enterprise's. `then` runs in the
+    same transaction (dropping the survey messages not sent to them yet)."""
     async with sessions() as session, session.begin():
         membership = await ent_db.active_membership(session, user_id)
         if membership is None or membership.enterprise_id != enterprise_id:
@@ -134,6 +139,8 @@ async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int) 
         if left and user is not None and user.role in (Role.WORKER, Role.ADMIN):
             # Worker and admin follow the membership: no longer, once they left.
             await revoke_role(session, user_id)
+        if left and then is not None:
+            await then(session)
         return left
 
 

@@ -109,6 +109,12 @@ async def open_rounds(session: AsyncSession, survey: str, now: datetime) -> list
     return list(rounds)
 
 
+async def unclosed_rounds(session: AsyncSession) -> Sequence[SurveyRound]:
+    """Rounds whose messages were queued and that have not closed."""
+    return (await session.scalars(select(SurveyRound).where(
+        SurveyRound.queued_at.is_not(None), SurveyRound.closed_at.is_(None)))).all()
+
+
 async def latest_round(session: AsyncSession, survey: str) -> SurveyRound | None:
     return await session.scalar(select(SurveyRound).where(SurveyRound.survey == survey)
                                 .order_by(SurveyRound.period.desc()).limit(1))

@@ -14,6 +14,7 @@ from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, format_number, ngettext
 from chat.menu import set_chat_menu
 from chat.reply import rows, send
+from chat.rounds import drop_for_leaver
 from db.joining import (
     accept_invite as use_invite,
 )
@@ -300,7 +301,13 @@ async def leave_answered(run: Run, answer: str) -> Outcome:
     if answer == "no":
         await run.say(_("Fine, nothing changed."))
         return END
-    if not await leave_workplace(run.svc.sessionmaker, run.user_id, run.data["enterprise"]):
+    svc = run.svc
+
+    async def unsent_surveys(session: AsyncSession) -> None:
+        await drop_for_leaver(svc, session, run.user_id)
+
+    if not await leave_workplace(svc.sessionmaker, run.user_id, run.data["enterprise"],
+                                 then=unsent_surveys):
         await run.say(_("You are not registered at an enterprise."))
         return END
     await run.say(_("You are no longer a member. Thank you for taking part. You can join another "

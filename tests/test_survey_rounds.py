@@ -703,3 +703,22 @@ async def test_a_bot_first_started_after_the_close_plans_no_round_that_asked_nob
         assert await surveys_db.get_round(session, "kpi", NOVEMBER) is None
         assert await surveys_db.get_round(session, "pulse", NOVEMBER) is None
     assert not received(bot, OWNER_JB, KPI_INVITATION)
+
+
+async def test_a_worker_who_left_is_not_reminded(start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    await factories.worker(bot, WORKER_JB, maju)
+    await factories.worker(bot, 2004, maju, name="Dewi")
+    await run_job(bot)
+    await move_clock(bot, utc(2026, 12, 1, 12, 30))
+    assert received(bot, WORKER_JB, PULSE_INVITATION)
+    # The worker leaves through the bot: the reminder for a workplace left is not sent.
+    await bot.text(WORKER_JB, "/leave")
+    await bot.press(WORKER_JB, "Saya sudah tidak bekerja di sini")
+    pulse_reminders = await reminders(bot, "pulse")
+    assert (pulse_reminders[WORKER_JB].state, pulse_reminders[WORKER_JB].last_error) == (
+        OutboxState.SKIPPED, "left")
+    assert pulse_reminders[2004].state is OutboxState.PENDING
+    await move_clock(bot, utc(2026, 12, 4, 12, 30))
+    assert received(bot, 2004, PULSE_REMINDER) and not received(bot, WORKER_JB, PULSE_REMINDER)
