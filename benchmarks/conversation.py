@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import inspect
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -52,25 +53,22 @@ from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
-    ConversationHandler,
+    ExtBot,
     MessageHandler,
     SimpleUpdateProcessor,
     TypeHandler,
     filters,
 )
-from telegram.ext import ExtBot
 
+from benchmarks.common import machine_header, peak_rss_mb, prepare_database
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
 from bot.logs import setup_logging
-from sandbox import BotApiSandbox
-from sandbox import SandboxBot
 from chat.context import services_of
 from chat.i18n import load_catalogs
 from config.settings import Settings
 from db import contact as contact_module
-
-from benchmarks.common import machine_header, peak_rss_mb, prepare_database
+from sandbox import BotApiSandbox, SandboxBot
 
 FIRST_USER_ID = 200_000_000
 STAFF_ID = 9001
@@ -294,8 +292,8 @@ async def run_bot(url: str, user_ids: list[int], warmup_ids: list[int], *,
             breakdown.uninstall()
         undo_experiments()
         await harness.stop()
-    return Result("bot+try" if experiments else "bot", len(user_ids) * len(STEPS), wall, cpu, loop_cpu, latencies,
-                  check_bot(sandbox, warmup_ids + user_ids), fallbacks.used)
+    return Result("bot+try" if experiments else "bot", len(user_ids) * len(STEPS), wall, cpu,
+                  loop_cpu, latencies, check_bot(sandbox, warmup_ids + user_ids), fallbacks.used)
 
 
 class _EchoProcessor(SimpleUpdateProcessor):
@@ -565,7 +563,8 @@ class Breakdown:
         self._undo.append(lambda: setattr(sandbox.transport, "handler", serve))
 
         # The database: everything SQLAlchemy's asyncio layer runs (ORM, pool, driver).
-        from sqlalchemy.ext.asyncio import engine as sa_engine, result as sa_result
+        from sqlalchemy.ext.asyncio import engine as sa_engine
+        from sqlalchemy.ext.asyncio import result as sa_result
         from sqlalchemy.ext.asyncio import session as sa_session
         for module in (sa_engine, sa_result, sa_session):
             spawn = module.greenlet_spawn  # type: ignore[attr-defined]
@@ -818,25 +817,31 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     return 0 if verdict == "PASS" and not problems else 1
 
 
+@contextlib.contextmanager
+def logging_into(log_path: str) -> Iterator[None]:
+    """As `score-bot run` logs (bot/logs.py), at INFO, into a file instead of the terminal."""
+    setup_logging("INFO")
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    file_handler = logging.FileHandler(log_path)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
+                                                "%(message)s"))
+    root.addHandler(file_handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(file_handler)
+        file_handler.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-conversation-") as tmpdir:
         url = prepare_database(args.db, tmpdir)
-        # As `score-bot run` logs (bot/logs.py), into a file instead of the terminal.
         log_path = os.path.join(tmpdir, "bot.log")
-        setup_logging("INFO")
-        root = logging.getLogger()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        file_handler = logging.FileHandler(log_path)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
-                                                    "%(message)s"))
-        root.addHandler(file_handler)
-        try:
+        with logging_into(log_path):
             return asyncio.run(run_all(url, args, log_path))
-        finally:
-            root.removeHandler(file_handler)
-            file_handler.close()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import logging
 import os
 import statistics
 import sys
@@ -55,6 +54,7 @@ from benchmarks.conversation import (
     Result,
     Step,
     Tracker,
+    logging_into,
     profile_report,
     run_echo,
     timed,
@@ -64,7 +64,6 @@ from benchmarks.memory import Peak
 from benchmarks.survey_world import open_pulse_round_now, seed_enterprises, seed_kpi_history
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
-from bot.logs import setup_logging
 from chat import rounds
 from chat.buttons import ButtonSigner
 from chat.clock import RealClock
@@ -191,11 +190,8 @@ async def check(world: World, sandbox: BotApiSandbox, user_ids: list[int]) -> li
     return problems
 
 
-async def run_bot(world: World, user_ids: list[int], warmup_ids: list[int], peak: Peak, *,
-                  profiler: cProfile.Profile | None = None,
-                  breakdown: Breakdown | None = None,
-                  experiments: list[str] | None = None) -> Result:
-    undo_experiments = try_experiments(experiments or [])
+async def start_bot(world: World) -> tuple[BotApiSandbox, SandboxBot, Tracker]:
+    """The bot on a sandbox of its own, flood limits out of the way, its updates tracked."""
     sandbox = BotApiSandbox()
     harness = SandboxBot(sandbox, partial(build_application, bot_settings(world.url),
                                           flood_budget=SharedBudget(overall=10**6,
@@ -203,10 +199,18 @@ async def run_bot(world: World, user_ids: list[int], warmup_ids: list[int], peak
                          allowed_updates=ALLOWED_UPDATES)
     await harness.start()
     assert harness.app is not None
-    svc = services_of(harness.app)
     tracker = Tracker()
-    processor = svc.extra["processor"]
+    processor = services_of(harness.app).extra["processor"]
     processor.do_process_update = tracker.wrap(processor.do_process_update)
+    return sandbox, harness, tracker
+
+
+async def run_bot(world: World, user_ids: list[int], warmup_ids: list[int], peak: Peak, *,
+                  profiler: cProfile.Profile | None = None,
+                  breakdown: Breakdown | None = None) -> Result:
+    sandbox, harness, tracker = await start_bot(world)
+    assert harness.app is not None
+    svc = services_of(harness.app)
     fallbacks = Fallbacks()
     try:
         await invite(svc, sandbox, world.round_id, warmup_ids + user_ids)
@@ -227,10 +231,9 @@ async def run_bot(world: World, user_ids: list[int], warmup_ids: list[int], peak
         if breakdown is not None:
             breakdown.uninstall()
         await harness.stop()
-        undo_experiments()
     problems = await check(world, sandbox, warmup_ids + user_ids)
-    return Result("bot+try" if experiments else "bot", len(user_ids) * len(STEPS), wall, cpu,
-                  loop_cpu, latencies, problems, fallbacks.used)
+    return Result("bot", len(user_ids) * len(STEPS), wall, cpu, loop_cpu, latencies, problems,
+                  fallbacks.used)
 
 
 async def _echo_invitations(sandbox: BotApiSandbox, app: Any, user_ids: list[int]) -> None:
@@ -273,25 +276,6 @@ class SurveyBreakdown(Breakdown):
             self._undo.append(partial(setattr, surveys_db, name, original))
 
 
-# --- experiments: what a leaner survey path would bring ------------------------------------
-
-# None now: "lean-answer" (record_answer in two statements) measured well and became the
-# product's own (db/surveys.record_answer). A new idea goes here, measured beside the bot.
-EXPERIMENTS: dict[str, str] = {}
-
-
-def try_experiments(names: list[str]) -> Callable[[], None]:
-    """Change the survey path for the named experiments (this process only); returns what
-    undoes them. Measurements of ideas, not changes the bot has."""
-    undo: list[Callable[[], None]] = []
-
-    def undo_all() -> None:
-        for step in reversed(undo):
-            step()
-
-    return undo_all
-
-
 # --- the /kpi chart ----------------------------------------------------------------------------
 
 
@@ -331,16 +315,7 @@ async def charts(world: World, count: int, peak: Peak) -> tuple[list[str], list[
                  f"{1000 * max(draws):.0f}, {count} draws); peak RSS {peak.read_mb():.0f} MiB")
 
     # /kpi end to end: the command in, the photo out, the commit after.
-    sandbox = BotApiSandbox()
-    harness = SandboxBot(sandbox, partial(build_application, bot_settings(world.url),
-                                          flood_budget=SharedBudget(overall=10**6,
-                                                                    per_chat=10**6)),
-                         allowed_updates=ALLOWED_UPDATES)
-    await harness.start()
-    assert harness.app is not None
-    tracker = Tracker()
-    processor = services_of(harness.app).extra["processor"]
-    processor.do_process_update = tracker.wrap(processor.do_process_update)
+    sandbox, harness, tracker = await start_bot(world)
     sandbox.open_chat(owner, f"Sari {owner}", language_code="id")
     seconds = []
     peak.reset()
@@ -378,9 +353,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--echo-concurrency", type=int, default=64)
     parser.add_argument("--charts", type=int, default=7,
                         help="draws and /kpi commands timed (default 7; 0: no chart part)")
-    parser.add_argument("--try", dest="experiments", default="",
-                        help="also run the bot with these experiments, comma-separated: "
-                             + "; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()))
     parser.add_argument("--breakdown", action="store_true",
                         help="also one more round of the bot with the event loop's CPU time "
                              "split into the parts of an update")
@@ -399,13 +371,8 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     print(f"# database: {args.db}; {args.users} workers x {len(STEPS)} updates at once, "
           f"{args.rounds} rounds; bare bot concurrency {args.echo_concurrency}; log at INFO "
           f"into {log_path}; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    experiments = [e for e in args.experiments.split(",") if e]
-    unknown = set(experiments) - set(EXPERIMENTS)
-    if unknown:
-        raise SystemExit(f"unknown experiments: {', '.join(sorted(unknown))}")
     world = World(url, args.db)
     await world.open_round()
-    tried_bots: list[Result] = []
     peak = Peak()
     echo_ids = FIRST_USER - 10_000_000  # the bare bot's users exist only in its sandbox
     bots: list[Result] = []
@@ -428,13 +395,6 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
         print(f"  {bot.line()}; peak RSS {bot_peak:.0f} MiB")
         print(f"  ratio {bot.rate / bare.rate:.3f}")
         problems += bare.problems + bot.problems
-        if experiments:
-            warm, ids = await world.workers(args.warmup), await world.workers(args.users)
-            tried = await run_bot(world, ids, warm, peak, experiments=experiments)
-            tried_bots.append(tried)
-            print(f"  {tried.line()}")
-            print(f"  ratio with {','.join(experiments)}: {tried.rate / bare.rate:.3f}")
-            problems += tried.problems
         if bot.fallbacks:
             print(f"  note: buttons found by position, not text: {dict(bot.fallbacks)}")
 
@@ -445,17 +405,10 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     print(f"median: bot {bot_rate:.1f} updates/s, bare PTB {bare_rate:.1f} updates/s, "
           f"ratio {ratio:.3f} (rounds {ratios[0]:.3f}-{ratios[-1]:.3f}); "
           f"process peak RSS {peak.max_rss_mb():.0f} MiB")
-    if tried_bots:
-        tried_rate = statistics.median(r.rate for r in tried_bots)
-        print(f"median with {','.join(experiments)} (an experiment, not the bot): "
-              f"{tried_rate:.1f} updates/s, ratio {tried_rate / bare_rate:.3f}, "
-              f"{tried_rate / bot_rate:.2f} times the bot")
-
-    for tried_now in ([[], experiments] if experiments else [[]]) if args.breakdown else []:
+    if args.breakdown:
         breakdown = SurveyBreakdown()
         warm, ids = await world.workers(args.warmup), await world.workers(args.users)
-        result = await run_bot(world, ids, warm, peak, breakdown=breakdown,
-                               experiments=tried_now)
+        result = await run_bot(world, ids, warm, peak, breakdown=breakdown)
         print(f"breakdown (every loop callback timed): {result.line()}")
         print("\n".join(breakdown.report(result)))
         problems += result.problems
@@ -499,21 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-survey-conversation-") as tmpdir:
         url = prepare_database(args.db, tmpdir)
-        # As `score-bot run` logs (bot/logs.py), into a file instead of the terminal.
         log_path = os.path.join(tmpdir, "bot.log")
-        setup_logging("INFO")
-        root = logging.getLogger()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        file_handler = logging.FileHandler(log_path)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
-                                                    "%(message)s"))
-        root.addHandler(file_handler)
-        try:
+        with logging_into(log_path):
             return asyncio.run(run_all(url, args, log_path))
-        finally:
-            root.removeHandler(file_handler)
-            file_handler.close()
 
 
 if __name__ == "__main__":
