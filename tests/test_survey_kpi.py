@@ -29,6 +29,13 @@ OWNER = 1001
 OTHER_OWNER = 1002
 TRAINER = 4001
 
+async def report_opened(bot: BotHarness) -> None:
+    """An approved enterprise's owner opens November's report from its invitation."""
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+
+
 async def stored(bot: BotHarness) -> tuple[list[SurveyResponse], dict[str, SurveyAnswer]]:
     async with bot.sessionmaker() as session:
         responses = list(await session.scalars(select(SurveyResponse)
@@ -116,9 +123,7 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
 async def test_numbers_that_do_not_fit_are_asked_again(survey_bot: BotHarness, key: str,
                                                        typed: str, note: str) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     for question, value in ANSWERS.items():
         if question == key:
             break
@@ -134,9 +139,7 @@ async def test_numbers_that_do_not_fit_are_asked_again(survey_bot: BotHarness, k
 
 async def test_number_forms_are_read_the_indonesian_way(survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await bot.text(OWNER, "sekitar 120 orang")  # numbers with words, as in the enrolment
     await bot.text(OWNER, "45")
     await bot.text(OWNER, "22 hari")
@@ -166,9 +169,7 @@ async def test_number_forms_are_read_the_indonesian_way(survey_bot: BotHarness) 
 async def test_a_picture_or_a_button_of_an_earlier_question_is_not_an_answer(
         survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await bot.text(OWNER, "120")
     asked = bot.last_text(OWNER)
     bot.sandbox.send_photo(OWNER)
@@ -186,9 +187,7 @@ async def test_a_picture_or_a_button_of_an_earlier_question_is_not_an_answer(
 async def test_stopping_halfway_continues_at_the_same_question_after_a_restart(
         survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     for value in list(ANSWERS.values())[:5]:
         await bot.text(OWNER, value)
     await bot.restart(hard=True)
@@ -211,9 +210,7 @@ async def test_stopping_halfway_continues_at_the_same_question_after_a_restart(
 
 async def test_an_answer_is_changed_from_the_summary(survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await answer_all(bot, OWNER, ANSWERS)
     await bot.press(OWNER, "Ubah jawaban")
     await bot.press(OWNER, "Pekerja perempuan")
@@ -258,9 +255,7 @@ async def test_answering_again_before_the_close_replaces_after_a_confirmation(
 
 async def test_after_the_close_answering_says_so(survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await bot.text(OWNER, "120")
     await close_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
     await bot.text(OWNER, "45")
@@ -397,9 +392,7 @@ async def test_workers_and_strangers_get_no_kpi_report(survey_bot: BotHarness) -
 async def test_a_changed_answer_is_checked_against_the_others_again(
         survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await answer_all(bot, OWNER, ANSWERS)
     await bot.press(OWNER, "Ubah jawaban")
     await bot.press(OWNER, "Jumlah pekerja")
@@ -423,9 +416,7 @@ async def test_a_changed_answer_is_checked_against_the_others_again(
 async def test_cancel_while_changing_an_answer_goes_back_to_the_summary(
         survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await answer_all(bot, OWNER, ANSWERS)
     summary = bot.last_text(OWNER)
     await bot.press(OWNER, "Ubah jawaban")
@@ -439,9 +430,7 @@ async def test_cancel_while_changing_an_answer_goes_back_to_the_summary(
 
 async def test_only_a_reading_that_fits_is_taken_without_asking(survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await factories.enterprise(bot, owner=OWNER)
-    await open_round(bot)
-    await bot.press(OWNER, "Isi laporan")
+    await report_opened(bot)
     await bot.text(OWNER, "1,200")  # 1,2 workers cannot be: 1200
     assert bot.last_text(OWNER).startswith("2/16")
     await bot.text(OWNER, "1,500")  # 1500 women of 1200 cannot be, nor 1,5: neither fits
