@@ -98,7 +98,7 @@ Handler = Callable[["Run", Any], Awaitable[Outcome]]
 
 @dataclass
 class _ButtonAnswer:
-    values: Callable[[str], bool]
+    accepts: Callable[[Run, str], bool]
     handler: Handler
 
 
@@ -124,18 +124,26 @@ class Step:
         run.state["step"] = self.name
         await self._ask(run)
 
-    def on_button(self, kind: str, values: Iterable[str] | Callable[[str], bool] | None = None
+    def on_button(self, kind: str, values: Iterable[str] | Callable[[str], bool] | None = None,
+                  *, offered: Callable[[Run, str], bool] | None = None
                   ) -> Callable[[Handler], Handler]:
-        """The step's buttons of `kind`; a value outside `values` is treated as stale."""
-        if callable(values):
-            accepts = values
+        """The step's buttons of `kind`; a value outside `values` is treated as stale. When
+        what the step offers depends on the run (a survey question's choices, the months a
+        baseline may describe), `offered(run, value)` says whether this run offered it."""
+        if offered is not None:
+            accepts = offered
+        elif callable(values):
+            check = values
+
+            def accepts(_run: Run, value: str) -> bool:
+                return check(value)
         elif values is None:
-            def accepts(_value: str) -> bool:
+            def accepts(_run: Run, _value: str) -> bool:
                 return True
         else:
             allowed = frozenset(values)
 
-            def accepts(value: str) -> bool:
+            def accepts(_run: Run, value: str) -> bool:
                 return value in allowed
 
         def register(handler: Handler) -> Handler:
@@ -610,7 +618,7 @@ class Router:
         step = run.step
         assert step is not None
         answer = step.buttons.get(button.kind)
-        if answer is None or not answer.values(button.value):
+        if answer is None or not answer.accepts(run, button.value):
             await stale_button(update)
             await run.reask()
             return

@@ -150,13 +150,14 @@ async def ask_pick(run: Run) -> None:
                         for i, o in enumerate(options)], width=1))
 
 
-@ask_pick.on_button(PICK)
+def _an_option(run: Run, value: str) -> bool:
+    return value.isdigit() and int(value) < len(run.data.get("options", []))
+
+
+@ask_pick.on_button(PICK, offered=_an_option)
 async def picked(run: Run, value: str) -> Outcome:
     await run.ack()
-    options = run.data["options"]
-    if not value.isdigit() or int(value) >= len(options):
-        return run.retry()
-    return await _chosen(run, options[int(value)])
+    return await _chosen(run, run.data["options"][int(value)])
 
 
 async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
@@ -191,16 +192,10 @@ async def ask_baseline_month(run: Run) -> None:
                       for m in months], width=2))
 
 
-@ask_baseline_month.on_button(BASELINE)
+@ask_baseline_month.on_button(BASELINE, offered=lambda run, value: value in run.data["months"])
 async def baseline_month(run: Run, value: str) -> Outcome:
     await run.ack()
-    try:
-        period = date.fromisoformat(value)
-    except ValueError:
-        return run.retry()
-    if value not in run.data.get("months", []):
-        return run.retry()  # only the months offered
-    run.data["period"] = period.isoformat()
+    run.data["period"] = value
     return await _open(run, replace=False)
 
 
@@ -322,17 +317,14 @@ async def ask_question(run: Run) -> None:
                   rows(buttons, width=1) if buttons else None)
 
 
-def _accepts(run: Run, value: str) -> bool:
+def _offered(run: Run, value: str) -> bool:
+    """A button of the open question (not of an earlier one of this run: answered)."""
     question = _question(run)
     return value in choice_values(question) or (value == SKIPPED and question.optional)
 
 
-@ask_question.on_button(ANSWER, lambda _value: True)
+@ask_question.on_button(ANSWER, offered=_offered)
 async def button_answer(run: Run, value: str) -> Outcome:
-    if not _accepts(run, value):
-        # A button of an earlier question of this run: that question was answered.
-        await run.ack(_("This button is no longer active."))
-        return run.retry()
     await run.ack()
     if value == SKIPPED:
         return await _keep(run, Answer(skipped=True), raw=None)
@@ -485,11 +477,14 @@ async def ask_fix(run: Run) -> None:
                         for q in questionnaire.asked(answers)], width=2))
 
 
-@ask_fix.on_button(FIX, lambda _value: True)
+def _asked(run: Run, key: str) -> bool:
+    questionnaire = _questionnaire(run)
+    return key in {q.key for q in questionnaire.asked(questionnaire.kept(_answers(run)))}
+
+
+@ask_fix.on_button(FIX, offered=_asked)
 async def fix_chosen(run: Run, key: str) -> Outcome:
     await run.ack()
-    if key not in _questionnaire(run).by_key:
-        return run.retry()
     run.data["q"] = key
     # /cancel while changing it goes back to the summary with the answer as it was.
     return run.edit(ask_question, back=ask_confirm)

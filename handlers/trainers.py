@@ -88,11 +88,9 @@ async def ask_pick(run: Run) -> None:
                               for e in found], width=1))
 
 
-@ask_pick.on_button(PICK, _is_id)
+@ask_pick.on_button(PICK, offered=lambda run, value: _is_id(value)
+                    and int(value) in run.data.get("choices", []))
 async def picked(run: Run, value: str) -> Outcome:
-    if int(value) not in run.data.get("choices", []):
-        await run.ack(_("This button is no longer active."))
-        return run.retry()
     await run.ack()
     run.data["enterprise"] = int(value)
     return ask_card

@@ -182,3 +182,19 @@ async def test_a_follow_up_with_fewer_than_five_answers_says_no_count(
     assert "Menyampaikan usulan (5): Ya 3, Tidak 2" in totals
     assert "tidak ditampilkan: Usulan ditindaklanjuti." in totals
     assert "Belum" not in totals
+
+
+async def test_a_button_of_an_earlier_question_changes_nothing(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    await bot.press(2001, "Mulai survei")
+    await bot.press(2001, "Sering")
+    asked = bot.last_text(2001)
+    assert asked.startswith("2/6")
+    await bot.press(2001, "Selalu")  # question 1's button again: that question is answered
+    assert bot.sandbox.callback_answers(2001)[-1].get("text") == "Tombol ini sudah tidak berlaku."
+    assert bot.last_text(2001) == asked
+    rows = await answers_of(bot, 2001)
+    assert rows["supervisor_listens"].choice == "often" and set(rows) == {"supervisor_listens"}
