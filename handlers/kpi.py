@@ -23,10 +23,15 @@ from domain.survey_calendar import date_words, month_name
 PICK = "kpi"  # a trainer's choice of enterprise
 
 
+def _reports(place: surveys_db.Place) -> bool:
+    """Whoever reports an enterprise's KPIs (its definition says) sees what they give."""
+    return place.entered_as in load("kpi").respondents
+
+
 async def kpi_command(update: Update, context: BotContext) -> None:
     places = [p for p in await surveys_db.places_of(context.svc.sessionmaker,
                                                     update.effective_user.id)  # type: ignore[union-attr]
-              if p.entered_as != "worker"]
+              if _reports(p)]
     if not places:
         await send(update, context, _("The KPI report is for the owner and admins of an "
                                       "enterprise. Type /help to see the menu."))
@@ -46,8 +51,8 @@ async def enterprise_picked(update: Update, context: BotContext) -> None:
     assert button is not None
     places = await surveys_db.places_of(context.svc.sessionmaker,
                                         update.effective_user.id)  # type: ignore[union-attr]
-    place = next((p for p in places if str(p.enterprise_id) == button.value
-                  and p.entered_as != "worker"), None)
+    place = next((p for p in places if str(p.enterprise_id) == button.value and _reports(p)),
+                 None)
     if update.callback_query is not None:
         await update.callback_query.answer()
     if place is None:

@@ -251,6 +251,9 @@ async def replace_answered(run: Run, value: str) -> Outcome:
 
 # --- asking ---------------------------------------------------------------------------------
 def _answers(run: Run) -> dict[str, Answer]:
+    """The answers so far, as the draft carries them beside the database: which question is
+    next and what a number may be need them at every answer, without a read for it. The
+    database stays the record: a run is opened (and resumed) from it."""
     return {k: _load(v) for k, v in run.data.get("answers", {}).items()}
 
 
