@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 
 from chat.context import BotContext
 from chat.describe import describe
-from chat.flow import router_of
+from chat.flow import reask_open, router_of
 from chat.i18n import _
 from chat.reply import ack
 
@@ -33,3 +33,10 @@ async def on_error(update: object, context: BotContext) -> None:
               "please try again in a moment."))
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
+        return
+    try:
+        # The answer may have been kept and the next question lost on the way: show the
+        # question open now, so what is typed next answers the question the user saw.
+        await reask_open(update, context)
+    except Exception:  # an error handler must not fail in turn: logged, and no more
+        log.warning("could not ask the open question again after the error", exc_info=True)

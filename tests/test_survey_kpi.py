@@ -459,3 +459,20 @@ async def test_owner_and_admin_finishing_at_once_leave_one_final_report(
     assert done == [True, True]
     responses, _ = await stored(bot)
     assert sorted(r.status.value for r in responses) == ["final", "replaced"]
+
+
+async def test_a_question_lost_to_telegram_comes_again_before_the_next_answer(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await report_opened(bot)
+    # The next question is refused once by Telegram (a 429 is waited out and sent again).
+    bot.sandbox.fail("sendMessage", chat_id=OWNER, error_code=429, retry_after=1)
+    await bot.text(OWNER, "120")
+    assert bot.last_text(OWNER).startswith("2/16")
+    # An error that is not a flood limit: the apology, then the question the answer led to.
+    bot.sandbox.fail("sendMessage", chat_id=OWNER, error_code=500, times=1)
+    await bot.text(OWNER, "45")
+    texts = bot.sandbox.texts(OWNER)
+    assert "terjadi gangguan" in texts[-2] and texts[-1].startswith("3/16")
+    _, rows = await stored(bot)
+    assert (rows["headcount"].number, rows["women"].number) == (120, 45)
