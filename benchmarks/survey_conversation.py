@@ -7,6 +7,8 @@ draw one /kpi chart; and the process's peak memory in each part.
         .venv/bin/python -m benchmarks.survey_conversation --db postgres
     ... --breakdown    # also: where the event loop's time goes, per update
     ... --profile      # also: Python calls per update and self time, by package
+    ... --floor        # also, every round: bare bots doing only what an answer requires
+                       # (benchmarks/floor.py), the ceiling of the ratio on this stack
 
 50 workers (`--users`) of five enterprises, written in bulk SQL (linked, consenting), get
 the invitation of an open pulse round through the outbox, as in production; then all at
@@ -46,6 +48,7 @@ from typing import Any
 from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from benchmarks import floor
 from benchmarks.common import analyze, machine_header, prepare_database
 from benchmarks.conversation import (
     STAFF_ID,
@@ -358,6 +361,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "split into the parts of an update")
     parser.add_argument("--profile", action="store_true",
                         help="also profile one more round of each bot with cProfile")
+    parser.add_argument("--floor", action="store_true",
+                        help="also, in every round, the bare bots of benchmarks/floor.py: the "
+                             "least any survey bot on this stack does per answer")
     return parser.parse_args(argv)
 
 
@@ -378,6 +384,7 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     bots: list[Result] = []
     bares: list[Result] = []
     problems: list[str] = []
+    floors: dict[str, list[float]] = {}
     for round_no in range(1, args.rounds + 1):
         warm, timed_ids = _ids(echo_ids, args.warmup), _ids(echo_ids + args.warmup, args.users)
         echo_ids += args.warmup + args.users
@@ -385,6 +392,16 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
         bare = await run_echo(timed_ids, warm, concurrency=args.echo_concurrency, steps=STEPS,
                               prepare=_echo_invitations)
         bare_peak = peak.read_mb()
+        floor_lines = []
+        for variant in (floor.VARIANTS if args.floor else ()):
+            warm, timed_ids = (_ids(echo_ids, args.warmup),
+                               _ids(echo_ids + args.warmup, args.users))
+            echo_ids += args.warmup + args.users
+            result = await floor.run_floor(variant, url, timed_ids, warm, presses=len(STEPS),
+                                           concurrency=args.echo_concurrency)
+            floors.setdefault(variant, []).append(result.rate / bare.rate)
+            floor_lines.append(f"  {result.line()}; ratio {result.rate / bare.rate:.3f}")
+            problems += result.problems
         warm, timed_ids = await world.workers(args.warmup), await world.workers(args.users)
         bot = await run_bot(world, timed_ids, warm, peak)
         bot_peak = peak.read_mb()
@@ -392,6 +409,8 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
         bots.append(bot)
         print(f"round {round_no}:")
         print(f"  {bare.line()}; peak RSS {bare_peak:.0f} MiB")
+        for line in floor_lines:
+            print(line)
         print(f"  {bot.line()}; peak RSS {bot_peak:.0f} MiB")
         print(f"  ratio {bot.rate / bare.rate:.3f}")
         problems += bare.problems + bot.problems
@@ -405,6 +424,9 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     print(f"median: bot {bot_rate:.1f} updates/s, bare PTB {bare_rate:.1f} updates/s, "
           f"ratio {ratio:.3f} (rounds {ratios[0]:.3f}-{ratios[-1]:.3f}); "
           f"process peak RSS {peak.max_rss_mb():.0f} MiB")
+    for variant, ratios_of in floors.items():
+        print(f"median ratio of {variant}: {statistics.median(ratios_of):.3f} "
+              f"(rounds {min(ratios_of):.3f}-{max(ratios_of):.3f})")
     if args.breakdown:
         breakdown = SurveyBreakdown()
         warm, ids = await world.workers(args.warmup), await world.workers(args.users)
