@@ -24,9 +24,15 @@ survey benchmark prints them beside the bot's (`--floor`).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import cProfile
+import os
+import statistics
+import sys
+import tempfile
 import time
+from collections.abc import Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -42,9 +48,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from benchmarks.conversation import Fallbacks, Result, Tracker, _EchoProcessor, timed
+from benchmarks.common import machine_header, prepare_database
+from benchmarks.conversation import STEPS as ENROLMENT
+from benchmarks.conversation import (
+    Fallbacks,
+    Result,
+    Step,
+    Tracker,
+    _EchoProcessor,
+    run_echo,
+    timed,
+)
 from bot.app import ALLOWED_UPDATES
 from db.models import User
 from db.session import create_engine
@@ -75,8 +91,9 @@ answers = Table("bench_floor_answers", _metadata,
 class FloorBot:
     """One variant's handler and, where it writes, its engine."""
 
-    def __init__(self, variant: str, url: str):
-        self.variant = variant
+    def __init__(self, variant: str, url: str, steps: Sequence[Step]):
+        self.variant, self.steps = variant, steps
+        self.position: dict[int, int] = {}  # per chat: the step just answered
         self.engine: AsyncEngine | None = (create_engine(url) if variant != "floor-telegram"
                                            else None)
         self.pending: list[tuple[dict[str, object], asyncio.Future[None]]] = []
@@ -114,40 +131,62 @@ class FloorBot:
                 for _, future in batch:
                     future.set_result(None)
 
-    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None and update.effective_chat is not None
+    async def _store(self, user_id: int, raw: str) -> None:
         if self.variant == "floor-group-write":
-            await self._group_insert({"user_id": query.from_user.id, "raw": query.data or ""})
+            await self._group_insert({"user_id": user_id, "raw": raw})
         elif self.engine is not None:
             async with self.engine.begin() as conn:
                 if self.variant == "floor-read-write":
                     (await conn.execute(select(User.role, User.status)
-                                        .where(User.id == query.from_user.id))).first()
-                await conn.execute(insert(answers).values(user_id=query.from_user.id,
-                                                          raw=query.data or ""))
+                                        .where(User.id == user_id))).first()
+                await conn.execute(insert(answers).values(user_id=user_id, raw=raw))
+
+    async def _ask_next(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        """The next question, with the keyboard when the user's next step is a press."""
+        step = self.position.get(chat_id, 0) + 1
+        self.position[chat_id] = step
+        press_next = step < len(self.steps) and self.steps[step].kind == "press"
+        await context.bot.send_message(chat_id, QUESTION,
+                                       reply_markup=KEYBOARD if press_next else None)
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.effective_chat is not None
+        await self._store(update.effective_chat.id, update.message.text or "")
+        await self._ask_next(context, update.effective_chat.id)
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        await self._store(query.from_user.id, query.data or "")
         await query.answer()
-        await context.bot.send_message(update.effective_chat.id, QUESTION, reply_markup=KEYBOARD)
+        await self._ask_next(context, update.effective_chat.id)
 
 
-async def _walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, presses: int) -> None:
-    for n in range(presses):
+async def _walk(sandbox: BotApiSandbox, tracker: Tracker, user_id: int, n: int,
+                steps: Sequence[Step]) -> None:
+    for step in steps:
         started = time.perf_counter()
-        update_id = sandbox.press(user_id, DATA[n % len(DATA)])
+        if step.kind == "text":
+            update_id = sandbox.send_text(user_id, step.value.format(n=n))
+        else:
+            update_id = sandbox.press(user_id, DATA[step.position % len(DATA)])
         await asyncio.wait_for(tracker.expect(update_id), 60.0)
         tracker.latencies.append(time.perf_counter() - started)
 
 
 async def run_floor(variant: str, url: str, user_ids: list[int], warmup_ids: list[int], *,
-                    presses: int, concurrency: int,
+                    steps: Sequence[Step], concurrency: int,
                     profiler: cProfile.Profile | None = None) -> Result:
-    """`presses` answers from each user at once, as the survey benchmark's workers."""
-    floor = FloorBot(variant, url)
+    """Each user through `steps` at once, as the benchmark's users go through the bot's. A
+    conversation that starts with a press starts on a question with buttons (the survey's
+    invitation); one that starts with a text, in a chat the bot has not written to."""
+    floor = FloorBot(variant, url, steps)
     await floor.setup()
     sandbox = BotApiSandbox()
     tracker = Tracker()
     app = sandbox.application_builder().concurrent_updates(
         _EchoProcessor(concurrency, tracker)).build()
+    app.add_handler(MessageHandler(filters.TEXT, floor.on_text))
     app.add_handler(CallbackQueryHandler(floor.on_press))
     await app.initialize()
     assert app.updater is not None
@@ -156,11 +195,15 @@ async def run_floor(variant: str, url: str, user_ids: list[int], warmup_ids: lis
     try:
         for user_id in warmup_ids + user_ids:
             sandbox.open_chat(user_id, f"Sari {user_id}", language_code="id")
-            await app.bot.send_message(user_id, QUESTION, reply_markup=KEYBOARD)
-        await asyncio.gather(*(_walk(sandbox, tracker, u, presses) for u in warmup_ids))
+            if steps[0].kind == "press":
+                await app.bot.send_message(user_id, QUESTION, reply_markup=KEYBOARD)
+        await asyncio.gather(*(_walk(sandbox, tracker, u, i, steps)
+                               for i, u in enumerate(warmup_ids)))
+        floor.position.clear()
 
         async def drive() -> None:
-            await asyncio.gather(*(_walk(sandbox, tracker, u, presses) for u in user_ids))
+            await asyncio.gather(*(_walk(sandbox, tracker, u, i, steps)
+                                   for i, u in enumerate(user_ids)))
 
         wall, cpu, loop_cpu = await timed(drive, tracker, profiler)
     finally:
@@ -169,7 +212,60 @@ async def run_floor(variant: str, url: str, user_ids: list[int], warmup_ids: lis
         await app.shutdown()
         await floor.close()
     failed = [c for c in sandbox.calls if c.error is not None]
-    return Result(variant, len(user_ids) * presses, wall, cpu, loop_cpu,
+    return Result(variant, len(user_ids) * len(steps), wall, cpu, loop_cpu,
                   list(tracker.latencies),
                   [f"{variant}: {len(failed)} Bot API calls failed"] if failed else [],
                   Fallbacks().used)
+
+
+# --- the enrolment conversation's ceiling (the survey's: survey_conversation --floor) ----------
+
+
+async def _enrolment_floors(url: str, rounds: int, users: int, warmup: int,
+                            concurrency: int) -> None:
+    next_user = 700_000_000
+    ratios: dict[str, list[float]] = {}
+    for round_no in range(1, rounds + 1):
+        print(f"round {round_no}:")
+        warm, timed_ids = (list(range(next_user, next_user + warmup)),
+                           list(range(next_user + warmup, next_user + warmup + users)))
+        next_user += warmup + users
+        bare = await run_echo(timed_ids, warm, concurrency=concurrency)
+        print(f"  {bare.line()}")
+        for variant in VARIANTS:
+            warm, timed_ids = (list(range(next_user, next_user + warmup)),
+                               list(range(next_user + warmup, next_user + warmup + users)))
+            next_user += warmup + users
+            result = await run_floor(variant, url, timed_ids, warm, steps=ENROLMENT,
+                                     concurrency=concurrency)
+            ratios.setdefault(variant, []).append(result.rate / bare.rate)
+            print(f"  {result.line()}; ratio {result.rate / bare.rate:.3f}")
+    for variant, values in ratios.items():
+        print(f"median ratio of {variant}: {statistics.median(values):.3f} "
+              f"(rounds {min(values):.3f}-{max(values):.3f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.floor",
+        description="The floor bots on the enrolment conversation of benchmarks/conversation.py, "
+                    "against its bare echo bot, round by round.")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--echo-concurrency", type=int, default=64)
+    args = parser.parse_args(argv)
+    print(f"# {machine_header()}")
+    print(f"# database: {args.db}; {args.users} users x {len(ENROLMENT)} updates at once "
+          f"(the enrolment conversation), {args.rounds} rounds; load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmpdir:
+        url = prepare_database(args.db, tmpdir)
+        asyncio.run(_enrolment_floors(url, args.rounds, args.users, args.warmup,
+                                      args.echo_concurrency))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -397,7 +397,7 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
             warm, timed_ids = (_ids(echo_ids, args.warmup),
                                _ids(echo_ids + args.warmup, args.users))
             echo_ids += args.warmup + args.users
-            result = await floor.run_floor(variant, url, timed_ids, warm, presses=len(STEPS),
+            result = await floor.run_floor(variant, url, timed_ids, warm, steps=STEPS,
                                            concurrency=args.echo_concurrency)
             floors.setdefault(variant, []).append(result.rate / bare.rate)
             floor_lines.append(f"  {result.line()}; ratio {result.rate / bare.rate:.3f}")
