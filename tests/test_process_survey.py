@@ -1,25 +1,34 @@
-"""A survey round opened from the command line while `score-bot run` runs as a process
-against a Bot API server over HTTP: the running bot's sender finds the invitation the other
-process queued, and the owner answers the KPI report through it."""
+"""The surveys through `score-bot run` as a process against a Bot API server over HTTP, rounds
+opened and closed from the command line: the running bot's sender finds the invitations the
+other process queued; the owner answers the KPI report (some items not recorded), six workers
+the pulse, one of them across a killed and restarted bot; then the owner's /kpi (a PNG chart
+and the pulse totals) and staff's /surveys. Issue 8's verification, as a test."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import os
+import signal
 import sys
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from db import enterprises as enterprises_db
 from db import users as users_db
-from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
+from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound, UserDraft
 from db.session import create_engine, create_sessionmaker
 from domain.join_codes import new_join_code
 from domain.roles import Role
-from sandbox import SandboxServer
+from sandbox import BotApiSandbox, SandboxServer
+from tests import factories
 from tests.bot_process import ROOT, BotProcess, wait_for
+from tests.conftest import STAFF_ID
 from tests.survey_helpers import ANSWERS
 
 pytestmark = pytest.mark.slow
@@ -89,3 +98,135 @@ async def test_a_round_opened_from_the_command_line_is_answered_through_the_runn
     await engine.dispose()
     assert response is not None and response.status is ResponseStatus.FINAL
     assert len(answers) == 16
+
+
+# --- the issue's verification through the emulator: both surveys, a kill, /kpi, /surveys --------
+
+WORKERS = [2001, 2002, 2003, 2004, 2005, 2006]
+ALL_YES = ["Sering", "Aman", "Selalu", "Ya", "Sudah dijalankan", "Tidak"]
+# Two items the owner's records do not have: "Tidak dicatat".
+NOT_RECORDED = ("customer_claims", "electricity_kwh")
+
+
+class _World:
+    """What tests/factories.py needs of a bot: the database and the sandbox."""
+
+    def __init__(self, database_url: str, sandbox: BotApiSandbox):
+        self.engine = create_engine(database_url)
+        self.sessionmaker = create_sessionmaker(self.engine)
+        self.sandbox = sandbox
+        self.settings = SimpleNamespace(staff_ids=frozenset({STAFF_ID}))
+
+
+async def _seed_both_rounds(database_url: str, sandbox: BotApiSandbox) -> None:
+    world = _World(database_url, sandbox)
+    maju = await factories.enterprise(world, owner=OWNER)  # type: ignore[arg-type]
+    for worker in WORKERS:
+        await factories.worker(world, worker, maju)  # type: ignore[arg-type]
+    await factories.staff(world)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    today = now.date()
+    async with world.sessionmaker() as session, session.begin():
+        for survey in ("kpi", "pulse"):
+            session.add(SurveyRound(survey=survey, period=PERIOD, opens_on=today,
+                                    reminder_on=today + timedelta(days=3),
+                                    closes_on=today + timedelta(days=7),
+                                    closes_at=now + timedelta(days=7), version=0))
+    await world.engine.dispose()
+
+
+async def _draft_holds(database_url: str, user_id: int, needle: str) -> None:
+    """Until the user's draft, as committed, mentions `needle`."""
+    engine = create_engine(database_url)
+    try:
+        for _ in range(600):
+            async with engine.connect() as conn:
+                data = await conn.scalar(select(UserDraft.data)
+                                         .where(UserDraft.user_id == user_id))
+            if needle in json.dumps(data):
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
+    raise AssertionError(f"the draft of {user_id} never held {needle!r}")
+
+
+async def _answer(sandbox: BotApiSandbox, worker: int, labels: list[str]) -> None:
+    """From the invitation on, each press once the previous question has been answered."""
+    await wait_for(sandbox, worker, "Survei singkat tentang pekerjaan Anda")
+    sandbox.press_button(worker, "Mulai survei")
+    await wait_for(sandbox, worker, "1/6")
+    for n, label in enumerate(labels, 2):
+        sandbox.press_button(worker, label)
+        await wait_for(sandbox, worker, f"{n}/6" if n <= 6 else "Terima kasih")
+
+
+async def test_both_surveys_a_kill_halfway_then_kpi_and_surveys_through_the_running_bot(
+        server: SandboxServer, bot_process: BotProcess, database_url: str) -> None:
+    sandbox = server.sandbox
+    await _seed_both_rounds(database_url, sandbox)
+    await bot_process.start()
+    for survey in ("kpi", "pulse"):
+        code, said = await _cli(database_url, "survey", "open", "--survey", survey,
+                                "--period", "2026-10")
+        assert code == 0 and "invitations queued" in said, said
+
+    # The owner reports, two items not recorded.
+    await wait_for(sandbox, OWNER, "Laporan KPI bulan Oktober sudah dibuka")
+    sandbox.press_button(OWNER, "Isi laporan")
+    await wait_for(sandbox, OWNER, "1/16")
+    for n, (key, answer) in enumerate(ANSWERS.items(), 2):
+        if key in NOT_RECORDED:
+            sandbox.press_button(OWNER, "Tidak dicatat")
+        else:
+            sandbox.send_text(OWNER, answer)
+        await wait_for(sandbox, OWNER, f"{n}/16" if n <= 16 else "Apakah sudah benar?")
+    summary = sandbox.texts(OWNER)[-1]
+    assert "Klaim pelanggan: Tidak dicatat" in summary, summary
+    sandbox.press_button(OWNER, "Ya, kirim laporan")
+    await wait_for(sandbox, OWNER, "Ketik /kpi")
+
+    # Five workers answer; the sixth stops after three questions and the bot is killed.
+    halfway = WORKERS[5]
+    await asyncio.gather(*(_answer(sandbox, worker, ALL_YES) for worker in WORKERS[:5]),
+                         _answer(sandbox, halfway, ALL_YES[:3]))
+    await _draft_holds(database_url, halfway, "ppe_available")
+    assert await bot_process.stop(signal.SIGKILL) == -signal.SIGKILL
+    await bot_process.start()
+    # The same question's buttons still work after the restart. No suggestion made: the
+    # follow-up is not asked, and the count says so.
+    sandbox.press_button(halfway, "Tidak")
+    await wait_for(sandbox, halfway, "5/5")
+    sandbox.press_button(halfway, "Tidak")
+    await wait_for(sandbox, halfway, "Terima kasih")
+
+    # The pulse closes; the owner's /kpi: the chart, then the pulse totals (six answered).
+    code, said = await _cli(database_url, "survey", "close", "--survey", "pulse",
+                            "--period", "2026-10")
+    assert code == 0 and "is closed" in said, said
+    sandbox.send_text(OWNER, "/kpi")
+    totals = await wait_for(sandbox, OWNER, "pekerja sudah bergabung", timeout=60)
+    assert "6 pekerja sudah bergabung" in totals
+    assert "Rasa aman saat bekerja (6)" in totals and "%" not in totals
+    photos = [m for m in sandbox.messages(OWNER) if m.photo is not None]
+    assert len(photos) == 1
+    image = Image.open(io.BytesIO(photos[0].photo or b""))
+    assert image.format == "PNG" and image.width >= 800
+
+    # Staff: who answered.
+    sandbox.send_text(STAFF_ID, "/surveys")
+    await wait_for(sandbox, STAFF_ID, "More", timeout=30)
+    kpi_text, pulse_text = sandbox.texts(STAFF_ID)[-3:-1]
+    assert kpi_text.startswith("KPI report, October 2026")
+    assert "Answered: 1 of 1 enterprise (100%)" in kpi_text
+    assert "Answered: 6 of 6 workers (100%)" in pulse_text
+
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session:
+        finals = (await session.scalars(select(SurveyResponse).where(
+            SurveyResponse.status == ResponseStatus.FINAL))).all()
+        skipped = (await session.scalars(select(SurveyAnswer.question).where(
+            SurveyAnswer.skipped.is_(True)))).all()
+    await engine.dispose()
+    assert len(finals) == 7  # the owner's report and six pulses
+    assert sorted(skipped) == sorted(NOT_RECORDED)
