@@ -199,6 +199,29 @@ async def tell_owners(svc: Services, session: AsyncSession, response: SurveyResp
                        key=f"survey-entered:{response.id}", to=people, render=render)
 
 
+async def tell_replaced(svc: Services, session: AsyncSession, earlier: SurveyResponse, *,
+                        by: str) -> None:
+    """Someone else of the enterprise sent the report again: who sent the one it replaces
+    hears of it (they might otherwise think theirs stands)."""
+    if earlier.respondent_id is None:
+        return
+    period = earlier.period
+
+    def render() -> notify.Message:
+        if earlier.kind is ResponseKind.BASELINE:
+            text = _("{name} sent the baseline for {month} again. It replaces the one you "
+                     "sent. Type /kpi to see it.")
+        else:
+            text = _("{name} sent the KPI report for {month} again. It replaces the one you "
+                     "sent. Type /kpi to see it.")
+        return notify.Message(text.format(name=html.escape(by),
+                                          month=calendar.month_name(period, current_locale())))
+
+    await notify.queue(svc, session, group=f"survey-replaced:{earlier.id}",
+                       key=f"survey-replaced:{earlier.id}", to=[earlier.respondent_id],
+                       render=render)
+
+
 async def drop_for_leaver(svc: Services, session: AsyncSession, user_id: int) -> None:
     """Someone left their enterprise: the open rounds' invitations and reminders not sent to
     them yet are not sent (a reminder to answer for a workplace they left)."""

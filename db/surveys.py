@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -233,6 +234,13 @@ def _subject(survey: str, enterprise_id: int, respondent_id: int) -> ColumnEleme
     return SurveyResponse.respondent_id == respondent_id
 
 
+def _same_month(response: SurveyResponse) -> tuple[ColumnElement[bool], ...]:
+    """The responses of the same survey, month, kind and subject as this one."""
+    return (SurveyResponse.survey == response.survey, SurveyResponse.period == response.period,
+            SurveyResponse.kind == response.kind,
+            _subject(response.survey, response.enterprise_id, response.respondent_id or 0))
+
+
 async def open_response(sessions: Sessions, *, survey: str, period: date, enterprise_id: int,
                         respondent_id: int, entered_as: str, kind: ResponseKind,
                         now: datetime, replace: bool = False) -> Opened:
@@ -275,23 +283,55 @@ async def open_response(sessions: Sessions, *, survey: str, period: date, enterp
         return Opened(response.id, await answers_of(session, response.id))
 
 
-async def _still_open(session: AsyncSession, response: SurveyResponse | None,
-                      now: datetime) -> bool:
+@dataclass(frozen=True)
+class Refusal:
+    """Why a response takes no more answers: its round closed, staff moved the round (it
+    opens again on `opens_on`), or the person no longer answers for the enterprise (left
+    it; a trainer whose assignment staff ended)."""
+
+    reason: Literal["closed", "moved", "not_allowed"]
+    opens_on: date | None = None
+
+
+def _may_answer() -> ColumnElement[bool]:
+    """The response's respondent still answers for its enterprise: a trainer by an
+    assignment, anyone else by an active membership."""
+    member = exists(select(Membership.user_id).where(
+        Membership.user_id == SurveyResponse.respondent_id,
+        Membership.enterprise_id == SurveyResponse.enterprise_id,
+        Membership.left_at.is_(None)))
+    assigned = exists(select(TrainerAssignment.trainer_id).where(
+        TrainerAssignment.trainer_id == SurveyResponse.respondent_id,
+        TrainerAssignment.enterprise_id == SurveyResponse.enterprise_id))
+    return or_(and_(SurveyResponse.entered_as == "trainer", assigned),
+               and_(SurveyResponse.entered_as != "trainer", member))
+
+
+async def _refusal(session: AsyncSession, response_id: int, now: datetime) -> Refusal | None:
+    """Why the response cannot take an answer now, if it cannot."""
+    response = await session.get(SurveyResponse, response_id)
     if response is None or response.status is not ResponseStatus.OPEN:
-        return False
+        return Refusal("closed")
+    if not await session.scalar(select(_may_answer()).where(SurveyResponse.id == response_id)):
+        return Refusal("not_allowed")
     if response.kind is ResponseKind.BASELINE:
-        return True
+        return None
     round_ = await get_round(session, response.survey, response.period)
-    return round_ is not None and is_open(round_, now)
+    if round_ is None or round_.closed_at is not None or now >= round_.closes_at:
+        return Refusal("closed")
+    if round_.queued_at is None:
+        return Refusal("moved", round_.opens_on)
+    return None
 
 
 async def record_answer(sessions: Sessions, response_id: int, question: str, answer: Answer,
-                        *, raw: str | None, now: datetime) -> bool:
-    """Keep one answer as given (replacing an earlier answer to the same question). False
-    when the response can no longer take answers (the round closed meanwhile).
+                        *, raw: str | None, now: datetime) -> Refusal | None:
+    """Keep one answer as given (replacing an earlier answer to the same question); or why
+    the response can no longer take answers.
 
     Two statements, as every answer of every survey passes here: the response is touched
-    only if it is open and its round too (a baseline has none), then the answer upserted."""
+    only if it is open, its round too (a baseline has none) and the person still answers for
+    the enterprise, then the answer upserted. Only a refusal reads more, to say why."""
     round_open = exists(select(SurveyRound.id).where(
         SurveyRound.survey == SurveyResponse.survey, SurveyRound.period == SurveyResponse.period,
         SurveyRound.queued_at.is_not(None), SurveyRound.closed_at.is_(None),
@@ -300,16 +340,16 @@ async def record_answer(sessions: Sessions, response_id: int, question: str, ans
         touched = await session.execute(
             update(SurveyResponse).where(
                 SurveyResponse.id == response_id, SurveyResponse.status == ResponseStatus.OPEN,
-                or_(SurveyResponse.kind == ResponseKind.BASELINE, round_open))
+                or_(SurveyResponse.kind == ResponseKind.BASELINE, round_open), _may_answer())
             .values(updated_at=now).execution_options(synchronize_session=False))
         if affected(touched) != 1:
-            return False
+            return await _refusal(session, response_id, now) or Refusal("closed")
         values = dict(raw=raw, number=answer.number, percent=answer.percent,
                       choice=answer.choice, skipped=answer.skipped, answered_at=now)
         await session.execute(insert_for(session)(SurveyAnswer).values(
             response_id=response_id, question=question, **values)
             .on_conflict_do_update(index_elements=["response_id", "question"], set_=values))
-        return True
+        return None
 
 
 async def response_answers(sessions: Sessions, response_id: int) -> dict[str, Answer]:
@@ -317,35 +357,57 @@ async def response_answers(sessions: Sessions, response_id: int) -> dict[str, An
         return await answers_of(session, response_id)
 
 
-Finished = Callable[[AsyncSession, SurveyResponse], Awaitable[None]]
+# Run inside finishing's transaction, with the final response it replaces (if any).
+Finished = Callable[[AsyncSession, SurveyResponse, "SurveyResponse | None"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What finishing a response came to."""
+
+    done: bool
+    # Another final response of the same subject and month, sent after this one was started
+    # (the owner's report while the admin was still typing): not replaced without asking.
+    superseded_by: int | None = None
+    refusal: Refusal | None = None  # or why it can no longer be finished
 
 
 async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterable[str],
-                          now: datetime, then: Finished | None = None) -> bool:
+                          now: datetime, then: Finished | None = None,
+                          replacing: int | None = None) -> Finish:
     """Make the response final: answers to questions no longer asked are deleted, an earlier
     final response of the same subject and month is marked replaced, and `then` (dropping
-    the pending reminders) runs in the same transaction. False when it can no longer be."""
+    the pending reminders, telling people) runs in the same transaction. Not done when the
+    round closed meanwhile, nor when someone else's final response came in after this one
+    was started, unless that one is `replacing` (the person was asked and said yes)."""
     async with sessions() as session, session.begin():
         response = await session.get(SurveyResponse, response_id, with_for_update=True)
-        if not await _still_open(session, response, now):
-            return False
+        refusal = await _refusal(session, response_id, now)
+        if refusal is not None:
+            return Finish(done=False, refusal=refusal)
         assert response is not None
         if load(response.survey).subject == "enterprise":
             # The owner and an admin finishing the same month at once: one after the other,
-            # so the later one sees the earlier as final and replaces it (never two finals).
+            # so the later one sees the earlier as final (never two finals).
             await session.get(Enterprise, response.enterprise_id, with_for_update=True)
+        # The first write: on SQLite it takes the database's write lock, which serialises
+        # finishing as the enterprise's row lock does on PostgreSQL.
         await session.execute(delete(SurveyAnswer).where(
             SurveyAnswer.response_id == response_id, SurveyAnswer.question.not_in(list(keep))))
-        await session.execute(update(SurveyResponse).where(
-            SurveyResponse.survey == response.survey, SurveyResponse.period == response.period,
-            SurveyResponse.kind == response.kind, SurveyResponse.status == ResponseStatus.FINAL,
-            _subject(response.survey, response.enterprise_id, response.respondent_id or 0))
-            .values(status=ResponseStatus.REPLACED))
+        finals = (*_same_month(response), SurveyResponse.status == ResponseStatus.FINAL)
+        earlier = await session.scalar(select(SurveyResponse).where(*finals))
+        if (earlier is not None and earlier.id != replacing
+                and earlier.finished_at is not None and earlier.finished_at > response.started_at):
+            return Finish(done=False, superseded_by=earlier.id)
+        if earlier is not None:
+            await session.execute(update(SurveyResponse).where(*finals)
+                                  .values(status=ResponseStatus.REPLACED)
+                                  .execution_options(synchronize_session="fetch"))
         response.status, response.finished_at, response.updated_at = (
             ResponseStatus.FINAL, now, now)
         if then is not None:
-            await then(session, response)
-        return True
+            await then(session, response, earlier)
+        return Finish(done=True)
 
 
 async def respondents_of(session: AsyncSession, survey: str, enterprise_id: int) -> list[int]:
@@ -430,9 +492,18 @@ async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
                 result.closed_on = round_.closes_on
         else:
             rounds = [r for survey in NAMES for r in await open_rounds(session, survey, now)]
-    result.choices = [Answerable(r.survey, r.period, ResponseKind.MONTHLY, place)
-                      for place in places for r in rounds
-                      if place.entered_as in load(r.survey).respondents]
+        result.choices = [Answerable(r.survey, r.period, ResponseKind.MONTHLY, place)
+                          for place in places for r in rounds
+                          if place.entered_as in load(r.survey).respondents]
+        if round_id is None and not result.choices:
+            # Nothing open, but a round of theirs that staff moved: when it opens.
+            answered = {name for name in NAMES
+                        if any(p.entered_as in load(name).respondents for p in places)}
+            moved = await session.scalar(select(func.min(SurveyRound.opens_on)).where(
+                SurveyRound.survey.in_(answered), SurveyRound.moved_at.is_not(None),
+                SurveyRound.queued_at.is_(None), SurveyRound.closed_at.is_(None),
+                SurveyRound.closes_at > now))
+            result.opens_on = moved
     return result
 
 

@@ -22,7 +22,7 @@ from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import _, current_locale
 from chat.kpi_text import rate_lines
 from chat.reply import rows
-from chat.rounds import drop_reminders, month_words, tell_owners
+from chat.rounds import drop_reminders, month_words, tell_owners, tell_replaced
 from chat.survey_text import number_note, show_answer, show_number
 from db import survey_results
 from db import surveys as surveys_db
@@ -53,8 +53,8 @@ def _cancelled(run: Run) -> str:
 
 SURVEY = Flow("survey", command="survey", reentry=False, cancelled=_cancelled)
 
-ANSWER, PICK, REPLACE, WHICH, CONFIRM, FIX, BASELINE = (
-    "sva", "svpick", "svrep", "svwhich", "svok", "svfix", "svbase")
+ANSWER, PICK, REPLACE, WHICH, CONFIRM, FIX, BASELINE, SUPERSEDED = (
+    "sva", "svpick", "svrep", "svwhich", "svok", "svfix", "svbase", "svsup")
 
 
 # --- opening ------------------------------------------------------------------------------
@@ -426,15 +426,29 @@ async def which_chosen(run: Run, value: str) -> Outcome:
 
 async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
     question = _question(run)
-    kept = await surveys_db.record_answer(run.svc.sessionmaker, int(run.data["response_id"]),
-                                          question.key, answer, raw=raw, now=run.svc.clock.now())
-    if not kept:
-        await run.say(_("This survey closed meanwhile. The answers given so far are kept. "
-                        "Thank you."))
-        return END
+    refusal = await surveys_db.record_answer(
+        run.svc.sessionmaker, int(run.data["response_id"]), question.key, answer, raw=raw,
+        now=run.svc.clock.now())
+    if refusal is not None:
+        return await _refused(run, refusal)
     run.data.setdefault("answers", {})[question.key] = _dump(answer)
     run.state.pop("edit", None)  # a changed answer is kept: no way back to the old one
     return await _next(run)
+
+
+async def _refused(run: Run, refusal: surveys_db.Refusal) -> Outcome:
+    """The response takes no more answers: why, and that nothing given is lost."""
+    if refusal.reason == "moved" and refusal.opens_on is not None:
+        text = _("This survey was moved. It opens again on {date}, and you will get a message "
+                 "then. The answers given so far are kept.").format(
+            date=calendar.date_words(refusal.opens_on, current_locale()))
+    elif refusal.reason == "not_allowed":
+        text = _("You no longer answer for {name}, so this survey has ended. The answers "
+                 "given so far are kept.").format(name=html.escape(run.data.get("name", "")))
+    else:
+        text = _("This survey closed meanwhile. The answers given so far are kept. Thank you.")
+    await run.say(text)
+    return END
 
 
 # --- confirming and finishing ---------------------------------------------------------------
@@ -497,21 +511,26 @@ async def _finish(run: Run) -> Outcome:
     questionnaire = _questionnaire(run)
     svc = run.svc
 
-    trainer = run.context.user_row.name if run.context.user_row else None
+    name = (run.context.user_row.name if run.context.user_row else None) or ""
 
-    async def then(session: Any, response: SurveyResponse) -> None:
+    async def then(session: Any, response: SurveyResponse,
+                   earlier: SurveyResponse | None) -> None:
         if response.kind is ResponseKind.MONTHLY:
             await drop_reminders(svc, session, response)
         if response.entered_as == "trainer":
-            await tell_owners(svc, session, response, trainer=trainer or "")
+            await tell_owners(svc, session, response, trainer=name)
+        elif earlier is not None and earlier.respondent_id != response.respondent_id:
+            await tell_replaced(svc, session, earlier, by=name)
 
-    done = await surveys_db.finish_response(
+    finish = await surveys_db.finish_response(
         svc.sessionmaker, int(run.data["response_id"]),
-        keep=questionnaire.kept(_answers(run)).keys(), now=svc.clock.now(), then=then)
-    if not done:
-        await run.say(_("This survey closed meanwhile. The answers given so far are kept. "
-                        "Thank you."))
-        return END
+        keep=questionnaire.kept(_answers(run)).keys(), now=svc.clock.now(), then=then,
+        replacing=run.data.get("replacing"))
+    if finish.superseded_by is not None:
+        run.data["final_id"] = finish.superseded_by
+        return ask_superseded
+    if finish.refusal is not None:
+        return await _refused(run, finish.refusal)
     if questionnaire.key == "kpi" and run.data["kind"] == ResponseKind.MONTHLY.value:
         await run.say("\n".join([_("Thank you, the report is saved."), "",
                                  *await _against_baseline(run), "",
@@ -521,6 +540,31 @@ async def _finish(run: Run) -> Outcome:
     else:
         await run.say(_("Thank you! The answers are saved."))
     return END
+
+
+@SURVEY.step("survey_superseded", expects=BUTTON)
+async def ask_superseded(run: Run) -> None:
+    await run.say(_("Someone else sent {title} while you were answering. Send yours "
+                    "instead? It will replace theirs.").format(title=html.escape(_title(run))),
+                  rows([run.button(_("Yes, send mine"), SUPERSEDED, "yes"),
+                        run.button(_("Show their answers"), SUPERSEDED, "show"),
+                        run.button(_("No, keep theirs"), SUPERSEDED, "no")], width=1))
+
+
+@ask_superseded.on_button(SUPERSEDED, ("yes", "show", "no"))
+async def superseded_answered(run: Run, value: str) -> Outcome:
+    await run.ack()
+    if value == "no":
+        await run.say(_("Fine, the answers they sent are kept."))
+        return END
+    if value == "show":
+        answers = await surveys_db.response_answers(run.svc.sessionmaker,
+                                                    int(run.data["final_id"]))
+        await run.say("\n".join(_summary(run, answers)))
+        return ask_superseded
+    # Yes: theirs, as shown, is replaced; one sent after this answer is asked about again.
+    run.data["replacing"] = int(run.data["final_id"])
+    return await _finish(run)
 
 
 async def _against_baseline(run: Run) -> list[str]:

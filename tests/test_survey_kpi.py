@@ -456,9 +456,98 @@ async def test_owner_and_admin_finishing_at_once_leave_one_final_report(
     assert None not in ids and ids[0] != ids[1]
     done = await asyncio.gather(*(surveys_db.finish_response(sessions, i, keep=[], now=now)
                                   for i in ids if i is not None))
-    assert done == [True, True]
+    assert [d.done for d in done] == [True, True]
     responses, _ = await stored(bot)
     assert sorted(r.status.value for r in responses) == ["final", "replaced"]
+
+
+async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
+    await factories.user(bot, TRAINER, role="trainer", language="en")
+    svc = services_of(bot.app)  # type: ignore[arg-type]
+    await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1, now=NOW)
+    await open_round(bot)
+    await bot.text(TRAINER, "/survey")
+    assert bot.last_text(TRAINER).startswith("1/16")
+    await bot.text(TRAINER, "120")
+    assert await assignments.unassign_trainer(svc.sessionmaker, TRAINER, maju.id)
+    await bot.text(TRAINER, "45")
+    assert bot.last_text(TRAINER) == (
+        "You no longer answer for PT Maju Jaya, so this survey has ended. The answers given "
+        "so far are kept.")
+    responses, answers = await stored(bot)
+    assert [r.status for r in responses] == [ResponseStatus.OPEN]
+    assert set(answers) == {"headcount"}
+    # Unassigned at the summary: the report is not sent, and the owner hears nothing.
+    await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1, now=NOW)
+    await bot.text(TRAINER, "/survey")
+    await answer_all(bot, TRAINER, dict(list(ANSWERS.items())[1:]), skip="Not recorded")
+    assert "Is this correct?" in bot.last_text(TRAINER)
+    assert await assignments.unassign_trainer(svc.sessionmaker, TRAINER, maju.id)
+    await bot.press(TRAINER, "Yes, send the report")
+    assert bot.last_text(TRAINER).startswith("You no longer answer for PT Maju Jaya")
+    responses, _ = await stored(bot)
+    assert [r.status for r in responses] == [ResponseStatus.OPEN]
+    await bot.delivered()
+    assert not any("Trainer SCORE" in t for t in bot.sandbox.texts(OWNER))
+
+
+async def _owner_sends_while_admin_answers(bot: BotHarness) -> int:
+    """The owner and an admin both open November's report; the owner sends it in full while
+    the admin has typed one figure and left the rest "not recorded"."""
+    maju = await factories.enterprise(bot, owner=OWNER)
+    admin = 3001
+    await factories.worker(bot, admin, maju, role="admin", name="Dewi")
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await bot.press(admin, "Isi laporan")
+    clock_of(bot).advance(600)
+    await answer_all(bot, OWNER, ANSWERS)
+    await bot.press(OWNER, "Ya, kirim laporan")
+    assert "laporan sudah tersimpan" in bot.last_text(OWNER)
+    await answer_all(bot, admin, {"headcount": "500", **{k: "-" for k in list(ANSWERS)[1:]}})
+    await bot.press(admin, "Ya, kirim laporan")
+    return admin
+
+
+async def test_a_report_sent_by_someone_else_meanwhile_is_not_replaced_without_asking(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    admin = await _owner_sends_while_admin_answers(bot)
+    assert bot.last_text(admin).startswith("Laporan KPI")
+    assert "sudah dikirim orang lain selama Anda mengisi" in bot.last_text(admin)
+    responses, _ = await stored(bot)
+    assert [(r.respondent_id, r.status) for r in responses] == [
+        (OWNER, ResponseStatus.FINAL), (admin, ResponseStatus.OPEN)]
+    # Their answers first, then "no": the owner's report stands.
+    await bot.press(admin, "Tampilkan jawaban mereka")
+    assert "Jumlah pekerja: 120" in bot.sandbox.texts(admin)[-2]
+    await bot.press(admin, "Tidak, simpan punya mereka")
+    assert bot.last_text(admin) == "Baik, jawaban yang mereka kirim tetap disimpan."
+    responses, _ = await stored(bot)
+    assert responses[0].status is ResponseStatus.FINAL
+    assert bot.sandbox.texts(OWNER)[-1].startswith("Terima kasih, laporan sudah tersimpan")
+
+
+async def test_replacing_someone_elses_report_after_a_yes_tells_them(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    admin = await _owner_sends_while_admin_answers(bot)
+    await bot.press(admin, "Ya, kirim punya saya")
+    assert "laporan sudah tersimpan" in bot.last_text(admin)
+    responses, answers = await stored(bot)
+    assert [(r.respondent_id, r.status) for r in responses] == [
+        (OWNER, ResponseStatus.REPLACED), (admin, ResponseStatus.FINAL)]
+    assert answers["headcount"].number == 500
+    await bot.delivered()
+    assert bot.last_text(OWNER) == (
+        "Dewi mengirim ulang laporan KPI bulan November 2026. Laporan ini menggantikan "
+        "laporan yang Anda kirim. Ketik /kpi untuk melihatnya.")
+    # The owner answering again later is asked as anyone replacing a sent report.
+    await bot.text(OWNER, "/survey")
+    assert "sudah dikirim. Isi lagi?" in bot.last_text(OWNER)
 
 
 async def test_a_question_lost_to_telegram_comes_again_before_the_next_answer(

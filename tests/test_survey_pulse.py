@@ -4,11 +4,16 @@ owner sees: totals only where at least five workers answered, only after the clo
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from bot.survey_admin import close_now
-from db.models import ResponseStatus, SurveyAnswer, SurveyResponse
+from chat import rounds
+from chat.context import services_of
+from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
 from tests import factories
+from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 from tests.survey_helpers import clock_of, open_round
 
@@ -198,3 +203,28 @@ async def test_a_button_of_an_earlier_question_changes_nothing(survey_bot: BotHa
     assert bot.last_text(2001) == asked
     rows = await answers_of(bot, 2001)
     assert rows["supervisor_listens"].choice == "often" and set(rows) == {"supervisor_listens"}
+
+
+async def test_a_round_moved_while_a_worker_answers_says_when_it_opens_again(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, WORKERS[0], maju)
+    await open_round(bot, "pulse")
+    await bot.press(WORKERS[0], "Mulai survei")
+    await bot.press(WORKERS[0], "Sering")
+    async with bot.sessionmaker() as session:
+        pulse = await session.scalar(select(SurveyRound).where(SurveyRound.survey == "pulse"))
+    assert pulse is not None
+    assert await rounds.move_round(services_of(bot.app), pulse.id,  # type: ignore[arg-type]
+                                   date(2026, 12, 8), staff_id=STAFF_ID)
+    await bot.press(WORKERS[0], "Aman")
+    assert bot.last_text(WORKERS[0]) == (
+        "Survei ini dipindahkan dan akan dibuka lagi pada Selasa, 8 Desember 2026. Akan ada "
+        "pesan saat itu. Jawaban yang sudah diisi tetap tersimpan.")
+    # /survey says the same, without an invitation at hand.
+    await bot.text(WORKERS[0], "/survey")
+    assert bot.last_text(WORKERS[0]).startswith(
+        "Survei ini dipindahkan dan akan dibuka pada Selasa, 8 Desember 2026.")
+    answers = await answers_of(bot, WORKERS[0])
+    assert set(answers) == {"supervisor_listens"}

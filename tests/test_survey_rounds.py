@@ -428,7 +428,8 @@ async def test_the_reminder_goes_only_to_those_who_have_not_finished(
     assert received(bot, WORKER_JB, PULSE_INVITATION) and received(bot, 2004, PULSE_INVITATION)
     svc = svc_of(bot)
 
-    async def then(session: AsyncSession, response: SurveyResponse) -> None:
+    async def then(session: AsyncSession, response: SurveyResponse,
+                   earlier: SurveyResponse | None) -> None:
         await rounds.drop_reminders(svc, session, response)
 
     now = clock_of(bot).now()
@@ -440,9 +441,9 @@ async def test_the_reminder_goes_only_to_those_who_have_not_finished(
              "made_suggestion": "no", "saw_incident": "no"}
     for question, choice in given.items():
         assert await surveys_db.record_answer(svc.sessionmaker, opened.response_id, question,
-                                              Answer(choice=choice), raw=None, now=now)
-    assert await surveys_db.finish_response(svc.sessionmaker, opened.response_id,
-                                            keep=given, now=now, then=then)
+                                              Answer(choice=choice), raw=None, now=now) is None
+    assert (await surveys_db.finish_response(svc.sessionmaker, opened.response_id,
+                                             keep=given, now=now, then=then)).done
     pulse_reminders = await reminders(bot, "pulse")
     assert (pulse_reminders[WORKER_JB].state, pulse_reminders[WORKER_JB].last_error) == (
         OutboxState.SKIPPED, "answered")

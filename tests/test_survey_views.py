@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from chat.rounds import plan
 from db import enterprises as enterprises_db
 from db import surveys as surveys_db
 from db import users as users_db
 from db.migrate import alembic_config
-from db.models import ResponseKind, SurveyRound
+from db.models import MemberRole, Membership, ResponseKind, SurveyRound
 from db.session import create_engine, create_sessionmaker
 from domain.kpi import RATE_KEYS, inputs_from, rates
 from domain.questionnaire import Answer, load
@@ -72,6 +72,11 @@ async def _respond(sessions: surveys_db.Sessions, survey: str, period: date, ent
                    respondent: int, answers: Mapping[str, Answer], *,
                    kind: ResponseKind = ResponseKind.MONTHLY, finish: bool = True) -> int:
     now = IN_ROUND.get(period, IN_ROUND[NOV])
+    if survey == "pulse":  # a worker answers while a member of the enterprise
+        async with sessions() as session, session.begin():
+            if await session.scalar(select(Membership.user_id).where(
+                    Membership.user_id == respondent, Membership.left_at.is_(None))) is None:
+                await enterprises_db.join(session, respondent, enterprise, MemberRole.WORKER)
     opened = await surveys_db.open_response(
         sessions, survey=survey, period=period, enterprise_id=enterprise,
         respondent_id=respondent, entered_as="worker" if survey == "pulse" else "owner",
@@ -79,10 +84,10 @@ async def _respond(sessions: surveys_db.Sessions, survey: str, period: date, ent
     assert opened.response_id is not None
     for key, answer in answers.items():
         assert await surveys_db.record_answer(sessions, opened.response_id, key, answer,
-                                              raw=None, now=now)
+                                              raw=None, now=now) is None
     if finish:
-        assert await surveys_db.finish_response(sessions, opened.response_id, keep=answers,
-                                                now=now)
+        assert (await surveys_db.finish_response(sessions, opened.response_id, keep=answers,
+                                                 now=now)).done
     return opened.response_id
 
 
