@@ -29,8 +29,9 @@ def show_number(value: Decimal, *, percent: bool = False) -> str:
 
 
 def number_note(error: str, question: Question, *, answers: Answers | None = None,
-                questionnaire: Questionnaire | None = None) -> str:
-    """Why a typed number was not taken, in the user's language."""
+                questionnaire: Questionnaire | None = None, skip: str | None = None) -> str:
+    """Why a typed number was not taken, in the user's language; with `skip` (an optional
+    question's skip button), text that is no number also names the button."""
     if error == numbers.EMPTY:
         return _("Please type a number.")
     if error == numbers.TOO_LONG:
@@ -58,10 +59,16 @@ def number_note(error: str, question: Question, *, answers: Answers | None = Non
         if limit is not None:
             return _("That is more than {what} ({max}). Please check the number.").format(
                 max=show_number(limit), what=html.escape(names))
+    decimal = show_number(Decimal("2.5"))
+    if skip is not None and error == numbers.NOT_A_NUMBER:
+        if question.whole:
+            return _("Please type a whole number (for example 120), or press “{skip}”.").format(
+                skip=skip)
+        return _("Please type a number (for example 120 or {decimal}), or press “{skip}”."
+                 ).format(decimal=decimal, skip=skip)
     if question.whole:
         return _("Please type a whole number, for example 120.")
-    return _("Please type a number, for example 120 or {decimal}.").format(
-        decimal=show_number(Decimal("2.5")))
+    return _("Please type a number, for example 120 or {decimal}.").format(decimal=decimal)
 
 
 def _in_sentence(label: str) -> str:

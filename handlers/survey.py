@@ -337,6 +337,10 @@ async def button_answer(run: Run, value: str) -> Outcome:
 @ask_question.on_text()
 async def text_answer(run: Run, text: str) -> Outcome:
     question = _question(run)
+    typed = " ".join(text.split()).casefold()
+    if question.optional and typed in {label.casefold()
+                                       for label in _questionnaire(run).skip.values()}:
+        return await _keep(run, Answer(skipped=True), raw=text)  # the skip button, typed
     if question.is_number:
         return await _number_typed(run, question, text)
     if question.type == TEXT:
@@ -348,7 +352,6 @@ async def text_answer(run: Run, text: str) -> Outcome:
                              .format(count=TEXT_MAX))
         return await _keep(run, Answer(text=cleaned), raw=text)
     # A choice typed instead of pressed ("ya", "Sering"): taken as the button.
-    typed = " ".join(text.split()).casefold()
     language = current_locale()
     for value in choice_values(question):
         label = (_("Yes") if value == YES else _("No")) if question.type == YES_NO else \
@@ -376,7 +379,8 @@ async def _number_typed(run: Run, question: Question, text: str) -> Outcome:
                              "b": str(value.decimal_comma)}
         return ask_which
     if error is not None or value is None:
-        return run.retry(number_note(error or numbers.NOT_A_NUMBER, question))
+        skip = _questionnaire(run).skip[current_locale()] if question.optional else None
+        return run.retry(number_note(error or numbers.NOT_A_NUMBER, question, skip=skip))
     return await _checked(run, question, value.value, value.percent, raw=text)
 
 

@@ -118,7 +118,10 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
     ("days_absent", "2641", "lebih dari jumlah pekerja × hari kerja terjadwal (2.640)"),
     ("units_rejected", "15.001", "lebih dari unit diproduksi (15.000)"),
     ("units_rejected", "120%", "Persen paling tinggi 100%"),
-    ("electricity_kwh", "abc", "Mohon ketik angka, misalnya 120 atau 2,5"),
+    ("electricity_kwh", "abc",
+     "Mohon ketik angka (misalnya 120 atau 2,5), atau tekan “Tidak dicatat”."),
+    ("women", "belum tahu",
+     "Mohon ketik bilangan bulat (misalnya 120), atau tekan “Tidak dicatat”."),
 ])
 async def test_numbers_that_do_not_fit_are_asked_again(survey_bot: BotHarness, key: str,
                                                        typed: str, note: str) -> None:
@@ -492,6 +495,18 @@ async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
     assert [r.status for r in responses] == [ResponseStatus.OPEN]
     await bot.delivered()
     assert not any("Trainer SCORE" in t for t in bot.sandbox.texts(OWNER))
+
+
+async def test_the_skip_button_may_be_typed(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await report_opened(bot)
+    await bot.text(OWNER, "120")
+    await bot.text(OWNER, "  tidak DICATAT ")
+    assert bot.last_text(OWNER).startswith("3/16")
+    # Not on a question that may not be skipped: the headcount.
+    await bot.text(OWNER, "/cancel")
+    _, rows = await stored(bot)
+    assert rows["women"].skipped and rows["women"].raw == "  tidak DICATAT "
 
 
 async def _owner_sends_while_admin_answers(bot: BotHarness) -> int:
