@@ -1,5 +1,6 @@
 """Survey rounds through the outbox: planning a month's round, queueing its invitations and
-its one reminder per time zone, dropping a finisher's reminder, closing and moving a round.
+its one reminder per time zone, inviting who joins while it is open, dropping a finisher's
+reminder, closing and moving a round.
 
 Shared by the job that runs rounds on their schedule (`jobs/survey_rounds.py`), the command
 line (`score-bot survey open|close`) and staff's /surveys. Every message of a round is an
@@ -14,6 +15,7 @@ import html
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import notify
@@ -52,6 +54,13 @@ def send_moment(survey: str, day: date, zone: str) -> datetime:
     are in lockers during shifts), never during Friday prayers."""
     at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
     return calendar.send_moment(day, at, zone)
+
+
+def next_send_moment(survey: str, after: datetime, zone: str) -> datetime:
+    """A round's next send time in a zone from `after` on, for someone who joins it late: the
+    same local time as its invitations, on a working day for the KPI report (offices)."""
+    at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
+    return calendar.next_send_moment(after, at, zone, working_days=survey == "kpi")
 
 
 def invite_group(round_: SurveyRound, version: int | None = None) -> str:
@@ -102,22 +111,63 @@ async def queue_messages(svc: Services, session: AsyncSession, round_: SurveyRou
     reminder; both expire at the close. Queueing again adds nothing (outbox keys)."""
     queued = 0
     for zone in ZONES:
-        provinces = surveys_db.provinces_in(zone)
         planned = send_moment(round_.survey, round_.opens_on, zone)
         # Sent now (at once, or the job ran after the planned time): still never in Friday
         # prayers, which only the planned times avoid by themselves.
         invite_at = calendar.outside_prayers(now if at_once else max(now, planned), zone)
-        queued += await notify.queue(
-            svc, session, group=invite_group(round_), key=invite_group(round_),
-            to=surveys_db.invitees(round_.survey, round_.period, provinces=provinces),
-            render=lambda: _invitation(round_), at=invite_at, expires=round_.closes_at)
-        remind_at = send_moment(round_.survey, round_.reminder_on, zone)
-        if invite_at < remind_at < round_.closes_at:
-            await notify.queue(
-                svc, session, group=remind_group(round_), key=remind_group(round_),
-                to=surveys_db.invitees(round_.survey, round_.period, provinces=provinces),
-                render=lambda: _reminder(round_), at=remind_at, expires=round_.closes_at,
-                priority=notify.REMINDER)
+        queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at)
+    return queued
+
+
+async def _queue_zone(svc: Services, session: AsyncSession, round_: SurveyRound, zone: str, *,
+                      invite_at: datetime, user_id: int | None = None,
+                      enterprise_id: int | None = None) -> int:
+    """One zone's invitations at `invite_at`, and its reminders if the reminder comes after
+    them and before the close: to everyone the round invites there, or (`user_id`,
+    `enterprise_id`) to one person or one enterprise's people only. The outbox keys are the
+    round's, per recipient: whoever has a row of the group already gets nothing new."""
+    provinces = surveys_db.provinces_in(zone)
+
+    def to() -> Select:
+        return surveys_db.invitees(round_.survey, round_.period, provinces=provinces,
+                                   user_id=user_id, enterprise_id=enterprise_id)
+
+    queued = await notify.queue(
+        svc, session, group=invite_group(round_), key=invite_group(round_), to=to(),
+        render=lambda: _invitation(round_), at=invite_at, expires=round_.closes_at)
+    remind_at = send_moment(round_.survey, round_.reminder_on, zone)
+    if invite_at < remind_at < round_.closes_at:
+        await notify.queue(
+            svc, session, group=remind_group(round_), key=remind_group(round_), to=to(),
+            render=lambda: _reminder(round_), at=remind_at, expires=round_.closes_at,
+            priority=notify.REMINDER)
+    return queued
+
+
+async def invite_latecomers(svc: Services, session: AsyncSession, *,
+                            user_id: int | None = None, enterprise_id: int | None = None) -> int:
+    """Someone became one of a round's respondents after it opened (a worker who joined with
+    the code, an admin who accepted the owner's invite: `user_id`; an enterprise approved
+    by staff: `enterprise_id`): each round still taking answers invites them too, in the
+    round's own groups, at its next send time in their zone (the pulse at 19:30, KPI at
+    09:00 on a working day), with its reminder if that is still ahead. Nothing when that
+    time falls after the close, nor for whoever has a row of the round already (joined
+    twice, left and came back) or has finished. Runs in the caller's transaction, where
+    the membership became active; the number of invitations queued."""
+    if user_id is None and enterprise_id is None:
+        raise ValueError("whom to invite: a user or an enterprise")
+    now = svc.clock.now()
+    queued = 0
+    for round_ in await surveys_db.rounds_taking_answers(session, now):
+        provinces = await surveys_db.invitee_provinces(
+            session, round_.survey, round_.period, user_id=user_id, enterprise_id=enterprise_id)
+        for zone in ZONES:
+            if provinces.isdisjoint(surveys_db.provinces_in(zone)):
+                continue
+            invite_at = next_send_moment(round_.survey, now, zone)
+            if invite_at < round_.closes_at:
+                queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at,
+                                            user_id=user_id, enterprise_id=enterprise_id)
     return queued
 
 

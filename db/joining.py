@@ -19,6 +19,11 @@ from domain.roles import Role, role_after_admin_invite
 Sessions = async_sessionmaker[AsyncSession]
 
 
+# Runs in the transaction that made the user a member (the owner's news, the survey rounds
+# still open inviting them).
+Joined = Callable[[AsyncSession, Enterprise], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class JoinResult:
     enterprise_name: str | None = None  # joined this one
@@ -39,10 +44,11 @@ async def is_join_code(sessions: Sessions, text: str) -> bool:
         return await ent_db.enterprise_by_code(session, code) is not None
 
 
-async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
-                         now: datetime) -> JoinResult:
+async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: datetime,
+                         then: Joined | None = None) -> JoinResult:
     """Link a worker to the approved enterprise whose code they typed. A wrong code is
-    recorded (the lock of domain/join_limits.py), in the same transaction as the check."""
+    recorded (the lock of domain/join_limits.py), in the same transaction as the check.
+    `then` runs in the same transaction once they joined."""
     async with sessions() as session, session.begin():
         wrong = await ent_db.wrong_codes_since(session, user_id, now - LOOKBACK)
         if (until := locked_until(wrong, now)) is not None:
@@ -71,28 +77,32 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *,
                                   moving_from=other.name)
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
         await set_role(session, user_id, Role.WORKER)
+        if then is not None:
+            await then(session, enterprise)
         return JoinResult(enterprise_name=enterprise.name)
 
 
-async def move_to(sessions: Sessions, user_id: int, enterprise_id: int) -> str | None:
-    """Confirmed: leave the current workplace and join this approved enterprise."""
+async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *,
+                  then: Joined | None = None) -> str | None:
+    """Confirmed: leave the current workplace and join this approved enterprise. `then`
+    runs in the same transaction once they joined."""
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
             return None
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
         await set_role(session, user_id, Role.WORKER)
+        if then is not None:
+            await then(session, enterprise)
         return enterprise.name
-
-
-Joined = Callable[[AsyncSession, Enterprise], Awaitable[None]]
 
 
 async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role | None, *,
                         then: Joined | None = None) -> tuple[str, Role] | None:
     """Use a one-time admin invite: the user becomes an admin of its enterprise. Returns the
     enterprise's name and the user's role afterwards, or None for a used or unknown link.
-    `then` runs in the same transaction (queueing the owner's news)."""
+    `then` runs in the same transaction (queueing the owner's news, the open rounds'
+    invitations)."""
     async with sessions() as session, session.begin():
         invite = await ent_db.use_invite(session, token, user_id)
         enterprise = await ent_db.get_enterprise(session, invite.enterprise_id) if invite else None

@@ -125,10 +125,12 @@ def provinces_in(zone: str) -> list[str]:
     return [p.code for p in PROVINCES if p.timezone == zone]
 
 
-def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = None) -> Select:
+def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = None,
+             user_id: int | None = None, enterprise_id: int | None = None) -> Select:
     """SELECT of (user id, language) of everyone a round invites: the owners and admins
     (KPI) or the workers (pulse) of approved enterprises, who consented and have not
-    blocked the bot, leaving out whoever already finished."""
+    blocked the bot, leaving out whoever already finished. `user_id` or `enterprise_id`
+    keeps only that person, or that enterprise's people (who joined after the opening)."""
     roles = member_roles(survey)
     query = (select(User.id, User.language)
              .join(Membership, and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
@@ -137,6 +139,10 @@ def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = Non
                     User.consent_at.is_not(None), User.status == UserStatus.ACTIVE))
     if provinces is not None:
         query = query.where(Enterprise.province.in_(list(provinces)))
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    if enterprise_id is not None:
+        query = query.where(Enterprise.id == enterprise_id)
     finished = select(SurveyResponse.id).where(
         SurveyResponse.survey == survey, SurveyResponse.period == period,
         SurveyResponse.kind == ResponseKind.MONTHLY, SurveyResponse.status == ResponseStatus.FINAL)
@@ -145,6 +151,28 @@ def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = Non
     else:
         finished = finished.where(SurveyResponse.respondent_id == User.id)
     return query.where(~exists(finished))
+
+
+async def invitee_provinces(session: AsyncSession, survey: str, period: date, *,
+                            user_id: int | None = None,
+                            enterprise_id: int | None = None) -> set[str]:
+    """The provinces of the enterprises `invitees` finds for one person or one enterprise:
+    the time zones their invitations are queued in."""
+    query = invitees(survey, period, user_id=user_id, enterprise_id=enterprise_id)
+    return set((await session.scalars(
+        query.with_only_columns(Enterprise.province).distinct())).all())
+
+
+async def rounds_taking_answers(session: AsyncSession, now: datetime) -> list[SurveyRound]:
+    """The rounds open now, of every survey. Locked FOR SHARE (PostgreSQL): a round being
+    opened or closed at this moment is waited for, and then seen as it is committed, so
+    someone joining meanwhile is invited either by the opening or by the caller, never by
+    neither. The lock is taken before the "queued" check for that reason."""
+    rounds = (await session.scalars(select(SurveyRound).where(
+        SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now)
+        .order_by(SurveyRound.id).with_for_update(read=True)
+        .execution_options(populate_existing=True))).all()
+    return [round_ for round_ in rounds if is_open(round_, now)]
 
 
 Queue = Callable[[AsyncSession, SurveyRound], Awaitable[int]]

@@ -134,6 +134,15 @@ def send_moment(day: date, at: time, zone: str) -> datetime:
     return avoid_friday_prayers(local).astimezone(UTC)
 
 
+def next_send_moment(after: datetime, at: time, zone: str, *, working_days: bool) -> datetime:
+    """The first `at` local time in `zone` not before `after` (on a working day, with
+    `working_days`), as `send_moment` gives it: for someone who joins a round already open."""
+    day = after.astimezone(ZoneInfo(zone)).date()
+    while (working_days and not is_working_day(day)) or send_moment(day, at, zone) < after:
+        day += timedelta(days=1)
+    return send_moment(day, at, zone)
+
+
 def outside_prayers(moment: datetime, zone: str) -> datetime:
     """`moment`, or 13:30 that day in `zone` if it falls in Friday prayers there; in UTC.
     For what goes out now rather than at its planned time (a late or forced opening)."""

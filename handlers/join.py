@@ -14,11 +14,9 @@ from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, format_number, ngettext
 from chat.menu import set_chat_menu
 from chat.reply import rows, send
-from chat.rounds import drop_for_leaver
+from chat.rounds import drop_for_leaver, invite_latecomers
 from db.joining import (
-    accept_invite as use_invite,
-)
-from db.joining import (
+    Joined,
     create_admin_invite,
     join_with_code,
     leave_workplace,
@@ -26,6 +24,9 @@ from db.joining import (
     owned_enterprise,
     replace_join_code,
     workplace_of,
+)
+from db.joining import (
+    accept_invite as use_invite,
 )
 from db.models import Enterprise, EnterpriseStatus
 from domain.join_codes import admin_deep_link, looks_like_code
@@ -77,12 +78,26 @@ async def code_typed(run: Run, text: str) -> Outcome:
     return await try_code(run, text)
 
 
+def _surveys_open(run: Run, then: Joined | None = None) -> Joined:
+    """What joining does in its own transaction: `then`, and the survey rounds open now
+    invite the new member (their invitation was queued before they joined)."""
+    svc, user_id = run.svc, run.user_id
+
+    async def joined(session: AsyncSession, enterprise: Enterprise) -> None:
+        if then is not None:
+            await then(session, enterprise)
+        await invite_latecomers(svc, session, user_id=user_id)
+
+    return joined
+
+
 async def try_code(run: Run, text: str) -> Outcome:
     if not may_join_as_worker(role_of(run.context)):
         await run.say(_("Join codes are for workers. Type /help to see the menu."))
         return END
     now = run.svc.clock.now()
-    result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now)
+    result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now,
+                                  then=_surveys_open(run))
     if result.locked_until is not None:
         minutes = max(1, -(-int((result.locked_until - now).total_seconds()) // 60))
         await run.say(ngettext("Too many wrong codes. Please try again in {minutes} minute.",
@@ -130,7 +145,8 @@ async def move_answered(run: Run, answer: str) -> Outcome:
         await run.say(_("Fine, you stay registered at {old}.").format(
             old=html.escape(run.data["move_from"])))
         return END
-    name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]))
+    name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]),
+                         then=_surveys_open(run))
     if name is None:
         await run.say(_("This code no longer works. Please ask for the new one."))
         return END
@@ -168,7 +184,8 @@ async def accept_invite(run: Run, token: str) -> Outcome:
                                "{admin} is now an admin of {name}.").format(
                                admin=html.escape(admin_name), name=html.escape(enterprise.name))))
 
-    accepted = await use_invite(run.svc.sessionmaker, run.user_id, token, role, then=tell_owner)
+    accepted = await use_invite(run.svc.sessionmaker, run.user_id, token, role,
+                                then=_surveys_open(run, tell_owner))
     if accepted is None:
         await run.say(_("This invite link was already used or is not valid. Please ask the "
                         "owner for a new one."))

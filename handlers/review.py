@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from chat import notify
+from chat import notify, rounds
 from chat.access import is_staff
 from chat.context import BotContext, Services
 from chat.flow import END, Flow, Outcome, Run
@@ -40,7 +40,7 @@ async def approve_pressed(update: Update, context: BotContext) -> None:
         await stale_button(update)
         return
     decided = await decide_enrolment(context.svc.sessionmaker, int(button.value), user.id,
-                                     approve=True, then=_tell_owner(context.svc))
+                                     approve=True, then=_approved(context.svc))
     if decided is None:
         await _already_decided(update, context, int(button.value))
         return
@@ -53,6 +53,18 @@ def _pressed(update: Update) -> tuple[int, int] | None:
     """The staff message whose button decided (a notice, or a /pending card)."""
     message = update.callback_query.message if update.callback_query else None
     return (message.chat.id, message.message_id) if message is not None else None
+
+
+def _approved(svc: Services) -> Decided:
+    """The owner's news and, for a round open now, the KPI report's invitation (its owner
+    was not one of the round's respondents when it opened)."""
+    tell = _tell_owner(svc)
+
+    async def then(session: AsyncSession, enterprise: Enterprise, owner: User | None) -> None:
+        await tell(session, enterprise, owner)
+        await rounds.invite_latecomers(svc, session, enterprise_id=enterprise.id)
+
+    return then
 
 
 def _tell_owner(svc: Services) -> Decided:

@@ -20,6 +20,7 @@ from domain.survey_calendar import (
     month_name,
     month_only,
     moved,
+    next_send_moment,
     outside_prayers,
     period_key,
     period_of,
@@ -138,6 +139,28 @@ def test_send_moment() -> None:
     assert send_moment(friday, time(12, 0), WITA) == datetime(2026, 12, 4, 5, 30, tzinfo=UTC)
     assert send_moment(friday, PULSE_INVITE_TIME, WIB) == local_moment(
         friday, PULSE_INVITE_TIME, WIB)
+
+
+def test_next_send_moment_for_who_joins_late() -> None:
+    def wib(day: int, hour: int, minute: int = 0) -> datetime:
+        return local_moment(date(2026, 12, day), time(hour, minute), WIB)
+
+    # The pulse: this evening, or (after 19:30) tomorrow's, weekends too.
+    assert next_send_moment(wib(5, 10), PULSE_INVITE_TIME, WIB,
+                            working_days=False) == wib(5, 19, 30)
+    assert next_send_moment(wib(5, 19, 30), PULSE_INVITE_TIME, WIB,
+                            working_days=False) == wib(5, 19, 30)
+    assert next_send_moment(wib(5, 19, 31), PULSE_INVITE_TIME, WIB,
+                            working_days=False) == wib(6, 19, 30)
+    # In its own zone: 21:00 WIT is past that evening there, not yet in Jakarta.
+    assert next_send_moment(wib(5, 19), PULSE_INVITE_TIME, WIT, working_days=False) == \
+        local_moment(date(2026, 12, 6), PULSE_INVITE_TIME, WIT)
+    # The KPI report: 09:00 on a working day. Friday afternoon: Monday; Wednesday 23
+    # December: Monday the 28th (Christmas Eve and Day are joint leave and a holiday).
+    assert next_send_moment(wib(4, 8), KPI_INVITE_TIME, WIB, working_days=True) == wib(4, 9)
+    assert next_send_moment(wib(4, 15), KPI_INVITE_TIME, WIB, working_days=True) == wib(7, 9)
+    assert next_send_moment(wib(23, 10), KPI_INVITE_TIME, WIB, working_days=True) == wib(28, 9)
+    assert next_send_moment(wib(4, 15), KPI_INVITE_TIME, WIB, working_days=True).tzinfo == UTC
 
 
 def test_outside_prayers_is_per_zone() -> None:

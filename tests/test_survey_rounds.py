@@ -41,6 +41,7 @@ from sandbox import BotApiSandbox
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
+from tests.journeys import enrol, onboard
 from tests.survey_helpers import ANSWERS, answer_all
 
 NOVEMBER = date(2026, 11, 1)
@@ -723,3 +724,217 @@ async def test_a_worker_who_left_is_not_reminded(start_bot: StartBot) -> None:
     assert pulse_reminders[2004].state is OutboxState.PENDING
     await move_clock(bot, utc(2026, 12, 4, 12, 30))
     assert received(bot, 2004, PULSE_REMINDER) and not received(bot, WORKER_JB, PULSE_REMINDER)
+
+
+# --- who joins while a round is open ------------------------------------------------------------
+# Through the bot: the worker's code, the owner's admin invite, staff's approval.
+PULSE_ANSWERS = ["Sering", "Aman", "Selalu", "Tidak", "Tidak"]
+
+
+async def join_with_code(bot: BotHarness, worker: int, code: str, *, name: str = "Ani") -> None:
+    """A new user, in Indonesian, who says they are a worker and types the code."""
+    await onboard(bot, worker, "id", role="worker", name=name)
+    await bot.text(worker, code)
+    assert "Selamat datang" in bot.last_text(worker)
+
+
+async def test_a_worker_who_joins_mid_round_is_invited_that_evening_and_can_answer(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    papua = await factories.enterprise(bot, owner=OWNER_PA, name="PT Papua Mandiri",
+                                       province="PA")
+    await factories.worker(bot, WORKER_JB, maju)
+    await run_job(bot)
+    assert maju.join_code and papua.join_code
+
+    # Saturday 5 December, 10:00 WIB: the pulse's invitations and its reminder (the 4th)
+    # have gone out. A new worker joins Maju with its code.
+    await move_clock(bot, utc(2026, 12, 5, 3))
+    assert received(bot, WORKER_JB, PULSE_REMINDER)
+    await join_with_code(bot, 2010, maju.join_code)
+    invitation = (await invitations(bot, "pulse"))[2010]
+    # Tonight at 19:30 WIB, in the round's group, expiring at its close; the reminder has
+    # passed, so none; and a worker gets no KPI report.
+    assert (invitation.next_attempt_at, invitation.expires_at) == (
+        utc(2026, 12, 5, 12, 30), NOVEMBER_CLOSE)
+    assert 2010 not in await reminders(bot, "pulse")
+    assert 2010 not in await invitations(bot, "kpi")
+    # In Papua it is 12:00 already past 19:30 on the 5th (21:00 WIT): tomorrow evening.
+    await move_clock(bot, utc(2026, 12, 5, 12))
+    await join_with_code(bot, 2011, papua.join_code, name="Yohanes")
+    assert (await invitations(bot, "pulse"))[2011].next_attempt_at == utc(2026, 12, 6, 10, 30)
+
+    await move_clock(bot, utc(2026, 12, 5, 12, 30))
+    assert received(bot, 2010, PULSE_INVITATION) and not received(bot, 2011, PULSE_INVITATION)
+    assert len(received(bot, WORKER_JB, PULSE_INVITATION)) == 1  # the others: nothing new
+    await bot.press(2010, "Mulai survei")
+    for label in PULSE_ANSWERS:
+        await bot.press(2010, label)
+    assert "Terima kasih" in bot.last_text(2010)
+    async with bot.sessionmaker() as session:
+        response = await session.scalar(select(SurveyResponse).where(
+            SurveyResponse.respondent_id == 2010))
+    assert response is not None and response.status.value == "final"
+    assert response.enterprise_id == maju.id and response.period == NOVEMBER
+    await move_clock(bot, utc(2026, 12, 6, 10, 30))
+    assert received(bot, 2011, PULSE_INVITATION)
+
+
+async def test_a_worker_who_joins_before_the_reminder_finishes_and_is_not_reminded(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    assert maju.join_code
+    await run_job(bot)
+    # Wednesday 2 December, 10:00 WIB; the reminder goes on Friday the 4th at 19:30.
+    await move_clock(bot, DEC_2)
+    await join_with_code(bot, 2010, maju.join_code)
+    await join_with_code(bot, 2011, maju.join_code, name="Dewi")
+    assert when(await invitations(bot, "pulse")) == {
+        2010: utc(2026, 12, 2, 12, 30), 2011: utc(2026, 12, 2, 12, 30)}
+    assert when(await reminders(bot, "pulse")) == {
+        2010: utc(2026, 12, 4, 12, 30), 2011: utc(2026, 12, 4, 12, 30)}
+
+    await move_clock(bot, utc(2026, 12, 2, 12, 30))
+    await bot.press(2010, "Mulai survei")
+    for label in PULSE_ANSWERS:
+        await bot.press(2010, label)
+    assert "Terima kasih" in bot.last_text(2010)
+    reminder = (await reminders(bot, "pulse"))[2010]
+    assert (reminder.state, reminder.last_error) == (OutboxState.SKIPPED, "answered")
+    await move_clock(bot, utc(2026, 12, 4, 12, 30))
+    assert received(bot, 2011, PULSE_REMINDER) and not received(bot, 2010, PULSE_REMINDER)
+
+
+async def test_joining_again_or_coming_back_invites_nobody_twice(start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    sinar = await factories.enterprise(bot, owner=OWNER_BA, name="PT Sinar", province="BA")
+    assert maju.join_code and sinar.join_code
+    await run_job(bot)
+    await move_clock(bot, DEC_2)
+    await join_with_code(bot, 2010, maju.join_code)
+    await move_clock(bot, utc(2026, 12, 2, 12, 30))
+    assert len(received(bot, 2010, PULSE_INVITATION)) == 1
+    size = await outbox_size(bot)
+
+    # The code once more: a member already, nothing queued.
+    await bot.text(2010, f"/join {maju.join_code}")
+    assert "sudah terdaftar" in bot.last_text(2010)
+    # Leaving drops the reminder; coming back (here, the next day) queues nothing again.
+    await move_clock(bot, utc(2026, 12, 3, 3))
+    await bot.text(2010, "/leave")
+    await bot.press(2010, "Saya sudah tidak bekerja di sini")
+    await bot.text(2010, f"/join {maju.join_code}")
+    assert "Selamat datang" in bot.last_text(2010)
+    # Nor does moving to another enterprise, in another zone.
+    await bot.text(2010, f"/join {sinar.join_code}")
+    await bot.press(2010, "Ya, sekarang saya bekerja di PT Sinar")
+    assert "PT Sinar" in bot.last_text(2010)
+    assert await outbox_size(bot) == size
+    assert states(await reminders(bot, "pulse")) == {2010: OutboxState.SKIPPED}
+
+    # A worker who answers with /survey before their invitation went out, then leaves and
+    # comes back, is not invited either.
+    await join_with_code(bot, 2011, maju.join_code, name="Dewi")
+    await bot.text(2011, "/survey")
+    for label in PULSE_ANSWERS:
+        await bot.press(2011, label)
+    assert "Terima kasih" in bot.last_text(2011)
+    await bot.text(2011, "/leave")
+    await bot.press(2011, "Saya sudah tidak bekerja di sini")
+    await bot.text(2011, f"/join {maju.join_code}")
+    assert "Selamat datang" in bot.last_text(2011)
+    assert {(r.state, r.last_error) for r in (await invitations(bot, "pulse")).values()} == {
+        (OutboxState.SENT, None), (OutboxState.SKIPPED, "answered")}
+
+    await move_clock(bot, utc(2026, 12, 5, 12, 30))
+    assert len(received(bot, 2010, PULSE_INVITATION)) == 1
+    assert not received(bot, 2010, PULSE_REMINDER)
+    assert not received(bot, 2011, PULSE_INVITATION) and not received(bot, 2011, PULSE_REMINDER)
+
+
+async def test_who_joins_after_the_close_or_too_late_for_an_evening_is_not_invited(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    assert maju.join_code
+    await run_job(bot)
+    # The 20th at 20:00 WIB: still open, but its last evening has passed.
+    await move_clock(bot, utc(2026, 12, 20, 13))
+    await join_with_code(bot, 2010, maju.join_code)
+    # After the close, before the job marked it closed; and after that.
+    await move_clock(bot, NOVEMBER_CLOSE)
+    await join_with_code(bot, 2011, maju.join_code, name="Dewi")
+    await run_job(bot)
+    await join_with_code(bot, 2012, maju.join_code, name="Eko")
+    assert await invitations(bot, "pulse") == {}
+    assert await reminders(bot, "pulse") == {}
+    await move_clock(bot, utc(2026, 12, 21, 13))
+    for worker in (2010, 2011, 2012):
+        assert not received(bot, worker, PULSE_INVITATION)
+
+
+async def test_an_admin_who_accepts_the_invite_mid_round_gets_the_kpi_report(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    await factories.enterprise(bot, owner=OWNER_JB)
+    await factories.enterprise(bot, owner=OWNER_BA, name="PT Sinar", province="BA")
+    await run_job(bot)
+    # Sinar's owner sends the report on the first day.
+    await move_clock(bot, utc(2026, 12, 1, 1))
+    await bot.press(OWNER_BA, FILL_IN)
+    await answer_all(bot, OWNER_BA, ANSWERS)
+    await bot.press(OWNER_BA, "Ya, kirim laporan")
+    assert "laporan sudah tersimpan" in bot.last_text(OWNER_BA)
+
+    # Friday 4 December, 15:00 WIB: Maju's owner invites an admin, who accepts at once.
+    await move_clock(bot, utc(2026, 12, 4, 8))
+    admin = 1011
+    await bot.text(OWNER_JB, "/invite")
+    payload = bot.last_text(OWNER_JB).split("start=")[1].split()[0]
+    bot.sandbox.add_user(admin, "Budi", language_code="id")
+    await bot.text(admin, f"/start {payload}")
+    await bot.press(admin, "Bahasa Indonesia")
+    await bot.press(admin, "Setuju")
+    assert "admin" in bot.last_text(admin)
+    # 09:00 WIB on the next working day, Monday the 7th; the reminder on the 10th.
+    assert (await invitations(bot, "kpi"))[admin].next_attempt_at == utc(2026, 12, 7, 2)
+    assert (await reminders(bot, "kpi"))[admin].next_attempt_at == utc(2026, 12, 10, 2)
+    assert admin not in await invitations(bot, "pulse")
+
+    # Sinar already sent its report: its new admin is not asked for it.
+    await bot.text(OWNER_BA, "/invite")
+    payload = bot.last_text(OWNER_BA).split("start=")[1].split()[0]
+    bot.sandbox.add_user(1012, "Komang", language_code="id")
+    await bot.text(1012, f"/start {payload}")
+    await bot.press(1012, "Bahasa Indonesia")
+    await bot.press(1012, "Setuju")
+    assert 1012 not in await invitations(bot, "kpi")
+
+    await move_clock(bot, utc(2026, 12, 7, 2))
+    assert received(bot, admin, KPI_INVITATION)
+    assert len(received(bot, OWNER_JB, KPI_INVITATION)) == 1
+    await bot.press(admin, FILL_IN)
+    assert "1/16" in bot.last_text(admin)
+
+
+async def test_an_enterprise_approved_mid_round_gets_the_kpi_report(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    await factories.staff(bot)
+    await run_job(bot)
+    # Thursday 3 December: an owner enrols, staff approve at 14:00 WIB.
+    await move_clock(bot, utc(2026, 12, 3, 7))
+    await enrol(bot, OWNER_JB, "id")
+    await bot.press(STAFF_ID, "Approve")
+    assert (await invitations(bot, "kpi"))[OWNER_JB].next_attempt_at == utc(2026, 12, 4, 2)
+    assert (await reminders(bot, "kpi"))[OWNER_JB].next_attempt_at == utc(2026, 12, 10, 2)
+    await move_clock(bot, utc(2026, 12, 4, 2))
+    assert received(bot, OWNER_JB, KPI_INVITATION)
+    # A rejected one is not.
+    await enrol(bot, OWNER_BA, "id", company="PT Tolak", province="bali")
+    await bot.press(STAFF_ID, "Reject")
+    await bot.text(STAFF_ID, "Not a manufacturer")
+    assert OWNER_BA not in await invitations(bot, "kpi")
