@@ -284,8 +284,10 @@ async def _next(run: Run) -> Outcome:
         # An answer changed from the summary made another one impossible: that one again.
         question, error = unfit
         run.data["q"] = question.key
-        await run.say(number_note(error, question, answers=answers,
-                                  questionnaire=questionnaire))
+        await run.say(_("Your answer to “{label}” was {value}. {note}").format(
+            label=html.escape(question.label[current_locale()]),
+            value=show_answer(question, answers.get(question.key), questionnaire),
+            note=number_note(error, question, answers=answers, questionnaire=questionnaire)))
         return ask_question
     if questionnaire.confirm:
         return ask_confirm
@@ -484,7 +486,7 @@ async def ask_confirm(run: Run) -> None:
 async def confirm_answered(run: Run, value: str) -> Outcome:
     await run.ack()
     if value == "fix":
-        return ask_fix
+        return run.edit(ask_fix, back=ask_confirm)  # /cancel there: the summary again
     return await _finish(run)
 
 

@@ -402,7 +402,8 @@ async def test_a_changed_answer_is_checked_against_the_others_again(
     await bot.text(OWNER, "10")
     # 45 women of 10 workers: asked again, before anything can be sent.
     texts = bot.sandbox.texts(OWNER)
-    assert "lebih dari jumlah pekerja (10)" in texts[-2]
+    assert texts[-2] == ("Jawaban Anda untuk “Pekerja perempuan” tadinya 45. Angka itu lebih "
+                         "dari jumlah pekerja (10). Mohon periksa lagi.")
     assert texts[-1].startswith("2/16")
     await bot.text(OWNER, "5")
     # 21.000 hours for 10 workers is more than they could work in a month.
@@ -424,6 +425,11 @@ async def test_cancel_while_changing_an_answer_goes_back_to_the_summary(
     summary = bot.last_text(OWNER)
     await bot.press(OWNER, "Ubah jawaban")
     await bot.press(OWNER, "Pekerja perempuan")
+    await bot.text(OWNER, "/cancel")
+    assert bot.last_text(OWNER) == summary
+    # /cancel on the list of answers to change: the same.
+    await bot.press(OWNER, "Ubah jawaban")
+    assert bot.last_text(OWNER) == "Jawaban mana yang ingin diubah?"
     await bot.text(OWNER, "/cancel")
     assert bot.last_text(OWNER) == summary
     await bot.press(OWNER, "Ya, kirim laporan")
