@@ -61,7 +61,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 def build_router() -> Router:
     """Every conversation, command and button of the bot, in one table of contents."""
-    router = Router(unknown_command=help.unknown_command, stray_message=help.stray_message)
+    router = Router(unknown_command=help.unknown_command, stray_message=help.stray_message,
+                    role_changed=help.role_changed)
     # Conversations (flows), each with the command that starts it, if any.
     router.add_flow(start.FIRST_CONTACT, interrupts=start.opens_a_link)
     router.add_flow(enrol.ENROL)

@@ -13,3 +13,8 @@ def is_staff(context: BotContext) -> bool:
 
 def role_of(context: BotContext) -> Role | None:
     return Role(context.role) if context.role else None
+
+
+def has_no_role(context: BotContext) -> bool:
+    """Not yet an owner, admin, worker, trainer or staff: first contact asks what they want."""
+    return context.role is None

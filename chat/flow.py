@@ -8,7 +8,10 @@ same for every flow:
 
 - asking the open question again after input that does not fit, after /help or /privacy,
   and after a language change; answering stale buttons (an earlier step's, an ended run's);
-- who may use the flow, checked when it starts and again at every answer and button press;
+- who may use the flow (and a step, where it says), checked when it starts and again at
+  every answer and button press: refused at the start (unseen, or with the flow's own
+  `refused` text); failing in the middle, because staff changed the user's role meanwhile,
+  the flow ends and the user hears what they can do in their role now;
 - /cancel (from a field edited out of a summary: back to the summary unchanged; otherwise
   the flow ends and keeps nothing), any other command ("answer the question first");
 - one flow open per user: starting another one (a command, a reminder's button) while a
@@ -113,9 +116,11 @@ class Step:
     """One question of a flow: how it is asked and what answers it takes."""
 
     def __init__(self, flow: Flow, name: str, ask: Asker, expects: str,
-                 note: str | Callable[[Run], str] | None, repeat: bool):
+                 note: str | Callable[[Run], str] | None, repeat: bool,
+                 allowed: Allowed | None = None):
         self.flow, self.name, self._ask = flow, name, ask
         self.expects, self.note, self.repeat = expects, note, repeat
+        self.allowed = allowed
         self.buttons: dict[str, _ButtonAnswer] = {}
         self.text: _TextAnswer | None = None
         self.contact: Handler | None = None
@@ -187,6 +192,9 @@ class Flow:
 
     - `command`: the command that starts it (without the slash), if any.
     - `allowed`: who may use it; checked when it starts and at every answer and button.
+    - `refused`: what someone it does not allow hears when they try to start it (marked
+      with N_, or a function of the context); without it they get the reply to unknown
+      input, so staff tools stay unseen.
     - `cancelled`: what /cancel says (marked with N_), or a function of the run.
     - `reentry`: its own command while it is open starts it afresh.
     - `lifetime`: a run not answered within this time is dropped at the next update.
@@ -194,8 +202,10 @@ class Flow:
 
     def __init__(self, name: str, *, command: str | None = None, allowed: Allowed = anyone,
                  cancelled: str | Callable[[Run], str], reentry: bool = False,
-                 lifetime: timedelta | None = None, staff_only: bool = False):
+                 lifetime: timedelta | None = None, staff_only: bool = False,
+                 refused: str | Callable[[BotContext], str] | None = None):
         self.name, self.command, self.allowed = name, command, allowed
+        self.refused = refused
         self.cancelled, self.reentry, self.lifetime = cancelled, reentry, lifetime
         self.staff_only = staff_only
         self.steps: dict[str, Step] = {}
@@ -203,16 +213,18 @@ class Flow:
         self._entry: Entry | None = None
 
     def step(self, name: str, *, expects: str = TEXT,
-             note: str | Callable[[Run], str] | None = None, repeat: bool = True
-             ) -> Callable[[Asker], Step]:
+             note: str | Callable[[Run], str] | None = None, repeat: bool = True,
+             allowed: Allowed | None = None) -> Callable[[Asker], Step]:
         """Declare a step by the function that asks it. `note` replaces the default note for
         input of the wrong kind (marked with N_, or a function of the run); with
-        `repeat=False` a note is not followed by the question (the note asks it)."""
+        `repeat=False` a note is not followed by the question (the note asks it). `allowed`:
+        who may answer it, besides the flow's own check (the role question of first contact
+        is only for someone without a role)."""
 
         def register(ask: Asker) -> Step:
             if name in self.steps:
                 raise ValueError(f"step {name} declared twice in flow {self.name}")
-            step = Step(self, name, ask, expects, note, repeat)
+            step = Step(self, name, ask, expects, note, repeat, allowed)
             self.steps[name] = step
             return step
 
@@ -250,13 +262,19 @@ class Flow:
     async def switch(self, run: Run, **seed: Any) -> _Signal:
         """From inside another flow: end that one and continue in this one (first contact
         hands over to enrolment or joining)."""
+        clear(run.context)  # ended even when this one refuses the user
         await self._open(run.update, run.context, seed)
         return _HANDED_OVER
 
     async def _open(self, update: Update, context: BotContext, seed: Mapping[str, Any]) -> None:
         assert self._entry is not None, f"flow {self.name} has no entry"
         if not self.allowed(context):
-            await refuse(update, context, what=self.command or self.name)
+            if self.refused is None:
+                await refuse(update, context, what=self.command or self.name)
+            else:
+                await ack(update)
+                await send(update, context, self.refused(context) if callable(self.refused)
+                           else _(self.refused))
             return
         state: dict[str, Any] = {"name": self.name, "nonce": new_nonce(), "step": None, "data": {},
                  "started": context.svc.clock.now().isoformat()}
@@ -310,6 +328,13 @@ class Run:
     @property
     def step(self) -> Step | None:
         return self.flow.steps.get(self.state.get("step") or "")
+
+    def may_go_on(self) -> bool:
+        """Whether the user may still use this flow and answer its open step: staff may have
+        changed their role since it was asked."""
+        step = self.step
+        return self.flow.allowed(self.context) and (
+            step is None or step.allowed is None or step.allowed(self.context))
 
     def keyboard(self) -> Keyboard:
         return Keyboard(self.svc.signer, self.user_id, self.state["nonce"])
@@ -443,6 +468,8 @@ class Router:
 
     unknown_command: Plain = _nothing
     stray_message: Plain = _nothing
+    # The open flow ended because the user's role changed (say what they can do now).
+    role_changed: Plain = _nothing
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
@@ -460,7 +487,9 @@ class Router:
             async def start(update: Update, context: BotContext, flow: Flow = flow) -> None:
                 await flow.start(update, context)
 
-            self.add_command(flow.command, start, allowed=flow.allowed, interrupts=interrupts)
+            # A flow that says why it refuses someone checks them itself, when it opens.
+            allowed = flow.allowed if flow.refused is None else anyone
+            self.add_command(flow.command, start, allowed=allowed, interrupts=interrupts)
             self.commands[flow.command].flow = flow
 
     def add_command(self, names: str | Iterable[str], handler: Plain, *, in_flow: str = "answer",
@@ -503,25 +532,43 @@ class Router:
             await send(update, context, _("Your earlier answers were deleted after 14 days. "
                                           "Please start again with /start."))
             return
+        message = update.effective_message
+        text = (message.text or "") if update.callback_query is None and message else ""
+        run = self.run_of(update, context)
+        if run is not None and not run.may_go_on():
+            await self._role_changed(run)
+            if text.startswith("/") and self._opens_a_link(context, text):
+                await self._command(update, context, text)
+            return
         if update.callback_query is not None:
             await self._button(update, context)
             return
-        message = update.effective_message
         if message is None:
             return
-        text = message.text or ""
         if text.startswith("/"):
             await self._command(update, context, text)
             return
-        run = self.run_of(update, context)
         if run is None:
             await self.stray_message(update, context)
             return
-        if not run.flow.allowed(context):
-            clear(context)
-            await refuse(update, context, what=run.flow.command or run.flow.name)
-            return
         await self._answer(run, message)
+
+    async def _role_changed(self, run: Run) -> None:
+        """The open flow, or its open step, is no longer for this user: staff changed their
+        role after it was asked. What they sent now (most likely meant for that question) is
+        not taken for anything else: the flow ends, keeping nothing, and they hear what they
+        can do in their role now. The next update is handled as usual."""
+        log.info("flow %s ended at step %s for user=%s: their role is now %s",
+                 run.flow.name, run.state.get("step"), run.user_id, run.context.role)
+        clear(run.context)
+        await ack(run.update)
+        await self.role_changed(run.update, run.context)
+
+    def _opens_a_link(self, context: BotContext, text: str) -> bool:
+        """A command that replaces any open question (a link the user just opened)."""
+        command = self.commands.get(_command_name(text))
+        context.args = text.split()[1:]
+        return bool(command and command.interrupts and command.interrupts(context))
 
     async def _answer(self, run: Run, message: Message) -> None:
         step = run.step
@@ -542,14 +589,12 @@ class Router:
             await run.reask(step.wrong_kind_note(run))
 
     async def _command(self, update: Update, context: BotContext, text: str) -> None:
-        name = text.split()[0][1:].split("@", 1)[0].lower()
+        name = _command_name(text)
         # As PTB's CommandHandler would: the words after the command.
         context.args = text.split()[1:]
         command = self.commands.get(name)
         run = self.run_of(update, context)
         if command is not None and not command.allowed(context):
-            if run is not None and not run.flow.allowed(context):
-                clear(context)
             await refuse(update, context, what=name)
             return
         if run is None:
@@ -560,10 +605,6 @@ class Router:
                                               "menu."))
             else:
                 await self.unknown_command(update, context)
-            return
-        if not run.flow.allowed(context):
-            clear(context)
-            await refuse(update, context, what=name)
             return
         if name == "cancel":
             await self._cancel(run)
@@ -597,8 +638,6 @@ class Router:
         owner = self._kind_owner.get(button.kind)
         run = self.run_of(update, context)
         if owner is not None and not owner.allowed(context):
-            if run is not None and not run.flow.allowed(context):
-                clear(context)
             await refuse(update, context, what=button.kind)
             return
         if isinstance(owner, Action):
@@ -623,6 +662,10 @@ class Router:
             await run.reask()
             return
         await run.apply(await answer.handler(run, button.value))
+
+
+def _command_name(text: str) -> str:
+    return text.split()[0][1:].split("@", 1)[0].lower()
 
 
 def _older_than(state: Mapping[str, Any], lifetime: timedelta, context: BotContext) -> bool:

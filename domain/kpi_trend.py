@@ -33,6 +33,13 @@ class TrendChart:
     series: dict[str, list[Decimal | None]]
     baseline: dict[str, Decimal | None]
 
+    @property
+    def has_values(self) -> bool:
+        """Whether some month has a recorded value. Reports that say "not recorded" to
+        every rate would make a chart of empty panels (or of the baseline's lines alone):
+        nothing about the months to look at, so the caller says so instead of drawing it."""
+        return any(value is not None for values in self.series.values() for value in values)
+
 
 def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)

@@ -15,6 +15,7 @@ from telegram import (
 from telegram.error import TelegramError
 
 from chat.access import role_of
+from chat.context import BotContext
 from chat.flow import BUTTON, END, PHONE, PROVINCE, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale, format_number
 from chat.keyboards import province_rows
@@ -37,7 +38,20 @@ from handlers.join import JOIN
 
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
 
-ENROL = Flow("enrol", command="enrol",
+def _may_enrol(context: BotContext) -> bool:
+    return may_enrol(role_of(context))
+
+
+def _refused(context: BotContext) -> str:
+    if role_of(context) is Role.TRAINER:
+        return _("You stay a SCORE trainer. To help an owner enrol, ask them to send /start to "
+                 "this bot on their own phone and choose the owner button.")
+    return _("Enrolment is for owners of an enterprise. Type /help to see the menu.")
+
+
+# Who may enrol is checked at every answer too: an owner made a trainer half-way (or staff
+# made a worker again) would otherwise confirm with the role they no longer have.
+ENROL = Flow("enrol", command="enrol", allowed=_may_enrol, refused=_refused,
              cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
 
 NAME_ERRORS = {
@@ -61,14 +75,6 @@ async def begin(run: Run) -> Outcome:
     assert user is not None
     if user.consent_at is None:
         await run.say(_("Please start with /start and agree first."))
-        return END
-    role = role_of(run.context)
-    if role is Role.TRAINER:
-        await run.say(_("You stay a SCORE trainer. To help an owner enrol, ask them to send "
-                        "/start to this bot on their own phone and choose the owner button."))
-        return END
-    if not may_enrol(role):
-        await run.say(_("Enrolment is for owners of an enterprise. Type /help to see the menu."))
         return END
     existing = await own_answers(run.svc.sessionmaker, user.id)
     if existing is not None:

@@ -10,7 +10,7 @@ from chat.context import BotContext
 from chat.i18n import _
 from chat.reply import send
 from domain.join_codes import looks_like_code
-from domain.roles import may_join_as_worker
+from domain.roles import Role, may_join_as_worker
 from handlers.join import JOIN
 from handlers.role_help import role_help
 from handlers.start import FIRST_CONTACT
@@ -37,6 +37,18 @@ async def privacy(update: Update, context: BotContext) -> None:
 async def unknown_command(update: Update, context: BotContext) -> None:
     await send(update, context, _("I do not know that command. Here is what you can do:") + "\n"
                + role_help(context.role))
+
+
+async def role_changed(update: Update, context: BotContext) -> None:
+    """The question the user was answering was for the role they had: staff changed it
+    meanwhile, so the flow ended. What they can do now, as /help lists it."""
+    if context.role in (None, Role.WORKER.value):
+        lead = _("Your role in this bot has changed, so the question you were answering is "
+                 "closed. Here is what you can do:")
+    else:
+        lead = _("The SCORE team has changed your role in this bot, so the question you were "
+                 "answering is closed. Here is what you can do:")
+    await send(update, context, lead + "\n" + role_help(context.role))
 
 
 async def stray_message(update: Update, context: BotContext) -> None:

@@ -34,7 +34,15 @@ from domain.join_limits import MAX_WRONG, WARN_FROM
 from domain.roles import Role, may_accept_admin_invite, may_join_as_worker, may_manage_enterprise
 from handlers.poster import send_code
 
-JOIN = Flow("join", command="join", reentry=True,
+
+def _may_join(context: BotContext) -> bool:
+    return may_join_as_worker(role_of(context))
+
+
+# Checked at every answer too: a worker made a trainer at the "do you now work at" question
+# must not be moved (and made a worker again).
+JOIN = Flow("join", command="join", reentry=True, allowed=_may_join,
+            refused=N_("Join codes are for workers. Type /help to see the menu."),
             cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
 
 
@@ -92,9 +100,6 @@ def _surveys_open(run: Run, then: Joined | None = None) -> Joined:
 
 
 async def try_code(run: Run, text: str) -> Outcome:
-    if not may_join_as_worker(role_of(run.context)):
-        await run.say(_("Join codes are for workers. Type /help to see the menu."))
-        return END
     now = run.svc.clock.now()
     result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now,
                                   then=_surveys_open(run))

@@ -62,33 +62,48 @@ async def enterprise_picked(update: Update, context: BotContext) -> None:
 
 
 async def show(update: Update, context: BotContext, place: surveys_db.Place) -> None:
-    svc = context.svc
-    history = await survey_results.kpi_history(svc.sessionmaker, place.enterprise_id)
-    baseline = (kpi.rates(kpi.inputs_from(history.baseline))
-                if history.baseline is not None else None)
-    if history.months:
-        monthly = {month: kpi.rates(kpi.inputs_from(answers))
-                   for month, answers in history.months.items()}
-        latest = max(monthly)
-        # The months before training, where the enterprise had them, lead into the trend.
-        before = {month: kpi.rates(kpi.inputs_from(answers))
-                  for month, answers in history.before.items() if month not in monthly}
-        chart = trend_data({**before, **monthly}, baseline, kpi.HEADLINE_KEYS)
-        words = chart_words(place.name)
-        png = await trend_png(chart, words)
-        caption = [f"<b>{html.escape(place.name)}</b>",
-                   _("Latest report: {month}").format(
-                       month=month_name(latest, current_locale()))]
-        caption += rate_lines(monthly[latest], baseline)
-        if baseline is None:
-            caption.append(_("No baseline yet: the SCORE trainer enters it at the intake visit, or "
-                             "the owner with /baseline."))
-        await context.bot.send_photo(chat_id_of(update), png, caption="\n".join(caption)[:1024],
-                                     parse_mode="HTML")
-    else:
+    await _kpis(update, context, place)
+    await _pulse(update, context, place)
+
+
+async def _kpis(update: Update, context: BotContext, place: surveys_db.Place) -> None:
+    """The trend as a chart, its caption the latest rates; in words alone when there is
+    nothing to draw."""
+    history = await survey_results.kpi_history(context.svc.sessionmaker, place.enterprise_id)
+    if not history.months:
         await send(update, context, _("{name} has no monthly KPI report yet. The report is "
                                       "asked for at the start of each month.").format(
             name=html.escape(place.name)))
+        return
+    baseline = (kpi.rates(kpi.inputs_from(history.baseline))
+                if history.baseline is not None else None)
+    monthly = {month: kpi.rates(kpi.inputs_from(answers))
+               for month, answers in history.months.items()}
+    latest = max(monthly)
+    # The months before training, where the enterprise had them, lead into the trend.
+    before = {month: kpi.rates(kpi.inputs_from(answers))
+              for month, answers in history.before.items() if month not in monthly}
+    chart = trend_data({**before, **monthly}, baseline, kpi.HEADLINE_KEYS)
+    lines = [f"<b>{html.escape(place.name)}</b>",
+             _("Latest report: {month}").format(month=month_name(latest, current_locale()))]
+    if not chart.has_values:
+        # Every rate "not recorded" so far: a chart of empty panels would say nothing.
+        lines.append(_("No KPI has been recorded in the reports yet, so there is nothing to "
+                       "draw. Please send the numbers in the monthly report with /survey."))
+        await send(update, context, "\n".join(lines))
+        return
+    png = await trend_png(chart, chart_words(place.name))
+    lines += rate_lines(monthly[latest], baseline)
+    if baseline is None:
+        lines.append(_("No baseline yet: the SCORE trainer enters it at the intake visit, or "
+                       "the owner with /baseline."))
+    await context.bot.send_photo(chat_id_of(update), png, caption="\n".join(lines)[:1024],
+                                 parse_mode="HTML")
+
+
+async def _pulse(update: Update, context: BotContext, place: surveys_db.Place) -> None:
+    """The workers' survey totals under the KPIs, or when they will come."""
+    svc = context.svc
     now = svc.clock.now()
     totals = await survey_results.latest_pulse_totals(svc.sessionmaker, place.enterprise_id,
                                                       now=now)

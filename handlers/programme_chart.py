@@ -33,6 +33,14 @@ async def send_chart(update: Update, context: BotContext) -> None:
         await send(update, context, _("No monthly KPI report has been sent yet, so there is "
                                       "nothing to draw."))
         return
+    if not chart.has_values:
+        # Reports that say "not recorded" to every rate: a chart of empty panels.
+        await send(update, context, ngettext(
+            "The monthly KPI report so far records none of the rates, so there is nothing to "
+            "draw.",
+            "The {count} monthly KPI reports so far record none of the rates, so there is "
+            "nothing to draw.", len(reports)).format(count=len(reports)))
+        return
     png = await medians_png(chart, medians_words())
     caption = ngettext(
         "Each point is the median over the enterprises that recorded that rate in the "

@@ -2,7 +2,8 @@
 
 Staff are the ids in STAFF_IDS plus users whose stored role is `staff`; the gate works that
 out per update (`context.role`) and the router checks it at the command and at every answer
-and button, so a revoked staff member's old buttons do nothing.
+and button: a staff tool open when the role is revoked ends with a word on what they can do
+now (chat/flow.py), and their old buttons do nothing. The person changed is told at once.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from chat.access import has_no_role
 from chat.context import BotContext
 from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import N_, _, set_locale
@@ -105,7 +106,9 @@ async def after_consent(run: Run) -> Outcome:
     return END
 
 
-@FIRST_CONTACT.step("role", expects=BUTTON)
+# Only for someone without a role: promoted by staff meanwhile, they hear what they can do
+# as trainer or staff instead (the router ends the flow).
+@FIRST_CONTACT.step("role", expects=BUTTON, allowed=has_no_role)
 async def ask_role(run: Run) -> None:
     # What they want to do first: the role follows what they then do, so nothing is locked.
     await run.say(_("Are you here to enrol your enterprise, or to join your workplace as a "

@@ -92,6 +92,16 @@ def test_trend_data_across_a_year_end_and_without_a_baseline() -> None:
                                                             {"turnover": None})
 
 
+def test_a_chart_has_values_only_when_a_month_has_one() -> None:
+    assert trend_data(MONTHS, BASELINE, HEADLINE_KEYS).has_values
+    nothing = {date(2026, 10, 1): {"turnover": None}, date(2026, 11, 1): {}}
+    assert not trend_data(nothing, None, HEADLINE_KEYS).has_values
+    # A baseline alone is no month's value: the chart would show only its dashed lines.
+    assert not trend_data(nothing, BASELINE, HEADLINE_KEYS).has_values
+    assert not trend_data({}, BASELINE, HEADLINE_KEYS).has_values
+    assert trend_data({date(2026, 11, 1): {"turnover": D(0)}}, None, ["turnover"]).has_values
+
+
 def test_two_reports_for_one_month_are_refused() -> None:
     with pytest.raises(ValueError, match="2025-10"):
         trend_data({date(2025, 10, 1): {}, date(2025, 10, 20): {}}, None, ["turnover"])

@@ -92,6 +92,38 @@ async def secret_given(run: Run, text: str) -> Outcome:
     return END
 
 
+VOTE = Flow("vote", command="vote", allowed=lambda c: c.role != "worker",
+            refused="Votes are for people without a role.", cancelled="Cancelled.")
+
+
+@VOTE.entry
+async def vote_begin(run: Run) -> Outcome:
+    return ask_agree
+
+
+@VOTE.step("v1", expects=BUTTON)
+async def ask_agree(run: Run) -> None:
+    await run.say("Agree to vote?", rows([run.button("Agree", "vagree", "yes")]))
+
+
+@ask_agree.on_button("vagree", ("yes",))
+async def agreed(run: Run, _value: str) -> Outcome:
+    await run.ack()
+    return ask_vote
+
+
+@VOTE.step("v2", expects=BUTTON, allowed=lambda c: c.role is None)
+async def ask_vote(run: Run) -> None:
+    await run.say("Your vote?", rows([run.button("Yes", "vote", "yes")]))
+
+
+@ask_vote.on_button("vote", ("yes",))
+async def voted(run: Run, _value: str) -> Outcome:
+    await run.ack()
+    await run.say("Voted.")
+    return END
+
+
 @pytest.fixture
 async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarness]:
     clock = FakeClock(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
@@ -101,6 +133,7 @@ async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarn
     router = harness.app.bot_data[ROUTER_KEY]
     router.add_flow(ORDER)
     router.add_flow(SECRET)
+    router.add_flow(VOTE)
     try:
         yield harness
     finally:
@@ -224,11 +257,53 @@ async def test_role_is_checked_at_every_answer(flow_bot: BotHarness,
         user = await session.get(User, OUTSIDER)
         assert user is not None
         user.role = None
-    with caplog.at_level(logging.WARNING):
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
         await bot.text(OUTSIDER, "hunter2")
     assert "Accepted." not in bot.texts(OUTSIDER)
     assert bot.open_flow(OUTSIDER) is None
-    assert f"non-staff user={OUTSIDER}" in caplog.text
+    # Not silence: the flow was theirs when it asked, so they hear why it ended, and what
+    # they can do now (a user without a role: /start).
+    assert "Your role in this bot has changed" in bot.last_text(OUTSIDER)
+    assert "/start" in bot.last_text(OUTSIDER) and "/broadcast" not in bot.last_text(OUTSIDER)
+    assert f"flow secret ended at step s1 for user={OUTSIDER}" in caplog.text
+    # Typing on reaches nothing of it.
+    await bot.text(OUTSIDER, "the password is hunter2")
+    assert "Accepted." not in bot.texts(OUTSIDER) and "/help" in bot.last_text(OUTSIDER)
+
+
+async def test_a_step_for_some_roles_ends_the_flow_when_the_role_changes(
+        flow_bot: BotHarness) -> None:
+    """A step's own `allowed`: the rest of the flow is for anyone, that question is not."""
+    bot = flow_bot
+    await onboard(bot, OWNER, "en", role=None)
+    await bot.text(OWNER, "/cancel")
+    await bot.text(OWNER, "/vote")
+    await bot.press(OWNER, "Agree")  # the first step is for anyone
+    assert bot.last_text(OWNER) == "Your vote?"
+    async with bot.sessionmaker() as session, session.begin():
+        user = await session.get(User, OWNER)
+        assert user is not None
+        user.role = "owner"  # type: ignore[assignment]
+    before = len(bot.sandbox.callback_answers(OWNER))
+    await bot.press(OWNER, "Yes")
+    assert "Voted." not in bot.texts(OWNER)
+    assert "The SCORE team has changed your role" in bot.last_text(OWNER)
+    assert "/enrol" in bot.last_text(OWNER)  # the owner's commands
+    assert bot.open_flow(OWNER) is None
+    # The press is answered (it does not spin), without the stale note.
+    answers = bot.sandbox.callback_answers(OWNER)[before:]
+    assert len(answers) == 1 and not answers[0].get("text")
+
+
+async def test_a_flow_may_say_why_it_refuses_at_the_start(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    bot.sandbox.add_user(OUTSIDER, "Jane", language_code="en")
+    async with bot.sessionmaker() as session, session.begin():
+        session.add(User(id=OUTSIDER, language="en", role="worker"))
+    await bot.text(OUTSIDER, "/vote")
+    assert bot.last_text(OUTSIDER) == "Votes are for people without a role."
+    assert bot.open_flow(OUTSIDER) is None
 
 
 async def test_a_reason_not_given_within_the_hour_is_not_waited_for(flow_bot: BotHarness) -> None:

@@ -109,17 +109,26 @@ async def test_make_staff_then_revoke_and_old_buttons_do_nothing(
     assert "removed your role in this bot (Staff)" in bot.last_text(BUDI)
     assert "broadcast" not in _menu(bot, BUDI) and "start" in _menu(bot, BUDI)
 
-    # His old button, correctly signed for him, is checked again at the press.
-    before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
+    # His /staff was still open: its button, correctly signed for him, is checked again at
+    # the press. Nothing is done; he hears that the question closed, and what he can do now.
+    before = len(bot.sandbox.messages(BUDI))
+    bot.sandbox.press_button(BUDI, "Make someone staff")
+    await bot.settle()
+    assert len(bot.sandbox.messages(BUDI)) == before + 1
+    assert "question you were answering is closed" in bot.last_text(BUDI)
+    assert "/start" in bot.last_text(BUDI) and "/staff" not in bot.last_text(BUDI)
+    assert bot.open_flow(BUDI) is None
+    assert await _role(bot, BUDI) is None
+    # Pressed again, the button belongs to no open question: refused like any staff button
+    # of a non-staff user, and nothing more is said.
+    before_answers = len(bot.sandbox.callback_answers(BUDI))
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         bot.sandbox.press_button(BUDI, "Make someone staff")
         await bot.settle()
-    # Nothing is done; the press is answered like any stale button, so it does not spin.
-    assert len(bot.sandbox.messages(BUDI)) == before[0]
-    assert _stale_answers(bot, BUDI, before[1]) == 1
+    assert len(bot.sandbox.messages(BUDI)) == before + 1
+    assert _stale_answers(bot, BUDI, before_answers) == 1
     assert f"non-staff user={BUDI}" in caplog.text
-    assert await _role(bot, BUDI) is None
     assert menu_message.buttons  # the message still shows them; pressing does nothing
 
 
@@ -276,12 +285,15 @@ async def test_revoked_in_the_middle_of_a_broadcast_cannot_confirm_it(
         user = await session.get(User, BUDI)
         assert user is not None
         user.role = None
-    before = len(bot.sandbox.messages(BUDI)), len(bot.sandbox.callback_answers(BUDI))
-    with caplog.at_level(logging.WARNING):
+    before = len(bot.sandbox.callback_answers(BUDI))
+    with caplog.at_level(logging.INFO):
         await bot.press(BUDI, "Confirm")
-    assert len(bot.sandbox.messages(BUDI)) == before[0]
-    assert _stale_answers(bot, BUDI, before[1]) == 1
-    assert f"staff button bcok from non-staff user={BUDI}" in caplog.text
+    # Not silence: a short word that the broadcast was not sent, and what he can do now.
+    assert "question you were answering is closed" in bot.last_text(BUDI)
+    assert "/broadcast" not in bot.last_text(BUDI) and "/start" in bot.last_text(BUDI)
+    answers = bot.sandbox.callback_answers(BUDI)[before:]
+    assert len(answers) == 1 and not answers[0].get("text")  # answered, so it stops spinning
+    assert f"flow broadcast ended at step bc_confirm for user={BUDI}" in caplog.text
     async with bot.sessionmaker() as session:
         assert (await session.scalars(select(Broadcast))).all() == []
     # The composer is gone for him; his next message is answered like anyone's.

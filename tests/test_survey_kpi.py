@@ -17,7 +17,7 @@ from bot.survey_admin import close_now
 from chat.context import services_of
 from db import assignments, survey_results
 from db import surveys as surveys_db
-from db.models import ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
+from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
 from domain.kpi_trend import ChartWords, TrendChart
 from handlers import kpi as kpi_handlers
@@ -378,6 +378,54 @@ async def test_the_owner_sees_the_trend_against_the_baseline(
     absent = kpi.round_rate(Decimal(30 * 100) / (120 * 22))
     assert chart.series[kpi.ABSENTEEISM] == [absent, absent, None, absent]
     assert words.locale == "id" and words.series[kpi.DEFECT_RATE] == "Tingkat cacat (%)"
+
+
+async def test_reports_with_nothing_recorded_get_words_not_an_empty_chart(
+        survey_bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every rate "not recorded" would be a chart of six empty panels: /kpi says so, and how
+    to report, in words."""
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    drawn: list[TrendChart] = []
+    real = kpi_handlers.trend_png
+
+    async def spy(chart: TrendChart, words: ChartWords) -> bytes:
+        drawn.append(chart)
+        return await real(chart, words)
+
+    monkeypatch.setattr(kpi_handlers, "trend_png", spy)
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    # Headcount cannot be skipped; everything else is "Tidak dicatat".
+    await answer_all(bot, OWNER, {key: "120" if key == "headcount" else "-" for key in ANSWERS})
+    await bot.press(OWNER, "Ya, kirim laporan")
+    before = len(bot.sandbox.messages(OWNER))
+    await bot.text(OWNER, "/kpi")
+    sent = bot.sandbox.messages(OWNER)[before:]
+    assert drawn == [] and all(m.photo is None for m in sent)
+    assert sent[0].text == ("PT Maju Jaya\nLaporan terakhir: November 2026\nBelum ada angka KPI "
+                            "yang tercatat di laporan, jadi belum ada grafik. Silakan kirim "
+                            "angkanya di laporan bulanan dengan /survey.")
+    # The same for an admin in English, and /survey is where the numbers go.
+    async with bot.sessionmaker() as session:
+        maju = await session.scalar(select(Enterprise))
+    assert maju is not None
+    await factories.worker(bot, 2002, maju, role="admin", language="en")
+    await bot.text(2002, "/kpi")
+    assert ("No KPI has been recorded in the reports yet, so there is nothing to draw. Please "
+            "send the numbers in the monthly report with /survey.") in bot.last_text(2002)
+    assert drawn == []
+    # One number recorded is a trend again: the chart comes back, with its caption.
+    await bot.text(OWNER, "/survey")
+    await bot.press(OWNER, "Ya, isi lagi")
+    await bot.press(OWNER, "Ubah jawaban")
+    await bot.press(OWNER, "Usulan pekerja yang dijalankan")
+    await bot.text(OWNER, "6")
+    await bot.press(OWNER, "Ya, kirim laporan")
+    await bot.text(OWNER, "/kpi")
+    message = bot.sandbox.last_message(OWNER)
+    assert message.photo is not None and len(drawn) == 1
+    assert "Usulan per 100 pekerja: 5" in (message.text or "")
 
 
 async def test_workers_and_strangers_get_no_kpi_report(survey_bot: BotHarness) -> None:

@@ -218,6 +218,14 @@ async def test_chart_shows_the_median_rates_per_month(survey_bot: BotHarness,
 
     await bot.text(STAFF_ID, "/surveys chart")
     assert "nothing to draw" in bot.last_text(STAFF_ID) and not drawn
+    # A report that records no rate (headcount alone cannot be skipped) is nothing to draw
+    # either: said, rather than six empty panels.
+    await _final(bot, "kpi", OCT, ids[1], 1002, {"headcount": 80, "units_produced": "skip",
+                                                "units_rejected": "skip", "workdays": "skip"})
+    await bot.text(STAFF_ID, "/surveys chart")
+    assert bot.last_text(STAFF_ID) == ("The monthly KPI report so far records none of the "
+                                       "rates, so there is nothing to draw.")
+    assert not drawn
 
     # October: Alpha alone. November: a 2% and a 4% defect rate and a QC reject of 3%; an
     # absenteeism of 2% and 5% and one not recorded; a report replaced later counts not.
@@ -242,14 +250,14 @@ async def test_chart_shows_the_median_rates_per_month(survey_bot: BotHarness,
     assert words.series["defect_rate"] == "Defect rate (%)" and words.locale == "en"
     photo = bot.sandbox.last_message(STAFF_ID)
     assert photo.photo is not None and photo.photo.startswith(b"\x89PNG\r\n\x1a\n")
-    assert "4 monthly reports" in (photo.text or "")
+    assert "5 monthly reports" in (photo.text or "")
 
     await bot.text(OTHER_STAFF_ID, "/surveys chart")
     chart_id, words_id = drawn[-1]
     assert chart_id.series == chart.series
     assert words_id.title == "Program SCORE: median KPI per bulan"
     assert words_id.series["absenteeism"] == "Tingkat ketidakhadiran (%)" and words_id.locale == "id"
-    assert "4 laporan bulanan" in (bot.sandbox.last_message(OTHER_STAFF_ID).text or "")
+    assert "5 laporan bulanan" in (bot.sandbox.last_message(OTHER_STAFF_ID).text or "")
 
 
 # --- moving a round -------------------------------------------------------------------------
