@@ -110,6 +110,18 @@ async def drop(svc: Services, session: AsyncSession, *, group: str,
     return dropped
 
 
+async def restore(svc: Services, session: AsyncSession, *, group: str, recipient_id: int,
+                  reason: str, at: datetime | None = None,
+                  after: datetime | None = None) -> int:
+    """Undo a `drop` of one recipient's rows (they left, and came back): sent at `at`, or
+    at their own time if that is after `after`."""
+    restored = await outbox_db.restore_skipped(session, group, recipient_id=recipient_id,
+                                               reason=reason, at=at, after=after)
+    if restored:
+        svc.recheck_sender_on_commit(session)
+    return restored
+
+
 async def cancel(svc: Services, session: AsyncSession, *, group: str) -> int:
     """Cancel the group: nothing more of it is sent, nothing can be added to it."""
     dropped = await outbox_db.cancel_group(session, group, now=svc.clock.now())

@@ -63,6 +63,9 @@ def next_send_moment(survey: str, after: datetime, zone: str) -> datetime:
     return calendar.next_send_moment(after, at, zone, working_days=survey == "kpi")
 
 
+LEFT = "left"  # why a leaver's unsent messages were skipped (restored if they come back)
+
+
 def invite_group(round_: SurveyRound, version: int | None = None) -> str:
     return f"survey:{round_.id}:v{round_.version if version is None else version}:invite"
 
@@ -152,7 +155,7 @@ async def invite_latecomers(svc: Services, session: AsyncSession, *,
     round's own groups, at its next send time in their zone (the pulse at 19:30, KPI at
     09:00 on a working day), with its reminder if that is still ahead. Nothing when that
     time falls after the close, nor for whoever has a row of the round already (joined
-    twice, left and came back) or has finished. Runs in the caller's transaction, where
+    twice) or has finished; who left before their messages went and came back gets them. Runs in the caller's transaction, where
     the membership became active; the number of invitations queued."""
     if user_id is None and enterprise_id is None:
         raise ValueError("whom to invite: a user or an enterprise")
@@ -165,9 +168,16 @@ async def invite_latecomers(svc: Services, session: AsyncSession, *,
             if provinces.isdisjoint(surveys_db.provinces_in(zone)):
                 continue
             invite_at = next_send_moment(round_.survey, now, zone)
-            if invite_at < round_.closes_at:
-                queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at,
-                                            user_id=user_id, enterprise_id=enterprise_id)
+            if invite_at >= round_.closes_at:
+                continue
+            if user_id is not None:
+                # Left and came back before their messages went: those are sent after all.
+                queued += await notify.restore(svc, session, group=invite_group(round_),
+                                               recipient_id=user_id, reason=LEFT, at=invite_at)
+                await notify.restore(svc, session, group=remind_group(round_),
+                                     recipient_id=user_id, reason=LEFT, after=invite_at)
+            queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at,
+                                        user_id=user_id, enterprise_id=enterprise_id)
     return queued
 
 
@@ -251,19 +261,19 @@ async def tell_owners(svc: Services, session: AsyncSession, response: SurveyResp
 
 async def tell_replaced(svc: Services, session: AsyncSession, earlier: SurveyResponse, *,
                         by: str) -> None:
-    """Someone else of the enterprise sent the report again: who sent the one it replaces
-    hears of it (they might otherwise think theirs stands)."""
+    """Someone else sent the enterprise's report (or baseline) for a month: who sent the one
+    it replaces hears of it (they might otherwise think theirs stands)."""
     if earlier.respondent_id is None:
         return
     period = earlier.period
 
     def render() -> notify.Message:
         if earlier.kind is ResponseKind.BASELINE:
-            text = _("{name} sent the baseline for {month} again. It replaces the one you "
-                     "sent. Type /kpi to see it.")
+            text = _("{name} sent a new baseline for {month}. It replaces the one you sent. "
+                     "Type /kpi to see it.")
         else:
-            text = _("{name} sent the KPI report for {month} again. It replaces the one you "
-                     "sent. Type /kpi to see it.")
+            text = _("{name} sent a new KPI report for {month}. It replaces the one you sent. "
+                     "Type /kpi to see it.")
         return notify.Message(text.format(name=html.escape(by),
                                           month=calendar.month_name(period, current_locale())))
 
@@ -277,4 +287,4 @@ async def drop_for_leaver(svc: Services, session: AsyncSession, user_id: int) ->
     them yet are not sent (a reminder to answer for a workplace they left)."""
     for round_ in await surveys_db.unclosed_rounds(session):
         for group in (invite_group(round_), remind_group(round_)):
-            await notify.drop(svc, session, group=group, recipient_id=user_id, reason="left")
+            await notify.drop(svc, session, group=group, recipient_id=user_id, reason=LEFT)

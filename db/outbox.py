@@ -448,6 +448,22 @@ async def drop_unsent(session: AsyncSession, group: str, *, recipient_id: int | 
     return affected(result)
 
 
+async def restore_skipped(session: AsyncSession, group: str, *, recipient_id: int, reason: str,
+                          at: datetime | None = None, after: datetime | None = None) -> int:
+    """Send again what was skipped for one recipient for `reason` (left, and came back): at
+    `at`, or when it was due, if that is after `after`."""
+    where = [_in_group(group), OutboxMessage.recipient_id == recipient_id,
+             OutboxMessage.state == OutboxState.SKIPPED, OutboxMessage.last_error == reason]
+    if after is not None:
+        where.append(OutboxMessage.next_attempt_at > after)
+    values: dict[str, object] = {"state": OutboxState.PENDING, "last_error": None}
+    if at is not None:
+        values["next_attempt_at"] = at
+    result = await session.execute(update(OutboxMessage).where(*where).values(**values)
+                                   .execution_options(synchronize_session=False))
+    return affected(result)
+
+
 async def sent_messages(session: AsyncSession, group: str) -> list[tuple[int, int]]:
     """(recipient id, message id) of what the group delivered: for editing it later."""
     rows = await session.execute(

@@ -35,6 +35,7 @@ from db.models import (
 from db.results import affected
 from domain.provinces import PROVINCES
 from domain.questionnaire import NAMES, Answer, load
+from domain.roles import Role
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -282,9 +283,12 @@ async def open_response(sessions: Sessions, *, survey: str, period: date, enterp
         same = select(SurveyResponse).where(
             SurveyResponse.survey == survey, SurveyResponse.period == period,
             SurveyResponse.kind == kind, _subject(survey, enterprise_id, respondent_id))
+        # Only one for this enterprise: a worker who moved mid-round starts afresh there
+        # (what they began at the old workplace stays unfinished, counted nowhere).
         mine = await session.scalar(same.where(
             SurveyResponse.status == ResponseStatus.OPEN,
-            SurveyResponse.respondent_id == respondent_id).order_by(SurveyResponse.id.desc()))
+            SurveyResponse.respondent_id == respondent_id,
+            SurveyResponse.enterprise_id == enterprise_id).order_by(SurveyResponse.id.desc()))
         if mine is not None:
             return Opened(mine.id, await answers_of(session, mine.id), resumed=True)
         final = await session.scalar(same.where(SurveyResponse.status == ResponseStatus.FINAL))
@@ -323,14 +327,16 @@ class Refusal:
 
 def _may_answer() -> ColumnElement[bool]:
     """The response's respondent still answers for its enterprise: a trainer by an
-    assignment, anyone else by an active membership."""
+    assignment while still a trainer, anyone else by an active membership."""
     member = exists(select(Membership.user_id).where(
         Membership.user_id == SurveyResponse.respondent_id,
         Membership.enterprise_id == SurveyResponse.enterprise_id,
         Membership.left_at.is_(None)))
-    assigned = exists(select(TrainerAssignment.trainer_id).where(
+    assigned = exists(select(TrainerAssignment.trainer_id)
+                      .join(User, User.id == TrainerAssignment.trainer_id).where(
         TrainerAssignment.trainer_id == SurveyResponse.respondent_id,
-        TrainerAssignment.enterprise_id == SurveyResponse.enterprise_id))
+        TrainerAssignment.enterprise_id == SurveyResponse.enterprise_id,
+        User.role == Role.TRAINER))
     return or_(and_(SurveyResponse.entered_as == "trainer", assigned),
                and_(SurveyResponse.entered_as != "trainer", member))
 
@@ -397,6 +403,7 @@ class Finish:
     # Another final response of the same subject and month, sent after this one was started
     # (the owner's report while the admin was still typing): not replaced without asking.
     superseded_by: int | None = None
+    sent_by: str | None = None      # the name of who sent that one, if known
     refusal: Refusal | None = None  # or why it can no longer be finished
 
 
@@ -426,7 +433,10 @@ async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterabl
         earlier = await session.scalar(select(SurveyResponse).where(*finals))
         if (earlier is not None and earlier.id != replacing
                 and earlier.finished_at is not None and earlier.finished_at > response.started_at):
-            return Finish(done=False, superseded_by=earlier.id)
+            sender = await session.get(User, earlier.respondent_id) \
+                if earlier.respondent_id is not None else None
+            return Finish(done=False, superseded_by=earlier.id,
+                          sent_by=sender.name if sender is not None else None)
         if earlier is not None:
             await session.execute(update(SurveyResponse).where(*finals)
                                   .values(status=ResponseStatus.REPLACED)
@@ -436,6 +446,15 @@ async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterabl
         if then is not None:
             await then(session, response, earlier)
         return Finish(done=True)
+
+
+async def withdraw_response(sessions: Sessions, response_id: int, *, now: datetime) -> None:
+    """The person keeps the report someone else sent meanwhile: theirs, unfinished, is set
+    aside (as replaced by that one), so that answering again starts from the one sent."""
+    async with sessions() as session, session.begin():
+        await session.execute(update(SurveyResponse).where(
+            SurveyResponse.id == response_id, SurveyResponse.status == ResponseStatus.OPEN)
+            .values(status=ResponseStatus.REPLACED, updated_at=now))
 
 
 async def respondents_of(session: AsyncSession, survey: str, enterprise_id: int) -> list[int]:
@@ -464,10 +483,13 @@ async def places_of(sessions: Sessions, user_id: int) -> list[Place]:
             .where(Membership.user_id == user_id, Membership.left_at.is_(None),
                    Enterprise.status == EnterpriseStatus.APPROVED))).all()
         places = [Place(r[0], r[1], r[2], r[3].value) for r in rows]
+        # Assignments count while the person is a trainer: staff may revoke the role and
+        # leave the assignments, which then come back with it.
         assigned = (await session.execute(
             select(Enterprise.id, Enterprise.name, Enterprise.province)
             .join(TrainerAssignment, TrainerAssignment.enterprise_id == Enterprise.id)
-            .where(TrainerAssignment.trainer_id == user_id,
+            .join(User, User.id == TrainerAssignment.trainer_id)
+            .where(TrainerAssignment.trainer_id == user_id, User.role == Role.TRAINER,
                    Enterprise.status == EnterpriseStatus.APPROVED)
             .order_by(Enterprise.name))).all()
     own = {p.enterprise_id for p in places}

@@ -340,7 +340,7 @@ async def button_answer(run: Run, value: str) -> Outcome:
 async def text_answer(run: Run, text: str) -> Outcome:
     question = _question(run)
     typed = " ".join(text.split()).casefold()
-    if question.optional and typed in {label.casefold()
+    if question.optional and typed.rstrip(".!") in {label.casefold()
                                        for label in _questionnaire(run).skip.values()}:
         return await _keep(run, Answer(skipped=True), raw=text)  # the skip button, typed
     if question.is_number:
@@ -449,8 +449,9 @@ async def _refused(run: Run, refusal: surveys_db.Refusal) -> Outcome:
                  "then. The answers given so far are kept.").format(
             date=calendar.date_words(refusal.opens_on, current_locale()))
     elif refusal.reason == "not_allowed":
-        text = _("You no longer answer for {name}, so this survey has ended. The answers "
-                 "given so far are kept.").format(name=html.escape(run.data.get("name", "")))
+        text = _("This survey for {name} has ended: you no longer answer for it. The "
+                 "answers given so far are kept.").format(
+            name=html.escape(run.data.get("name", "")))
     else:
         text = _("This survey closed meanwhile. The answers given so far are kept. Thank you.")
     await run.say(text)
@@ -524,16 +525,17 @@ async def _finish(run: Run) -> Outcome:
         if response.kind is ResponseKind.MONTHLY:
             await drop_reminders(svc, session, response)
         if response.entered_as == "trainer":
-            await tell_owners(svc, session, response, trainer=name)
-        elif earlier is not None and earlier.respondent_id != response.respondent_id:
-            await tell_replaced(svc, session, earlier, by=name)
+            await tell_owners(svc, session, response, trainer=name)  # owners and admins
+        if (earlier is not None and earlier.respondent_id != response.respondent_id
+                and (response.entered_as != "trainer" or earlier.entered_as == "trainer")):
+            await tell_replaced(svc, session, earlier, by=name)  # unless told just above
 
     finish = await surveys_db.finish_response(
         svc.sessionmaker, int(run.data["response_id"]),
         keep=questionnaire.kept(_answers(run)).keys(), now=svc.clock.now(), then=then,
         replacing=run.data.get("replacing"))
     if finish.superseded_by is not None:
-        run.data["final_id"] = finish.superseded_by
+        run.data["final_id"], run.data["sent_by"] = finish.superseded_by, finish.sent_by
         return ask_superseded
     if finish.refusal is not None:
         return await _refused(run, finish.refusal)
@@ -550,25 +552,35 @@ async def _finish(run: Run) -> Outcome:
 
 @SURVEY.step("survey_superseded", expects=BUTTON)
 async def ask_superseded(run: Run) -> None:
-    await run.say(_("Someone else sent {title} while you were answering. Send yours "
-                    "instead? It will replace theirs.").format(title=html.escape(_title(run))),
-                  rows([run.button(_("Yes, send mine"), SUPERSEDED, "yes"),
-                        run.button(_("Show their answers"), SUPERSEDED, "show"),
-                        run.button(_("No, keep theirs"), SUPERSEDED, "no")], width=1))
+    # Only an enterprise's report can be sent by someone else: owners, admins and trainers.
+    title = html.escape(_title(run))
+    if run.data.get("sent_by"):
+        text = _("While you were answering, {name} sent this report: {title}. Send yours "
+                 "instead? It will replace that one.").format(
+            name=html.escape(run.data["sent_by"]), title=title)
+    else:
+        text = _("While you were answering, someone else sent this report: {title}. Send "
+                 "yours instead? It will replace that one.").format(title=title)
+    await run.say(text, rows([run.button(_("Yes, send mine"), SUPERSEDED, "yes"),
+                              run.button(_("Show that report"), SUPERSEDED, "show"),
+                              run.button(_("No, keep that report"), SUPERSEDED, "no")],
+                             width=1))
 
 
 @ask_superseded.on_button(SUPERSEDED, ("yes", "show", "no"))
 async def superseded_answered(run: Run, value: str) -> Outcome:
     await run.ack()
     if value == "no":
-        await run.say(_("Fine, the answers they sent are kept."))
+        await surveys_db.withdraw_response(run.svc.sessionmaker, int(run.data["response_id"]),
+                                           now=run.svc.clock.now())
+        await run.say(_("Fine, the report already sent stays."))
         return END
     if value == "show":
         answers = await surveys_db.response_answers(run.svc.sessionmaker,
                                                     int(run.data["final_id"]))
         await run.say("\n".join(_summary(run, answers)))
         return ask_superseded
-    # Yes: theirs, as shown, is replaced; one sent after this answer is asked about again.
+    # Yes: that one, as shown, is replaced; one sent after this answer is asked about again.
     run.data["replacing"] = int(run.data["final_id"])
     return await _finish(run)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.survey_admin import close_now
 from chat.context import services_of
 from db import assignments, survey_results
+from db import roles as roles_db
 from db import surveys as surveys_db
 from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
@@ -450,8 +451,8 @@ async def test_a_changed_answer_is_checked_against_the_others_again(
     await bot.text(OWNER, "10")
     # 45 women of 10 workers: asked again, before anything can be sent.
     texts = bot.sandbox.texts(OWNER)
-    assert texts[-2] == ("Jawaban Anda untuk “Pekerja perempuan” tadinya 45. Angka itu lebih "
-                         "dari jumlah pekerja (10). Mohon periksa lagi.")
+    assert texts[-2] == ("Jawaban Bapak/Ibu untuk “Pekerja perempuan” tadinya 45. Angka itu "
+                         "lebih dari jumlah pekerja (10). Mohon periksa lagi.")
     assert texts[-1].startswith("2/16")
     await bot.text(OWNER, "5")
     # 21.000 hours for 10 workers is more than they could work in a month.
@@ -532,8 +533,8 @@ async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
     assert await assignments.unassign_trainer(svc.sessionmaker, TRAINER, maju.id)
     await bot.text(TRAINER, "45")
     assert bot.last_text(TRAINER) == (
-        "You no longer answer for PT Maju Jaya, so this survey has ended. The answers given "
-        "so far are kept.")
+        "This survey for PT Maju Jaya has ended: you no longer answer for it. The answers "
+        "given so far are kept.")
     responses, answers = await stored(bot)
     assert [r.status for r in responses] == [ResponseStatus.OPEN]
     assert set(answers) == {"headcount"}
@@ -544,7 +545,7 @@ async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
     assert "Is this correct?" in bot.last_text(TRAINER)
     assert await assignments.unassign_trainer(svc.sessionmaker, TRAINER, maju.id)
     await bot.press(TRAINER, "Yes, send the report")
-    assert bot.last_text(TRAINER).startswith("You no longer answer for PT Maju Jaya")
+    assert bot.last_text(TRAINER).startswith("This survey for PT Maju Jaya has ended")
     responses, _ = await stored(bot)
     assert [r.status for r in responses] == [ResponseStatus.OPEN]
     await bot.delivered()
@@ -555,12 +556,64 @@ async def test_the_skip_button_may_be_typed(survey_bot: BotHarness) -> None:
     bot = survey_bot
     await report_opened(bot)
     await bot.text(OWNER, "120")
-    await bot.text(OWNER, "  tidak DICATAT ")
+    await bot.text(OWNER, "  tidak DICATAT. ")
     assert bot.last_text(OWNER).startswith("3/16")
     # Not on a question that may not be skipped: the headcount.
     await bot.text(OWNER, "/cancel")
     _, rows = await stored(bot)
-    assert rows["women"].skipped and rows["women"].raw == "  tidak DICATAT "
+    assert rows["women"].skipped and rows["women"].raw == "  tidak DICATAT. "
+
+
+async def test_a_trainer_whose_role_staff_revoke_can_neither_send_nor_see_the_report(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
+    await factories.user(bot, TRAINER, role="trainer", language="en")
+    svc = services_of(bot.app)  # type: ignore[arg-type]
+    await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1, now=NOW)
+    await open_round(bot)
+    await bot.text(TRAINER, "/survey")
+    await bot.text(TRAINER, "120")
+    # Staff revoke the role (the assignment stays: it comes back with the role).
+    assert await roles_db.change_role(svc.sessionmaker, TRAINER, "revoke")
+    await bot.text(TRAINER, "45")
+    assert bot.last_text(TRAINER).startswith("This survey for PT Maju Jaya has ended")
+    await bot.text(TRAINER, "/kpi")
+    assert "PT Maju Jaya" not in bot.last_text(TRAINER)
+    await bot.text(TRAINER, "/survey")
+    assert "PT Maju Jaya" not in bot.last_text(TRAINER) and "1/16" not in bot.last_text(TRAINER)
+    responses, answers = await stored(bot)
+    assert [r.status for r in responses] == [ResponseStatus.OPEN] and set(answers) == {
+        "headcount"}
+    # A trainer again: the report goes on where it stopped.
+    assert await roles_db.change_role(svc.sessionmaker, TRAINER, "trainer")
+    await bot.text(TRAINER, "/survey")
+    assert bot.last_text(TRAINER).startswith("2/16")
+
+
+async def test_a_trainer_whose_report_another_trainer_replaces_is_told(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
+    second = TRAINER + 1
+    await factories.user(bot, TRAINER, role="trainer", language="en", name="Budi")
+    await factories.user(bot, second, role="trainer", language="en", name="Tono")
+    svc = services_of(bot.app)  # type: ignore[arg-type]
+    for trainer in (TRAINER, second):
+        await assignments.assign_trainer(svc.sessionmaker, trainer, maju.id, staff_id=1,
+                                         now=NOW)
+    await open_round(bot)
+    await bot.text(TRAINER, "/survey")
+    await answer_all(bot, TRAINER, ANSWERS, skip="Not recorded")
+    await bot.press(TRAINER, "Yes, send the report")
+    clock_of(bot).advance(60)
+    await bot.text(second, "/survey")
+    await bot.press(second, "Yes, answer again")
+    await bot.press(second, "Yes, send the report")  # the figures Budi sent, as they were
+    await bot.delivered()
+    assert bot.last_text(TRAINER) == ("Tono sent a new KPI report for November 2026. It "
+                                      "replaces the one you sent. Type /kpi to see it.")
+    assert "Trainer SCORE Tono" in bot.last_text(OWNER)  # owners hear of a trainer's entry
 
 
 async def _owner_sends_while_admin_answers(bot: BotHarness) -> int:
@@ -585,26 +638,31 @@ async def test_a_report_sent_by_someone_else_meanwhile_is_not_replaced_without_a
         survey_bot: BotHarness) -> None:
     bot = survey_bot
     admin = await _owner_sends_while_admin_answers(bot)
-    assert bot.last_text(admin).startswith("Laporan KPI")
-    assert "sudah dikirim orang lain selama Anda mengisi" in bot.last_text(admin)
+    assert bot.last_text(admin) == (
+        "Selama Bapak/Ibu mengisi, Sari sudah mengirim laporan ini: Laporan KPI bulan "
+        "November. Kirim laporan Bapak/Ibu sebagai gantinya? Laporan Bapak/Ibu akan menggantikan "
+        "laporan itu.")
     responses, _ = await stored(bot)
     assert [(r.respondent_id, r.status) for r in responses] == [
         (OWNER, ResponseStatus.FINAL), (admin, ResponseStatus.OPEN)]
-    # Their answers first, then "no": the owner's report stands.
-    await bot.press(admin, "Tampilkan jawaban mereka")
+    # That report first, then "no": the owner's report stands, the admin's is set aside.
+    await bot.press(admin, "Lihat laporan itu")
     assert "Jumlah pekerja: 120" in bot.sandbox.texts(admin)[-2]
-    await bot.press(admin, "Tidak, simpan punya mereka")
-    assert bot.last_text(admin) == "Baik, jawaban yang mereka kirim tetap disimpan."
+    await bot.press(admin, "Tidak, pakai laporan itu")
+    assert bot.last_text(admin) == "Baik, laporan yang sudah dikirim tetap dipakai."
     responses, _ = await stored(bot)
-    assert responses[0].status is ResponseStatus.FINAL
+    assert [r.status for r in responses] == [ResponseStatus.FINAL, ResponseStatus.REPLACED]
     assert bot.sandbox.texts(OWNER)[-1].startswith("Terima kasih, laporan sudah tersimpan")
+    # Answering again later starts from the report that was sent, as for anyone.
+    await bot.text(admin, "/survey")
+    assert "sudah dikirim. Isi lagi?" in bot.last_text(admin)
 
 
 async def test_replacing_someone_elses_report_after_a_yes_tells_them(
         survey_bot: BotHarness) -> None:
     bot = survey_bot
     admin = await _owner_sends_while_admin_answers(bot)
-    await bot.press(admin, "Ya, kirim punya saya")
+    await bot.press(admin, "Ya, kirim laporan saya")
     assert "laporan sudah tersimpan" in bot.last_text(admin)
     responses, answers = await stored(bot)
     assert [(r.respondent_id, r.status) for r in responses] == [
@@ -612,8 +670,8 @@ async def test_replacing_someone_elses_report_after_a_yes_tells_them(
     assert answers["headcount"].number == 500
     await bot.delivered()
     assert bot.last_text(OWNER) == (
-        "Dewi mengirim ulang laporan KPI bulan November 2026. Laporan ini menggantikan "
-        "laporan yang Anda kirim. Ketik /kpi untuk melihatnya.")
+        "Dewi mengirim laporan KPI baru untuk bulan November 2026. Laporan ini menggantikan "
+        "laporan yang Bapak/Ibu kirim. Ketik /kpi untuk melihatnya.")
     # The owner answering again later is asked as anyone replacing a sent report.
     await bot.text(OWNER, "/survey")
     assert "sudah dikirim. Isi lagi?" in bot.last_text(OWNER)

@@ -822,7 +822,8 @@ async def test_joining_again_or_coming_back_invites_nobody_twice(start_bot: Star
     # The code once more: a member already, nothing queued.
     await bot.text(2010, f"/join {maju.join_code}")
     assert "sudah terdaftar" in bot.last_text(2010)
-    # Leaving drops the reminder; coming back (here, the next day) queues nothing again.
+    # Leaving drops the reminder; coming back (here, the next day) brings it back, and
+    # queues nothing new.
     await move_clock(bot, utc(2026, 12, 3, 3))
     await bot.text(2010, "/leave")
     await bot.press(2010, "Saya sudah tidak bekerja di sini")
@@ -833,7 +834,7 @@ async def test_joining_again_or_coming_back_invites_nobody_twice(start_bot: Star
     await bot.press(2010, "Ya, sekarang saya bekerja di PT Sinar")
     assert "PT Sinar" in bot.last_text(2010)
     assert await outbox_size(bot) == size
-    assert states(await reminders(bot, "pulse")) == {2010: OutboxState.SKIPPED}
+    assert states(await reminders(bot, "pulse")) == {2010: OutboxState.PENDING}
 
     # A worker who answers with /survey before their invitation went out, then leaves and
     # comes back, is not invited either.
@@ -851,8 +852,26 @@ async def test_joining_again_or_coming_back_invites_nobody_twice(start_bot: Star
 
     await move_clock(bot, utc(2026, 12, 5, 12, 30))
     assert len(received(bot, 2010, PULSE_INVITATION)) == 1
-    assert not received(bot, 2010, PULSE_REMINDER)
+    assert len(received(bot, 2010, PULSE_REMINDER)) == 1
     assert not received(bot, 2011, PULSE_INVITATION) and not received(bot, 2011, PULSE_REMINDER)
+
+
+async def test_leaving_by_mistake_and_coming_back_before_the_evening_keeps_the_invitation(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    assert maju.join_code
+    await run_job(bot)
+    await move_clock(bot, DEC_2)  # 10:00 WIB: the invitation waits for 19:30
+    await join_with_code(bot, 2010, maju.join_code)
+    await bot.text(2010, "/leave")
+    await bot.press(2010, "Saya sudah tidak bekerja di sini")
+    assert states(await invitations(bot, "pulse")) == {2010: OutboxState.SKIPPED}
+    await join_with_code(bot, 2010, maju.join_code)
+    assert states(await invitations(bot, "pulse")) == {2010: OutboxState.PENDING}
+    await move_clock(bot, utc(2026, 12, 5, 12, 30))
+    assert len(received(bot, 2010, PULSE_INVITATION)) == 1
+    assert len(received(bot, 2010, PULSE_REMINDER)) == 1
 
 
 async def test_who_joins_after_the_close_or_too_late_for_an_evening_is_not_invited(
