@@ -155,8 +155,9 @@ async def invite_latecomers(svc: Services, session: AsyncSession, *,
     round's own groups, at its next send time in their zone (the pulse at 19:30, KPI at
     09:00 on a working day), with its reminder if that is still ahead. Nothing when that
     time falls after the close, nor for whoever has a row of the round already (joined
-    twice) or has finished; who left before their messages went and came back gets them. Runs in the caller's transaction, where
-    the membership became active; the number of invitations queued."""
+    twice) or has finished; who left before their messages went and came back gets them.
+    Runs in the caller's transaction, where the membership became active; the number of
+    invitations queued."""
     if user_id is None and enterprise_id is None:
         raise ValueError("whom to invite: a user or an enterprise")
     now = svc.clock.now()
