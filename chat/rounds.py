@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import notify
 from chat.context import Services
-from chat.i18n import _, current_locale
+from chat.i18n import N_, _, current_locale
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse, SurveyRound
 from domain import survey_calendar as calendar
@@ -244,20 +244,12 @@ async def tell_owners(svc: Services, session: AsyncSession, response: SurveyResp
     """A trainer entered an enterprise's report: its owner and admins hear of it (they may
     have been about to send their own, which would replace it)."""
     people = await surveys_db.respondents_of(session, "kpi", response.enterprise_id)
-    period = response.period
-
-    def render() -> notify.Message:
-        if response.kind is ResponseKind.BASELINE:
-            text = _("SCORE trainer {name} entered the baseline for {month}. Type /kpi to see "
-                     "it.")
-        else:
-            text = _("SCORE trainer {name} entered the KPI report for {month}. Type /kpi to "
-                     "see it.")
-        return notify.Message(text.format(name=html.escape(trainer),
-                                          month=calendar.month_name(period, current_locale())))
-
-    await notify.queue(svc, session, group=f"survey-entered:{response.id}",
-                       key=f"survey-entered:{response.id}", to=people, render=render)
+    await _tell(svc, session, response, people, group=f"survey-entered:{response.id}",
+                name=trainer,
+                baseline=N_("SCORE trainer {name} entered the baseline for {month}. Type /kpi "
+                            "to see it."),
+                report=N_("SCORE trainer {name} entered the KPI report for {month}. Type /kpi "
+                          "to see it."))
 
 
 async def tell_replaced(svc: Services, session: AsyncSession, earlier: SurveyResponse, *,
@@ -266,21 +258,26 @@ async def tell_replaced(svc: Services, session: AsyncSession, earlier: SurveyRes
     it replaces hears of it (they might otherwise think theirs stands)."""
     if earlier.respondent_id is None:
         return
-    period = earlier.period
+    await _tell(svc, session, earlier, [earlier.respondent_id],
+                group=f"survey-replaced:{earlier.id}", name=by,
+                baseline=N_("{name} sent a new baseline for {month}. It replaces the one you "
+                            "sent. Type /kpi to see it."),
+                report=N_("{name} sent a new KPI report for {month}. It replaces the one you "
+                          "sent. Type /kpi to see it."))
+
+
+async def _tell(svc: Services, session: AsyncSession, response: SurveyResponse, to: list[int],
+                *, group: str, name: str, baseline: str, report: str) -> None:
+    """A notice about a response, each in their language: `baseline` or `report` as its kind
+    is, with the person's `name` and the response's month."""
+    period, kind = response.period, response.kind
 
     def render() -> notify.Message:
-        if earlier.kind is ResponseKind.BASELINE:
-            text = _("{name} sent a new baseline for {month}. It replaces the one you sent. "
-                     "Type /kpi to see it.")
-        else:
-            text = _("{name} sent a new KPI report for {month}. It replaces the one you sent. "
-                     "Type /kpi to see it.")
-        return notify.Message(text.format(name=html.escape(by),
+        text = _(baseline if kind is ResponseKind.BASELINE else report)
+        return notify.Message(text.format(name=html.escape(name),
                                           month=calendar.month_name(period, current_locale())))
 
-    await notify.queue(svc, session, group=f"survey-replaced:{earlier.id}",
-                       key=f"survey-replaced:{earlier.id}", to=[earlier.respondent_id],
-                       render=render)
+    await notify.queue(svc, session, group=group, key=group, to=to, render=render)
 
 
 async def drop_for_leaver(svc: Services, session: AsyncSession, user_id: int) -> None:

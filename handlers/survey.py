@@ -242,11 +242,15 @@ async def replace_answered(run: Run, value: str) -> Outcome:
         return END
     if value == "show":
         # A trainer checking the report during a visit, or anyone their own answers.
-        answers = await surveys_db.response_answers(run.svc.sessionmaker,
-                                                    int(run.data["final_id"]))
-        await run.say("\n".join(_summary(run, answers)))
+        await _show_final(run)
         return ask_replace
     return await _open(run, replace=True)
+
+
+async def _show_final(run: Run) -> None:
+    """The report that was sent (`final_id`), as a summary."""
+    answers = await surveys_db.response_answers(run.svc.sessionmaker, int(run.data["final_id"]))
+    await run.say("\n".join(_summary(run, answers)))
 
 
 # --- asking ---------------------------------------------------------------------------------
@@ -576,9 +580,7 @@ async def superseded_answered(run: Run, value: str) -> Outcome:
         await run.say(_("Fine, the report already sent stays."))
         return END
     if value == "show":
-        answers = await surveys_db.response_answers(run.svc.sessionmaker,
-                                                    int(run.data["final_id"]))
-        await run.say("\n".join(_summary(run, answers)))
+        await _show_final(run)
         return ask_superseded
     # Yes: that one, as shown, is replaced; one sent after this answer is asked about again.
     run.data["replacing"] = int(run.data["final_id"])
