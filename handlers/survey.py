@@ -344,9 +344,11 @@ async def button_answer(run: Run, value: str) -> Outcome:
 async def text_answer(run: Run, text: str) -> Outcome:
     question = _question(run)
     typed = " ".join(text.split()).casefold()
-    if question.optional and typed.rstrip(".!") in {label.casefold()
-                                       for label in _questionnaire(run).skip.values()}:
-        return await _keep(run, Answer(skipped=True), raw=text)  # the skip button, typed
+    if typed.rstrip(".!") in {label.casefold() for label in _questionnaire(run).skip.values()}:
+        if question.optional:
+            return await _keep(run, Answer(skipped=True), raw=text)  # the button, typed
+        return run.retry(_("This one cannot be left out: the other figures are worked out "
+                           "from it. Please type the number."))
     if question.is_number:
         return await _number_typed(run, question, text)
     if question.type == TEXT:

@@ -555,10 +555,15 @@ async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
 async def test_the_skip_button_may_be_typed(survey_bot: BotHarness) -> None:
     bot = survey_bot
     await report_opened(bot)
+    # Not on a question that may not be skipped: the headcount.
+    await bot.text(OWNER, "Tidak dicatat")
+    assert bot.sandbox.texts(OWNER)[-2] == (
+        "Yang ini tidak bisa dilewati: angka lain dihitung dari angka ini. Mohon ketik "
+        "angkanya.")
+    assert bot.last_text(OWNER).startswith("1/16")
     await bot.text(OWNER, "120")
     await bot.text(OWNER, "  tidak DICATAT. ")
     assert bot.last_text(OWNER).startswith("3/16")
-    # Not on a question that may not be skipped: the headcount.
     await bot.text(OWNER, "/cancel")
     _, rows = await stored(bot)
     assert rows["women"].skipped and rows["women"].raw == "  tidak DICATAT. "
