@@ -63,13 +63,15 @@ def document(data: bytes, filename: str) -> Media:
 async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
                 to: int | Iterable[int] | Select, render: Render,
                 at: datetime | None = None, expires: datetime | None = None,
-                priority: int = BULK) -> int:
-    """Queue `render()` for everyone in `to`; the number of rows added.
+                priority: int = BULK, revive: str | None = None) -> int:
+    """Queue `render()` for everyone in `to`; the number of rows added (or queued again).
 
     `group` ("workshop:7") is what staff count and cancel; `key` makes each recipient's
     row unique (`key:<user id>`), so queueing the same message again adds nothing. `at` is
     when to send (default now); a row not sent by `expires` is marked expired, never sent
-    late. Nothing is queued into a cancelled group.
+    late. Nothing is queued into a cancelled group. With `revive`, a recipient's row that
+    `drop` skipped with that reason before it was sent is queued again instead (someone who
+    left is a recipient again: what they never got is not lost, nothing is sent twice).
     """
     fallback = svc.settings.default_locale
     recipients: outbox_db.Recipients
@@ -93,7 +95,8 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
         contents[language] = message.content()
     queued = await outbox_db.enqueue(
         session, group=group, key=key, recipients=recipients, contents=contents,
-        fallback=fallback, now=svc.clock.now(), at=at, expires_at=expires, priority=priority)
+        fallback=fallback, now=svc.clock.now(), at=at, expires_at=expires, priority=priority,
+        revive=revive)
     if queued:
         svc.wake_sender_on_commit(session)
     return queued
