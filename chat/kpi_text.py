@@ -1,5 +1,6 @@
 """How KPI rates and pulse totals are worded for owners: rate names, a rate with its change
-from the baseline, the words on a chart, pulse totals under the five-worker rule."""
+from the baseline, a baseline without monthly reports, the words on a chart, pulse totals
+under the five-worker rule."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def rate_lines(rates: Mapping[str, Decimal | None],
     """One line per rate: its value, and its change from the baseline when both are known."""
     lines = []
     for change in kpi.changes({k: rates.get(k) for k in keys}, baseline):
-        value = show_number(change.now) if change.now is not None else _("not recorded")
+        # As the item's own button says it ("Tidak dicatat"), in the summary just above.
+        value = show_number(change.now) if change.now is not None else _("Not recorded")
         line = f"{html.escape(rate_name(change.key))}: {value}"
         if change.baseline is not None and change.delta is not None:
             verdict = {True: _("better"), False: _("worse"), None: ""}[change.better]
@@ -56,16 +58,28 @@ def rate_lines(rates: Mapping[str, Decimal | None],
     return lines
 
 
+def baseline_only(enterprise: str, period: date,
+                  rates: Mapping[str, Decimal | None]) -> str:
+    """An enterprise with a baseline and no monthly report yet: what the baseline holds,
+    and that the trend comes with the monthly reports."""
+    return "\n".join([
+        f"<b>{html.escape(enterprise)}</b>",
+        _("Baseline: {month}").format(month=month_name(period, current_locale())),
+        *rate_lines(rates, None),
+        _("The trend chart comes once the monthly reports arrive. The report is asked for at "
+          "the start of each month.")])
+
+
 def chart_words(enterprise: str) -> ChartWords:
     return ChartWords(title=_("{name}: KPI trend").format(name=enterprise),
-                      baseline=_("Baseline"), not_recorded=_("not recorded"),
+                      baseline=_("Baseline"), not_recorded=_("Not recorded"),
                       series={k: rate_name(k) for k in kpi.RATE_KEYS},
                       locale=current_locale())
 
 
 def medians_words() -> ChartWords:
     return ChartWords(title=_("SCORE programme: median KPIs per month"), baseline=_("Baseline"),
-                      not_recorded=_("not recorded"),
+                      not_recorded=_("Not recorded"),
                       series={k: rate_name(k) for k in kpi.RATE_KEYS},
                       locale=current_locale())
 

@@ -63,13 +63,15 @@ def document(data: bytes, filename: str) -> Media:
 async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
                 to: int | Iterable[int] | Select, render: Render,
                 at: datetime | None = None, expires: datetime | None = None,
-                priority: int = BULK) -> int:
-    """Queue `render()` for everyone in `to`; the number of rows added.
+                priority: int = BULK, revive: str | None = None) -> int:
+    """Queue `render()` for everyone in `to`; the number of rows added (or queued again).
 
     `group` ("workshop:7") is what staff count and cancel; `key` makes each recipient's
     row unique (`key:<user id>`), so queueing the same message again adds nothing. `at` is
     when to send (default now); a row not sent by `expires` is marked expired, never sent
-    late. Nothing is queued into a cancelled group.
+    late. Nothing is queued into a cancelled group. With `revive`, a recipient's row that
+    `drop` skipped with that reason before it was sent is queued again instead (someone who
+    left is a recipient again: what they never got is not lost, nothing is sent twice).
     """
     fallback = svc.settings.default_locale
     recipients: outbox_db.Recipients
@@ -93,7 +95,8 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
         contents[language] = message.content()
     queued = await outbox_db.enqueue(
         session, group=group, key=key, recipients=recipients, contents=contents,
-        fallback=fallback, now=svc.clock.now(), at=at, expires_at=expires, priority=priority)
+        fallback=fallback, now=svc.clock.now(), at=at, expires_at=expires, priority=priority,
+        revive=revive)
     if queued:
         svc.wake_sender_on_commit(session)
     return queued
@@ -108,18 +111,6 @@ async def drop(svc: Services, session: AsyncSession, *, group: str,
     if dropped:
         svc.recheck_sender_on_commit(session)
     return dropped
-
-
-async def restore(svc: Services, session: AsyncSession, *, group: str, recipient_id: int,
-                  reason: str, at: datetime | None = None,
-                  after: datetime | None = None) -> int:
-    """Undo a `drop` of one recipient's rows (they left, and came back): sent at `at`, or
-    at their own time if that is after `after`."""
-    restored = await outbox_db.restore_skipped(session, group, recipient_id=recipient_id,
-                                               reason=reason, at=at, after=after)
-    if restored:
-        svc.recheck_sender_on_commit(session)
-    return restored
 
 
 async def cancel(svc: Services, session: AsyncSession, *, group: str) -> int:

@@ -29,6 +29,7 @@ from domain.questionnaire import load
 
 ZONES = (WIB, WITA, WIT)
 SURVEY_BUTTON = "survey"  # the invitation's button: opens the survey of its round
+LEFT = "left"  # why a round's message was not sent to someone: they left the enterprise
 
 
 def plan(survey: str, period: date) -> surveys_db.RoundPlan:
@@ -61,9 +62,6 @@ def next_send_moment(survey: str, after: datetime, zone: str) -> datetime:
     same local time as its invitations, on a working day for the KPI report (offices)."""
     at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
     return calendar.next_send_moment(after, at, zone, working_days=survey == "kpi")
-
-
-LEFT = "left"  # why a leaver's unsent messages were skipped (restored if they come back)
 
 
 def invite_group(round_: SurveyRound, version: int | None = None) -> str:
@@ -128,7 +126,10 @@ async def _queue_zone(svc: Services, session: AsyncSession, round_: SurveyRound,
     """One zone's invitations at `invite_at`, and its reminders if the reminder comes after
     them and before the close: to everyone the round invites there, or (`user_id`,
     `enterprise_id`) to one person or one enterprise's people only. The outbox keys are the
-    round's, per recipient: whoever has a row of the group already gets nothing new."""
+    round's, per recipient: whoever has a row of the group already gets nothing new, but
+    for a row dropped when they left before it was sent (`drop_for_leaver`), which is
+    queued again for now: who left and joined again, or moved to another enterprise,
+    still gets the round's invitation once."""
     provinces = surveys_db.provinces_in(zone)
 
     def to() -> Select:
@@ -137,13 +138,13 @@ async def _queue_zone(svc: Services, session: AsyncSession, round_: SurveyRound,
 
     queued = await notify.queue(
         svc, session, group=invite_group(round_), key=invite_group(round_), to=to(),
-        render=lambda: _invitation(round_), at=invite_at, expires=round_.closes_at)
+        render=lambda: _invitation(round_), at=invite_at, expires=round_.closes_at, revive=LEFT)
     remind_at = send_moment(round_.survey, round_.reminder_on, zone)
     if invite_at < remind_at < round_.closes_at:
         await notify.queue(
             svc, session, group=remind_group(round_), key=remind_group(round_), to=to(),
             render=lambda: _reminder(round_), at=remind_at, expires=round_.closes_at,
-            priority=notify.REMINDER)
+            priority=notify.REMINDER, revive=LEFT)
     return queued
 
 
@@ -154,10 +155,10 @@ async def invite_latecomers(svc: Services, session: AsyncSession, *,
     by staff: `enterprise_id`): each round still taking answers invites them too, in the
     round's own groups, at its next send time in their zone (the pulse at 19:30, KPI at
     09:00 on a working day), with its reminder if that is still ahead. Nothing when that
-    time falls after the close, nor for whoever has a row of the round already (joined
-    twice) or has finished; who left before their messages went and came back gets them.
-    Runs in the caller's transaction, where the membership became active; the number of
-    invitations queued."""
+    time falls after the close, nor for whoever has finished or has a row of the round
+    already (joined twice; left and came back after it was sent); a row dropped when they
+    left, never sent, is queued again. Runs in the caller's transaction, where
+    the membership became active; the number of invitations queued."""
     if user_id is None and enterprise_id is None:
         raise ValueError("whom to invite: a user or an enterprise")
     now = svc.clock.now()
@@ -169,16 +170,9 @@ async def invite_latecomers(svc: Services, session: AsyncSession, *,
             if provinces.isdisjoint(surveys_db.provinces_in(zone)):
                 continue
             invite_at = next_send_moment(round_.survey, now, zone)
-            if invite_at >= round_.closes_at:
-                continue
-            if user_id is not None:
-                # Left and came back before their messages went: those are sent after all.
-                queued += await notify.restore(svc, session, group=invite_group(round_),
-                                               recipient_id=user_id, reason=LEFT, at=invite_at)
-                await notify.restore(svc, session, group=remind_group(round_),
-                                     recipient_id=user_id, reason=LEFT, after=invite_at)
-            queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at,
-                                        user_id=user_id, enterprise_id=enterprise_id)
+            if invite_at < round_.closes_at:
+                queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at,
+                                            user_id=user_id, enterprise_id=enterprise_id)
     return queued
 
 
@@ -281,8 +275,10 @@ async def _tell(svc: Services, session: AsyncSession, response: SurveyResponse, 
 
 
 async def drop_for_leaver(svc: Services, session: AsyncSession, user_id: int) -> None:
-    """Someone left their enterprise: the open rounds' invitations and reminders not sent to
-    them yet are not sent (a reminder to answer for a workplace they left)."""
+    """Someone left their enterprise, or moved to another: the open rounds' invitations and
+    reminders not sent to them yet are not sent (a reminder to answer for a workplace they
+    left, a KPI report asked of an admin who is a worker elsewhere now). If they are a
+    respondent again, `invite_latecomers` queues what they still need again."""
     for round_ in await surveys_db.unclosed_rounds(session):
         for group in (invite_group(round_), remind_group(round_)):
             await notify.drop(svc, session, group=group, recipient_id=user_id, reason=LEFT)

@@ -1,5 +1,6 @@
 """How survey answers and their problems are worded: the note after a number that does not
-fit, an answer shown back in a summary, a number in the user's notation."""
+fit, an answer shown back in a summary, a number in the user's notation, why an enterprise
+not approved yet has no surveys."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import html
 from decimal import Decimal
 
 from chat.i18n import _, current_locale
+from db.surveys import Unapproved
 from domain import numbers
 from domain.questionnaire import (
     ABOVE_OTHER,
@@ -91,3 +93,15 @@ def show_answer(question: Question, answer: Answer | None,
         choice = question.choice(answer.choice)
         return html.escape(choice.text[language]) if choice else answer.choice
     return html.escape(answer.text or "")
+
+
+def not_approved(enterprise: Unapproved) -> str:
+    """What an owner (or admin) of an enterprise staff have not approved hears when they ask
+    for a report, a survey or the baseline: they start once it is approved."""
+    name = html.escape(enterprise.name)
+    if enterprise.rejected:
+        return _("This is available once the SCORE team approves {name}. The team did not "
+                 "approve the enrolment. Please correct it with /enrol and confirm, and it "
+                 "goes back to the team.").format(name=name)
+    return _("This is available once the SCORE team approves {name}. Your enrolment is "
+             "waiting for their approval.").format(name=name)

@@ -22,6 +22,8 @@ Sessions = async_sessionmaker[AsyncSession]
 # Runs in the transaction that made the user a member (the owner's news, the survey rounds
 # still open inviting them).
 Joined = Callable[[AsyncSession, Enterprise], Awaitable[None]]
+# Runs in the transaction that ended a membership (the survey messages not sent yet dropped).
+Left = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,18 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: da
 
 
 async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *,
-                  then: Joined | None = None) -> str | None:
-    """Confirmed: leave the current workplace and join this approved enterprise. `then`
-    runs in the same transaction once they joined."""
+                  left: Left | None = None, then: Joined | None = None) -> str | None:
+    """Confirmed: leave the current workplace and join this approved enterprise. In the
+    same transaction, `left` runs as leaving runs it (dropping the survey messages not sent
+    to them yet), then `then`, once they joined (inviting them as a member of this one)."""
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
             return None
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
         await set_role(session, user_id, Role.WORKER)
+        if left is not None:
+            await left(session)
         if then is not None:
             await then(session, enterprise)
         return enterprise.name
@@ -131,9 +136,6 @@ async def workplace_of(sessions: Sessions, user_id: int) -> Workplace | None:
             return None
         enterprise = await ent_db.get_enterprise(session, membership.enterprise_id)
         return Workplace(enterprise.id, enterprise.name) if enterprise else None
-
-
-Left = Callable[[AsyncSession], Awaitable[None]]
 
 
 async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int, *,

@@ -154,16 +154,37 @@ async def _content_ids(session: AsyncSession, contents: Mapping[str, Content], g
     return by_language
 
 
+def _on_conflict(statement: Any, revive: str | None) -> Any:
+    """A row of the same key is left as it is; with `revive`, one dropped for that reason
+    before it was ever sent (and not held by a sender when it was dropped, so it is not on
+    its way) is queued again as the new one."""
+    if revive is None:
+        return statement.on_conflict_do_nothing(index_elements=["dedup_key"])
+    table = OutboxMessage.__table__
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["dedup_key"],
+        set_={"content_id": new.content_id, "priority": new.priority, "state": new.state,
+              "attempts": new.attempts, "next_attempt_at": new.next_attempt_at,
+              "expires_at": new.expires_at, "created_at": new.created_at,
+              "last_error": None},
+        where=and_(table.c.state == OutboxState.SKIPPED, table.c.last_error == revive,
+                   table.c.lease_until.is_(None), table.c.sent_at.is_(None)))
+
+
 async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Recipients,
                   contents: Mapping[str, Content], fallback: str, now: datetime,
                   at: datetime | None = None, expires_at: datetime | None = None,
-                  priority: int = BULK) -> int:
-    """Queue one message per recipient, in their language; the number of rows added.
+                  priority: int = BULK, revive: str | None = None) -> int:
+    """Queue one message per recipient, in their language; the number of rows added (or,
+    with `revive`, queued again).
 
     `contents` maps a language to its message; recipients whose language has none get
     `contents[fallback]`. Each row's deduplication key is `key:<recipient id>`: a message
-    already queued under it is left as it is. `at` is when to send (default now), `now` is
-    when it was queued. Nothing is queued into a cancelled group.
+    already queued under it is left as it is, unless it was dropped with the reason
+    `revive` before it was sent (someone who left and is a recipient again). `at` is when
+    to send (default now), `now` is when it was queued. Nothing is queued into a cancelled
+    group.
     """
     if not isinstance(recipients, Select) and not recipients:
         return 0
@@ -185,10 +206,9 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
             literal(at, UTCDateTime()), literal(expires_at, UTCDateTime()),
             literal(now, UTCDateTime()),
         ).where(true())  # SQLite parses ON CONFLICT after a SELECT only with a WHERE
-        result = await session.execute(insert_(OutboxMessage).from_select(
+        result = await session.execute(_on_conflict(insert_(OutboxMessage).from_select(
             ["dedup_key", "recipient_id", "content_id", "priority", "state", "attempts",
-             "next_attempt_at", "expires_at", "created_at"], source)
-            .on_conflict_do_nothing(index_elements=["dedup_key"]))
+             "next_attempt_at", "expires_at", "created_at"], source), revive))
         return affected(result)
     rows = [dict(dedup_key=f"{key}:{user_id}", recipient_id=user_id,
                  content_id=content_ids.get(language or "", fallback_id), priority=priority,
@@ -198,8 +218,7 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
     # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs (one compiled
     # statement), and the returned ids count what was added (asyncpg has no rowcount here).
     result = await session.execute(
-        insert_(table).on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(table.c.id), rows)
+        _on_conflict(insert_(table), revive).returning(table.c.id), rows)
     return len(result.all())
 
 
@@ -445,22 +464,6 @@ async def drop_unsent(session: AsyncSession, group: str, *, recipient_id: int | 
         update(OutboxMessage).where(*where)
         .values(state=OutboxState.SKIPPED, last_error=reason)
         .execution_options(synchronize_session=False))
-    return affected(result)
-
-
-async def restore_skipped(session: AsyncSession, group: str, *, recipient_id: int, reason: str,
-                          at: datetime | None = None, after: datetime | None = None) -> int:
-    """Send again what was skipped for one recipient for `reason` (left, and came back): at
-    `at`, or when it was due, if that is after `after`."""
-    where = [_in_group(group), OutboxMessage.recipient_id == recipient_id,
-             OutboxMessage.state == OutboxState.SKIPPED, OutboxMessage.last_error == reason]
-    if after is not None:
-        where.append(OutboxMessage.next_attempt_at > after)
-    values: dict[str, object] = {"state": OutboxState.PENDING, "last_error": None}
-    if at is not None:
-        values["next_attempt_at"] = at
-    result = await session.execute(update(OutboxMessage).where(*where).values(**values)
-                                   .execution_options(synchronize_session=False))
     return affected(result)
 
 

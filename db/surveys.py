@@ -283,8 +283,8 @@ async def open_response(sessions: Sessions, *, survey: str, period: date, enterp
         same = select(SurveyResponse).where(
             SurveyResponse.survey == survey, SurveyResponse.period == period,
             SurveyResponse.kind == kind, _subject(survey, enterprise_id, respondent_id))
-        # Only one for this enterprise: a worker who moved mid-round starts afresh there
-        # (what they began at the old workplace stays unfinished, counted nowhere).
+        # Their own unfinished one for this enterprise: a worker who moved to another one
+        # halfway through the pulse starts afresh there (the first one answers no more).
         mine = await session.scalar(same.where(
             SurveyResponse.status == ResponseStatus.OPEN,
             SurveyResponse.respondent_id == respondent_id,
@@ -473,16 +473,38 @@ class Place:
     entered_as: str  # owner, admin, worker or trainer
 
 
-async def places_of(sessions: Sessions, user_id: int) -> list[Place]:
+@dataclass(frozen=True)
+class Unapproved:
+    """An enterprise this person enrolled (or administers) that staff have not approved:
+    still waiting, or rejected. Its reports and surveys start once it is approved."""
+
+    name: str
+    rejected: bool
+
+
+@dataclass
+class Places:
+    """The enterprises this person answers for, and the one of theirs not approved yet."""
+
+    found: list[Place] = field(default_factory=list)
+    unapproved: Unapproved | None = None
+
+
+async def places_of(sessions: Sessions, user_id: int) -> Places:
     """The enterprises this person answers for: their own (a membership in an approved
-    enterprise) and, for a trainer, those staff assigned to them."""
+    enterprise) and, for a trainer, those staff assigned to them; and an enterprise they
+    own or administer that is not approved (pending or rejected), which answers nothing."""
     async with sessions() as session:
         rows = (await session.execute(
-            select(Enterprise.id, Enterprise.name, Enterprise.province, Membership.role)
+            select(Enterprise.id, Enterprise.name, Enterprise.province, Membership.role,
+                   Enterprise.status)
             .join(Membership, Membership.enterprise_id == Enterprise.id)
-            .where(Membership.user_id == user_id, Membership.left_at.is_(None),
-                   Enterprise.status == EnterpriseStatus.APPROVED))).all()
-        places = [Place(r[0], r[1], r[2], r[3].value) for r in rows]
+            .where(Membership.user_id == user_id, Membership.left_at.is_(None)))).all()
+        places = [Place(r[0], r[1], r[2], r[3].value) for r in rows
+                  if r[4] is EnterpriseStatus.APPROVED]
+        unapproved = next((Unapproved(r[1], rejected=r[4] is EnterpriseStatus.REJECTED)
+                           for r in rows if r[4] is not EnterpriseStatus.APPROVED
+                           and r[3] in (MemberRole.OWNER, MemberRole.ADMIN)), None)
         # Assignments count while the person is a trainer: staff may revoke the role and
         # leave the assignments, which then come back with it.
         assigned = (await session.execute(
@@ -493,7 +515,8 @@ async def places_of(sessions: Sessions, user_id: int) -> list[Place]:
                    Enterprise.status == EnterpriseStatus.APPROVED)
             .order_by(Enterprise.name))).all()
     own = {p.enterprise_id for p in places}
-    return places + [Place(r[0], r[1], r[2], "trainer") for r in assigned if r[0] not in own]
+    return Places(places + [Place(r[0], r[1], r[2], "trainer")
+                            for r in assigned if r[0] not in own], unapproved)
 
 
 async def final_count(session: AsyncSession, survey: str, period: date) -> int:
@@ -521,6 +544,7 @@ class Offer:
     closed_on: date | None = None  # the invitation's round has closed, on that day
     opens_on: date | None = None   # the invitation's round was moved: it opens that day
     places: int = 0                # how many enterprises this person answers for
+    unapproved: Unapproved | None = None  # their enterprise staff have not approved
 
 
 async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
@@ -528,8 +552,9 @@ async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
     """What this person can answer now: for each enterprise they answer for, the open
     round of each survey their role there answers (only the invitation's round, when
     opened from one), as its definition says who answers it."""
-    places = await places_of(sessions, user_id)
-    result = Offer(places=len(places))
+    found = await places_of(sessions, user_id)
+    places = found.found
+    result = Offer(places=len(places), unapproved=found.unapproved)
     async with sessions() as session:
         if round_id is not None:
             round_ = await session.get(SurveyRound, round_id)
@@ -559,7 +584,8 @@ async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
 
 async def baseline_offer(sessions: Sessions, user_id: int) -> Offer:
     """The enterprises whose baseline (before training) this person may enter."""
-    places = await places_of(sessions, user_id)
+    found = await places_of(sessions, user_id)
     return Offer([Answerable(survey, None, ResponseKind.BASELINE, place)
-                  for place in places for survey in NAMES
-                  if place.entered_as in load(survey).baseline], places=len(places))
+                  for place in found.found for survey in NAMES
+                  if place.entered_as in load(survey).baseline], places=len(found.found),
+                 unapproved=found.unapproved)

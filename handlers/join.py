@@ -17,6 +17,7 @@ from chat.reply import rows, send
 from chat.rounds import drop_for_leaver, invite_latecomers
 from db.joining import (
     Joined,
+    Left,
     create_admin_invite,
     join_with_code,
     leave_workplace,
@@ -99,6 +100,17 @@ def _surveys_open(run: Run, then: Joined | None = None) -> Joined:
     return joined
 
 
+def _surveys_left(run: Run) -> Left:
+    """What leaving a workplace does in its own transaction (by /leave, or by moving to
+    another): the survey messages not sent to them yet are dropped."""
+    svc, user_id = run.svc, run.user_id
+
+    async def left(session: AsyncSession) -> None:
+        await drop_for_leaver(svc, session, user_id)
+
+    return left
+
+
 async def try_code(run: Run, text: str) -> Outcome:
     now = run.svc.clock.now()
     result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now,
@@ -151,7 +163,7 @@ async def move_answered(run: Run, answer: str) -> Outcome:
             old=html.escape(run.data["move_from"])))
         return END
     name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]),
-                         then=_surveys_open(run))
+                         left=_surveys_left(run), then=_surveys_open(run))
     if name is None:
         await run.say(_("This code no longer works. Please ask for the new one."))
         return END
@@ -323,13 +335,8 @@ async def leave_answered(run: Run, answer: str) -> Outcome:
     if answer == "no":
         await run.say(_("Fine, nothing changed."))
         return END
-    svc = run.svc
-
-    async def unsent_surveys(session: AsyncSession) -> None:
-        await drop_for_leaver(svc, session, run.user_id)
-
-    if not await leave_workplace(svc.sessionmaker, run.user_id, run.data["enterprise"],
-                                 then=unsent_surveys):
+    if not await leave_workplace(run.svc.sessionmaker, run.user_id, run.data["enterprise"],
+                                 then=_surveys_left(run)):
         await run.say(_("You are not registered at an enterprise."))
         return END
     await run.say(_("You are no longer a member. Thank you for taking part. You can join another "

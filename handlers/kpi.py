@@ -1,6 +1,8 @@
 """/kpi: the enterprise's KPI trend against its baseline as a chart, the latest rates with
-their change, and the workers' pulse totals (five-worker rule). For owners, admins and the
-enterprise's trainers; a trainer with several enterprises picks one."""
+their change (the baseline's rates alone before the first monthly report), and the workers'
+pulse totals (five-worker rule). For owners, admins and the enterprise's trainers; a trainer
+with several enterprises picks one; the owner of an enterprise not approved yet hears that
+it comes with the approval."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from telegram import Update
 from chat.charts import trend_png
 from chat.context import BotContext
 from chat.i18n import _, current_locale
-from chat.kpi_text import chart_words, pulse_lines, rate_lines
+from chat.kpi_text import baseline_only, chart_words, pulse_lines, rate_lines
 from chat.reply import chat_id_of, rows, send
+from chat.survey_text import not_approved
 from db import survey_results
 from db import surveys as surveys_db
 from domain import kpi
@@ -29,9 +32,12 @@ def _reports(place: surveys_db.Place) -> bool:
 
 
 async def kpi_command(update: Update, context: BotContext) -> None:
-    places = [p for p in await surveys_db.places_of(context.svc.sessionmaker,
-                                                    update.effective_user.id)  # type: ignore[union-attr]
-              if _reports(p)]
+    found = await surveys_db.places_of(context.svc.sessionmaker,
+                                       update.effective_user.id)  # type: ignore[union-attr]
+    places = [p for p in found.found if _reports(p)]
+    if not places and found.unapproved is not None:
+        await send(update, context, not_approved(found.unapproved))
+        return
     if not places:
         await send(update, context, _("The KPI report is for the owner and admins of an "
                                       "enterprise. Type /help to see the menu."))
@@ -51,7 +57,7 @@ async def enterprise_picked(update: Update, context: BotContext) -> None:
     assert button is not None
     places = await surveys_db.places_of(context.svc.sessionmaker,
                                         update.effective_user.id)  # type: ignore[union-attr]
-    place = next((p for p in places if str(p.enterprise_id) == button.value and _reports(p)),
+    place = next((p for p in places.found if str(p.enterprise_id) == button.value and _reports(p)),
                  None)
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -70,6 +76,11 @@ async def _kpis(update: Update, context: BotContext, place: surveys_db.Place) ->
     """The trend as a chart, its caption the latest rates; in words alone when there is
     nothing to draw."""
     history = await survey_results.kpi_history(context.svc.sessionmaker, place.enterprise_id)
+    if not history.months and history.baseline is not None:
+        assert history.baseline_period is not None
+        await send(update, context, baseline_only(
+            place.name, history.baseline_period, kpi.rates(kpi.inputs_from(history.baseline))))
+        return
     if not history.months:
         await send(update, context, _("{name} has no monthly KPI report yet. The report is "
                                       "asked for at the start of each month.").format(

@@ -23,7 +23,7 @@ from chat.i18n import _, current_locale
 from chat.kpi_text import rate_lines
 from chat.reply import rows
 from chat.rounds import drop_reminders, month_words, tell_owners, tell_replaced
-from chat.survey_text import number_note, show_answer, show_number
+from chat.survey_text import not_approved, number_note, show_answer, show_number
 from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse
@@ -106,6 +106,8 @@ async def begin(run: Run, round_id: str | None = None, baseline: bool = False) -
 
 def _nothing_to_answer(found: surveys_db.Offer, *, baseline: bool) -> str:
     language = current_locale()
+    if found.unapproved is not None and (baseline or found.places == 0):
+        return not_approved(found.unapproved)
     if baseline:
         return _("The baseline is entered by the enterprise's owner or its SCORE trainer. "
                  "Type /help to see the menu.")

@@ -17,7 +17,7 @@ from chat import notify
 from chat.clock import FakeClock
 from chat.context import Services, services_of
 from chat.i18n import current_locale
-from db.models import Broadcast, OutboxContent, OutboxMedia, OutboxMessage, OutboxState
+from db.models import Broadcast, OutboxContent, OutboxMedia, OutboxMessage, OutboxState, User
 from jobs.outbox import OutboxSender, SenderConfig
 from sandbox import UploadedFile
 from tests.harness import BotHarness
@@ -222,3 +222,43 @@ async def test_a_scheduled_broadcast_is_queued_by_the_job_when_due(bot: BotHarne
     start_sender(bot, clock)
     await wait_final(bot, 2)
     assert set(deliveries(bot.sandbox)) == {8001, 8002}
+
+
+async def test_a_row_dropped_for_a_reason_is_queued_again_only_if_never_sent(
+        bot: BotHarness, clock: FakeClock) -> None:
+    """`revive`: someone who left (their row dropped "left" before it went out) is a
+    recipient again; what was sent, dropped for another reason, or held by a sender when it
+    was dropped (it may be on its way) stays as it is."""
+    ids = [5300, 5301, 5302, 5303, 5304]
+    await add_recipients(bot, ids)
+    later = clock.now() + timedelta(hours=5)
+
+    async def queue(to, *, at=None, revive=None) -> int:
+        async with bot.sessionmaker() as session, session.begin():
+            return await notify.queue(svc(bot), session, group="survey:9:v0:invite",
+                                      key="survey:9:v0:invite", to=to,
+                                      render=text("Survey"), at=at, revive=revive)
+
+    assert await queue(ids) == 5
+    async with bot.sessionmaker() as session, session.begin():
+        rows = {r.recipient_id: r for r in await session.scalars(select(OutboxMessage))}
+        rows[5301].state, rows[5301].sent_at = OutboxState.SENT, clock.now()
+        rows[5303].state, rows[5303].lease_until = OutboxState.SENDING, later
+        for who, reason in ((5300, "left"), (5301, "left"), (5302, "answered"),
+                            (5303, "left"), (5304, "left")):
+            await notify.drop(svc(bot), session, group="survey:9:v0:invite",
+                              recipient_id=who, reason=reason)
+    # Without `revive` nothing changes; with it, by a list of ids or by a SELECT.
+    assert await queue(ids, at=later) == 0
+    assert await queue([5300, 5301, 5302, 5303], at=later, revive="left") == 1
+    users = select(User.id, User.language).where(User.id.in_([5304]))
+    assert await queue(users, at=later, revive="left") == 1
+    assert await queue(ids, at=later, revive="left") == 0  # pending again: left as it is
+    async with bot.sessionmaker() as session:
+        found = {r.recipient_id: (r.state, r.last_error, r.next_attempt_at == later)
+                 for r in await session.scalars(select(OutboxMessage))}
+    assert found == {5300: (OutboxState.PENDING, None, True),
+                     5301: (OutboxState.SENT, None, False),
+                     5302: (OutboxState.SKIPPED, "answered", False),
+                     5303: (OutboxState.SKIPPED, "left", False),
+                     5304: (OutboxState.PENDING, None, True)}

@@ -17,6 +17,7 @@ from bot.survey_admin import close_now
 from chat.context import services_of
 from db import assignments, survey_results
 from db import roles as roles_db
+from db import enterprises as enterprises_db
 from db import surveys as surveys_db
 from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
@@ -94,7 +95,8 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
     summary = bot.last_text(OWNER)
     assert "Women: Not recorded" in summary
     assert "Defect rate (%): 2.5" in summary and "Electricity (kWh): 12,500.5" in summary
-    assert "Suggestions per 100 workers: not recorded" in summary
+    # The rate says it as the item above it does, capital and all.
+    assert "Suggestions per 100 workers: Not recorded" in summary
     assert "Days lost to accidents" not in summary
     await bot.press(OWNER, "Yes, send the report")
     assert "the report is saved" in bot.last_text(OWNER)
@@ -399,6 +401,10 @@ async def test_reports_with_nothing_recorded_get_words_not_an_empty_chart(
     await bot.press(OWNER, "Isi laporan")
     # Headcount cannot be skipped; everything else is "Tidak dicatat".
     await answer_all(bot, OWNER, {key: "120" if key == "headcount" else "-" for key in ANSWERS})
+    # The rates say it as the items above them do (LANGUAGE.md: "Tidak dicatat").
+    summary = bot.last_text(OWNER)
+    assert "Pekerja perempuan: Tidak dicatat" in summary
+    assert "Tingkat cacat (%): Tidak dicatat" in summary and "tidak dicatat" not in summary
     await bot.press(OWNER, "Ya, kirim laporan")
     before = len(bot.sandbox.messages(OWNER))
     await bot.text(OWNER, "/kpi")
@@ -697,3 +703,99 @@ async def test_a_question_lost_to_telegram_comes_again_before_the_next_answer(
     assert "terjadi gangguan" in texts[-2] and texts[-1].startswith("3/16")
     _, rows = await stored(bot)
     assert (rows["headcount"].number, rows["women"].number) == (120, 45)
+
+
+async def test_a_baseline_without_monthly_reports_is_shown_in_words(
+        survey_bot: BotHarness) -> None:
+    """Before the first monthly report /kpi shows what the baseline holds, with the rate
+    lines of the report's summary, and says when the chart comes."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    # Nothing yet: no baseline, no report.
+    await bot.text(OWNER, "/kpi")
+    assert bot.last_text(OWNER) == ("PT Maju Jaya belum punya laporan KPI bulanan. Laporan "
+                                    "diminta setiap awal bulan.")
+    for month, rejected in (("Agustus 2026", "900"), ("September 2026", "600")):
+        await bot.text(OWNER, "/baseline")
+        await bot.press(OWNER, month)
+        await answer_all(bot, OWNER, dict(ANSWERS, units_rejected=rejected,
+                                          suggestions_implemented="-"))
+        await bot.press(OWNER, "Ya, kirim laporan")
+    before = len(bot.sandbox.messages(OWNER))
+    await bot.text(OWNER, "/kpi")
+    sent = bot.sandbox.messages(OWNER)[before:]
+    assert all(m.photo is None for m in sent)
+    absent = kpi.round_rate(Decimal(30 * 100) / (120 * 22))
+    # The latest baseline, September: 600 of 15.000 rejected.
+    assert sent[0].text == "\n".join([
+        "PT Maju Jaya", "Baseline: September 2026", "Tingkat cacat (%): 4",
+        f"Tingkat ketidakhadiran (%): {str(absent).replace('.', ',')}",
+        "Tingkat turnover (%): 2,5", "Kecelakaan dengan hari hilang per 1.000.000 jam: 47,62",
+        "Usulan per 100 pekerja: Tidak dicatat", "kWh per unit: 0,83",
+        "Grafik tren muncul setelah laporan bulanan masuk. Laporan diminta setiap awal bulan."])
+    # An admin in English sees the same.
+    await factories.worker(bot, 2002, maju, role="admin", language="en")
+    await bot.text(2002, "/kpi")
+    text = bot.last_text(2002)
+    assert text.startswith("PT Maju Jaya\nBaseline: September 2026\nDefect rate (%): 4\n")
+    assert "Suggestions per 100 workers: Not recorded" in text
+    assert text.endswith("The trend chart comes once the monthly reports arrive. The report "
+                         "is asked for at the start of each month.")
+    # The first monthly report: the chart, against the baseline.
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
+    await answer_all(bot, OWNER, ANSWERS)
+    await bot.press(OWNER, "Ya, kirim laporan")
+    await bot.text(OWNER, "/kpi")
+    message = bot.sandbox.last_message(OWNER)
+    assert message.photo is not None
+    assert "Tingkat cacat (%): 2 (baseline 4, −2 lebih baik)" in (message.text or "")
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+async def test_the_owner_of_an_enterprise_not_approved_hears_when_reports_start(
+        survey_bot: BotHarness, language: str) -> None:
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER, status="pending", owner_language=language)
+    await factories.enterprise(bot, owner=OTHER_OWNER, name="PT Lain", status="rejected",
+                               owner_language=language)
+    await open_round(bot)  # a round is open: for approved enterprises only
+    waiting = {"id": ("Fitur ini bisa dipakai setelah tim SCORE menyetujui PT Maju Jaya. "
+                      "Pendaftaran Bapak/Ibu sedang menunggu persetujuan."),
+               "en": ("This is available once the SCORE team approves PT Maju Jaya. Your "
+                      "enrolment is waiting for their approval.")}[language]
+    rejected = {"id": ("Fitur ini bisa dipakai setelah tim SCORE menyetujui PT Lain. Tim SCORE "
+                       "belum menyetujui pendaftarannya. Mohon perbaiki dengan /enrol lalu "
+                       "konfirmasi. Pendaftaran akan dikirim lagi ke tim SCORE."),
+                "en": ("This is available once the SCORE team approves PT Lain. The team did "
+                       "not approve the enrolment. Please correct it with /enrol and confirm, "
+                       "and it goes back to the team.")}[language]
+    for command in ("/kpi", "/baseline", "/survey"):
+        await bot.text(OWNER, command)
+        assert bot.last_text(OWNER) == waiting, command
+        await bot.text(OTHER_OWNER, command)
+        assert bot.last_text(OTHER_OWNER) == rejected, command
+    assert bot.open_flow(OWNER) is None and bot.open_flow(OTHER_OWNER) is None
+    async with bot.sessionmaker() as session:
+        assert await session.scalar(select(SurveyResponse)) is None
+
+
+async def test_once_approved_the_owner_gets_the_report_and_others_keep_their_answers(
+        survey_bot: BotHarness) -> None:
+    """The note is only for the owner of an enterprise not approved: once it is, /baseline
+    asks; a user with no enterprise hears what they heard before."""
+    bot = survey_bot
+    pending = await factories.enterprise(bot, owner=OWNER, status="pending")
+    async with bot.sessionmaker() as session, session.begin():
+        assert await enterprises_db.decide(session, pending.id, 1, approve=True, reason=None,
+                                           new_code=lambda: "K7P2QX")
+    await bot.text(OWNER, "/baseline")
+    assert bot.last_text(OWNER).startswith("Baseline ini untuk bulan apa?")
+    await bot.text(OWNER, "/cancel")
+    await factories.user(bot, 5001)
+    await bot.text(5001, "/kpi")
+    assert bot.last_text(5001).startswith("Laporan KPI untuk pemilik dan admin perusahaan.")
+    await bot.text(5001, "/baseline")
+    assert bot.last_text(5001).startswith("Baseline diisi oleh pemilik perusahaan")
+    await bot.text(5001, "/survey")
+    assert "belum ada survei" in bot.last_text(5001)

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from bot.survey_admin import close_now
 from chat import rounds
 from chat.context import services_of
-from db import joining
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
 from tests import factories
 from tests.conftest import STAFF_ID
@@ -230,26 +229,3 @@ async def test_a_round_moved_while_a_worker_answers_says_when_it_opens_again(
     answers = await answers_of(bot, WORKERS[0])
     assert set(answers) == {"supervisor_listens"}
 
-
-async def test_a_worker_who_moves_mid_round_answers_for_the_new_workplace(
-        survey_bot: BotHarness) -> None:
-    bot = survey_bot
-    satu = await factories.enterprise(bot, owner=OWNER, name="PT Satu")
-    dua = await factories.enterprise(bot, owner=1002, name="PT Dua")
-    await factories.worker(bot, WORKERS[0], satu)
-    await open_round(bot, "pulse")
-    await bot.press(WORKERS[0], "Mulai survei")
-    await bot.press(WORKERS[0], "Sering")
-    await bot.text(WORKERS[0], "/cancel")
-    assert await joining.move_to(bot.sessionmaker, WORKERS[0], dua.id) == "PT Dua"
-    await bot.text(WORKERS[0], "/survey")
-    # Not "continuing": what was begun at PT Satu counts for neither.
-    assert bot.last_text(WORKERS[0]).startswith("1/6")
-    for label in ALL_YES:
-        await bot.press(WORKERS[0], label)
-    assert "Terima kasih" in bot.last_text(WORKERS[0])
-    async with bot.sessionmaker() as session:
-        final = await session.scalar(select(SurveyResponse).where(
-            SurveyResponse.status == ResponseStatus.FINAL))
-    assert final is not None and final.enterprise_id == dua.id
-    assert len(await answers_of(bot, WORKERS[0])) == 6

@@ -25,6 +25,7 @@ from chat.clock import FakeClock
 from chat.context import Services, services_of
 from config.settings import Settings
 from db import surveys as surveys_db
+from db import users as users_db
 from db.models import (
     OutboxContent,
     OutboxGroup,
@@ -36,6 +37,7 @@ from db.models import (
 )
 from domain.provinces import WIB, WIT, WITA
 from domain.questionnaire import Answer
+from domain.roles import Role
 from jobs.survey_rounds import run_rounds
 from sandbox import BotApiSandbox
 from tests import factories
@@ -822,19 +824,25 @@ async def test_joining_again_or_coming_back_invites_nobody_twice(start_bot: Star
     # The code once more: a member already, nothing queued.
     await bot.text(2010, f"/join {maju.join_code}")
     assert "sudah terdaftar" in bot.last_text(2010)
-    # Leaving drops the reminder; coming back (here, the next day) brings it back, and
-    # queues nothing new.
+    # Leaving drops the reminder; coming back (here, the next day) queues no new row: the
+    # invitation was sent, and the reminder they never got is queued again (a member who
+    # has not answered).
     await move_clock(bot, utc(2026, 12, 3, 3))
     await bot.text(2010, "/leave")
     await bot.press(2010, "Saya sudah tidak bekerja di sini")
+    assert states(await reminders(bot, "pulse")) == {2010: OutboxState.SKIPPED}
     await bot.text(2010, f"/join {maju.join_code}")
     assert "Selamat datang" in bot.last_text(2010)
-    # Nor does moving to another enterprise, in another zone.
+    assert states(await reminders(bot, "pulse")) == {2010: OutboxState.PENDING}
+    # Nor does moving to another enterprise, in another zone: the reminder is dropped with
+    # the old workplace and queued again at 19:30 in Bali's time.
     await bot.text(2010, f"/join {sinar.join_code}")
     await bot.press(2010, "Ya, sekarang saya bekerja di PT Sinar")
     assert "PT Sinar" in bot.last_text(2010)
     assert await outbox_size(bot) == size
-    assert states(await reminders(bot, "pulse")) == {2010: OutboxState.PENDING}
+    reminder = (await reminders(bot, "pulse"))[2010]
+    assert (reminder.state, reminder.next_attempt_at) == (OutboxState.PENDING,
+                                                          utc(2026, 12, 4, 11, 30))
 
     # A worker who answers with /survey before their invitation went out, then leaves and
     # comes back, is not invited either.
@@ -872,6 +880,120 @@ async def test_leaving_by_mistake_and_coming_back_before_the_evening_keeps_the_i
     await move_clock(bot, utc(2026, 12, 5, 12, 30))
     assert len(received(bot, 2010, PULSE_INVITATION)) == 1
     assert len(received(bot, 2010, PULSE_REMINDER)) == 1
+
+
+# --- who moves to another enterprise while a round is open -------------------------------------
+async def move(bot: BotHarness, worker: int, code: str, to: str) -> None:
+    """The worker types another enterprise's code and says yes, they work there now."""
+    await bot.text(worker, f"/join {code}")
+    await bot.press(worker, f"Ya, sekarang saya bekerja di {to}")
+    assert f"terdaftar di {to}" in bot.last_text(worker)
+
+
+async def pulse_responses(bot: BotHarness, worker: int) -> list[tuple[int, str]]:
+    async with bot.sessionmaker() as session:
+        found = (await session.scalars(select(SurveyResponse).where(
+            SurveyResponse.respondent_id == worker).order_by(SurveyResponse.id))).all()
+    return [(r.enterprise_id, r.status.value) for r in found]
+
+
+async def test_a_worker_who_moves_before_the_invitation_went_out_gets_it_once_there(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    papua = await factories.enterprise(bot, owner=OWNER_PA, name="PT Papua Mandiri",
+                                       province="PA")
+    await factories.worker(bot, WORKER_JB, maju)
+    await run_job(bot)
+    assert papua.join_code
+    assert when(await invitations(bot, "pulse")) == {WORKER_JB: utc(2026, 12, 1, 12, 30)}
+
+    # 10:00 WIB on the opening day: the worker moves to Papua before tonight's invitation.
+    # Maju's is dropped with the move and queued again, in the same row, for 19:30 in
+    # Papua; so is the reminder.
+    await move_clock(bot, utc(2026, 12, 1, 3))
+    size = await outbox_size(bot)
+    await move(bot, WORKER_JB, papua.join_code, "PT Papua Mandiri")
+    invitation = (await invitations(bot, "pulse"))[WORKER_JB]
+    reminder = (await reminders(bot, "pulse"))[WORKER_JB]
+    assert (invitation.state, invitation.next_attempt_at, invitation.last_error) == (
+        OutboxState.PENDING, utc(2026, 12, 1, 10, 30), None)
+    assert (reminder.state, reminder.next_attempt_at) == (OutboxState.PENDING,
+                                                          utc(2026, 12, 4, 10, 30))
+    assert await outbox_size(bot) == size
+    assert WORKER_JB not in await invitations(bot, "kpi")
+
+    await move_clock(bot, utc(2026, 12, 1, 12, 30))
+    assert len(received(bot, WORKER_JB, PULSE_INVITATION)) == 1
+    await bot.press(WORKER_JB, "Mulai survei")
+    for label in PULSE_ANSWERS:
+        await bot.press(WORKER_JB, label)
+    assert "Terima kasih" in bot.last_text(WORKER_JB)
+    assert await pulse_responses(bot, WORKER_JB) == [(papua.id, "final")]
+    await move_clock(bot, utc(2026, 12, 5, 3))
+    assert not received(bot, WORKER_JB, PULSE_REMINDER)
+
+
+async def test_a_worker_who_moves_halfway_through_the_pulse_answers_it_for_the_new_one(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    sinar = await factories.enterprise(bot, owner=OWNER_BA, name="PT Sinar", province="BA")
+    await factories.worker(bot, WORKER_JB, maju)
+    await run_job(bot)
+    assert sinar.join_code
+    await move_clock(bot, utc(2026, 12, 1, 12, 30))
+    # Two answers for Maju, then stopped; the next day the worker moves to Sinar.
+    await bot.press(WORKER_JB, "Mulai survei")
+    for label in PULSE_ANSWERS[:2]:
+        await bot.press(WORKER_JB, label)
+    await bot.text(WORKER_JB, "/cancel")
+    await move_clock(bot, utc(2026, 12, 2, 3))
+    await move(bot, WORKER_JB, sinar.join_code, "PT Sinar")
+    # The invitation was sent: it stays the one they have. The reminder is Sinar's, in Bali.
+    assert states(await invitations(bot, "pulse")) == {WORKER_JB: OutboxState.SENT}
+    assert when(await reminders(bot, "pulse")) == {WORKER_JB: utc(2026, 12, 4, 11, 30)}
+
+    # The same invitation opens the survey for Sinar, from the first question: the answers
+    # given for Maju stay with Maju's unfinished response, which answers no more.
+    await bot.press(WORKER_JB, "Mulai survei")
+    assert bot.last_text(WORKER_JB).startswith("1/6")
+    for label in PULSE_ANSWERS:
+        await bot.press(WORKER_JB, label)
+    assert "Terima kasih" in bot.last_text(WORKER_JB)
+    assert await pulse_responses(bot, WORKER_JB) == [(maju.id, "open"), (sinar.id, "final")]
+    await move_clock(bot, utc(2026, 12, 5, 3))
+    assert len(received(bot, WORKER_JB, PULSE_INVITATION)) == 1
+    assert not received(bot, WORKER_JB, PULSE_REMINDER)
+
+
+async def test_an_admin_who_moves_away_as_a_worker_is_no_longer_asked_for_the_kpi_report(
+        start_bot: StartBot) -> None:
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    sinar = await factories.enterprise(bot, owner=OWNER_BA, name="PT Sinar", province="BA")
+    assert sinar.join_code
+    admin = 3001
+    # Maju's admin by membership, whose role in the bot is worker (staff changed it): the
+    # join code moves them.
+    await factories.worker(bot, admin, maju, role="admin", name="Dewi")
+    async with bot.sessionmaker() as session, session.begin():
+        await users_db.set_role(session, admin, Role.WORKER)
+    await run_job(bot)
+    assert admin in await invitations(bot, "kpi") and admin in await reminders(bot, "kpi")
+
+    # 08:00 WIB on the opening day, an hour before the KPI invitations.
+    await move_clock(bot, utc(2026, 12, 1, 1))
+    await move(bot, admin, sinar.join_code, "PT Sinar")
+    kpi_rows = [(await invitations(bot, "kpi"))[admin], (await reminders(bot, "kpi"))[admin]]
+    assert [(r.state, r.last_error) for r in kpi_rows] == [(OutboxState.SKIPPED, "left")] * 2
+    # As Sinar's worker: the pulse, tonight at 19:30 in Bali.
+    assert when(await invitations(bot, "pulse")) == {admin: utc(2026, 12, 1, 11, 30)}
+
+    await move_clock(bot, utc(2026, 12, 10, 3))
+    assert not received(bot, admin, KPI_INVITATION) and not received(bot, admin, KPI_REMINDER)
+    assert len(received(bot, admin, PULSE_INVITATION)) == 1
+    assert received(bot, OWNER_JB, KPI_INVITATION)
 
 
 async def test_who_joins_after_the_close_or_too_late_for_an_evening_is_not_invited(
