@@ -148,6 +148,10 @@ def _html_problem(message: str) -> str:
     """Telegram's complaint, in the user's language; never shown raw."""
     problem = html_errors.explain(message)
     tag, found = html.escape(problem.tag), html.escape(problem.found)
+    if problem.kind == html_errors.UNSUPPORTED and not problem.tag.strip():
+        # "helm < 5 menit": a plain "<" read as the start of a tag.
+        return _("Telegram reads &lt; as the start of formatting. For a plain &lt; sign, "
+                 "write &amp;lt; instead.")
     return {
         html_errors.NOT_CLOSED: _("Telegram cannot show this formatting: the tag &lt;{tag}&gt; "
                                   "is not closed. Add &lt;/{tag}&gt; where it should end."),

@@ -134,7 +134,9 @@ def _reason(text: str | None) -> tuple[str | None, str | None]:
     return text_input.clean_name(text, max_len=500, markup_allowed=True)
 
 
-@ask_reason.on_text(_reason, {"*": N_("Please write the reason in a few words, or /cancel.")})
+@ask_reason.on_text(_reason, {
+    text_input.TOO_LONG: N_("That is too long: at most 500 characters, please, or /cancel."),
+    "*": N_("Please write the reason in a few words, or /cancel.")})
 async def reason_given(run: Run, reason: str) -> Outcome:
     decided = await decide_enrolment(run.svc.sessionmaker, int(run.data["enterprise"]),
                                      run.user_id, approve=False, reason=reason,

@@ -145,6 +145,10 @@ async def test_whole_composer_with_a_combined_audience_sends_now(bot: BotHarness
     assert "too long" in bot.texts(STAFF)[-2]
     await bot.text(STAFF, "   ")
     assert "empty" in bot.texts(STAFF)[-2]
+    # A plain "<" is read as formatting: how to write one.
+    await bot.text(STAFF, "APD & helm < 5 menit.")
+    assert bot.texts(STAFF)[-2].startswith(
+        "Telegram reads < as the start of formatting. For a plain < sign, write &lt; instead.")
     await bot.text(STAFF, "<b>Halo</b> semua, &lt;3")
     preview = bot.sandbox.messages(STAFF)[-3]
     assert preview.text == "Halo semua, <3" and preview.parse_mode == "HTML"

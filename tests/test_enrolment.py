@@ -155,6 +155,9 @@ async def test_rejection_asks_reason_and_tells_owner(bot: BotHarness) -> None:
     bot.sandbox.send_photo(STAFF_ID)
     await bot.settle()
     assert "Please write why PT Maju Jaya is rejected" in bot.last_text(STAFF_ID)
+    await bot.text(STAFF_ID, "x" * 600)
+    assert bot.last_text(STAFF_ID) == (
+        "That is too long: at most 500 characters, please, or /cancel.")
     await bot.text(STAFF_ID, "Not a manufacturer")
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.status == EnterpriseStatus.REJECTED
