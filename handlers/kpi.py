@@ -83,7 +83,8 @@ async def _kpis(update: Update, context: BotContext, place: surveys_db.Place) ->
         return
     if not history.months:
         await send(update, context, _("{name} has no monthly KPI report yet. The report is "
-                                      "asked for at the start of each month.").format(
+                                      "asked for at the start of each month; while a month "
+                                      "is open, /survey fills it in or continues it.").format(
             name=html.escape(place.name)))
         return
     baseline = (kpi.rates(kpi.inputs_from(history.baseline))

@@ -713,8 +713,9 @@ async def test_a_baseline_without_monthly_reports_is_shown_in_words(
     maju = await factories.enterprise(bot, owner=OWNER)
     # Nothing yet: no baseline, no report.
     await bot.text(OWNER, "/kpi")
-    assert bot.last_text(OWNER) == ("PT Maju Jaya belum punya laporan KPI bulanan. Laporan "
-                                    "diminta setiap awal bulan.")
+    assert bot.last_text(OWNER) == (
+        "PT Maju Jaya belum punya laporan KPI bulanan. Laporan diminta setiap awal bulan; "
+        "selama masih dibuka, laporan bisa diisi atau dilanjutkan dengan /survey.")
     for month, rejected in (("Agustus 2026", "900"), ("September 2026", "600")):
         await bot.text(OWNER, "/baseline")
         await bot.press(OWNER, month)
