@@ -29,6 +29,7 @@ another run, or of another step of this run, never reaches a step's code.
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -193,8 +194,8 @@ class Flow:
     - `command`: the command that starts it (without the slash), if any.
     - `allowed`: who may use it; checked when it starts and at every answer and button.
     - `refused`: what someone it does not allow hears when they try to start it (marked
-      with N_, or a function of the context); without it they get the reply to unknown
-      input, so staff tools stay unseen.
+      with N_, or a function of the context, which may be async when it reads the
+      database); without it they get the reply to unknown input, so staff tools stay unseen.
     - `cancelled`: what /cancel says (marked with N_), or a function of the run.
     - `reentry`: its own command while it is open starts it afresh.
     - `lifetime`: a run not answered within this time is dropped at the next update.
@@ -203,7 +204,7 @@ class Flow:
     def __init__(self, name: str, *, command: str | None = None, allowed: Allowed = anyone,
                  cancelled: str | Callable[[Run], str], reentry: bool = False,
                  lifetime: timedelta | None = None, staff_only: bool = False,
-                 refused: str | Callable[[BotContext], str] | None = None):
+                 refused: str | Callable[[BotContext], str | Awaitable[str]] | None = None):
         self.name, self.command, self.allowed = name, command, allowed
         self.refused = refused
         self.cancelled, self.reentry, self.lifetime = cancelled, reentry, lifetime
@@ -273,8 +274,8 @@ class Flow:
                 await refuse(update, context, what=self.command or self.name)
             else:
                 await ack(update)
-                await send(update, context, self.refused(context) if callable(self.refused)
-                           else _(self.refused))
+                text = self.refused(context) if callable(self.refused) else _(self.refused)
+                await send(update, context, await text if inspect.isawaitable(text) else text)
             return
         state: dict[str, Any] = {"name": self.name, "nonce": new_nonce(), "step": None, "data": {},
                  "started": context.svc.clock.now().isoformat()}

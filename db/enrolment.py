@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import enterprises as ent_db
@@ -14,6 +13,7 @@ from db.drafts import forget_draft
 from db.enterprises import EnterpriseFields
 from db.models import Enterprise, EnterpriseStatus
 from db.users import set_role
+from domain.namesakes import judge
 from domain.roles import Role, role_after_enrolling
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -34,24 +34,30 @@ async def own_answers(sessions: Sessions, owner_id: int) -> dict[str, Any] | Non
 
 @dataclass(frozen=True)
 class Taken:
-    """Someone else's enterprise of this name in this city."""
+    """Someone else's approved enterprise of this name in this city."""
 
     name: str
     city: str
 
 
+async def _judge(session: AsyncSession, owner_id: int, name: str, city: str,
+                 own_id: int | None) -> Taken | int | None:
+    found = await ent_db.namesakes(session, name, city)
+    verdict = judge([ent_db.as_namesake(e) for e in found], owner_id, own_id)
+    if verdict.blocked_by is not None:
+        blocker = next(e for e in found if e.id == verdict.blocked_by.id)
+        return Taken(blocker.name, blocker.city)
+    return verdict.own_id
+
+
 async def check_name(sessions: Sessions, owner_id: int, name: str, city: str,
                      own_id: int | None) -> Taken | int | None:
-    """Taken when another owner enrolled this name in this city; the id of the owner's own
-    enterprise of that name (confirmed just before a crash, say: updated, not created twice);
-    None when the name is free."""
+    """Taken when another owner's approved enterprise has this name in this city; the id of
+    the owner's own enterprise of that name (confirmed just before a crash, say: updated, not
+    created twice); None when nothing stops the enrolment (someone else's enrolment still
+    waiting does not: staff see both, domain/namesakes.py)."""
     async with sessions() as session:
-        existing = await ent_db.find_same(session, name, city)
-    if existing is None or existing.id == own_id:
-        return None
-    if existing.owner_id == owner_id:
-        return existing.id
-    return Taken(existing.name, existing.city)
+        return await _judge(session, owner_id, name, city, own_id)
 
 
 @dataclass(frozen=True)
@@ -63,27 +69,23 @@ class Confirmed:
 
 
 async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None,
-                            answers: dict[str, Any]) -> Confirmed | None:
+                            answers: dict[str, Any]) -> Confirmed | Taken:
     """Store the enterprise (or update the owner's own), and delete the draft in the same
     transaction: after a crash there is either no enterprise and a draft waiting for its
-    confirmation, or the enterprise and no draft. None when another owner stored the same
-    name and city at the same instant (the unique key refused this one)."""
-    try:
-        return await _confirm(sessions, owner_id, role, answers)
-    except IntegrityError:
-        return None
-
-
-async def _confirm(sessions: Sessions, owner_id: int, role: Role | None,
-                   answers: dict[str, Any]) -> Confirmed:
+    confirmation, or the enterprise and no draft. Taken when, meanwhile, staff approved
+    another owner's enterprise of this name and city: nothing is stored, the draft stays."""
     fields = EnterpriseFields(
         name=answers["name"], sector=answers["sector"], sector_other=answers.get("sector_other"),
         province=answers["province"], city=answers["city"],
         worker_count=int(answers["workers"]), contact_name=answers["contact"],
         phone=answers["phone"], modules=[int(m) for m in answers["modules"]])
     async with sessions() as session, session.begin():
-        existing = (await ent_db.get_enterprise(session, answers["id"]) if answers.get("id")
-                    else None)
+        own = await _judge(session, owner_id, answers["name"], answers["city"],
+                           answers.get("id"))
+        if isinstance(own, Taken):
+            return own
+        own_id = answers.get("id") or own
+        existing = await ent_db.get_enterprise(session, own_id) if own_id else None
         await forget_draft(session, owner_id)
         if existing is not None and existing.owner_id == owner_id:
             was_pending = existing.status != EnterpriseStatus.APPROVED
@@ -105,17 +107,18 @@ async def decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool
                         ) -> Enterprise | None:
     """Apply (or drop) an approved enterprise's proposed name, city and province. None when
     nothing is proposed any more (decided already). `then` runs in the same transaction with
-    whether the change was applied: False also when another enterprise already has that
-    name in that city."""
+    whether the change was applied: False also when another approved enterprise already has
+    that name in that city."""
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.proposed_name is None:
             return None
         applied = False
         if approve:
-            taken = await ent_db.find_same(session, enterprise.proposed_name,
+            found = await ent_db.namesakes(session, enterprise.proposed_name,
                                            enterprise.proposed_city or enterprise.city)
-            if taken is None or taken.id == enterprise.id:
+            if judge([ent_db.as_namesake(e) for e in found], enterprise.owner_id or 0,
+                     enterprise.id).blocked_by is None:
                 enterprise.name = enterprise.proposed_name
                 enterprise.name_key = ent_db.name_key(enterprise.name)
                 enterprise.city = enterprise.proposed_city or enterprise.city

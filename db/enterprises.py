@@ -21,6 +21,7 @@ from db.models import (
 )
 from db.results import affected
 from db.types import utcnow
+from domain.namesakes import Namesake, Standing
 
 
 def name_key(text: str) -> str:
@@ -44,10 +45,16 @@ class EnterpriseFields:
     modules: list[int]
 
 
-async def find_same(session: AsyncSession, name: str, city: str) -> Enterprise | None:
-    """The enterprise with this name in this city, whoever enrolled it."""
-    return await session.scalar(select(Enterprise).where(
-        Enterprise.name_key == name_key(name), Enterprise.city_key == name_key(city)).limit(1))
+async def namesakes(session: AsyncSession, name: str, city: str) -> list[Enterprise]:
+    """The enterprises with this name in this city, whoever enrolled them, whatever their
+    status (domain/namesakes.py says which of them count), oldest first."""
+    return list(await session.scalars(select(Enterprise).where(
+        Enterprise.name_key == name_key(name), Enterprise.city_key == name_key(city))
+        .order_by(Enterprise.id).limit(20)))
+
+
+def as_namesake(enterprise: Enterprise) -> Namesake:
+    return Namesake(enterprise.id, enterprise.owner_id, Standing(enterprise.status.value))
 
 
 async def approved_by_name(session: AsyncSession, text: str, limit: int = 8) -> list[Enterprise]:

@@ -88,8 +88,14 @@ class User(Base):
 class Enterprise(Base):
     __tablename__ = "enterprises"
     __table_args__ = (
-        # One enterprise per name and city: the keys are the lower-cased, space-folded forms.
-        UniqueConstraint("name_key", "city_key", name="uq_enterprises_name_city"),
+        # One approved enterprise per name and city (the keys are the lower-cased,
+        # space-folded forms). Enrolments still waiting may share them: someone who does not
+        # own the company must not keep its owner out, so staff decide which one is real
+        # (domain/namesakes.py).
+        Index("uq_enterprises_approved_name_city", "name_key", "city_key", unique=True,
+              postgresql_where=sql("status = 'approved'"),
+              sqlite_where=sql("status = 'approved'")),
+        Index("ix_enterprises_name_city", "name_key", "city_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus, User
 from db.users import get_user
 from domain.join_codes import new_join_code
+from domain.namesakes import rivals
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -17,13 +20,55 @@ Sessions = async_sessionmaker[AsyncSession]
 Decided = Callable[[AsyncSession, Enterprise, User | None], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class NameApproved:
+    """Not approved: another enterprise of the same name and city is approved already."""
+
+    enterprise_id: int
+
+
+async def rivals_of(session: AsyncSession, enterprise: Enterprise) -> list[Enterprise]:
+    """The other enterprises of its name and city, waiting or approved: staff deciding on
+    it must see them (domain/namesakes.py)."""
+    found = await ent_db.namesakes(session, enterprise.name, enterprise.city)
+    keep = {n.id for n in rivals([ent_db.as_namesake(e) for e in found], enterprise.id)}
+    return [e for e in found if e.id in keep]
+
+
+async def _approved_rival(session: AsyncSession, enterprise_id: int) -> NameApproved | None:
+    enterprise = await ent_db.get_enterprise(session, enterprise_id)
+    if enterprise is None:
+        return None
+    approved = [e for e in await rivals_of(session, enterprise)
+                if e.status == EnterpriseStatus.APPROVED]
+    return NameApproved(approved[0].id) if approved else None
+
+
 async def decide_enrolment(sessions: Sessions, enterprise_id: int, staff_id: int, *,
-                           approve: bool, reason: str | None = None,
-                           then: Decided | None = None) -> tuple[Enterprise, User | None] | None:
+                           approve: bool, reason: str | None = None, then: Decided | None = None
+                           ) -> tuple[Enterprise, User | None] | NameApproved | None:
     """Approve (a join code is drawn) or reject a pending enterprise. None when it is no
-    longer pending: another staff member decided first. `then` runs inside the same
+    longer pending: another staff member decided first. NameApproved, and nothing changes,
+    when approving it while another enterprise of its name and city is approved (also
+    when someone approved that one at the same instant). `then` runs inside the same
     transaction (queueing the owner's news): the decision and its news commit together."""
+    try:
+        return await _decide(sessions, enterprise_id, staff_id, approve=approve, reason=reason,
+                             then=then)
+    except IntegrityError:
+        async with sessions() as session:
+            taken = await _approved_rival(session, enterprise_id) if approve else None
+        if taken is None:
+            raise
+        return taken
+
+
+async def _decide(sessions: Sessions, enterprise_id: int, staff_id: int, *, approve: bool,
+                  reason: str | None, then: Decided | None
+                  ) -> tuple[Enterprise, User | None] | NameApproved | None:
     async with sessions() as session, session.begin():
+        if approve and (taken := await _approved_rival(session, enterprise_id)) is not None:
+            return taken
         enterprise = await ent_db.decide(session, enterprise_id, staff_id, approve=approve,
                                          reason=reason, new_code=new_join_code)
         if enterprise is None:
@@ -40,8 +85,21 @@ async def pending_enterprise(sessions: Sessions, enterprise_id: int) -> Enterpri
     return enterprise if enterprise and enterprise.status == EnterpriseStatus.PENDING else None
 
 
-async def pending_with_modules(sessions: Sessions, *, limit: int
-                               ) -> list[tuple[Enterprise, list[int]]]:
+@dataclass(frozen=True)
+class Card:
+    """What a staff card of an enrolment shows."""
+
+    enterprise: Enterprise
+    modules: list[int]
+    rivals: list[Enterprise]  # the same name and city, waiting or approved
+
+
+async def card_of(session: AsyncSession, enterprise: Enterprise) -> Card:
+    return Card(enterprise, await ent_db.modules_of(session, enterprise.id),
+                await rivals_of(session, enterprise))
+
+
+async def pending_cards(sessions: Sessions, *, limit: int) -> list[Card]:
     async with sessions() as session:
-        return [(e, await ent_db.modules_of(session, e.id))
+        return [await card_of(session, e)
                 for e in await ent_db.pending_enterprises(session, limit=limit)]

@@ -23,7 +23,7 @@ from chat.labels import module_name, sector_name
 from chat.menu import set_chat_menu
 from chat.reply import edit_or_send, rows, with_rows
 from db.enrolment import Taken, check_name, confirm_enrolment, own_answers
-from db.joining import is_join_code
+from db.joining import is_join_code, workplace_of
 from domain import text_input
 from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
 from domain.join_codes import looks_like_code
@@ -42,10 +42,23 @@ def _may_enrol(context: BotContext) -> bool:
     return may_enrol(role_of(context))
 
 
-def _refused(context: BotContext) -> str:
-    if role_of(context) is Role.TRAINER:
+async def _refused(context: BotContext) -> str:
+    role = role_of(context)
+    if role is Role.TRAINER:
         return _("You stay a SCORE trainer. To help an owner enrol, ask them to send /start to "
                  "this bot on their own phone and choose the owner button.")
+    workplace = (await workplace_of(context.svc.sessionmaker, context.user_row.id)
+                 if role in (Role.WORKER, Role.ADMIN) and context.user_row else None)
+    if workplace is not None and role is Role.WORKER:
+        # A worker who wants to enrol their own enterprise leaves this one first: one
+        # person is a worker or an owner (domain/roles.py), and /leave gives the role back.
+        return _("You are registered as a worker at {name}. If you no longer work there and "
+                 "want to enrol your own enterprise, send /leave first, then /enrol.").format(
+                     name=html.escape(workplace.name))
+    if workplace is not None:
+        return _("You are registered as an admin of {name}. To enrol your own enterprise, "
+                 "please send /leave first, then /enrol.").format(
+                     name=html.escape(workplace.name))
     return _("Enrolment is for owners of an enterprise. Type /help to see the menu.")
 
 
@@ -206,7 +219,8 @@ async def city_given(run: Run, city: str) -> Outcome:
 
 
 async def _taken(run: Run) -> bool:
-    """Someone else's enterprise of this name in this city: say so (the flow ends)."""
+    """Someone else's approved enterprise of this name in this city: say so (the flow ends).
+    Someone else's enrolment still waiting stops nobody: staff see both."""
     answers = _answers(run)
     found = await check_name(run.svc.sessionmaker, run.user_id, answers["name"],
                              answers["city"], answers.get("id"))
@@ -214,10 +228,15 @@ async def _taken(run: Run) -> bool:
         answers["id"] = found
     if not isinstance(found, Taken):
         return False
-    await run.say(_("{name} in {city} is already enrolled. Please ask its owner for an admin "
-                    "invite (/invite) instead.").format(name=html.escape(found.name),
-                                                        city=html.escape(found.city)))
+    await _say_taken(run, found)
     return True
+
+
+async def _say_taken(run: Run, found: Taken) -> None:
+    await run.say(_("{name} in {city} is already enrolled and approved by the SCORE team, so "
+                    "this enrolment is not saved.\nIf you work there, please ask its owner for "
+                    "an admin invite link.\nIf it is your company, please contact the SCORE "
+                    "team.").format(name=html.escape(found.name), city=html.escape(found.city)))
 
 
 # --- number of workers ----------------------------------------------------------------------
@@ -375,13 +394,11 @@ async def confirmed(run: Run, _value: str) -> Outcome:
         await run.ack(_("This button is no longer active."))
         return ask_summary
     await run.ack()
-    if await _taken(run):
-        return END
     done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role_of(run.context),
                                    answers)
-    if done is None:
-        # Another owner confirmed the same name and city a moment earlier.
-        await _taken(run)
+    if isinstance(done, Taken):
+        # Staff approved another owner's enterprise of this name and city meanwhile.
+        await _say_taken(run, done)
         return END
     user = run.context.user_row
     assert user is not None

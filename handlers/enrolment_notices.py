@@ -24,6 +24,7 @@ from chat.labels import module_name, sector_name
 from db import enterprises as ent_db
 from db import outbox as outbox_db
 from db.models import Enterprise, EnterpriseStatus
+from db.review import Card, card_of
 from db.staff import staff_ids
 from db.users import display_name
 from domain.provinces import WIB, by_code
@@ -31,7 +32,8 @@ from domain.provinces import WIB, by_code
 log = logging.getLogger(__name__)
 
 
-def details(enterprise: Enterprise, modules: list[int]) -> str:
+def details(card: Card) -> str:
+    enterprise, modules = card.enterprise, card.modules
     province = by_code(enterprise.province)
     return "\n".join([
         _("<b>New enrolment</b>: {name}").format(name=html.escape(enterprise.name)),
@@ -46,7 +48,20 @@ def details(enterprise: Enterprise, modules: list[int]) -> str:
         # Staff work from Jakarta: WIB.
         _("Received: {value}").format(value=format_date(
             enterprise.created_at.astimezone(ZoneInfo(WIB)))),
+        *(_rival_line(enterprise, rival) for rival in card.rivals),
     ])
+
+
+def _rival_line(enterprise: Enterprise, rival: Enterprise) -> str:
+    """Another enrolment of the same name and city: staff decide which one is real."""
+    if rival.status == EnterpriseStatus.APPROVED:
+        text = _("⚠️ No. {other}, of the same name and city, is already approved. This one "
+                 "(no. {this}) cannot be approved as well.")
+    else:
+        text = _("⚠️ No. {other}, of the same name and city, is also waiting (contact: "
+                 "{contact}, {phone}). This is no. {this}. Please check which one is real.")
+    return text.format(other=rival.id, this=enterprise.id,
+                       contact=html.escape(rival.contact_name), phone=rival.phone)
 
 
 def _group(enterprise_id: int) -> str:
@@ -60,11 +75,11 @@ async def notify_staff(context: BotContext, enterprise_id: int) -> None:
     async with svc.sessionmaker() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         assert enterprise is not None
-        modules = await ent_db.modules_of(session, enterprise_id)
+        card = await card_of(session, enterprise)
         await notify.drop(svc, session, group=_group(enterprise_id), reason="replaced")
 
         def render() -> notify.Message:
-            return notify.Message(details(enterprise, modules), [[
+            return notify.Message(details(card), [[
                 notify.Button("✅ " + _("Approve"), "apr", str(enterprise_id)),
                 notify.Button("❌ " + _("Reject"), "rej", str(enterprise_id))]])
 
@@ -85,7 +100,7 @@ async def mark_decided(context: BotContext, enterprise: Enterprise,
         await notify.drop(svc, session, group=_group(enterprise.id), reason="decided")
         sent = await outbox_db.sent_messages(session, _group(enterprise.id))
         who = await display_name(session, enterprise.decided_by or 0)
-        modules = await ent_db.modules_of(session, enterprise.id)
+        card = await card_of(session, enterprise)
         if pressed is not None and pressed not in sent:
             sent = [*sent, pressed]
         languages = await outbox_db.languages_of(session, {chat_id for chat_id, _m in sent})
@@ -98,7 +113,7 @@ async def mark_decided(context: BotContext, enterprise: Enterprise,
                     who=html.escape(who), reason=html.escape(enterprise.reject_reason or ""))
             try:
                 await context.bot.edit_message_text(
-                    details(enterprise, modules) + "\n\n" + verdict, chat_id=chat_id,
+                    details(card) + "\n\n" + verdict, chat_id=chat_id,
                     message_id=message_id, parse_mode="HTML")
             except TelegramError as exc:
                 log.info("could not update the staff notice to chat=%s: %s", chat_id, exc)

@@ -20,7 +20,7 @@ from chat.reply import ack, edit_or_send, rows, send, stale_button
 from db import enterprises as ent_db
 from db.enrolment import decide_change
 from db.models import Enterprise, EnterpriseStatus, User
-from db.review import Decided, decide_enrolment, pending_enterprise, pending_with_modules
+from db.review import Decided, NameApproved, decide_enrolment, pending_cards, pending_enterprise
 from db.users import display_name
 from domain import text_input
 from handlers import enrolment_notices as notices
@@ -43,6 +43,11 @@ async def approve_pressed(update: Update, context: BotContext) -> None:
                                      approve=True, then=_approved(context.svc))
     if decided is None:
         await _already_decided(update, context, int(button.value))
+        return
+    if isinstance(decided, NameApproved):
+        await ack(update, _("Not approved: no. {other}, of the same name and city, is already "
+                            "approved. Reject this one, or check with the owners.").format(
+                                other=decided.enterprise_id))
         return
     enterprise, _owner = decided
     await ack(update, _("Approved."))
@@ -144,6 +149,7 @@ async def reason_given(run: Run, reason: str) -> Outcome:
     if decided is None:
         await run.say(_("Someone else already decided on this enrolment."))
         return END
+    assert not isinstance(decided, NameApproved), "a rejection is never refused so"
     enterprise, _owner = decided
     await run.say(_("Rejected. The owner is told why."))
     pressed = run.data.get("pressed")
@@ -165,15 +171,16 @@ async def _already_decided(update: Update, context: BotContext, enterprise_id: i
 
 async def pending_command(update: Update, context: BotContext) -> None:
     """Staff: enrolments still waiting, each with its buttons again."""
-    items = await pending_with_modules(context.svc.sessionmaker, limit=20)
-    if not items:
+    cards = await pending_cards(context.svc.sessionmaker, limit=20)
+    if not cards:
         await send(update, context, _("No enrolment is waiting."))
         return
     kb = context.keyboard()
-    for enterprise, modules in items:
-        await send(update, context, notices.details(enterprise, modules),
-                   rows([kb.button("✅ " + _("Approve"), "apr", str(enterprise.id)),
-                         kb.button("❌ " + _("Reject"), "rej", str(enterprise.id))]))
+    for card in cards:
+        enterprise_id = str(card.enterprise.id)
+        await send(update, context, notices.details(card),
+                   rows([kb.button("✅ " + _("Approve"), "apr", enterprise_id),
+                         kb.button("❌ " + _("Reject"), "rej", enterprise_id)]))
 
 
 # --- a change to an approved enterprise's name, city or province ----------------------------

@@ -17,6 +17,7 @@ from db.models import (
     User,
     UserDraft,
 )
+from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import answer_enrolment, enrol, enterprise_of, onboard
@@ -184,13 +185,16 @@ async def test_enrol_again_offers_update(bot: BotHarness) -> None:
 
 
 async def test_same_name_in_same_city_is_not_created_twice(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
     await enrol(bot, OWNER, "en")
+    await bot.press(STAFF_ID, "Approve")
     await onboard(bot, OWNER2, "en")
     await bot.text(OWNER2, "pt  maju jaya")
     await bot.press(OWNER2, "Auto parts")
     await bot.text(OWNER2, "West Java")
     await bot.text(OWNER2, "bekasi")
-    assert "already enrolled" in bot.last_text(OWNER2) and "/invite" in bot.last_text(OWNER2)
+    assert "already enrolled and approved" in bot.last_text(OWNER2)
+    assert "admin invite link" in bot.last_text(OWNER2)
     assert await _count(bot, Enterprise) == 1
 
 
@@ -358,3 +362,48 @@ async def test_an_approved_owners_new_name_waits_for_staff(bot: BotHarness) -> N
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.name == "PT Baru" and enterprise.join_code == code
     assert "approved the new details of PT Baru" in bot.last_text(OWNER)
+
+
+# --- workers and admins who want to enrol their own enterprise ------------------------------
+async def test_a_wrong_tap_on_worker_does_not_lock_out_enrolling(bot: BotHarness) -> None:
+    """Pressed "Employee" at the role question, joined nothing: /enrol works after /cancel."""
+    await onboard(bot, OWNER, "en", role="worker")
+    assert "join code" in bot.last_text(OWNER)
+    await bot.text(OWNER, "/cancel")
+    await bot.text(OWNER, "/enrol")
+    assert "name of your company" in bot.last_text(OWNER)
+    await answer_enrolment(bot, OWNER, "en")
+    await bot.press(OWNER, "Confirm")
+    assert (await enterprise_of(bot, OWNER)).status == EnterpriseStatus.PENDING
+    async with bot.sessionmaker() as session:
+        owner = await session.get(User, OWNER)
+    assert owner is not None and owner.role is not None and owner.role.value == "owner"
+
+
+async def test_a_worker_hears_how_to_enrol_their_own_enterprise(bot: BotHarness) -> None:
+    place = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, place, language="id")
+    await bot.text(2001, "/enrol")
+    said = bot.last_text(2001)
+    assert said == ("Anda terdaftar sebagai pekerja di PT Maju Jaya. Jika Anda sudah tidak "
+                    "bekerja di sana dan ingin mendaftarkan perusahaan Anda sendiri, ketik "
+                    "/leave dulu, lalu /enrol.")
+    assert bot.open_flow(2001) is None
+    # Doing as told: /leave, then /enrol starts the enrolment.
+    await bot.text(2001, "/leave")
+    await bot.press(2001, "Saya sudah tidak bekerja di sini")
+    await bot.text(2001, "/enrol")
+    assert "Apa nama perusahaan" in bot.last_text(2001)
+    await answer_enrolment(bot, 2001, "id", company="PT Usaha Sendiri")
+    await bot.press(2001, "Konfirmasi")
+    mine = await enterprise_of(bot, 2001)
+    assert mine.name == "PT Usaha Sendiri" and mine.status == EnterpriseStatus.PENDING
+
+
+async def test_an_admin_hears_how_to_enrol_their_own_enterprise(bot: BotHarness) -> None:
+    place = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2002, place, role="admin", language="en")
+    await bot.text(2002, "/enrol")
+    assert bot.last_text(2002) == ("You are registered as an admin of PT Maju Jaya. To enrol "
+                                   "your own enterprise, please send /leave first, then /enrol.")
+    assert bot.open_flow(2002) is None

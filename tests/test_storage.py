@@ -52,7 +52,7 @@ async def test_enterprise_lifecycle(session: AsyncSession) -> None:
     async with session.begin():
         assert await ent_db.modules_of(session, eid) == [1, 3]
         assert (await ent_db.owned_enterprise(session, BIG_ID)).id == eid  # type: ignore[union-attr]
-        assert await ent_db.find_same(session, "pt  UJI", "bekasi") is not None
+        assert [e.id for e in await ent_db.namesakes(session, "pt  UJI", "bekasi")] == [eid]
         approved = await ent_db.decide(session, eid, 1, approve=True, new_code=new_join_code)
         assert approved is not None and approved.status == EnterpriseStatus.APPROVED
         # A second decision finds nothing pending.
@@ -67,13 +67,20 @@ async def test_enterprise_lifecycle(session: AsyncSession) -> None:
         assert await ent_db.member_count(session, eid, MemberRole.WORKER) == 0
 
 
-async def test_same_name_and_city_is_refused_by_the_database(session: AsyncSession) -> None:
+async def test_only_one_approved_enterprise_per_name_and_city(session: AsyncSession) -> None:
+    """Enrolments still waiting may share a name and city (staff pick the real one); the
+    database refuses a second approved one."""
     async with session.begin():
         await touch_user(session, 1, language="id", name=None, username=None)
-        await ent_db.create_enterprise(session, 1, _fields())
+        first = await ent_db.create_enterprise(session, 1, _fields())
+        second = await ent_db.create_enterprise(session, 1, _fields(name="PT. Uji",
+                                                                   city="BEKASI"))
+        first_id, second_id = first.id, second.id
+        assert await ent_db.decide(session, first_id, 1, approve=True,
+                                   new_code=new_join_code) is not None
     with pytest.raises(IntegrityError):
         async with session.begin():
-            await ent_db.create_enterprise(session, 1, _fields(name="PT. Uji", city="BEKASI"))
+            await ent_db.decide(session, second_id, 1, approve=True, new_code=new_join_code)
 
 
 async def test_invite_is_used_once(session: AsyncSession) -> None:
