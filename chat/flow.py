@@ -8,6 +8,9 @@ same for every flow:
 
 - asking the open question again after input that does not fit, after /help or /privacy,
   and after a language change; answering stale buttons (an earlier step's, an ended run's);
+  answering every button press, once, whatever the code it reached did;
+- /start while a question is open shows that question again, plainly (Telegram's "Restart
+  bot" sends it), unless /start itself begins something there (a link just opened);
 - who may use the flow (and a step, where it says), checked when it starts and again at
   every answer and button press: refused at the start (unseen, or with the flow's own
   `refused` text); failing in the middle, because staff changed the user's role meanwhile,
@@ -251,7 +254,9 @@ class Flow:
 
     def starter(self, seed: str) -> Callable[[Update, BotContext], Awaitable[None]]:
         """An action for a button that opens this flow: the button's value is the entry's
-        `seed` argument (Reject on a staff notice opens the reason, with the enterprise)."""
+        `seed` argument (Reject on a staff notice opens the reason, with the enterprise). The
+        press is answered by the router, once, whatever the entry does; an entry answers it
+        itself only to say something in the popup (`run.ack(note)`)."""
 
         async def start(update: Update, context: BotContext) -> None:
             button = context.button
@@ -381,6 +386,14 @@ class Run:
             await outcome.ask(self)
         elif isinstance(outcome, Retry):
             await self.reask(outcome.note)
+
+    async def resume(self) -> None:
+        """Show the open question again, plainly, without a note on what was sent: /start
+        while it is open (Telegram's "Restart bot", or a returning user's first message)."""
+        step = self.step
+        assert step is not None, "a run of the router is at a step"
+        await self.say(_("Let's continue where we left off."))
+        await step.ask(self)
 
     async def reask(self, note: str | None = None) -> None:
         if note:
@@ -528,6 +541,13 @@ class Router:
 
     # --- dispatching: one PTB handler in group 0 calls this for every update ----------------
     async def dispatch(self, update: Update, context: BotContext) -> None:
+        await self._dispatch(update, context)
+        # Every press is answered, so it stops spinning on the phone, whatever the code it
+        # reached did: a button that opens a flow, an action, a step. Code that answered
+        # already (with a note, or first thing) is not answered twice.
+        await ack(update)
+
+    async def _dispatch(self, update: Update, context: BotContext) -> None:
         if context.draft.pop(EXPIRED_KEY, None) and current_state(context) is None:
             await ack(update)
             await send(update, context, _("Your earlier answers were deleted after 14 days. "
@@ -615,6 +635,10 @@ class Router:
         elif command is not None and command.interrupts and command.interrupts(context):
             clear(context)
             await command.handler(update, context)
+        elif name == "start":
+            # Not "answer first": Telegram's "Restart bot" sends /start, and a user coming
+            # back types it. Where they were is shown again.
+            await run.resume()
         elif command is not None and command.in_flow == "reask":
             await command.handler(update, context)
             await run.reask()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 from telegram import (
     ForceReply,
@@ -22,6 +23,12 @@ from chat.context import BotContext
 from chat.i18n import _
 
 log = logging.getLogger(__name__)
+
+# The button press answered while handling this update (its callback query id). Telegram
+# refuses a second answer, so the first one counts: the router answers every press it handled
+# (chat/flow.py), and code that answered earlier, with a note, is not answered over. Keyed by
+# the id, so it cannot leak to another update whatever task it runs in.
+_answered: ContextVar[str | None] = ContextVar("answered_query", default=None)
 
 # Any reply markup PTB accepts: inline keyboard, reply keyboard, its removal.
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
@@ -51,13 +58,17 @@ def with_rows(markup: InlineKeyboardMarkup,
 
 
 async def ack(update: Update, text: str | None = None) -> None:
-    """Answer a button press so it stops spinning; a lost answer is harmless."""
-    if update.callback_query:
-        try:
-            await update.callback_query.answer(text)
-        except TelegramError:
-            # The press may be too old to answer (Telegram allows a few minutes).
-            log.debug("could not answer callback query", exc_info=True)
+    """Answer a button press so it stops spinning, once: a press already answered is left
+    as it is (the first answer, and its note, stand). A lost answer is harmless."""
+    query = update.callback_query
+    if query is None or _answered.get() == query.id:
+        return
+    _answered.set(query.id)
+    try:
+        await query.answer(text)
+    except TelegramError:
+        # The press may be too old to answer (Telegram allows a few minutes).
+        log.debug("could not answer callback query", exc_info=True)
 
 
 async def stale_button(update: Update) -> None:

@@ -170,6 +170,15 @@ async def owned_enterprise(sessions: Sessions, user_id: int) -> OwnedEnterprise:
         return OwnedEnterprise(enterprise, workers)
 
 
+async def current_join_code(sessions: Sessions, owner_id: int) -> str | None:
+    """The join code of the owner's approved enterprise, if any."""
+    async with sessions() as session:
+        enterprise = await ent_db.owned_enterprise(session, owner_id)
+        if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
+            return None
+        return enterprise.join_code
+
+
 async def replace_join_code(sessions: Sessions, owner_id: int,
                             current: str) -> Enterprise | None:
     """A new code for the owner's approved enterprise, if its code is still `current` (an

@@ -56,3 +56,10 @@ def role_after_admin_invite(role: Role | None) -> Role:
 def may_manage_enterprise(role: Role | None) -> bool:
     """The join code, its poster and admin invites are for the owner (and staff helping)."""
     return role not in (Role.WORKER, Role.ADMIN)
+
+
+def may_replace_join_code(role: Role | None) -> bool:
+    """Replacing a join code is for owners, and for staff who enrolled an enterprise on an
+    owner's behalf (enrolling keeps them staff); whose code it is, the database says. A
+    trainer, even one who enrolled as owner before, does not."""
+    return role in (Role.OWNER, Role.STAFF)

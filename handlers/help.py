@@ -51,9 +51,18 @@ async def role_changed(update: Update, context: BotContext) -> None:
     await send(update, context, lead + "\n" + role_help(context.role))
 
 
+def _never_met(context: BotContext) -> bool:
+    """Someone who has not been through first contact: neither agreed nor declined, and
+    without a role staff gave them."""
+    user = context.user_row
+    return (user is not None and user.consent_at is None and user.consent_declined_at is None
+            and context.role is None)
+
+
 async def stray_message(update: Update, context: BotContext) -> None:
     """A message outside any question. The poster says "type the code": a worker may simply
-    type it, without /join first, and a newcomer may make it their very first message."""
+    type it, without /join first, and a newcomer may make it their very first message. Any
+    other first message of a newcomer ("halo") begins first contact, as /start does."""
     text = update.message.text if update.message else None
     user = context.user_row
     if looks_like_code(text) and may_join_as_worker(role_of(context)) and user is not None:
@@ -61,5 +70,9 @@ async def stray_message(update: Update, context: BotContext) -> None:
             await FIRST_CONTACT.start(update, context, code=text)
         else:
             await JOIN.start(update, context, code=text)
+        return
+    if user is not None and _never_met(context):
+        # "halo" instead of /start: first contact, as /start would begin it.
+        await FIRST_CONTACT.start(update, context)
         return
     await send(update, context, _("I did not understand that. Type /help to see the menu."))

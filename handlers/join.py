@@ -13,12 +13,13 @@ from chat.context import BotContext
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, format_number, ngettext
 from chat.menu import set_chat_menu
-from chat.reply import rows, send
+from chat.reply import rows, send, stale_button
 from chat.rounds import drop_for_leaver, invite_latecomers
 from db.joining import (
     Joined,
     Left,
     create_admin_invite,
+    current_join_code,
     join_with_code,
     leave_workplace,
     move_to,
@@ -32,7 +33,13 @@ from db.joining import (
 from db.models import Enterprise, EnterpriseStatus
 from domain.join_codes import admin_deep_link, looks_like_code
 from domain.join_limits import MAX_WRONG, WARN_FROM
-from domain.roles import Role, may_accept_admin_invite, may_join_as_worker, may_manage_enterprise
+from domain.roles import (
+    Role,
+    may_accept_admin_invite,
+    may_join_as_worker,
+    may_manage_enterprise,
+    may_replace_join_code,
+)
 from handlers.poster import send_code
 
 
@@ -180,8 +187,9 @@ async def _welcome(run: Run, name: str) -> Outcome:
     return END
 
 
-async def accept_invite(run: Run, token: str) -> Outcome:
-    """An admin invite link, opened once language and consent are done."""
+async def accept_invite(run: Run, token: str, *, not_valid: Outcome = END) -> Outcome:
+    """An admin invite link, opened once language and consent are done; `not_valid`: what
+    comes after saying that the link was used or is not valid."""
     role = role_of(run.context)
     if not may_accept_admin_invite(role):
         await run.say(_("This link is for an enterprise admin. Please forward it to your admin "
@@ -206,7 +214,7 @@ async def accept_invite(run: Run, token: str) -> Outcome:
     if accepted is None:
         await run.say(_("This invite link was already used or is not valid. Please ask the "
                         "owner for a new one."))
-        return END
+        return not_valid
     name, role_now = accepted
     run.context.role = role_now.value
     user = run.context.user_row
@@ -258,13 +266,25 @@ async def code_command(update: Update, context: BotContext) -> None:
                rows([kb.button(_("Replace the code"), "rcode", enterprise.join_code)]))
 
 
-REPLACE_CODE = Flow("replace_code", cancelled=N_("Nothing was changed."))
+def _may_replace(context: BotContext) -> bool:
+    return may_replace_join_code(role_of(context))
+
+
+# For owners (and staff who enrolled one): made a trainer while the question is open, the
+# router ends it like any flow.
+REPLACE_CODE = Flow("replace_code", allowed=_may_replace, cancelled=N_("Nothing was changed."),
+                    refused=N_("This is for the owner of the enterprise. Type /help to see "
+                               "the menu."))
 
 
 @REPLACE_CODE.entry
 async def replace_begin(run: Run, code: str) -> Outcome:
-    """The Replace button under /code: confirm first, the old code stops working."""
-    await run.ack()
+    """The Replace button under /code: confirm first, the old code stops working. The
+    button of a code already replaced (an older /code) is stale at once: it does not ask
+    about a code that no longer works."""
+    if await current_join_code(run.svc.sessionmaker, run.user_id) != code:
+        await stale_button(run.update)
+        return END
     run.data["code"] = code
     return ask_replace
 

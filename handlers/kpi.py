@@ -14,7 +14,7 @@ from chat.charts import trend_png
 from chat.context import BotContext
 from chat.i18n import _, current_locale
 from chat.kpi_text import baseline_only, chart_words, pulse_lines, rate_lines
-from chat.reply import chat_id_of, rows, send
+from chat.reply import ack, chat_id_of, rows, send
 from chat.survey_text import not_approved
 from db import survey_results
 from db import surveys as surveys_db
@@ -59,8 +59,7 @@ async def enterprise_picked(update: Update, context: BotContext) -> None:
                                         update.effective_user.id)  # type: ignore[union-attr]
     place = next((p for p in places.found if str(p.enterprise_id) == button.value and _reports(p)),
                  None)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await ack(update)
     if place is None:
         await send(update, context, _("This button is no longer active."))
         return

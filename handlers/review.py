@@ -117,7 +117,6 @@ async def reject_begin(run: Run, enterprise_id: str) -> Outcome:
     if pending is None:
         await _already_decided(run.update, run.context, int(enterprise_id or 0))
         return END
-    await run.ack()
     run.data.update(enterprise=pending.id, name=pending.name, pressed=_pressed(run.update))
     return ask_reason
 

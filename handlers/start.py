@@ -46,7 +46,8 @@ async def begin(run: Run, code: str | None = None) -> Outcome:
     assert user is not None
     if user.consent_at is None:
         run.data["new"] = True
-        return ask_language
+        # Declined before: the language was chosen then, so /start asks for consent again.
+        return ask_consent if user.consent_declined_at is not None else ask_language
     return await after_consent(run)
 
 
@@ -97,7 +98,9 @@ async def after_consent(run: Run) -> Outcome:
     if (code := run.data.pop("pending_join", None)) is not None:
         return await join.JOIN.switch(run, code=code)
     if (token := run.data.pop("pending_invite", None)) is not None:
-        return await join.accept_invite(run, token)
+        # A link already used or not valid: someone without a role goes on as anyone new.
+        return await join.accept_invite(
+            run, token, not_valid=ask_role if run.context.role is None else END)
     if run.context.role is None:
         return ask_role
     greeting = (_("Welcome! Here is what you can do:") if run.data.get("new")

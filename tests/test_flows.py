@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chat.access import is_staff
+from chat.buttons import Keyboard
 from chat.clock import FakeClock
 from chat.context import services_of
 from chat.flow import BUTTON, END, ROUTER_KEY, Flow, Outcome, Run
@@ -124,6 +125,29 @@ async def voted(run: Run, _value: str) -> Outcome:
     return END
 
 
+# A flow opened by a button (an invitation's, say): its entry does not answer the press.
+PICKUP = Flow("pickup", cancelled="Cancelled.")
+
+
+@PICKUP.entry
+async def pickup_begin(run: Run, item: str) -> Outcome:
+    if item == "gone":
+        await run.ack("Sold out.")  # a note in the popup: the only answer
+        return END
+    run.data["item"] = item
+    return ask_pickup
+
+
+@PICKUP.step("p1")
+async def ask_pickup(run: Run) -> None:
+    await run.say(f"How many {run.data['item']} to pick up?")
+
+
+@ask_pickup.on_text()
+async def pickup_given(run: Run, _text: str) -> Outcome:
+    return END
+
+
 @pytest.fixture
 async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarness]:
     clock = FakeClock(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
@@ -134,6 +158,8 @@ async def flow_bot(settings: Settings, sandbox: object) -> AsyncIterator[BotHarn
     router.add_flow(ORDER)
     router.add_flow(SECRET)
     router.add_flow(VOTE)
+    router.add_flow(PICKUP)
+    router.add_action("pickb", PICKUP.starter("item"))
     try:
         yield harness
     finally:
@@ -267,9 +293,11 @@ async def test_role_is_checked_at_every_answer(flow_bot: BotHarness,
     assert "Your role in this bot has changed" in bot.last_text(OUTSIDER)
     assert "/start" in bot.last_text(OUTSIDER) and "/broadcast" not in bot.last_text(OUTSIDER)
     assert f"flow secret ended at step s1 for user={OUTSIDER}" in caplog.text
-    # Typing on reaches nothing of it.
+    # Typing on reaches nothing of it: someone who never agreed to anything is greeted as
+    # a newcomer.
     await bot.text(OUTSIDER, "the password is hunter2")
-    assert "Accepted." not in bot.texts(OUTSIDER) and "/help" in bot.last_text(OUTSIDER)
+    assert "Accepted." not in bot.texts(OUTSIDER)
+    assert "choose your language" in bot.last_text(OUTSIDER)
 
 
 async def test_a_step_for_some_roles_ends_the_flow_when_the_role_changes(
@@ -320,3 +348,53 @@ async def test_a_reason_not_given_within_the_hour_is_not_waited_for(flow_bot: Bo
     await bot.text(STAFF_ID, "Too late, this is chat")
     assert bot.open_flow(STAFF_ID) is None
     assert "/help" in bot.last_text(STAFF_ID)
+
+
+async def test_a_button_that_opens_a_flow_is_answered_once(flow_bot: BotHarness) -> None:
+    """Whatever the entry does (asks, or only notes something in the popup), the press is
+    answered exactly once: it stops spinning, and Telegram refuses no second answer."""
+    bot = flow_bot
+    await onboard(bot, OWNER, "en", role=None)
+    await bot.text(OWNER, "/cancel")
+    assert bot.app is not None
+    keyboard = Keyboard(services_of(bot.app).signer, OWNER)
+
+    async def press(value: str) -> list[dict[str, object]]:
+        before = len(bot.sandbox.calls_of("answerCallbackQuery"))
+        bot.sandbox.press(OWNER, keyboard.button("Pick up", "pickb", value).callback_data or "")
+        await bot.settle()
+        calls = bot.sandbox.calls_of("answerCallbackQuery")[before:]
+        assert [call.error for call in calls] == [None]
+        return [dict(call.params) for call in calls]
+
+    answers = await press("bolts")
+    assert not answers[0].get("text")
+    assert bot.last_text(OWNER) == "How many bolts to pick up?"
+    # Pressed again with the question open: "finish this first", answered once.
+    await press("nuts")
+    assert bot.texts(OWNER)[-2] == "Please finish this first, or /cancel."
+    await bot.text(OWNER, "/cancel")
+    answers = await press("gone")
+    assert answers[0].get("text") == "Sold out." and bot.open_flow(OWNER) is None
+    # A step's own early answer is not answered over either.
+    await bot.text(OWNER, "/order")
+    before = len(bot.sandbox.calls_of("answerCallbackQuery"))
+    await bot.press(OWNER, "Bolts")
+    assert [c.error for c in bot.sandbox.calls_of("answerCallbackQuery")[before:]] == [None]
+
+
+async def test_start_with_a_question_open_shows_it_again(flow_bot: BotHarness) -> None:
+    """Telegram's "Restart bot" sends /start: the open question again, no "answer first"."""
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "/start")
+    assert bot.texts(OWNER)[-2:] == ["Let's continue where we left off.", "How many?"]
+    assert bot.step(OWNER) == "count"
+    await bot.text(OWNER, "12")
+    await bot.text(OWNER, "/start")
+    assert bot.texts(OWNER)[-2:] == ["Let's continue where we left off.", "12 bolts?"]
+    await bot.press(OWNER, "Yes")
+    assert bot.last_text(OWNER) == "Ordered 12 bolts."
+    # With nothing open, /start is first contact's own: someone who agreed is welcomed back.
+    await bot.text(OWNER, "/start")
+    assert bot.open_flow(OWNER) == "start" and bot.step(OWNER) == "role"

@@ -120,6 +120,29 @@ async def test_replaced_code_stops_working(bot: BotHarness) -> None:
     assert await _membership(bot, WORKER) is not None
 
 
+async def test_an_old_replace_button_is_stale_at_the_first_press(bot: BotHarness) -> None:
+    """A Replace button of an earlier /code, after the code was replaced: no question about
+    a code that no longer works."""
+    old = await _approved(bot)
+    await bot.text(OWNER, "/code")
+    first = [m for m in bot.sandbox.messages(OWNER) if m.buttons][-1]
+    await bot.press(OWNER, "Replace the code")
+    await bot.press(OWNER, "Yes, replace it")
+    new = (await enterprise_of(bot, OWNER)).join_code
+    assert new and new != old
+    sent = len(bot.sandbox.messages(OWNER))
+    bot.sandbox.press(OWNER, first.buttons[0][0]["callback_data"], message_id=first.message_id)
+    await bot.settle()
+    assert bot.sandbox.callback_answers(OWNER)[-1].get("text") == "This button is no longer active."
+    assert len(bot.sandbox.messages(OWNER)) == sent and bot.open_flow(OWNER) is None
+    assert (await enterprise_of(bot, OWNER)).join_code == new
+    # The button of the current code asks about the current code.
+    await bot.text(OWNER, "/code")
+    await bot.press(OWNER, "Replace the code")
+    assert f"Replace the join code {new}?" in bot.last_text(OWNER)
+    assert bot.open_flow(OWNER) == "replace_code"
+
+
 async def test_admin_invite_link_works_once(bot: BotHarness) -> None:
     await _approved(bot)
     await bot.text(OWNER, "/invite")
@@ -137,8 +160,31 @@ async def test_admin_invite_link_works_once(bot: BotHarness) -> None:
     await bot.text(WORKER2, f"/start {payload}")
     await bot.press(WORKER2, "English")
     await bot.press(WORKER2, "Yes, I agree")
-    assert "already used" in bot.last_text(WORKER2)
     assert await _membership(bot, WORKER2) is None
+    # Not a dead end: first contact goes on as for anyone new, with the role question.
+    assert "already used or is not valid" in bot.texts(WORKER2)[-2]
+    assert "enrol your enterprise, or to join your workplace" in bot.last_text(WORKER2)
+    assert bot.step(WORKER2) == "role"
+    await bot.press(WORKER2, "Employee")
+    await bot.text(WORKER2, "/cancel")
+
+
+async def test_a_bad_invite_link_leaves_someone_with_a_role_where_they_were(
+        bot: BotHarness) -> None:
+    """The role question after a link that does not work is first contact's, for someone
+    without a role: a worker hears only about the link."""
+    enterprise = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, WORKER, enterprise, language="en")
+    await bot.text(WORKER, "/start admin-NotAValidToken1234567890")
+    assert "already used or is not valid" in bot.last_text(WORKER)
+    assert bot.open_flow(WORKER) is None
+    # In Indonesian, for someone new: the link, then what they want to do first.
+    bot.sandbox.add_user(WORKER2, "Eko", language_code="id")
+    await bot.text(WORKER2, "/start admin-NotAValidToken1234567890")
+    await bot.press(WORKER2, "Bahasa Indonesia")
+    await bot.press(WORKER2, "Setuju")
+    assert "Tautan undangan ini sudah dipakai" in bot.texts(WORKER2)[-2]
+    assert bot.step(WORKER2) == "role"
 
 
 async def test_owner_opening_an_admin_invite_stays_owner(bot: BotHarness) -> None:

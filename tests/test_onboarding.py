@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import GroupChat, User
+from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 
@@ -53,12 +54,58 @@ async def test_declining_consent_keeps_nothing_and_can_agree_later(bot: BotHarne
     # The bot still cannot enrol them.
     await bot.text(OWNER, "/enrol")
     assert "/start" in bot.last_text(OWNER)
-    # Agreeing later.
+    # Agreeing later: /start, as the decline said, asks for consent again (the language
+    # was chosen before).
     await bot.text(OWNER, "/start")
-    await bot.press(OWNER, "English")
+    assert "Do you agree?" in bot.last_text(OWNER)
+    assert bot.step(OWNER) == "consent"
     await bot.press(OWNER, "Yes, I agree")
     user = await _user(bot, OWNER)
     assert user is not None and user.consent_at is not None and user.username == "budi"
+    assert "enrol your enterprise" in bot.last_text(OWNER)
+
+
+async def test_declined_and_typing_something_else_is_not_pushed_again(bot: BotHarness) -> None:
+    bot.sandbox.add_user(OWNER, "Budi", language_code="en")
+    await bot.text(OWNER, "/start")
+    await bot.press(OWNER, "English")
+    await bot.press(OWNER, "No")
+    await bot.text(OWNER, "ok")
+    assert bot.last_text(OWNER) == "I did not understand that. Type /help to see the menu."
+    assert bot.open_flow(OWNER) is None
+
+
+async def test_a_newcomers_first_message_begins_first_contact(bot: BotHarness) -> None:
+    """"halo" instead of /start: the same greeting and language question."""
+    bot.sandbox.add_user(OWNER, "Sari", language_code="id")
+    await bot.text(OWNER, "halo")
+    assert bot.last_text(OWNER).endswith("Silakan pilih bahasa.")
+    assert bot.step(OWNER) == "lang"
+    await bot.press(OWNER, "Bahasa Indonesia")
+    await bot.press(OWNER, "Setuju")
+    assert bot.step(OWNER) == "role"
+    # Someone known, outside any question, still gets the hint.
+    await bot.text(OWNER, "/cancel")
+    await bot.text(OWNER, "halo")
+    assert bot.last_text(OWNER) == "Maaf, saya tidak mengerti. Ketik /help untuk melihat menu."
+
+
+async def test_start_while_a_question_is_open_shows_it_again(bot: BotHarness) -> None:
+    """Telegram's "Restart bot" sends /start: where the user was, without a scolding."""
+    bot.sandbox.add_user(OWNER, "Sari", language_code="id")
+    await bot.text(OWNER, "/start")
+    await bot.press(OWNER, "Bahasa Indonesia")
+    assert bot.step(OWNER) == "consent"
+    await bot.text(OWNER, "/start")
+    texts = bot.texts(OWNER)
+    assert texts[-2] == "Kita lanjutkan yang tadi, ya."
+    assert "Apakah Anda setuju?" in texts[-1]
+    assert not any("jawab pertanyaannya dulu" in t for t in texts)
+    assert bot.step(OWNER) == "consent"
+    await bot.press(OWNER, "Setuju")
+    await bot.text(OWNER, "/start")
+    assert bot.texts(OWNER)[-2] == "Kita lanjutkan yang tadi, ya."
+    assert bot.step(OWNER) == "role"
 
 
 async def test_language_switch_sets_chat_menu_in_that_language(bot: BotHarness) -> None:
@@ -90,7 +137,7 @@ async def test_privacy_says_what_is_kept(bot: BotHarness) -> None:
 
 
 async def test_unknown_command_and_stray_message_get_a_hint(bot: BotHarness) -> None:
-    bot.sandbox.add_user(OWNER, "Jane", language_code="en")
+    await factories.user(bot, OWNER, name="Jane", language="en")
     await bot.text(OWNER, "/frobnicate")
     assert "do not know that command" in bot.last_text(OWNER)
     await bot.text(OWNER, "hello there")

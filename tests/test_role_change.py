@@ -212,3 +212,30 @@ async def test_a_flow_still_says_why_it_refuses_at_the_start(bot: BotHarness) ->
         assert bot.last_text(SARI) == "Join codes are for workers. Type /help to see the menu."
         assert bot.open_flow(SARI) is None
     assert await _role(bot, SARI) == "owner"
+
+
+async def test_owner_made_trainer_while_replacing_the_code_and_back(bot: BotHarness) -> None:
+    """Replacing the join code is for owners: made a trainer while its question is open, the
+    question is closed like any other; given the owner role back, /code works at once."""
+    await factories.enterprise(bot, owner=SARI, code="K7P2QX", owner_language="id")
+    await bot.text(SARI, "/code")
+    await bot.press(SARI, "Ganti kode")
+    assert "Ganti kode bergabung K7P2QX?" in bot.last_text(SARI)
+    await _staff_does(bot, "Make someone a trainer", SARI)
+    await bot.text(SARI, "/help")
+    assert bot.last_text(SARI).startswith("Tim SCORE telah mengubah peran Bapak/Ibu")
+    assert "/baseline" in bot.last_text(SARI)
+    assert bot.open_flow(SARI) is None
+    # The old question's button reaches nothing now.
+    await bot.press(SARI, "Ya, ganti kodenya")
+    async with bot.sessionmaker() as session:
+        enterprise = await session.scalar(select(Enterprise))
+    assert enterprise is not None and enterprise.join_code == "K7P2QX"
+    await _staff_does(bot, "Revoke a role", SARI)
+    assert await _role(bot, SARI) == "owner"
+    await bot.text(SARI, "/help")
+    assert "/code" in bot.last_text(SARI) and "/baseline" in bot.last_text(SARI)
+    await bot.text(SARI, "/code")
+    assert "Kode bergabung: K7P2QX" in bot.texts(SARI)[-3]
+    await bot.press(SARI, "Ganti kode")
+    assert "Ganti kode bergabung K7P2QX?" in bot.last_text(SARI)

@@ -196,7 +196,8 @@ async def test_no_and_stale_buttons(bot: BotHarness) -> None:
 @pytest.mark.parametrize("command", ["/staff", "/broadcast", "/broadcasts"])
 async def test_non_staff_get_the_unknown_command_reply(
         bot: BotHarness, caplog: pytest.LogCaptureFixture, command: str) -> None:
-    bot.sandbox.add_user(OUTSIDER, "Jane", language_code="en")
+    # Someone the bot knows (a newcomer's text would begin first contact).
+    await factories.user(bot, OUTSIDER, name="Jane", language="en")
     await bot.text(OUTSIDER, "/frobnicate")
     unknown = bot.last_text(OUTSIDER)
     with caplog.at_level(logging.WARNING):

@@ -274,6 +274,34 @@ async def test_after_the_close_answering_says_so(survey_bot: BotHarness) -> None
     assert "belum ada survei" in bot.last_text(OWNER)
 
 
+def _answers_since(bot: BotHarness, before: int) -> list[tuple[int, str] | None]:
+    """The answerCallbackQuery calls since `before`, as their errors (None: accepted)."""
+    return [call.error for call in bot.sandbox.calls_of("answerCallbackQuery")[before:]]
+
+
+async def test_the_invitation_button_is_answered_once(survey_bot: BotHarness) -> None:
+    """On a phone the button spins until the press is answered: once, every time, whatever
+    the flow it opens says."""
+    bot = survey_bot
+    await factories.enterprise(bot, owner=OWNER)
+    await open_round(bot)
+    before = len(bot.sandbox.calls_of("answerCallbackQuery"))
+    await bot.press(OWNER, "Isi laporan")
+    assert bot.last_text(OWNER).startswith("1/16")
+    assert _answers_since(bot, before) == [None]
+    # Pressed again while the report is open: "finish this first", answered once.
+    before = len(bot.sandbox.calls_of("answerCallbackQuery"))
+    await bot.press(OWNER, "Isi laporan")
+    assert _answers_since(bot, before) == [None]
+    await bot.text(OWNER, "/cancel")
+    # After the close the entry only says so: the press is answered all the same.
+    await close_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
+    before = len(bot.sandbox.calls_of("answerCallbackQuery"))
+    await bot.press(OWNER, "Isi laporan")
+    assert "ditutup" in bot.last_text(OWNER)
+    assert _answers_since(bot, before) == [None]
+
+
 async def test_an_invitation_pressed_in_another_conversation_says_finish_first(
         survey_bot: BotHarness) -> None:
     bot = survey_bot

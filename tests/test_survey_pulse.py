@@ -39,7 +39,10 @@ async def test_a_worker_answers_with_buttons(survey_bot: BotHarness) -> None:
     await factories.worker(bot, 2001, maju)
     await open_round(bot, "pulse")
     assert "November" in bot.last_text(2001)
+    before = len(bot.sandbox.calls_of("answerCallbackQuery"))
     await bot.press(2001, "Mulai survei")
+    # The press is answered once (it stops spinning), by the mechanism.
+    assert [c.error for c in bot.sandbox.calls_of("answerCallbackQuery")[before:]] == [None]
     texts = bot.sandbox.texts(2001)
     # Who sees the answers, and that it is voluntary, before the first question.
     assert "minimal lima pekerja" in texts[-2] and "sukarela" in texts[-2]
