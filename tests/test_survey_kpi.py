@@ -14,10 +14,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.survey_admin import close_now
-from chat.context import services_of
+from chat.context import Services, services_of
 from db import assignments, survey_results
-from db import roles as roles_db
 from db import enterprises as enterprises_db
+from db import roles as roles_db
 from db import surveys as surveys_db
 from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
 from domain import kpi
@@ -553,15 +553,21 @@ async def test_owner_and_admin_finishing_at_once_leave_one_final_report(
     assert sorted(r.status.value for r in responses) == ["final", "replaced"]
 
 
-async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
-        survey_bot: BotHarness) -> None:
-    bot = survey_bot
+async def _trainer_opens_the_report(bot: BotHarness) -> tuple[Enterprise, Services]:
+    """A trainer assigned to PT Maju Jaya opens its November report with /survey."""
     maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
     await factories.user(bot, TRAINER, role="trainer", language="en")
     svc = services_of(bot.app)  # type: ignore[arg-type]
     await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1, now=NOW)
     await open_round(bot)
     await bot.text(TRAINER, "/survey")
+    return maju, svc
+
+
+async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju, svc = await _trainer_opens_the_report(bot)
     assert bot.last_text(TRAINER).startswith("1/16")
     await bot.text(TRAINER, "120")
     assert await assignments.unassign_trainer(svc.sessionmaker, TRAINER, maju.id)
@@ -606,12 +612,7 @@ async def test_the_skip_button_may_be_typed(survey_bot: BotHarness) -> None:
 async def test_a_trainer_whose_role_staff_revoke_can_neither_send_nor_see_the_report(
         survey_bot: BotHarness) -> None:
     bot = survey_bot
-    maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
-    await factories.user(bot, TRAINER, role="trainer", language="en")
-    svc = services_of(bot.app)  # type: ignore[arg-type]
-    await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1, now=NOW)
-    await open_round(bot)
-    await bot.text(TRAINER, "/survey")
+    maju, svc = await _trainer_opens_the_report(bot)
     await bot.text(TRAINER, "120")
     # Staff revoke the role (the assignment stays: it comes back with the role).
     assert await roles_db.change_role(svc.sessionmaker, TRAINER, "revoke")

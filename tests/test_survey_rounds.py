@@ -27,6 +27,7 @@ from config.settings import Settings
 from db import surveys as surveys_db
 from db import users as users_db
 from db.models import (
+    Enterprise,
     OutboxContent,
     OutboxGroup,
     OutboxMessage,
@@ -740,14 +741,22 @@ async def join_with_code(bot: BotHarness, worker: int, code: str, *, name: str =
     assert "Selamat datang" in bot.last_text(worker)
 
 
-async def test_a_worker_who_joins_mid_round_is_invited_that_evening_and_can_answer(
-        start_bot: StartBot) -> None:
+async def _west_java_and_papua(start_bot: StartBot) -> tuple[BotHarness, Enterprise,
+                                                                 Enterprise]:
+    """Before November's rounds open: PT Maju Jaya (WIB) with one worker, PT Papua Mandiri
+    (WIT) with none; the job has planned the rounds."""
     bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
     maju = await factories.enterprise(bot, owner=OWNER_JB)
     papua = await factories.enterprise(bot, owner=OWNER_PA, name="PT Papua Mandiri",
                                        province="PA")
     await factories.worker(bot, WORKER_JB, maju)
     await run_job(bot)
+    return bot, maju, papua
+
+
+async def test_a_worker_who_joins_mid_round_is_invited_that_evening_and_can_answer(
+        start_bot: StartBot) -> None:
+    bot, maju, papua = await _west_java_and_papua(start_bot)
     assert maju.join_code and papua.join_code
 
     # Saturday 5 December, 10:00 WIB: the pulse's invitations and its reminder (the 4th)
@@ -899,12 +908,7 @@ async def pulse_responses(bot: BotHarness, worker: int) -> list[tuple[int, str]]
 
 async def test_a_worker_who_moves_before_the_invitation_went_out_gets_it_once_there(
         start_bot: StartBot) -> None:
-    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
-    maju = await factories.enterprise(bot, owner=OWNER_JB)
-    papua = await factories.enterprise(bot, owner=OWNER_PA, name="PT Papua Mandiri",
-                                       province="PA")
-    await factories.worker(bot, WORKER_JB, maju)
-    await run_job(bot)
+    bot, maju, papua = await _west_java_and_papua(start_bot)
     assert papua.join_code
     assert when(await invitations(bot, "pulse")) == {WORKER_JB: utc(2026, 12, 1, 12, 30)}
 
