@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Base
 from db.session import create_engine
@@ -40,10 +43,45 @@ def do_run_migrations(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # With the foreign keys off (below), a migration must leave none broken.
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken references: "
+                                   f"{broken[:5]}")
+
+
+def _migration_engine(url: str) -> AsyncEngine:
+    """The application's engine; on SQLite, two changes for migrating.
+
+    Batch mode alters a table by copying it and dropping the old one. With foreign keys on,
+    as the application keeps them, that DROP deletes every row referring to the table
+    (ON DELETE CASCADE): memberships, answers. SQLite takes `foreign_keys=OFF` only outside
+    a transaction, and Python's sqlite3 runs DDL outside one unless told: so the driver's
+    own transaction handling is switched off and BEGIN is emitted explicitly, which also
+    makes a failing migration roll back whole (as on PostgreSQL) instead of leaving the
+    tables half altered. This is SQLAlchemy's documented recipe for pysqlite and aiosqlite.
+    """
+    engine = create_engine(url)
+    if engine.dialect.name != "sqlite":
+        return engine
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _for_migrations(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 async def run_async_migrations() -> None:
-    engine = create_engine(_url())
+    engine = _migration_engine(_url())
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
         await connection.commit()
