@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import enterprises as ent_db
@@ -102,13 +103,25 @@ async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None
                          change_proposed=approved and enterprise.proposed_name is not None)
 
 
+Changed = Callable[[AsyncSession, Enterprise, bool], Awaitable[None]]
+
+
 async def decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
-                        then: Callable[[AsyncSession, Enterprise, bool], Awaitable[None]]
-                        ) -> Enterprise | None:
+                        then: Changed) -> Enterprise | None:
     """Apply (or drop) an approved enterprise's proposed name, city and province. None when
     nothing is proposed any more (decided already). `then` runs in the same transaction with
     whether the change was applied: False also when another approved enterprise already has
     that name in that city."""
+    try:
+        return await _decide_change(sessions, enterprise_id, approve=approve, then=then)
+    except IntegrityError:
+        # Another enterprise was approved under that name while this was decided (the
+        # database's unique index refused the second): decided again, the name is kept.
+        return await _decide_change(sessions, enterprise_id, approve=approve, then=then)
+
+
+async def _decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
+                         then: Changed) -> Enterprise | None:
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.proposed_name is None:

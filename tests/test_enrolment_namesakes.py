@@ -3,8 +3,11 @@ it; an enrolment still waiting goes to staff beside the new one, and staff appro
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from db import enrolment as enrolment_db
+from db import enterprises as enterprises_db
 from db.models import Enterprise, EnterpriseStatus
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
@@ -148,3 +151,32 @@ async def test_the_waiting_owner_updates_their_own_enrolment(bot: BotHarness) ->
     await bot.press(OWNER, "Confirm")
     assert (await enterprise_of(bot, OWNER)).worker_count == 150
     assert await _count(bot) == 2
+
+
+async def test_a_rename_decided_as_a_namesake_is_approved_keeps_the_name(
+        bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff approve a rename to "PT Dua" while another staff member approves an enrolment
+    "PT Dua" in the same city: the database's unique index refuses the second; decided
+    again, the rename is not applied (and staff are not shown an error)."""
+    satu = await factories.enterprise(bot, owner=1001, name="PT Satu")
+    await factories.enterprise(bot, owner=1002, name="PT Dua")
+    async with bot.sessionmaker() as session, session.begin():
+        row = await session.get(Enterprise, satu.id)
+        assert row is not None
+        row.proposed_name, row.proposed_city = "PT Dua", "Bekasi"
+    real, calls = enterprises_db.namesakes, []
+
+    async def not_seen_yet(*args: object, **kwargs: object) -> list[Enterprise]:
+        calls.append(args)  # the first decision runs before PT Dua's approval is visible
+        return [] if len(calls) == 1 else await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(enterprises_db, "namesakes", not_seen_yet)
+    applied: list[bool] = []
+
+    async def then(_session: object, _enterprise: Enterprise, was_applied: bool) -> None:
+        applied.append(was_applied)
+
+    decided = await enrolment_db.decide_change(bot.sessionmaker, satu.id, approve=True,
+                                               then=then)
+    assert decided is not None and decided.name == "PT Satu"
+    assert decided.proposed_name is None and applied == [False] and len(calls) == 2
