@@ -119,8 +119,10 @@ async def mark_decided(context: BotContext, enterprise: Enterprise,
                 log.info("could not update the staff notice to chat=%s: %s", chat_id, exc)
 
 
-def change_details(enterprise: Enterprise) -> str:
-    """An approved enterprise's proposed name, city or province, beside the approved ones."""
+def change_details(enterprise: Enterprise, waiting: list[Enterprise] | None = None) -> str:
+    """An approved enterprise's proposed name, city or province, beside the approved ones;
+    with the enrolments `waiting` under the proposed name and city, which approving it
+    would keep from being approved."""
     locale = current_locale()
     old_province, new_province = by_code(enterprise.province), by_code(
         enterprise.proposed_province or enterprise.province)
@@ -134,6 +136,11 @@ def change_details(enterprise: Enterprise) -> str:
     if old_province and new_province and new_province.code != old_province.code:
         lines.append(_("Province: {old} → {new}").format(
             old=old_province.name(locale), new=new_province.name(locale)))
+    for other in waiting or []:
+        lines.append(_("⚠️ No. {other} is waiting under the proposed name in that city "
+                       "(contact: {contact}, {phone}). Once this change is approved, no. "
+                       "{other} cannot be approved.").format(
+            other=other.id, contact=html.escape(other.contact_name), phone=other.phone))
     return "\n".join(lines)
 
 
@@ -145,9 +152,13 @@ async def notify_change(context: BotContext, enterprise_id: int) -> None:
         assert enterprise is not None
         group = f"change:{enterprise_id}"
         await notify.drop(svc, session, group=group, reason="replaced")
+        waiting = [e for e in await ent_db.namesakes(
+            session, enterprise.proposed_name or enterprise.name,
+            enterprise.proposed_city or enterprise.city)
+            if e.id != enterprise.id and e.status == EnterpriseStatus.PENDING]
 
         def render() -> notify.Message:
-            return notify.Message(change_details(enterprise), [[
+            return notify.Message(change_details(enterprise, waiting), [[
                 notify.Button("✅ " + _("Approve"), "chok", str(enterprise_id)),
                 notify.Button("❌ " + _("Reject"), "chno", str(enterprise_id))]])
 

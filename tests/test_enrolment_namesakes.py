@@ -180,3 +180,19 @@ async def test_a_rename_decided_as_a_namesake_is_approved_keeps_the_name(
                                                then=then)
     assert decided is not None and decided.name == "PT Satu"
     assert decided.proposed_name is None and applied == [False] and len(calls) == 2
+
+
+async def test_a_rename_to_a_waiting_enrolments_name_warns_staff(bot: BotHarness) -> None:
+    await _staff(bot)
+    await factories.enterprise(bot, owner=1001, name="PT Satu", owner_language="en")
+    dua = await factories.enterprise(bot, owner=1002, name="PT Dua", status="pending")
+    await bot.text(1001, "/enrol")
+    await bot.press(1001, "✏️ Company")
+    await bot.text(1001, "PT Dua")
+    await bot.press(1001, "Confirm")
+    await bot.settle()
+    card = next(t for t in reversed(bot.texts(STAFF_ID)) if "Change to approve" in t)
+    assert "PT Satu → PT Dua" in card
+    assert (f"⚠️ No. {dua.id} is waiting under the proposed name in that city (contact: "
+            f"Sari, +6281234567890). Once this change is approved, no. {dua.id} cannot be "
+            "approved.") in card

@@ -82,10 +82,12 @@ def _migration_engine(url: str) -> AsyncEngine:
 
 async def run_async_migrations() -> None:
     engine = _migration_engine(_url())
-    async with engine.connect() as connection:
-        await connection.run_sync(do_run_migrations)
-        await connection.commit()
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run_migrations)
+            await connection.commit()
+    finally:
+        await engine.dispose()  # also when a migration failed: no connection left open
 
 
 def run_migrations_offline() -> None:
