@@ -704,18 +704,40 @@ def profile_report(bare: tuple[cProfile.Profile, Result], bot: tuple[cProfile.Pr
 # --- the run -----------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.conversation",
-                                     description=__doc__.split("\n\n")[0])
+def add_run_args(parser: argparse.ArgumentParser, who: str) -> None:
+    """What every benchmark of a bot against the bare bot takes: the database, how many
+    `who` at once, rounds, warm-up, the bare bot's concurrency."""
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--users", type=int, default=50, help="users at once (default 50)")
+    parser.add_argument("--users", type=int, default=50, help=f"{who} at once (default 50)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="bare and bot runs, alternating; the median counts (default 3)")
     parser.add_argument("--warmup", type=int, default=5,
-                        help="users walked through before timing, per bot (default 5)")
+                        help=f"{who} walked through before timing, per bot (default 5)")
     parser.add_argument("--echo-concurrency", type=int, default=64,
                         help="the bare bot's concurrent updates (our bot: 64; 1 = PTB's "
                              "default, sequential)")
+
+
+class UserIds:
+    """Fresh user ids for each run: a warm-up's and a timed run's, never used twice."""
+
+    def __init__(self, first: int):
+        self.next = first
+
+    def take(self, count: int) -> list[int]:
+        taken = list(range(self.next, self.next + count))
+        self.next += count
+        return taken
+
+    def run(self, warmup: int, count: int) -> tuple[list[int], list[int]]:
+        """Ids for a warm-up of `warmup` users, then `count` timed ones."""
+        return self.take(warmup), self.take(count)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.conversation",
+                                     description=__doc__.split("\n\n")[0])
+    add_run_args(parser, "users")
     parser.add_argument("--breakdown", action="store_true",
                         help="also one more round of the bot with the event loop's CPU time "
                              "split into the parts of an update")
@@ -727,17 +749,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _users(start: int, count: int) -> list[int]:
-    return list(range(start, start + count))
-
-
 async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     load_catalogs()
     print(f"# {machine_header()}")
     print(f"# database: {args.db}; {args.users} users x {len(STEPS)} updates at once, "
           f"{args.rounds} rounds; bare bot concurrency {args.echo_concurrency}; "
           f"log at INFO into {log_path}")
-    next_user = FIRST_USER_ID
+    users = UserIds(FIRST_USER_ID)
     experiments = [e for e in args.experiments.split(",") if e]
     unknown = set(experiments) - set(EXPERIMENTS)
     if unknown:
@@ -747,9 +765,7 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     bares: list[Result] = []
     problems: list[str] = []
     for round_no in range(1, args.rounds + 1):
-        warm, timed_ids = (_users(next_user, args.warmup),
-                           _users(next_user + args.warmup, args.users))
-        next_user += args.warmup + args.users
+        warm, timed_ids = users.run(args.warmup, args.users)
         bare = await run_echo(timed_ids, warm, concurrency=args.echo_concurrency)
         bot = await run_bot(url, timed_ids, warm)
         bares.append(bare)
@@ -760,8 +776,7 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
         print(f"  ratio {bot.rate / bare.rate:.3f}")
         problems += bare.problems + bot.problems
         if experiments:
-            tried = await run_bot(url, _users(next_user, args.users), [], experiments=experiments)
-            next_user += args.users
+            tried = await run_bot(url, users.take(args.users), [], experiments=experiments)
             tried_bots.append(tried)
             print(f"  {tried.line()}")
             print(f"  ratio with {','.join(experiments)}: {tried.rate / bare.rate:.3f}")
@@ -783,9 +798,8 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
 
     if args.breakdown:
         breakdown = Breakdown()
-        ids = _users(next_user + args.warmup, args.users)
-        result = await run_bot(url, ids, _users(next_user, args.warmup), breakdown=breakdown)
-        next_user += args.warmup + args.users
+        warm, ids = users.run(args.warmup, args.users)
+        result = await run_bot(url, ids, warm, breakdown=breakdown)
         print(f"breakdown (every loop callback timed): {result.line()}")
         print("\n".join(breakdown.report(result)))
         problems += result.problems
@@ -794,9 +808,7 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
         profiled = {}
         for name in ("bare", "bot"):
             profiler = cProfile.Profile()
-            warm, ids = _users(next_user, args.warmup), _users(next_user + args.warmup,
-                                                                args.users)
-            next_user += args.warmup + args.users
+            warm, ids = users.run(args.warmup, args.users)
             if name == "bot":
                 result = await run_bot(url, ids, warm, profiler=profiler)
             else:

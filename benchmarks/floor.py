@@ -57,7 +57,9 @@ from benchmarks.conversation import (
     Result,
     Step,
     Tracker,
+    UserIds,
     _EchoProcessor,
+    add_run_args,
     run_echo,
     timed,
 )
@@ -223,19 +225,15 @@ async def run_floor(variant: str, url: str, user_ids: list[int], warmup_ids: lis
 
 async def _enrolment_floors(url: str, rounds: int, users: int, warmup: int,
                             concurrency: int) -> None:
-    next_user = 700_000_000
+    users_of = UserIds(700_000_000)
     ratios: dict[str, list[float]] = {}
     for round_no in range(1, rounds + 1):
         print(f"round {round_no}:")
-        warm, timed_ids = (list(range(next_user, next_user + warmup)),
-                           list(range(next_user + warmup, next_user + warmup + users)))
-        next_user += warmup + users
+        warm, timed_ids = users_of.run(warmup, users)
         bare = await run_echo(timed_ids, warm, concurrency=concurrency)
         print(f"  {bare.line()}")
         for variant in VARIANTS:
-            warm, timed_ids = (list(range(next_user, next_user + warmup)),
-                               list(range(next_user + warmup, next_user + warmup + users)))
-            next_user += warmup + users
+            warm, timed_ids = users_of.run(warmup, users)
             result = await run_floor(variant, url, timed_ids, warm, steps=ENROLMENT,
                                      concurrency=concurrency)
             ratios.setdefault(variant, []).append(result.rate / bare.rate)
@@ -250,11 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.floor",
         description="The floor bots on the enrolment conversation of benchmarks/conversation.py, "
                     "against its bare echo bot, round by round.")
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--echo-concurrency", type=int, default=64)
+    add_run_args(parser, "users")
     args = parser.parse_args(argv)
     print(f"# {machine_header()}")
     print(f"# database: {args.db}; {args.users} users x {len(ENROLMENT)} updates at once "

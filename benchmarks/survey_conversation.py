@@ -57,6 +57,8 @@ from benchmarks.conversation import (
     Result,
     Step,
     Tracker,
+    UserIds,
+    add_run_args,
     logging_into,
     profile_report,
     run_echo,
@@ -347,13 +349,7 @@ async def charts(world: World, count: int, peak: Peak) -> tuple[list[str], list[
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.survey_conversation",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--users", type=int, default=50, help="workers at once (default 50)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="bare and bot runs, alternating; the median counts (default 3)")
-    parser.add_argument("--warmup", type=int, default=5,
-                        help="workers walked through before timing, per bot (default 5)")
-    parser.add_argument("--echo-concurrency", type=int, default=64)
+    add_run_args(parser, "workers")
     parser.add_argument("--charts", type=int, default=7,
                         help="draws and /kpi commands timed (default 7; 0: no chart part)")
     parser.add_argument("--breakdown", action="store_true",
@@ -367,10 +363,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _ids(start: int, count: int) -> list[int]:
-    return list(range(start, start + count))
-
-
 async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     load_catalogs()
     print(f"# {machine_header()}")
@@ -380,23 +372,20 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     world = World(url, args.db)
     await world.open_round()
     peak = Peak()
-    echo_ids = FIRST_USER - 10_000_000  # the bare bot's users exist only in its sandbox
+    echo_users = UserIds(FIRST_USER - 10_000_000)  # the bare bots' users: only in their sandboxes
     bots: list[Result] = []
     bares: list[Result] = []
     problems: list[str] = []
     floors: dict[str, list[float]] = {}
     for round_no in range(1, args.rounds + 1):
-        warm, timed_ids = _ids(echo_ids, args.warmup), _ids(echo_ids + args.warmup, args.users)
-        echo_ids += args.warmup + args.users
+        warm, timed_ids = echo_users.run(args.warmup, args.users)
         peak.reset()
         bare = await run_echo(timed_ids, warm, concurrency=args.echo_concurrency, steps=STEPS,
                               prepare=_echo_invitations)
         bare_peak = peak.read_mb()
         floor_lines = []
         for variant in (floor.VARIANTS if args.floor else ()):
-            warm, timed_ids = (_ids(echo_ids, args.warmup),
-                               _ids(echo_ids + args.warmup, args.users))
-            echo_ids += args.warmup + args.users
+            warm, timed_ids = echo_users.run(args.warmup, args.users)
             result = await floor.run_floor(variant, url, timed_ids, warm, steps=STEPS,
                                            concurrency=args.echo_concurrency)
             floors.setdefault(variant, []).append(result.rate / bare.rate)
@@ -438,8 +427,7 @@ async def run_all(url: str, args: argparse.Namespace, log_path: str) -> int:
     if args.profile:
         profiled = {}
         profiler = cProfile.Profile()
-        warm, ids = _ids(echo_ids, args.warmup), _ids(echo_ids + args.warmup, args.users)
-        echo_ids += args.warmup + args.users
+        warm, ids = echo_users.run(args.warmup, args.users)
         result = await run_echo(ids, warm, concurrency=args.echo_concurrency, steps=STEPS,
                                 prepare=_echo_invitations, profiler=profiler)
         print(f"profiled {result.line()}")

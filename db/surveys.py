@@ -263,11 +263,12 @@ def _subject(survey: str, enterprise_id: int, respondent_id: int) -> ColumnEleme
     return SurveyResponse.respondent_id == respondent_id
 
 
-def _same_month(response: SurveyResponse) -> tuple[ColumnElement[bool], ...]:
-    """The responses of the same survey, month, kind and subject as this one."""
-    return (SurveyResponse.survey == response.survey, SurveyResponse.period == response.period,
-            SurveyResponse.kind == response.kind,
-            _subject(response.survey, response.enterprise_id, response.respondent_id or 0))
+def _same_month(survey: str, period: date, kind: ResponseKind, enterprise_id: int,
+                respondent_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The responses of this survey, month and kind with the same subject (the enterprise's
+    report, the worker's pulse)."""
+    return (SurveyResponse.survey == survey, SurveyResponse.period == period,
+            SurveyResponse.kind == kind, _subject(survey, enterprise_id, respondent_id))
 
 
 async def open_response(sessions: Sessions, *, survey: str, period: date, enterprise_id: int,
@@ -281,8 +282,7 @@ async def open_response(sessions: Sessions, *, survey: str, period: date, enterp
             if round_ is None or not is_open(round_, now):
                 return Opened(closed=True)
         same = select(SurveyResponse).where(
-            SurveyResponse.survey == survey, SurveyResponse.period == period,
-            SurveyResponse.kind == kind, _subject(survey, enterprise_id, respondent_id))
+            *_same_month(survey, period, kind, enterprise_id, respondent_id))
         # Their own unfinished one for this enterprise: a worker who moved to another one
         # halfway through the pulse starts afresh there (the first one answers no more).
         mine = await session.scalar(same.where(
@@ -429,7 +429,9 @@ async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterabl
         # finishing as the enterprise's row lock does on PostgreSQL.
         await session.execute(delete(SurveyAnswer).where(
             SurveyAnswer.response_id == response_id, SurveyAnswer.question.not_in(list(keep))))
-        finals = (*_same_month(response), SurveyResponse.status == ResponseStatus.FINAL)
+        finals = (*_same_month(response.survey, response.period, response.kind,
+                               response.enterprise_id, response.respondent_id or 0),
+                  SurveyResponse.status == ResponseStatus.FINAL)
         earlier = await session.scalar(select(SurveyResponse).where(*finals))
         if (earlier is not None and earlier.id != replacing
                 and earlier.finished_at is not None and earlier.finished_at > response.started_at):
