@@ -9,8 +9,9 @@ same for every flow:
 - asking the open question again after input that does not fit, after /help or /privacy,
   and after a language change; answering stale buttons (an earlier step's, an ended run's);
   answering every button press, once, whatever the code it reached did;
-- /start while a question is open shows that question again, plainly (Telegram's "Restart
-  bot" sends it), unless /start itself begins something there (a link just opened);
+- /start, or the open flow's own command, while a question is open shows that question
+  again, plainly (Telegram's "Restart bot" sends /start), unless /start itself begins
+  something there (a link just opened);
 - who may use the flow (and a step, where it says), checked when it starts and again at
   every answer and button press: refused at the start (unseen, or with the flow's own
   `refused` text); failing in the middle, because staff changed the user's role meanwhile,
@@ -635,9 +636,10 @@ class Router:
         elif command is not None and command.interrupts and command.interrupts(context):
             clear(context)
             await command.handler(update, context)
-        elif name == "start":
+        elif name == "start" or (command is not None and command.flow is run.flow):
             # Not "answer first": Telegram's "Restart bot" sends /start, and a user coming
-            # back types it. Where they were is shown again.
+            # back types it, or the command of what they were doing (/survey after a day
+            # away). Where they were is shown again.
             await run.resume()
         elif command is not None and command.in_flow == "reask":
             await command.handler(update, context)

@@ -232,3 +232,18 @@ async def test_a_round_moved_while_a_worker_answers_says_when_it_opens_again(
     answers = await answers_of(bot, WORKERS[0])
     assert set(answers) == {"supervisor_listens"}
 
+
+
+async def test_survey_typed_again_mid_survey_shows_where_the_worker_was(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, WORKERS[0], maju)
+    await open_round(bot, "pulse")
+    await bot.press(WORKERS[0], "Mulai survei")
+    await bot.press(WORKERS[0], "Sering")
+    await bot.text(WORKERS[0], "/survey")
+    assert bot.sandbox.texts(WORKERS[0])[-2] == "Kita lanjutkan yang tadi, ya."
+    assert bot.last_text(WORKERS[0]).startswith("2/6")
+    await bot.press(WORKERS[0], "Aman")
+    assert bot.last_text(WORKERS[0]).startswith("3/6")
