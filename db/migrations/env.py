@@ -36,6 +36,8 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        # SQLite too: _migration_engine makes its DDL transactional (explicit BEGIN).
+        transactional_ddl=True,
     )
 
 
