@@ -8,7 +8,7 @@ POT := locales/messages.pot
 LOCALE_DIRS := locales/id/LC_MESSAGES locales/en/LC_MESSAGES
 MO := $(addsuffix /messages.mo,$(LOCALE_DIRS))
 
-.PHONY: run test test-postgres lint simulate translations check-migrations migration bench \
+.PHONY: run test test-dates test-postgres lint simulate translations check-migrations migration bench \
 	bench-conversation bench-surveys clean
 
 $(STAMP): pyproject.toml
@@ -34,6 +34,20 @@ simulate: $(STAMP) $(MO)
 TEST_WORKERS ?= 2
 test: $(STAMP) $(MO)
 	$(BIN)/pytest $(if $(TEST_DATABASE_URL),,-n $(TEST_WORKERS) --dist worksteal)
+
+# The date-sensitive tests (marked `dates`) with the clock at instants that break calendars:
+# the first working day of a month just before and after 09:00 WIB, the 20th at 23:59 WITA
+# (a round closed in one zone and not in another), New Year's Eve 23:30 WIB (2027 already in
+# WIT), 29 February, and a day of cuti bersama around Idul Fitri 2027.
+DATE_INSTANTS := 2027-02-01T08:59:00+07:00 2027-02-01T09:01:00+07:00 \
+	2027-01-20T23:59:00+08:00 2026-12-31T23:30:00+07:00 2028-02-29T10:00:00+07:00 \
+	2027-03-12T10:00:00+07:00
+test-dates: $(STAMP) $(MO)
+	@for at in $(DATE_INSTANTS); do \
+		echo "== the clock at $$at"; \
+		TEST_CLOCK_START=$$at $(BIN)/pytest -m dates -q -p no:cacheprovider \
+			-n $(TEST_WORKERS) --dist worksteal || exit 1; \
+	done
 
 # The same suite against PostgreSQL (CI runs this after `make test`).
 test-postgres: $(STAMP) $(MO)

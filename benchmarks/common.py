@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from chat.clock import RealClock
 from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.audience import Audience
@@ -51,7 +52,8 @@ TEXT_EN = ("<b>This week's OSH tip</b>: make sure every worker wears protective 
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Benchmarks run on the real clock, the product's one clock (chat/clock.py)."""
+    return RealClock().now()
 
 
 # --- the machine ---------------------------------------------------------------------------------
@@ -325,7 +327,7 @@ class Probe:
         self._restore: list[Callable[[], None]] = []
 
     def _timed(self, name: str, func: Callable[..., Awaitable[Any]],
-               rows_of: Callable[[tuple, dict, Any], int] | None = None):  # noqa: ANN202
+               rows_of: Callable[[tuple, dict, Any], int] | None = None):
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:

@@ -64,6 +64,7 @@ from benchmarks.common import machine_header, peak_rss_mb, prepare_database
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
 from bot.logs import setup_logging
+from chat.clock import RealClock
 from chat.context import services_of
 from chat.i18n import load_catalogs
 from config.settings import Settings
@@ -123,7 +124,7 @@ class Tracker:
             if future is not None and not future.done():
                 future.set_result(None)
 
-    def wrap(self, process: Callable[[object, Awaitable[Any]], Awaitable[None]]):  # noqa: ANN201
+    def wrap(self, process: Callable[[object, Awaitable[Any]], Awaitable[None]]):
         async def tracked(update: object, coroutine: Awaitable[Any]) -> None:
             try:
                 await process(update, coroutine)
@@ -268,6 +269,7 @@ async def run_bot(url: str, user_ids: list[int], warmup_ids: list[int], *,
     # The outbox sender polls the database once a second; it stays on, as in production.
     # Telegram's flood limits are not the bot's cost: a budget as wide as the bare bot's (none).
     harness = SandboxBot(sandbox, partial(build_application, bot_settings(url),
+                                          clock=RealClock(),
                                           flood_budget=SharedBudget(overall=10**6,
                                                                     per_chat=10**6)),
                          allowed_updates=ALLOWED_UPDATES)
@@ -363,7 +365,7 @@ async def run_echo(user_ids: list[int], warmup_ids: list[int], *, concurrency: i
                   [f"{len(failed)} Bot API calls failed"] if failed else [])
 
 
-def _done_later(tracker: Tracker):  # noqa: ANN202
+def _done_later(tracker: Tracker):
     """Sequential PTB (no concurrent processor): a last group marks the update done."""
 
     async def mark(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -441,7 +443,7 @@ class Breakdown:
             self.cpu[self._current] += now - self._mark
         self._current, self._mark = part, now
 
-    def _enter(self, name: str, func: Callable[..., Awaitable[Any]]):  # noqa: ANN202
+    def _enter(self, name: str, func: Callable[..., Awaitable[Any]]):
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             task = asyncio.current_task()
             assert task is not None

@@ -33,11 +33,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from bot.telegram_channel import TelegramChannel
-from db.session import create_engine, create_sessionmaker
-from jobs.outbox import OutboxSender, SenderConfig
-from sandbox import BotApiSandbox
-
 from benchmarks.common import (
     TEXT_ID,
     GcWatch,
@@ -56,6 +51,11 @@ from benchmarks.common import (
     prepare_database,
     queue_broadcast,
 )
+from bot.telegram_channel import TelegramChannel
+from chat.clock import RealClock
+from db.session import create_engine, create_sessionmaker
+from jobs.outbox import OutboxSender, SenderConfig
+from sandbox import BotApiSandbox
 
 UNLIMITED_RATE = 1_000_000.0
 
@@ -219,7 +219,7 @@ class Run:
         return self.sent / self.wall if self.wall > 0 else 0.0
 
 
-async def deliver(sessionmaker, kind: str, channel_kind: str, in_flight: int,  # noqa: ANN001
+async def deliver(sessionmaker, kind: str, channel_kind: str, in_flight: int,
                   claim_size: int, ids: list[int], *, broadcast: tuple[int, int, float],
                   profile: cProfile.Profile | None = None) -> Run:
     broadcast_id, queued, queue_seconds = broadcast
@@ -237,7 +237,7 @@ async def deliver(sessionmaker, kind: str, channel_kind: str, in_flight: int,  #
     else:
         raise SystemExit(f"unknown channel {channel_kind!r}")
     channel = RecordingChannel(inner, queued)
-    sender = OutboxSender(sessionmaker, channel, config=config,
+    sender = OutboxSender(sessionmaker, channel, clock=RealClock(), config=config,
                           skip_locked=kind == "postgres")
     probe = Probe()
     probe.patch_queries()

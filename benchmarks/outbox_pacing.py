@@ -22,11 +22,6 @@ import sys
 import tempfile
 import time
 
-from bot.telegram_channel import TelegramChannel
-from db.session import create_engine, create_sessionmaker
-from jobs.outbox import PACE_MARGIN, OutboxSender, SenderConfig
-from sandbox import BotApiSandbox
-
 from benchmarks.common import (
     GcWatch,
     Probe,
@@ -43,9 +38,14 @@ from benchmarks.common import (
     prepare_database,
     queue_broadcast,
 )
+from bot.telegram_channel import TelegramChannel
+from chat.clock import RealClock
+from db.session import create_engine, create_sessionmaker
+from jobs.outbox import PACE_MARGIN, OutboxSender, SenderConfig
+from sandbox import BotApiSandbox
 
 
-def proposed_pace(sender: OutboxSender, stall: float = 0.005):  # noqa: ANN201
+def proposed_pace(sender: OutboxSender, stall: float = 0.005):
     """The sender's own _pace plus one rule: no request within one slot after a long pause.
 
     What goes wrong today: a full garbage collection stops the event loop for 60-100 ms (here
@@ -72,7 +72,7 @@ def proposed_pace(sender: OutboxSender, stall: float = 0.005):  # noqa: ANN201
     gc.callbacks.append(on_gc)
     original = sender._pace
 
-    async def _pace():  # noqa: ANN202 - returns what the original returns
+    async def _pace():
         result = await original()
         if result is False:  # stopping
             return result
@@ -123,7 +123,7 @@ async def run(url: str, args: argparse.Namespace) -> bool:
             broadcast_id, queued, queue_seconds = await queue_broadcast(sessionmaker)
             channel = RecordingChannel(TelegramChannel(bot), queued)
             config = SenderConfig(rate=args.rate, in_flight=args.in_flight)
-            sender = OutboxSender(sessionmaker, channel, config=config)
+            sender = OutboxSender(sessionmaker, channel, clock=RealClock(), config=config)
             if args.try_pace_fix:
                 sender._pace = proposed_pace(sender)  # type: ignore[method-assign]
             probe.patch_sender(sender)

@@ -23,12 +23,6 @@ import tempfile
 import time
 from functools import partial
 
-from bot.app import ALLOWED_UPDATES, build_application
-from chat.context import services_of
-from chat.i18n import load_catalogs
-from config.settings import Settings
-from sandbox import BotApiSandbox, SandboxBot
-
 from benchmarks.common import (
     add_users,
     machine_header,
@@ -37,6 +31,12 @@ from benchmarks.common import (
     prepare_database,
     queue_broadcast,
 )
+from bot.app import ALLOWED_UPDATES, build_application
+from chat.clock import RealClock
+from chat.context import services_of
+from chat.i18n import load_catalogs
+from config.settings import Settings
+from sandbox import BotApiSandbox, SandboxBot
 
 ASKERS_FROM = 300_000_000
 
@@ -57,7 +57,7 @@ async def _round(url: str, *, users: int, seconds: float, broadcast: int,
     sandbox = BotApiSandbox()
     sandbox.strict_limits = True
     settings = Settings(database_url=url, bot_token=None, staff_ids=frozenset())
-    bot = SandboxBot(sandbox, partial(build_application, settings),
+    bot = SandboxBot(sandbox, partial(build_application, settings, clock=RealClock()),
                      allowed_updates=ALLOWED_UPDATES)
     await bot.start()
     assert bot.app is not None

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -123,7 +123,7 @@ class World:
         self.round_id = 0
 
     async def open_round(self) -> None:
-        now = datetime.now(UTC)
+        now = RealClock().now()
         self.round_id = await open_pulse_round_now(self.sessions, now)
         # Marked queued (nobody to invite yet): from now on the round takes answers.
         svc = Services(settings=bot_settings(self.url), sessionmaker=self.sessions,
@@ -199,6 +199,7 @@ async def start_bot(world: World) -> tuple[BotApiSandbox, SandboxBot, Tracker]:
     """The bot on a sandbox of its own, flood limits out of the way, its updates tracked."""
     sandbox = BotApiSandbox()
     harness = SandboxBot(sandbox, partial(build_application, bot_settings(world.url),
+                                          clock=RealClock(),
                                           flood_budget=SharedBudget(overall=10**6,
                                                                     per_chat=10**6)),
                          allowed_updates=ALLOWED_UPDATES)
@@ -294,7 +295,7 @@ async def charts(world: World, count: int, peak: Peak) -> tuple[list[str], list[
     world.next_user += 1
     enterprise_id = owner_world.enterprise_ids[0]
     owner = owner_world.owners[enterprise_id]
-    last = (datetime.now(UTC).date().replace(day=1) - date.resolution).replace(day=1)
+    last = (RealClock().now().date().replace(day=1) - date.resolution).replace(day=1)
     months = await seed_kpi_history(world.sessions, enterprise_id=enterprise_id, owner=owner,
                                     last_period=last, months=12)
 

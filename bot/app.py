@@ -24,7 +24,7 @@ from bot.telegram_channel import TelegramChannel
 from chat import rounds
 from chat.access import is_staff
 from chat.buttons import ButtonSigner
-from chat.clock import Clock, RealClock
+from chat.clock import Clock
 from chat.context import BotContext, Services, services_of
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
@@ -159,16 +159,15 @@ async def _post_shutdown(app: Application) -> None:
 def build_application(settings: Settings, *, token: str | None = None,
                       request: BaseRequest | None = None,
                       get_updates_request: BaseRequest | None = None,
-                      clock: Clock | None = None,
+                      clock: Clock,
                       sender_config: SenderConfig | None = None,
                       start_sender: bool = True,
                       flood_budget: SharedBudget | None = None,
                       survey_schedule: bool = True) -> Application:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    persistence = DbPersistence(sessionmaker)
+    persistence = DbPersistence(sessionmaker, clock)
     processor = PerUserUpdateProcessor()
-    clock = clock or RealClock()
     builder = (
         ApplicationBuilder()
         .token(token or settings.bot_token or "")

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.logs import setup_logging
+from chat.clock import RealClock
 from config.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
@@ -24,6 +26,24 @@ def _settings() -> Settings:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _instant(text: str) -> datetime:
+    """--now: an ISO 8601 instant with its zone, e.g. 2026-11-02T08:59+07:00."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is no date and time; write e.g. 2026-11-02T08:59+07:00") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone; write e.g. 2026-11-02T08:59+07:00 (WIB)")
+    return moment
+
+
+def _clock(args: argparse.Namespace) -> RealClock:
+    """The process's one clock: the wall clock, or from --now on (tests, rehearsals)."""
+    return RealClock(args.now)
 
 
 def _migrate(settings: Settings) -> None:
@@ -76,14 +96,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not settings.bot_token:
         print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")
         return _simulate(settings, fresh=False, user_id=1001, name="Tester",
-                         lang=settings.default_locale)
+                         lang=settings.default_locale, clock=_clock(args))
     setup_logging(settings.log_level)
     _migrate(settings)
     if args.send_only:
         from bot.send_only import send_only
 
         try:
-            asyncio.run(send_only(settings))
+            asyncio.run(send_only(settings, _clock(args)))
         except InvalidToken:
             print("configuration error: BOT_TOKEN: rejected by the Bot API server",
                   file=sys.stderr)
@@ -96,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     load_catalogs()
     try:
         asyncio.run(wait_for_bot_api(settings))
-        app = build_application(settings)
+        app = build_application(settings, clock=_clock(args))
         _serve(app, settings)
     except InvalidToken:
         # PTB's message would repeat the token; say only which variable is wrong.
@@ -119,7 +139,8 @@ def _serve(app: Application, settings: Settings) -> None:
         app.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
-def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang: str) -> int:
+def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang: str,
+              clock: RealClock) -> int:
     from functools import partial
 
     from bot.app import ALLOWED_UPDATES, build_application
@@ -131,7 +152,8 @@ def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang:
     _migrate(settings)
     load_catalogs()
     # The simulator is the bot itself: the token is the sandbox's, STAFF_IDS apply as set.
-    return run_simulator(partial(build_application, settings), allowed_updates=ALLOWED_UPDATES,
+    return run_simulator(partial(build_application, settings, clock=clock),
+                         allowed_updates=ALLOWED_UPDATES,
                          user_id=user_id, name=name, lang=lang,
                          notes=[database, f"log: {SIMULATOR_LOG}"],
                          known=asyncio.run(_known_users(settings)))
@@ -151,7 +173,7 @@ async def _known_users(settings: Settings) -> list[tuple[int, str, str]]:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     return _simulate(_settings(), fresh=args.fresh, user_id=args.user, name=args.name,
-                     lang=args.lang)
+                     lang=args.lang, clock=_clock(args))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -172,11 +194,20 @@ def cmd_survey(args: argparse.Namespace) -> int:
     load_catalogs()
     action = open_now if args.survey_command == "open" else close_now
     try:
-        print(asyncio.run(action(settings, args.survey, args.period)))
+        print(asyncio.run(action(settings, args.survey, args.period, clock=_clock(args))))
     except ValueError as exc:
         print(f"survey: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _now_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--now", type=_instant, default=None, metavar="INSTANT",
+        help="run as if it were this instant (ISO 8601 with its zone, e.g. "
+             "2026-11-02T08:59+07:00); the clock then runs on from there. For tests, and to "
+             "rehearse a month's survey rounds on a copy of the database; never on the live "
+             "database")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run the bot (polling, or a webhook when WEBHOOK_URL is set)")
     run.add_argument("--send-only", action="store_true",
                      help="only send the outbox (a standby sender beside the bot, PostgreSQL)")
+    _now_option(run)
     run.set_defaults(func=cmd_run)
     sim = sub.add_parser(
         "simulate", help="chat with the bot in the terminal, no token needed",
@@ -200,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--user", type=int, default=1001, help="your Telegram user id")
     sim.add_argument("--name", default="Tester", help="your first name")
     sim.add_argument("--lang", default="id", help="your Telegram app language (id or en)")
+    _now_option(sim)
     sim.set_defaults(func=cmd_simulate)
     db = sub.add_parser("db", help="database tasks")
     dbsub = db.add_subparsers(dest="db_command", required=True)
@@ -213,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         command = survey_sub.add_parser(name, help=text)
         command.add_argument("--survey", choices=("kpi", "pulse"), required=True)
         command.add_argument("--period", required=True, help="the month asked about: YYYY-MM")
+        _now_option(command)
         command.set_defaults(func=cmd_survey)
     args = parser.parse_args(argv)
     from chat.i18n import CatalogError

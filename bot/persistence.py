@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
-from chat.clock import Clock, RealClock
+from chat.clock import Clock
 from db.drafts import conversation_key
 from db.models import ConversationState, UserDraft
 from domain.drafts import DRAFT_LIFETIME
@@ -95,8 +95,7 @@ class _Stored:
 
 
 class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession],
-                 clock: Clock | None = None):
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock):
         # update_interval only drives PTB's background flush; we commit after every update.
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True,
@@ -104,7 +103,7 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
             update_interval=60,
         )
         self._sessionmaker = sessionmaker
-        self._clock = clock or RealClock()
+        self._clock = clock
         self._conversations: dict[_StateKey, object] = {}
         self._drafts: dict[int, object] = {}
         self._stored_states = _Stored()

@@ -16,6 +16,7 @@ from telegram.ext import ExtBot
 from bot.flood_limits import SharedBudget
 from bot.telegram_channel import TelegramChannel
 from chat.buttons import ButtonSigner
+from chat.clock import Clock
 from config.settings import Settings
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
@@ -25,13 +26,13 @@ from jobs.sender_lock import lock_for
 log = logging.getLogger(__name__)
 
 
-async def send_only(settings: Settings) -> None:
+async def send_only(settings: Settings, clock: Clock) -> None:
     engine = create_engine(settings.database_url)
     assert settings.bot_token
     # Its own flood budget: the outbox's pacing keeps it under the limit, and a 429 waits.
     bot: ExtBot[Any] = ExtBot(settings.bot_token, base_url=settings.api_base_url,
                               base_file_url=settings.api_file_url,
-                              rate_limiter=SharedBudget())
+                              rate_limiter=SharedBudget(clock=clock))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -41,7 +42,7 @@ async def send_only(settings: Settings) -> None:
     signer = ButtonSigner(bytes.fromhex(await get_or_create_secret(sessionmaker, "buttons")))
     async with bot:
         sender = OutboxSender(
-            sessionmaker, TelegramChannel(bot, signer),
+            sessionmaker, TelegramChannel(bot, signer), clock=clock,
             config=SenderConfig(rate=settings.broadcast_rate,
                                 in_flight=settings.outbox_in_flight),
             lock=lock_for(engine), skip_locked=engine.dialect.name == "postgresql")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat import rounds
 from chat.buttons import ButtonSigner
-from chat.clock import Clock, RealClock
+from chat.clock import Clock
 from chat.context import Services
 from config.settings import Settings
 from db import surveys as surveys_db
@@ -30,9 +30,9 @@ async def _services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEn
 
 
 async def open_now(settings: Settings, survey: str, period_text: str, *,
-                   clock: Clock | None = None) -> str:
+                   clock: Clock) -> str:
     """Open the round now: its invitations go out at once. What to print."""
-    svc, engine = await _services(settings, clock or RealClock())
+    svc, engine = await _services(settings, clock)
     try:
         period = calendar.period_of(period_text)
         now = svc.clock.now()
@@ -41,7 +41,7 @@ async def open_now(settings: Settings, survey: str, period_text: str, *,
         if period > calendar.previous_period(now.astimezone(ZoneInfo(WIT)).date()):
             raise ValueError(f"{period:%Y-%m} has not ended yet: its round cannot open")
         async with svc.sessionmaker() as session, session.begin():
-            round_ = await surveys_db.ensure_round(session, rounds.plan(survey, period))
+            round_ = await surveys_db.ensure_round(session, rounds.plan(survey, period), now=now)
             # Past its close but not marked closed yet (the job had not run): its
             # invitations would only expire.
             round_id = round_.id
@@ -57,8 +57,8 @@ async def open_now(settings: Settings, survey: str, period_text: str, *,
 
 
 async def close_now(settings: Settings, survey: str, period_text: str, *,
-                    clock: Clock | None = None) -> str:
-    svc, engine = await _services(settings, clock or RealClock())
+                    clock: Clock) -> str:
+    svc, engine = await _services(settings, clock)
     try:
         period = calendar.period_of(period_text)
         async with svc.sessionmaker() as session:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from chat.buttons import Button, ButtonSigner, Keyboard
-from chat.clock import Clock, RealClock
+from chat.clock import Clock
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ class Services:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     signer: ButtonSigner
+    clock: Clock
     bot_username: str = ""
-    clock: Clock = field(default_factory=RealClock)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def is_staff_id(self, user_id: int) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,14 +15,15 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
-                         name: str | None, username: str | None, is_staff: bool) -> User:
+                         name: str | None, username: str | None, is_staff: bool,
+                         now: datetime) -> User:
     """The user's row, created on first contact and refreshed when something changed."""
     async with sessions() as session:
         # Reads without BEGIN/ROLLBACK round trips (db/session.py): most updates change
         # nothing here.
         await without_transaction(session)
         row = await touch_user(session, user_id, language=language, name=name,
-                               username=username, is_staff=is_staff, flush=False)
+                               username=username, now=now, is_staff=is_staff, flush=False)
         # Most updates only read the row (touch_user changes only what differs): then
         # closing the session ends its transaction, with no commit to wait for.
         if session.new or session.dirty:
@@ -28,13 +31,13 @@ async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
         return row
 
 
-async def first_message_in_group(sessions: Sessions, chat_id: int) -> bool:
+async def first_message_in_group(sessions: Sessions, chat_id: int, *, now: datetime) -> bool:
     """True once per group: the bot says there, once, that it works in private chats."""
     try:
         async with sessions() as session, session.begin():
             if await session.get(GroupChat, chat_id) is not None:
                 return False
-            session.add(GroupChat(chat_id=chat_id))
+            session.add(GroupChat(chat_id=chat_id, told_at=now))
     except IntegrityError:
         return False  # another member's message in the same group got there first
     return True

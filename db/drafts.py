@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import ConversationState, UserDraft
 from db.results import affected
-from db.types import utcnow
 from domain.drafts import DRAFT_LIFETIME
 
 
@@ -18,9 +18,10 @@ def conversation_key(chat_id: int, user_id: int) -> str:
     return json.dumps([chat_id, user_id], separators=(",", ":"))
 
 
-async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, list[int]]:
+async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession], *,
+                        now: datetime) -> tuple[int, list[int]]:
     """Delete drafts and conversation states untouched for 14 days; return the users affected."""
-    cutoff = utcnow() - DRAFT_LIFETIME
+    cutoff = now - DRAFT_LIFETIME
     async with sessionmaker() as session, session.begin():
         users = list(await session.scalars(
             select(UserDraft.user_id).where(UserDraft.updated_at < cutoff)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -70,7 +71,7 @@ class Confirmed:
 
 
 async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None,
-                            answers: dict[str, Any]) -> Confirmed | Taken:
+                            answers: dict[str, Any], *, now: datetime) -> Confirmed | Taken:
     """Store the enterprise (or update the owner's own), and delete the draft in the same
     transaction: after a crash there is either no enterprise and a draft waiting for its
     confirmation, or the enterprise and no draft. Taken when, meanwhile, staff approved
@@ -90,10 +91,10 @@ async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None
         await forget_draft(session, owner_id)
         if existing is not None and existing.owner_id == owner_id:
             was_pending = existing.status != EnterpriseStatus.APPROVED
-            await ent_db.update_enterprise(session, existing, fields)
+            await ent_db.update_enterprise(session, existing, fields, now=now)
             enterprise = existing
         else:
-            enterprise = await ent_db.create_enterprise(session, owner_id, fields)
+            enterprise = await ent_db.create_enterprise(session, owner_id, fields, now=now)
             was_pending = True
         after = role_after_enrolling(role)
         if after is not role:
@@ -107,21 +108,23 @@ Changed = Callable[[AsyncSession, Enterprise, bool], Awaitable[None]]
 
 
 async def decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
-                        then: Changed) -> Enterprise | None:
+                        now: datetime, then: Changed) -> Enterprise | None:
     """Apply (or drop) an approved enterprise's proposed name, city and province. None when
     nothing is proposed any more (decided already). `then` runs in the same transaction with
     whether the change was applied: False also when another approved enterprise already has
     that name in that city."""
     try:
-        return await _decide_change(sessions, enterprise_id, approve=approve, then=then)
+        return await _decide_change(sessions, enterprise_id, approve=approve, now=now,
+                                    then=then)
     except IntegrityError:
         # Another enterprise was approved under that name while this was decided (the
         # database's unique index refused the second): decided again, the name is kept.
-        return await _decide_change(sessions, enterprise_id, approve=approve, then=then)
+        return await _decide_change(sessions, enterprise_id, approve=approve, now=now,
+                                    then=then)
 
 
 async def _decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
-                         then: Changed) -> Enterprise | None:
+                         now: datetime, then: Changed) -> Enterprise | None:
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.proposed_name is None:
@@ -140,6 +143,7 @@ async def _decide_change(sessions: Sessions, enterprise_id: int, *, approve: boo
                 applied = True
         enterprise.proposed_name = enterprise.proposed_city = None
         enterprise.proposed_province = None
+        enterprise.updated_at = now
         await session.flush()
         await then(session, enterprise, applied)
         return enterprise

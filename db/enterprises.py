@@ -20,7 +20,6 @@ from db.models import (
     RetiredJoinCode,
 )
 from db.results import affected
-from db.types import utcnow
 from domain.namesakes import Namesake, Standing
 
 
@@ -118,14 +117,16 @@ async def _set_modules(session: AsyncSession, enterprise_id: int, modules: Itera
                     for m in sorted(set(modules)))
 
 
-async def create_enterprise(session: AsyncSession, owner_id: int,
-                            fields: EnterpriseFields) -> Enterprise:
+async def create_enterprise(session: AsyncSession, owner_id: int, fields: EnterpriseFields, *,
+                            now: datetime) -> Enterprise:
     """A new pending enterprise with its owner and modules. The caller owns the transaction."""
-    enterprise = Enterprise(owner_id=owner_id, status=EnterpriseStatus.PENDING)
+    enterprise = Enterprise(owner_id=owner_id, status=EnterpriseStatus.PENDING, created_at=now,
+                            updated_at=now)
     _apply(enterprise, fields)
     session.add(enterprise)
     await session.flush()
-    session.add(Membership(user_id=owner_id, enterprise_id=enterprise.id, role=MemberRole.OWNER))
+    session.add(Membership(user_id=owner_id, enterprise_id=enterprise.id, role=MemberRole.OWNER,
+                           since=now))
     await _set_modules(session, enterprise.id, fields.modules)
     await session.flush()
     return enterprise
@@ -139,7 +140,7 @@ def identity_changes(enterprise: Enterprise, fields: EnterpriseFields) -> bool:
 
 
 async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
-                            fields: EnterpriseFields) -> None:
+                            fields: EnterpriseFields, *, now: datetime) -> None:
     if enterprise.status == EnterpriseStatus.APPROVED and identity_changes(enterprise, fields):
         # Proposed, not applied: staff decide (db/enrolment.decide_change).
         enterprise.proposed_name, enterprise.proposed_city = fields.name, fields.city
@@ -148,6 +149,7 @@ async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
                                      "city": enterprise.city,
                                      "province": enterprise.province})
     _apply(enterprise, fields)
+    enterprise.updated_at = now
     # A rejected enrolment that is corrected goes back to staff.
     if enterprise.status == EnterpriseStatus.REJECTED:
         enterprise.status = EnterpriseStatus.PENDING
@@ -157,14 +159,14 @@ async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
 
 
 async def decide(session: AsyncSession, enterprise_id: int, staff_id: int, *, approve: bool,
-                 reason: str | None = None,
+                 now: datetime, reason: str | None = None,
                  new_code: Callable[[], str] | None = None) -> Enterprise | None:
     """Approve or reject a pending enterprise; None when it is no longer pending.
 
     One conditional UPDATE, so that two staff deciding at the same moment cannot both win:
     SQLite ignores FOR UPDATE, and its transaction only starts at the first write.
     """
-    values: dict[str, object] = {"decided_by": staff_id, "decided_at": utcnow()}
+    values: dict[str, object] = {"decided_by": staff_id, "decided_at": now, "updated_at": now}
     if approve:
         assert new_code is not None
         values["status"] = EnterpriseStatus.APPROVED
@@ -195,11 +197,12 @@ async def _unused_code(session: AsyncSession, new_code: Callable[[], str]) -> st
 
 
 async def replace_code(session: AsyncSession, enterprise: Enterprise,
-                       new_code: Callable[[], str]) -> str:
+                       new_code: Callable[[], str], *, now: datetime) -> str:
     if enterprise.join_code:
         await session.merge(RetiredJoinCode(code=enterprise.join_code,
-                                            enterprise_id=enterprise.id, retired_at=utcnow()))
+                                            enterprise_id=enterprise.id, retired_at=now))
     enterprise.join_code = await _unused_code(session, new_code)
+    enterprise.updated_at = now
     await session.flush()
     return enterprise.join_code
 
@@ -221,15 +224,15 @@ async def wrong_codes_since(session: AsyncSession, user_id: int, since: datetime
     return list(rows)
 
 
-async def record_wrong_code(session: AsyncSession, user_id: int) -> None:
-    session.add(JoinAttempt(user_id=user_id, at=utcnow()))
+async def record_wrong_code(session: AsyncSession, user_id: int, *, now: datetime) -> None:
+    session.add(JoinAttempt(user_id=user_id, at=now))
     # Old attempts say nothing after an hour; keep the table small.
     await session.execute(delete(JoinAttempt).where(
-        JoinAttempt.user_id == user_id, JoinAttempt.at < utcnow() - timedelta(days=1)))
+        JoinAttempt.user_id == user_id, JoinAttempt.at < now - timedelta(days=1)))
 
 
 async def join(session: AsyncSession, user_id: int, enterprise_id: int,
-               role: MemberRole) -> Membership:
+               role: MemberRole, *, now: datetime) -> Membership:
     """Make the user a member; any other active membership as worker or admin ends.
 
     Joining the enterprise one already belongs to, in the same role, changes nothing.
@@ -239,7 +242,6 @@ async def join(session: AsyncSession, user_id: int, enterprise_id: int,
         Membership.role == role, Membership.left_at.is_(None)).limit(1))
     if current is not None:
         return current
-    now = utcnow()
     await session.execute(update(Membership).where(
         Membership.user_id == user_id, Membership.left_at.is_(None),
         Membership.role != MemberRole.OWNER).values(left_at=now))
@@ -249,27 +251,29 @@ async def join(session: AsyncSession, user_id: int, enterprise_id: int,
     return membership
 
 
-async def leave(session: AsyncSession, user_id: int) -> int:
+async def leave(session: AsyncSession, user_id: int, *, now: datetime) -> int:
     """End the user's memberships as worker or admin; an owner's stays."""
     result = await session.execute(update(Membership).where(
         Membership.user_id == user_id, Membership.left_at.is_(None),
-        Membership.role != MemberRole.OWNER).values(left_at=utcnow()))
+        Membership.role != MemberRole.OWNER).values(left_at=now))
     return affected(result)
 
 
 async def create_invite(session: AsyncSession, enterprise_id: int, created_by: int,
-                        token: str) -> AdminInvite:
-    invite = AdminInvite(token=token, enterprise_id=enterprise_id, created_by=created_by)
+                        token: str, *, now: datetime) -> AdminInvite:
+    invite = AdminInvite(token=token, enterprise_id=enterprise_id, created_by=created_by,
+                         created_at=now)
     session.add(invite)
     await session.flush()
     return invite
 
 
-async def use_invite(session: AsyncSession, token: str, user_id: int) -> AdminInvite | None:
+async def use_invite(session: AsyncSession, token: str, user_id: int, *,
+                     now: datetime) -> AdminInvite | None:
     """Mark a one-time invite used by this user; None if unknown or already used."""
     result = await session.execute(update(AdminInvite).where(
         AdminInvite.token == token, AdminInvite.used_by.is_(None)).values(
-        used_by=user_id, used_at=utcnow()))
+        used_by=user_id, used_at=now))
     if not affected(result):
         return None
     return await session.get(AdminInvite, token)

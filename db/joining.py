@@ -63,7 +63,7 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: da
             if old is not None and old.status == EnterpriseStatus.APPROVED:
                 return JoinResult(replaced_of=old.name)
         if enterprise is None:
-            await ent_db.record_wrong_code(session, user_id)
+            await ent_db.record_wrong_code(session, user_id, now=now)
             wrong = [*wrong, now]
             return JoinResult(locked_until=locked_until(wrong, now),
                               tries_left=tries_left(wrong, now))
@@ -77,14 +77,14 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: da
             if other is not None:
                 return JoinResult(enterprise_name=enterprise.name, enterprise_id=enterprise.id,
                                   moving_from=other.name)
-        await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
+        await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER, now=now)
         await set_role(session, user_id, Role.WORKER)
         if then is not None:
             await then(session, enterprise)
         return JoinResult(enterprise_name=enterprise.name)
 
 
-async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *,
+async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *, now: datetime,
                   left: Left | None = None, then: Joined | None = None) -> str | None:
     """Confirmed: leave the current workplace and join this approved enterprise. In the
     same transaction, `left` runs as leaving runs it (dropping the survey messages not sent
@@ -93,7 +93,7 @@ async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *,
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
             return None
-        await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER)
+        await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER, now=now)
         await set_role(session, user_id, Role.WORKER)
         if left is not None:
             await left(session)
@@ -103,17 +103,17 @@ async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *,
 
 
 async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role | None, *,
-                        then: Joined | None = None) -> tuple[str, Role] | None:
+                        now: datetime, then: Joined | None = None) -> tuple[str, Role] | None:
     """Use a one-time admin invite: the user becomes an admin of its enterprise. Returns the
     enterprise's name and the user's role afterwards, or None for a used or unknown link.
     `then` runs in the same transaction (queueing the owner's news, the open rounds'
     invitations)."""
     async with sessions() as session, session.begin():
-        invite = await ent_db.use_invite(session, token, user_id)
+        invite = await ent_db.use_invite(session, token, user_id, now=now)
         enterprise = await ent_db.get_enterprise(session, invite.enterprise_id) if invite else None
         if enterprise is None:
             return None
-        await ent_db.join(session, user_id, enterprise.id, MemberRole.ADMIN)
+        await ent_db.join(session, user_id, enterprise.id, MemberRole.ADMIN, now=now)
         after = role_after_admin_invite(role)
         if after is not role:
             await set_role(session, user_id, after)
@@ -139,14 +139,14 @@ async def workplace_of(sessions: Sessions, user_id: int) -> Workplace | None:
 
 
 async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int, *,
-                          then: Left | None = None) -> bool:
+                          now: datetime, then: Left | None = None) -> bool:
     """End the worker's membership, if it is still this enterprise's. `then` runs in the
     same transaction (dropping the survey messages not sent to them yet)."""
     async with sessions() as session, session.begin():
         membership = await ent_db.active_membership(session, user_id)
         if membership is None or membership.enterprise_id != enterprise_id:
             return False
-        left = await ent_db.leave(session, user_id) > 0
+        left = await ent_db.leave(session, user_id, now=now) > 0
         user = await get_user(session, user_id)
         if left and user is not None and user.role in (Role.WORKER, Role.ADMIN):
             # Worker and admin follow the membership: no longer, once they left.
@@ -179,8 +179,8 @@ async def current_join_code(sessions: Sessions, owner_id: int) -> str | None:
         return enterprise.join_code
 
 
-async def replace_join_code(sessions: Sessions, owner_id: int,
-                            current: str) -> Enterprise | None:
+async def replace_join_code(sessions: Sessions, owner_id: int, current: str, *,
+                            now: datetime) -> Enterprise | None:
     """A new code for the owner's approved enterprise, if its code is still `current` (an
     older Replace button, or a second press, changes nothing)."""
     async with sessions() as session, session.begin():
@@ -188,12 +188,13 @@ async def replace_join_code(sessions: Sessions, owner_id: int,
         if (enterprise is None or enterprise.status != EnterpriseStatus.APPROVED
                 or enterprise.join_code != current):
             return None
-        await ent_db.replace_code(session, enterprise, new_join_code)
+        await ent_db.replace_code(session, enterprise, new_join_code, now=now)
         return enterprise
 
 
-async def create_admin_invite(sessions: Sessions, enterprise_id: int, owner_id: int) -> str:
+async def create_admin_invite(sessions: Sessions, enterprise_id: int, owner_id: int, *,
+                              now: datetime) -> str:
     token = new_invite_token()
     async with sessions() as session, session.begin():
-        await ent_db.create_invite(session, enterprise_id, owner_id, token)
+        await ent_db.create_invite(session, enterprise_id, owner_id, token, now=now)
     return token

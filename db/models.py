@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.types import Amount, UTCDateTime, utcnow
+from db.types import Amount, UTCDateTime
 from domain.roles import Role
 
 # Same constraint names on SQLite and PostgreSQL, so migrations can refer to them.
@@ -81,8 +81,8 @@ class User(Base):
     consent_declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[UserStatus] = mapped_column(_enum(UserStatus, "user_status"),
                                                default=UserStatus.ACTIVE)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Enterprise(Base):
@@ -122,8 +122,8 @@ class Enterprise(Base):
     proposed_name: Mapped[str | None] = mapped_column(String(200))
     proposed_city: Mapped[str | None] = mapped_column(String(200))
     proposed_province: Mapped[str | None] = mapped_column(String(4))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Membership(Base):
@@ -137,7 +137,7 @@ class Membership(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
                                                index=True)
     role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
-    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -157,7 +157,7 @@ class AdminInvite(Base):
     token: Mapped[str] = mapped_column(String(48), primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -170,7 +170,7 @@ class RetiredJoinCode(Base):
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
-    retired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class JoinAttempt(Base):
@@ -181,7 +181,7 @@ class JoinAttempt(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ConversationState(Base):
@@ -192,7 +192,7 @@ class ConversationState(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[object] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UserDraft(Base):
@@ -202,7 +202,7 @@ class UserDraft(Base):
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     data: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AppSecret(Base):
@@ -220,7 +220,7 @@ class GroupChat(Base):
     __tablename__ = "group_chats"
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    told_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    told_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OutboxState(str, enum.Enum):
@@ -260,7 +260,7 @@ class Broadcast(Base):
     status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus, "broadcast_status"))
     send_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recipient_count: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -277,7 +277,7 @@ class OutboxGroup(Base):
     # "broadcast:12", "enrolment:7": the kind, a colon, what in that kind.
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -296,7 +296,7 @@ class OutboxMedia(Base):
     # The channel's own id of the uploaded file (Telegram's file_id): later messages send it
     # instead of the bytes.
     file_ref: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OutboxContent(Base):
@@ -318,7 +318,7 @@ class OutboxContent(Base):
     parse_mode: Mapped[str | None] = mapped_column(String(16))
     buttons: Mapped[list | None] = mapped_column(JSON)
     media_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_media.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OutboxMessage(Base):
@@ -351,7 +351,7 @@ class OutboxMessage(Base):
     state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"),
                                                default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A reminder "one hour before" must never arrive late: not sent by then, never sent.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -360,7 +360,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     # Kept so that a message can be edited later (a staff notice after the decision).
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # queued at
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # queued at
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -370,7 +370,7 @@ class StallAlert(Base):
     __tablename__ = "stall_alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     oldest_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -385,7 +385,7 @@ class TrainerAssignment(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
                                                primary_key=True, index=True)
     assigned_by: Mapped[int] = mapped_column(BigInteger)
-    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SurveyRound(Base):
@@ -411,7 +411,7 @@ class SurveyRound(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     moved_by: Mapped[int | None] = mapped_column(BigInteger)
     moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ResponseKind(str, enum.Enum):
@@ -449,8 +449,8 @@ class SurveyResponse(Base):
     respondent_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     entered_as: Mapped[str] = mapped_column(String(16))  # owner, admin, trainer or worker
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -467,4 +467,4 @@ class SurveyAnswer(Base):
     percent: Mapped[bool] = mapped_column(Boolean, default=False)
     choice: Mapped[str | None] = mapped_column(String(40))
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)  # "not recorded", "prefer not"
-    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,6 +3,8 @@ follows what the user then does)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.users import decline_consent, give_consent, set_language
@@ -16,12 +18,12 @@ async def choose_language(sessions: Sessions, user_id: int, language: str) -> No
 
 
 async def record_consent(sessions: Sessions, user_id: int, *, agreed: bool, name: str | None,
-                         username: str | None) -> None:
+                         username: str | None, now: datetime) -> None:
     """Agreeing stores the name and username (UU PDP: not before); declining keeps only the
     id and language, and when it was declined."""
     async with sessions() as session, session.begin():
         if agreed:
-            await give_consent(session, user_id, name=name, username=username)
+            await give_consent(session, user_id, name=name, username=username, now=now)
         else:
-            await decline_consent(session, user_id)
+            await decline_consent(session, user_id, now=now)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,7 +46,8 @@ async def _approved_rival(session: AsyncSession, enterprise_id: int) -> NameAppr
 
 
 async def decide_enrolment(sessions: Sessions, enterprise_id: int, staff_id: int, *,
-                           approve: bool, reason: str | None = None, then: Decided | None = None
+                           approve: bool, now: datetime, reason: str | None = None,
+                           then: Decided | None = None
                            ) -> tuple[Enterprise, User | None] | NameApproved | None:
     """Approve (a join code is drawn) or reject a pending enterprise. None when it is no
     longer pending: another staff member decided first. NameApproved, and nothing changes,
@@ -54,7 +56,7 @@ async def decide_enrolment(sessions: Sessions, enterprise_id: int, staff_id: int
     transaction (queueing the owner's news): the decision and its news commit together."""
     try:
         return await _decide(sessions, enterprise_id, staff_id, approve=approve, reason=reason,
-                             then=then)
+                             now=now, then=then)
     except IntegrityError:
         async with sessions() as session:
             taken = await _approved_rival(session, enterprise_id) if approve else None
@@ -64,13 +66,13 @@ async def decide_enrolment(sessions: Sessions, enterprise_id: int, staff_id: int
 
 
 async def _decide(sessions: Sessions, enterprise_id: int, staff_id: int, *, approve: bool,
-                  reason: str | None, then: Decided | None
+                  reason: str | None, now: datetime, then: Decided | None
                   ) -> tuple[Enterprise, User | None] | NameApproved | None:
     async with sessions() as session, session.begin():
         if approve and (taken := await _approved_rival(session, enterprise_id)) is not None:
             return taken
         enterprise = await ent_db.decide(session, enterprise_id, staff_id, approve=approve,
-                                         reason=reason, new_code=new_join_code)
+                                         now=now, reason=reason, new_code=new_join_code)
         if enterprise is None:
             return None
         owner = await get_user(session, enterprise.owner_id) if enterprise.owner_id else None

@@ -63,7 +63,7 @@ async def get_round(session: AsyncSession, survey: str, period: date) -> SurveyR
                                                           SurveyRound.period == period))
 
 
-async def ensure_round(session: AsyncSession, plan: RoundPlan) -> SurveyRound:
+async def ensure_round(session: AsyncSession, plan: RoundPlan, *, now: datetime) -> SurveyRound:
     """The round of `plan`'s survey and month, created with its dates if new (dates of an
     existing round are kept: staff may have moved it)."""
     existing = await get_round(session, plan.survey, plan.period)
@@ -71,7 +71,7 @@ async def ensure_round(session: AsyncSession, plan: RoundPlan) -> SurveyRound:
         return existing
     round_ = SurveyRound(survey=plan.survey, period=plan.period, opens_on=plan.opens_on,
                          reminder_on=plan.reminder_on, closes_on=plan.closes_on,
-                         closes_at=plan.closes_at, version=0)
+                         closes_at=plan.closes_at, version=0, created_at=now)
     session.add(round_)
     await session.flush()
     return round_

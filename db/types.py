@@ -34,10 +34,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Amount(TypeDecorator[Decimal]):
     """Decimals in, Decimals out, on both databases.
 

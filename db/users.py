@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Membership, Role, User, UserStatus
-from db.types import utcnow
 
 # How stale `last_seen_at` may get before an update writes it again. It serves "active within
 # N days" (db/audience.py); writing it on every update made every update a write transaction.
@@ -16,8 +15,8 @@ SEEN_PRECISION = timedelta(hours=1)
 
 
 async def touch_user(session: AsyncSession, user_id: int, *, language: str,
-                     name: str | None, username: str | None, is_staff: bool = False,
-                     flush: bool = True) -> User:
+                     name: str | None, username: str | None, now: datetime,
+                     is_staff: bool = False, flush: bool = True) -> User:
     """Get the user, creating them on first contact, and note that they wrote to us.
 
     Name and username are kept only once the user consented (UU PDP): before that, a row
@@ -31,7 +30,6 @@ async def touch_user(session: AsyncSession, user_id: int, *, language: str,
     `session.dirty` tell whether there is anything to commit.
     """
     user = await session.get(User, user_id)
-    now = utcnow()
     if user is None:
         user = User(id=user_id, language=language, status=UserStatus.ACTIVE, created_at=now,
                     last_seen_at=now)
@@ -62,15 +60,15 @@ async def set_language(session: AsyncSession, user_id: int, language: str) -> No
 
 
 async def give_consent(session: AsyncSession, user_id: int, *, name: str | None,
-                       username: str | None) -> None:
+                       username: str | None, now: datetime) -> None:
     await session.execute(update(User).where(User.id == user_id).values(
-        consent_at=utcnow(), consent_declined_at=None, name=name[:200] if name else None,
+        consent_at=now, consent_declined_at=None, name=name[:200] if name else None,
         username=username))
 
 
-async def decline_consent(session: AsyncSession, user_id: int) -> None:
+async def decline_consent(session: AsyncSession, user_id: int, *, now: datetime) -> None:
     await session.execute(update(User).where(User.id == user_id).values(
-        consent_declined_at=utcnow()))
+        consent_declined_at=now))
 
 
 async def set_role(session: AsyncSession, user_id: int, role: Role) -> None:

@@ -395,7 +395,7 @@ async def confirmed(run: Run, _value: str) -> Outcome:
         return ask_summary
     await run.ack()
     done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role_of(run.context),
-                                   answers)
+                                   answers, now=run.svc.clock.now())
     if isinstance(done, Taken):
         # Staff approved another owner's enterprise of this name and city meanwhile.
         await _say_taken(run, done)

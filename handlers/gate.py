@@ -36,7 +36,7 @@ async def gate(update: Update, context: BotContext) -> None:
                                language=resolve_locale(None, user.language_code,
                                                        svc.settings.default_locale),
                                name=user.full_name, username=user.username,
-                               is_staff=in_staff_ids)
+                               is_staff=in_staff_ids, now=svc.clock.now())
     context.user_row = row
     role = effective_role(row.role, in_staff_ids=in_staff_ids)
     context.role = role.value if role else None
@@ -56,7 +56,8 @@ async def _tell_group_once(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if update.message is None or chat is None:
         return
-    if not await first_message_in_group(context.svc.sessionmaker, chat.id):
+    if not await first_message_in_group(context.svc.sessionmaker, chat.id,
+                                        now=context.svc.clock.now()):
         return
     set_locale(resolve_locale(None, update.effective_user.language_code if update.effective_user
                               else None, context.svc.settings.default_locale))

@@ -170,7 +170,8 @@ async def move_answered(run: Run, answer: str) -> Outcome:
             old=html.escape(run.data["move_from"])))
         return END
     name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]),
-                         left=_surveys_left(run), then=_surveys_open(run))
+                         now=run.svc.clock.now(), left=_surveys_left(run),
+                         then=_surveys_open(run))
     if name is None:
         await run.say(_("This code no longer works. Please ask for the new one."))
         return END
@@ -210,7 +211,7 @@ async def accept_invite(run: Run, token: str, *, not_valid: Outcome = END) -> Ou
                                admin=html.escape(admin_name), name=html.escape(enterprise.name))))
 
     accepted = await use_invite(run.svc.sessionmaker, run.user_id, token, role,
-                                then=_surveys_open(run, tell_owner))
+                                now=run.svc.clock.now(), then=_surveys_open(run, tell_owner))
     if accepted is None:
         await run.say(_("This invite link was already used or is not valid. Please ask the "
                         "owner for a new one."))
@@ -303,7 +304,8 @@ async def replace_answered(run: Run, answer: str) -> Outcome:
         await run.ack()
         await run.say(_("Nothing was changed."))
         return END
-    enterprise = await replace_join_code(run.svc.sessionmaker, run.user_id, run.data["code"])
+    enterprise = await replace_join_code(run.svc.sessionmaker, run.user_id, run.data["code"],
+                                         now=run.svc.clock.now())
     if enterprise is None or enterprise.join_code is None:
         await run.ack(_("This button is no longer active."))
         return END
@@ -322,7 +324,7 @@ async def invite_command(update: Update, context: BotContext) -> None:
         return
     assert context.user_row is not None
     token = await create_admin_invite(context.svc.sessionmaker, enterprise.id,
-                                      context.user_row.id)
+                                      context.user_row.id, now=context.svc.clock.now())
     await send(update, context, _(
         "Send this link to your enterprise admin (HRD, QC or K3). It works once:\n{link}").format(
         link=admin_deep_link(context.svc.bot_username, token)))
@@ -356,7 +358,7 @@ async def leave_answered(run: Run, answer: str) -> Outcome:
         await run.say(_("Fine, nothing changed."))
         return END
     if not await leave_workplace(run.svc.sessionmaker, run.user_id, run.data["enterprise"],
-                                 then=_surveys_left(run)):
+                                 now=run.svc.clock.now(), then=_surveys_left(run)):
         await run.say(_("You are not registered at an enterprise."))
         return END
     await run.say(_("You are no longer a member. Thank you for taking part. You can join another "

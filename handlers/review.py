@@ -40,7 +40,8 @@ async def approve_pressed(update: Update, context: BotContext) -> None:
         await stale_button(update)
         return
     decided = await decide_enrolment(context.svc.sessionmaker, int(button.value), user.id,
-                                     approve=True, then=_approved(context.svc))
+                                     approve=True, now=context.svc.clock.now(),
+                                     then=_approved(context.svc))
     if decided is None:
         await _already_decided(update, context, int(button.value))
         return
@@ -144,7 +145,7 @@ def _reason(text: str | None) -> tuple[str | None, str | None]:
 async def reason_given(run: Run, reason: str) -> Outcome:
     decided = await decide_enrolment(run.svc.sessionmaker, int(run.data["enterprise"]),
                                      run.user_id, approve=False, reason=reason,
-                                     then=_tell_owner(run.svc))
+                                     now=run.svc.clock.now(), then=_tell_owner(run.svc))
     if decided is None:
         await run.say(_("Someone else already decided on this enrolment."))
         return END
@@ -209,7 +210,7 @@ async def change_pressed(update: Update, context: BotContext) -> None:
                                    name=html.escape(name))))
 
     enterprise = await decide_change(svc.sessionmaker, int(button.value), approve=approve,
-                                     then=tell_owner)
+                                     now=svc.clock.now(), then=tell_owner)
     if enterprise is None:
         await ack(update, _("This change was already decided."))
         return

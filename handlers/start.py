@@ -79,13 +79,14 @@ async def consent_chosen(run: Run, answer: str) -> Outcome:
     await run.ack()
     user = run.update.effective_user
     assert user is not None
+    now = run.svc.clock.now()
     await record_consent(run.svc.sessionmaker, user.id, agreed=answer == "yes",
-                         name=user.full_name, username=user.username)
+                         name=user.full_name, username=user.username, now=now)
     row = run.context.user_row
     assert row is not None
     if answer == "yes":
         # The rest of this update (a join link waiting for consent) sees the consent.
-        row.consent_at = run.svc.clock.now()
+        row.consent_at = now
     if answer != "yes":
         await run.say(_("Understood. I keep nothing about you but your language.\nWithout your "
                         "consent I cannot enrol an enterprise or link you to your workplace. You "

@@ -17,7 +17,8 @@ INTERVAL = timedelta(hours=6)
 
 
 async def purge_drafts(application: Application) -> None:
-    states, users = await purge_expired(services_of(application).sessionmaker)
+    svc = services_of(application)
+    states, users = await purge_expired(svc.sessionmaker, now=svc.clock.now())
     for user_id in users:
         # The live copy too, or the next commit would write the draft back; a mark (no
         # personal data) tells the user's next message why their question is gone.

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chat.clock import Clock, RealClock
+from chat.clock import Clock
 from db import outbox as outbox_db
 from db.models import OutboxMessage, OutboxState
 from jobs.channel import Attachment, Channel, Outcome, OutcomeKind, OutgoingMessage
@@ -86,13 +86,13 @@ class SenderStats:
 
 class OutboxSender:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], channel: Channel, *,
-                 config: SenderConfig | None = None, clock: Clock | None = None,
+                 clock: Clock, config: SenderConfig | None = None,
                  lock: Any = None, skip_locked: bool = False,
                  on_sent: Callable[[OutgoingMessage], Awaitable[None]] | None = None):
         self.sessionmaker = sessionmaker
         self.channel = channel
         self.config = config or SenderConfig()
-        self.clock = clock or RealClock()
+        self.clock = clock
         self.lock = lock or NoLock()
         self.skip_locked = skip_locked
         self.on_sent = on_sent

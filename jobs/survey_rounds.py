@@ -35,7 +35,7 @@ async def run_rounds(svc: Services) -> None:
             plan = rounds.plan(survey, period)
             # A bot first started after the 20th plans no round that could ask nobody.
             if plan.closes_at > now:
-                await surveys_db.ensure_round(session, plan)
+                await surveys_db.ensure_round(session, plan, now=now)
     async with svc.sessionmaker() as session:
         due = [r.id for r in await surveys_db.rounds_to_close(session, now=now)]
     for round_id in due:

@@ -6,16 +6,30 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
+from chat.clock import RealClock
 from db.models import UserDraft
 from db.session import create_engine
 from sandbox import BotApiSandbox, SandboxServer
+from tests.clocks import CLOCK_START
 from tests.conftest import STAFF_ID
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def process_clock(start: datetime = CLOCK_START) -> RealClock:
+    """The clock of the `score-bot` processes a test starts: it reads `start` now and runs on
+    in real time (the processes wait for real seconds)."""
+    return RealClock(start)
+
+
+def now_option(clock: RealClock) -> list[str]:
+    """`--now` for a process started now: where the test's process clock has got to."""
+    return ["--now", clock.now().isoformat()]
 
 
 class BotProcess:
@@ -24,6 +38,9 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.log = (tmp / "bot.log").open("ab")
         self.extra_env: dict[str, str] = {}
+        # The process runs on this clock (`score-bot run --now`), not on the calendar of the
+        # day the suite runs; a restart goes on from where the killed one had got to.
+        self.clock = process_clock()
 
     async def start(self) -> None:
         env = {**os.environ, "BOT_TOKEN": self.server.sandbox.token,
@@ -33,8 +50,8 @@ class BotProcess:
         if self.log.closed:
             self.log = (self.tmp / "bot.log").open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=self.tmp, env=env,
-            stdout=self.log, stderr=self.log)
+            sys.executable, "-m", "bot.cli", "run", *now_option(self.clock), cwd=self.tmp,
+            env=env, stdout=self.log, stderr=self.log)
 
     async def stop(self, sig: int) -> int:
         assert self.proc is not None

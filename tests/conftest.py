@@ -23,6 +23,7 @@ from db.migrate import upgrade
 from db.models import Base
 from db.session import create_engine, create_sessionmaker
 from sandbox import BotApiSandbox, SandboxServer
+from tests.clocks import virtual_clock
 from tests.harness import BotHarness
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # have not changed for a day has ended: every test adds and removes a file.
     for old in shm.glob("score-tests-*"):
         with contextlib.suppress(OSError):
-            if time.time() - old.stat().st_mtime > 86_400:
+            # File times are the wall clock's: so is their age.
+            if time.time() - old.stat().st_mtime > 86_400:  # noqa: TID251
                 shutil.rmtree(old, ignore_errors=True)
     path = Path(tempfile.mkdtemp(prefix="score-tests-", dir=shm))
     try:
@@ -132,8 +134,9 @@ def sandbox() -> BotApiSandbox:
 
 
 @pytest.fixture
-async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(settings, sandbox)
+async def bot(settings: Settings, sandbox: BotApiSandbox,
+              clock: FakeClock) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(settings, sandbox, clock=clock)
     await harness.start()
     try:
         yield harness
@@ -142,10 +145,11 @@ async def bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHa
 
 
 @pytest.fixture
-async def quiet_bot(settings: Settings, sandbox: BotApiSandbox) -> AsyncIterator[BotHarness]:
+async def quiet_bot(settings: Settings, sandbox: BotApiSandbox,
+                    clock: FakeClock) -> AsyncIterator[BotHarness]:
     """The Application without its outbox sender: queued rows stay put while a test looks at
     them, or a test runs the sender it needs itself."""
-    harness = BotHarness(settings, sandbox, start_sender=False)
+    harness = BotHarness(settings, sandbox, clock=clock, start_sender=False)
     await harness.start()
     try:
         yield harness
@@ -174,7 +178,9 @@ def tmp_cwd(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    """The test's clock: virtual time from CLOCK_START (tests/clocks.py), shared by the bot
+    fixtures, so a test moves the bot's time with `clock.advance`."""
+    return virtual_clock()
 
 
 @pytest.fixture

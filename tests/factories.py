@@ -19,7 +19,6 @@ from datetime import timedelta
 from db import enterprises as enterprises_db
 from db import users as users_db
 from db.models import Enterprise, EnterpriseStatus, MemberRole, Role, User
-from db.types import utcnow
 from domain.join_codes import new_join_code
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
@@ -29,13 +28,15 @@ async def user(bot: BotHarness, user_id: int, *, name: str = "Sari", username: s
                language: str = "id", role: Role | str | None = None, consent: bool = True,
                blocked: bool = False, seen_days_ago: int = 0, chat: bool = True) -> User:
     """A user as the gate would have stored them, with `role` as staff or a journey set it."""
+    now = bot.clock.now()
     async with bot.sessionmaker() as session, session.begin():
         row = await users_db.touch_user(session, user_id, language=language, name=name,
-                                        username=username)
+                                        username=username, now=now)
         if seen_days_ago:
-            row.last_seen_at = utcnow() - timedelta(days=seen_days_ago)
+            row.last_seen_at = now - timedelta(days=seen_days_ago)
         if consent:
-            await users_db.give_consent(session, user_id, name=name, username=username)
+            await users_db.give_consent(session, user_id, name=name, username=username,
+                                        now=now)
         if role is not None:
             await users_db.set_role(session, user_id, Role(role))
         if blocked:
@@ -70,12 +71,13 @@ async def enterprise(bot: BotHarness, *, owner: int, name: str = "PT Maju Jaya",
         name=name, sector=sector, sector_other=None, province=province, city=city,
         worker_count=workers, contact_name=known.name or "Sari", phone="+6281234567890",
         modules=list(modules))
+    now = bot.clock.now()
     async with bot.sessionmaker() as session, session.begin():
-        created = await enterprises_db.create_enterprise(session, owner, fields)
+        created = await enterprises_db.create_enterprise(session, owner, fields, now=now)
         if status is not EnterpriseStatus.PENDING:
             approve = status is EnterpriseStatus.APPROVED
             decided = await enterprises_db.decide(
-                session, created.id, decided_by, approve=approve,
+                session, created.id, decided_by, approve=approve, now=now,
                 reason=None if approve else "Not a manufacturer",
                 new_code=lambda: code or new_join_code())
             assert decided is not None
@@ -90,10 +92,11 @@ async def worker(bot: BotHarness, user_id: int, of: Enterprise | int, *,
     await user(bot, user_id, name=name, language=language, role=Role(role.value),
                **user_fields)  # type: ignore[arg-type]
     enterprise_id = of if isinstance(of, int) else of.id
+    now = bot.clock.now()
     async with bot.sessionmaker() as session, session.begin():
-        await enterprises_db.join(session, user_id, enterprise_id, role)
+        await enterprises_db.join(session, user_id, enterprise_id, role, now=now)
         if left:
-            await enterprises_db.leave(session, user_id)
+            await enterprises_db.leave(session, user_id, now=now)
     return await _get(bot, User, user_id)
 
 

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
+from chat.clock import Clock
 from chat.context import services_of
 from config.settings import Settings
 from db.models import OutboxMessage, OutboxState
 from jobs.outbox import SenderConfig
 from sandbox import BotApiSandbox, SandboxBot
+from tests.clocks import virtual_clock
 
 # Rows due this soon count as on their way: the one-second gap between two messages to one
 # chat, or a file being uploaded; retries after an error (two seconds and more) do not.
@@ -27,6 +29,8 @@ DELIVERY_HORIZON = timedelta(seconds=1.5)
 class BotHarness(SandboxBot):
     def __init__(self, settings: Settings, sandbox: BotApiSandbox, **build: Any):
         # `build`: extra arguments of build_application (clock, sender_config, start_sender).
+        # Virtual time unless the test brings a clock (tests/clocks.py).
+        build.setdefault("clock", virtual_clock())
         if not sandbox.strict_limits:
             # Journeys are not about Telegram's flood limits: a test sends a user's messages
             # faster than a person could, so the budget is wide unless the sandbox enforces
@@ -34,7 +38,7 @@ class BotHarness(SandboxBot):
             # On the test's clock when it has one, as the default budget would be: a 429's
             # pause then passes in virtual time, not in real seconds.
             build.setdefault("flood_budget", SharedBudget(overall=10_000, per_chat=10_000,
-                                                          clock=build.get("clock")))
+                                                          clock=build["clock"]))
             # Likewise the outbox's second between two messages to one chat (its own tests,
             # in test_outbox.py, keep it): an approval's three messages to the owner would
             # otherwise make every journey that approves wait two seconds.
@@ -49,6 +53,12 @@ class BotHarness(SandboxBot):
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         assert self.app is not None
         return services_of(self.app).sessionmaker
+
+    @property
+    def clock(self) -> Clock:
+        """The application's one clock: what factories and tests take "now" from."""
+        assert self.app is not None
+        return services_of(self.app).clock
 
     async def kill(self) -> None:
         """As on SIGKILL: nothing more is written; only what was committed survives."""

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from chat.clock import Clock
 from db.models import OutboxContent, OutboxGroup, OutboxMessage, OutboxState, User, UserStatus
 from db.outbox import Content, enqueue
-from db.types import utcnow
 from jobs.channel import Channel, Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender
 from sandbox import BotApiSandbox
@@ -64,7 +63,7 @@ class GateChannel:
 
 async def add_recipients(bot: BotHarness, ids: range | list[int], *, language: str = "id",
                          open_chat: bool = True) -> None:
-    now = utcnow()
+    now = bot.clock.now()
     async with bot.sessionmaker() as session, session.begin():
         session.add_all(User(id=i, language=language, consent_at=now, status=UserStatus.ACTIVE,
                              created_at=now, last_seen_at=now) for i in ids)
@@ -80,7 +79,7 @@ async def queue(bot: BotHarness, ids: range | list[int], *, tag: str = "t",
     async with bot.sessionmaker() as session, session.begin():
         await enqueue(session, group=group, key=tag, recipients=[(i, "id") for i in ids],
                       contents={"id": options.pop("content", Content(f"Tip {tag}"))},
-                      fallback="id", now=min(at, utcnow()), at=at, **options)
+                      fallback="id", now=min(at, bot.clock.now()), at=at, **options)
 
 
 async def count_states(bot: BotHarness) -> Counter:

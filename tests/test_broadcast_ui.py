@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select, update
 
 from db.models import (
@@ -29,6 +30,9 @@ from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 from tests.outbox_helpers import queued_rows, wait_final
 
+# Draft expiry, the join lock, scheduled sends: `make test-dates` runs these at several instants.
+pytestmark = pytest.mark.dates
+
 STAFF = STAFF_ID
 # Everyone who agreed and has not blocked the bot: 2001, 2002, 2004, 2005, 2007, 2008.
 EVERYONE = 6
@@ -36,14 +40,14 @@ EVERYONE = 6
 
 async def _world(bot: BotHarness, *, open_chats: bool = False) -> None:
     """Two approved enterprises (West and Central Java), a pending one, and their people."""
-    now = datetime.now(UTC)
+    now = bot.clock.now()
     async with bot.sessionmaker() as session, session.begin():
         def enterprise(name: str, province: str, status: EnterpriseStatus,
                        modules: list[int]) -> Enterprise:
             e = Enterprise(name=name, name_key=name.lower(), sector="auto_parts",
                            province=province, city="Kota", city_key=f"kota {name.lower()}",
                            worker_count=100, contact_name="X", phone="+628123456789",
-                           status=status)
+                           status=status, created_at=now, updated_at=now)
             session.add(e)
             e.modules_wanted = modules  # type: ignore[attr-defined]
             return e
@@ -68,7 +72,7 @@ async def _world(bot: BotHarness, *, open_chats: bool = False) -> None:
             if member_of is not None:
                 session.add(Membership(user_id=user_id, enterprise_id=member_of.id,
                                        role=MemberRole(role.value if role else "worker"),
-                                       left_at=now if left else None))
+                                       since=now, left_at=now if left else None))
 
         await person(2001, "id", Role.OWNER, member_of=maju)
         await person(2002, "en", Role.WORKER, member_of=maju, seen_days_ago=40)
@@ -263,7 +267,7 @@ async def test_skip_english_schedule_later_then_cancel_from_the_list(bot: BotHar
     await bot.press(STAFF, "Done")
     assert "When should it go out?" in bot.last_text(STAFF)
     wita = ZoneInfo("Asia/Makassar")
-    day = (datetime.now(wita) + timedelta(days=2)).date()
+    day = (bot.clock.now().astimezone(wita) + timedelta(days=2)).date()
     await bot.text(STAFF, f"{day:%Y-%m-%d} 09:30 WITA")
     summary = bot.last_text(STAFF)
     assert "09:30 WITA (08:30 WIB)" in summary and str(day.day) in summary
@@ -309,7 +313,7 @@ async def test_cancel_drops_pending_keeps_sent_and_second_cancel_is_stale(
     async with bot.sessionmaker() as session, session.begin():
         await session.execute(update(OutboxMessage).where(
             OutboxMessage.recipient_id.in_([2001, 2002]))
-            .values(state=OutboxState.SENT, sent_at=datetime.now(UTC)))
+            .values(state=OutboxState.SENT, sent_at=bot.clock.now()))
 
     await bot.text(STAFF, "/broadcasts")
     listing = bot.last_text(STAFF)

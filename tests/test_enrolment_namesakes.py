@@ -177,7 +177,7 @@ async def test_a_rename_decided_as_a_namesake_is_approved_keeps_the_name(
         applied.append(was_applied)
 
     decided = await enrolment_db.decide_change(bot.sessionmaker, satu.id, approve=True,
-                                               then=then)
+                                               now=bot.clock.now(), then=then)
     assert decided is not None and decided.name == "PT Satu"
     assert decided.proposed_name is None and applied == [False] and len(calls) == 2
 

@@ -13,7 +13,6 @@ from bot.telegram_channel import TelegramChannel
 from chat.clock import FakeClock
 from chat.context import services_of
 from db.models import EnterpriseStatus, OutboxMessage, OutboxState, Role, User, UserStatus
-from db.types import utcnow
 from jobs.outbox import OutboxSender, SenderConfig
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
@@ -43,7 +42,7 @@ async def _staff(bot: BotHarness) -> None:
         await bot.text(staff, "/help")
     bot.sandbox.open_chat(PROMOTED, "Rina", language_code="id")
     async with bot.sessionmaker() as session, session.begin():
-        now = utcnow()
+        now = bot.clock.now()
         session.add(User(id=PROMOTED, name="Rina", language="id", role=Role.STAFF,
                          consent_at=now, status=UserStatus.ACTIVE, created_at=now,
                          last_seen_at=now))

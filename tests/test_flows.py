@@ -23,6 +23,9 @@ from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import answer_enrolment, enrol, onboard
 
+# Draft expiry, the join lock, scheduled sends: `make test-dates` runs these at several instants.
+pytestmark = pytest.mark.dates
+
 OWNER, OWNER2, OUTSIDER = 1001, 1002, 4004
 
 # --- a flow as a journey would write it: three steps and a confirmation ---------------------
@@ -328,7 +331,8 @@ async def test_a_flow_may_say_why_it_refuses_at_the_start(flow_bot: BotHarness) 
     bot = flow_bot
     bot.sandbox.add_user(OUTSIDER, "Jane", language_code="en")
     async with bot.sessionmaker() as session, session.begin():
-        session.add(User(id=OUTSIDER, language="en", role="worker"))
+        session.add(User(id=OUTSIDER, language="en", role="worker", created_at=bot.clock.now(),
+                         last_seen_at=bot.clock.now()))
     await bot.text(OUTSIDER, "/vote")
     assert bot.last_text(OUTSIDER) == "Votes are for people without a role."
     assert bot.open_flow(OUTSIDER) is None

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from db.models import JoinAttempt, MemberRole, Membership, User
 from tests import factories
 from tests.harness import BotHarness
 from tests.journeys import enterprise_of, onboard
+
+# Draft expiry, the join lock, scheduled sends: `make test-dates` runs these at several instants.
+pytestmark = pytest.mark.dates
 
 OWNER, WORKER, WORKER2, ADMIN = 1001, 2001, 2002, 3001
 

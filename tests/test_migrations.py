@@ -18,6 +18,7 @@ from db.migrate import alembic_config
 from db.models import Base, MemberRole, Role
 from db.session import create_engine, create_sessionmaker
 from domain.join_codes import new_join_code
+from tests.clocks import CLOCK_START as NOW
 from tests.conftest import POSTGRES_URL
 
 VIEWS = {"kpi_responses", "pulse_responses", "kpi_rates", "pulse_aggregates"}
@@ -47,19 +48,21 @@ async def _seed(url: str, *, namesakes: bool = False) -> None:
     engine = create_engine(url)
     async with create_sessionmaker(engine)() as session, session.begin():
         for owner in (1001, 1002) if namesakes else (1001,):
-            await users_db.touch_user(session, owner, language="id", name="Sari", username=None)
-            await users_db.give_consent(session, owner, name="Sari", username=None)
+            await users_db.touch_user(session, owner, language="id", name="Sari", username=None,
+                                      now=NOW)
+            await users_db.give_consent(session, owner, name="Sari", username=None, now=NOW)
             await users_db.set_role(session, owner, Role.OWNER)
             fields = enterprises_db.EnterpriseFields(
                 name="PT Maju Jaya", sector="auto_parts", sector_other=None, province="JB",
                 city="Bekasi", worker_count=120, contact_name="Sari",
                 phone="+6281234567890", modules=[1, 5])
-            created = await enterprises_db.create_enterprise(session, owner, fields)
+            created = await enterprises_db.create_enterprise(session, owner, fields, now=NOW)
         if not namesakes:
             await enterprises_db.decide(session, created.id, 9001, approve=True, reason=None,
-                                        new_code=new_join_code)
-            await users_db.touch_user(session, 2001, language="id", name="Ani", username=None)
-            await enterprises_db.join(session, 2001, created.id, MemberRole.WORKER)
+                                        new_code=new_join_code, now=NOW)
+            await users_db.touch_user(session, 2001, language="id", name="Ani", username=None,
+                                      now=NOW)
+            await enterprises_db.join(session, 2001, created.id, MemberRole.WORKER, now=NOW)
     await engine.dispose()
 
 

@@ -342,7 +342,7 @@ async def test_stop_does_not_wait_out_a_long_429(bot: BotHarness) -> None:
     bot.sandbox.fail("sendMessage", chat_id=5003, error_code=429,
                      description="Too Many Requests: retry after 600", retry_after=600)
     sender = OutboxSender(bot.sessionmaker, TelegramChannel(bot.app.bot),  # type: ignore[union-attr]
-                          config=SenderConfig(rate=1000, in_flight=1))
+                          clock=bot.clock, config=SenderConfig(rate=1000, in_flight=1))
     sender.start()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10

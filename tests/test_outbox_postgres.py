@@ -17,6 +17,7 @@ from db.session import create_engine, create_sessionmaker
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import CHECK_SECONDS, LOCK_KEY, AdvisoryLock, NoLock
 from sandbox import BotApiSandbox, SandboxServer
+from tests.bot_process import now_option, process_clock
 from tests.conftest import POSTGRES_URL, STAFF_ID
 from tests.harness import BotHarness
 from tests.outbox_helpers import TimedChannel, add_recipients, deliveries, kill, queue, wait_final
@@ -59,7 +60,9 @@ async def _terminate(bot: BotHarness, pid: int) -> None:
 
 
 def _sender(bot: BotHarness, lock: object, channel: TimedChannel, **config: object) -> OutboxSender:
-    return OutboxSender(bot.sessionmaker, channel, lock=lock, skip_locked=True,
+    # The real clock: the advisory lock is retried, and lost, in real seconds.
+    return OutboxSender(bot.sessionmaker, channel, clock=RealClock(), lock=lock,
+                        skip_locked=True,
                         config=SenderConfig(**{"rate": 1000, "in_flight": 4, **config}))
 
 
@@ -145,7 +148,8 @@ async def test_two_senders_never_send_one_row_twice(bot: BotHarness) -> None:
     engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
     telegram = TelegramChannel(bot.app.bot)  # type: ignore[union-attr]
     logs = [TimedChannel(telegram, RealClock()), TimedChannel(telegram, RealClock())]
-    senders = [OutboxSender(create_sessionmaker(e), log, lock=NoLock(), skip_locked=True,
+    senders = [OutboxSender(create_sessionmaker(e), log, clock=RealClock(), lock=NoLock(),
+                            skip_locked=True,
                             config=SenderConfig(rate=10_000, in_flight=8, claim_size=20))
                for e, log in zip(engines, logs)]
     # Each would release the other's claims as a new lock holder would: not here.
@@ -176,10 +180,12 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
     log = (tmp_path / "procs.log").open("ab")
     procs: list[asyncio.subprocess.Process] = []
 
+    clock = process_clock()
+
     async def spawn(*extra: str) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", *extra, cwd=tmp_path, env=env,
-            stdout=log, stderr=log)
+            sys.executable, "-m", "bot.cli", "run", *extra, *now_option(clock), cwd=tmp_path,
+            env=env, stdout=log, stderr=log)
         procs.append(proc)
         return proc
 
@@ -204,11 +210,10 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
         harness_users = range(7000, 7020)
         from db.models import User, UserStatus
         from db.outbox import Content, enqueue
-        from db.types import utcnow
 
         maker = create_sessionmaker(engine)
         async with maker() as session, session.begin():
-            now = utcnow()
+            now = clock.now()
             session.add_all(User(id=i, language="id", consent_at=now, status=UserStatus.ACTIVE,
                                  created_at=now, last_seen_at=now) for i in harness_users)
             await enqueue(session, group="test:standby", key="x",

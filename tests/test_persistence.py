@@ -14,6 +14,11 @@ from bot.persistence import REFRESH, DbPersistence
 from chat.clock import FakeClock
 from db.models import ConversationState, UserDraft
 from db.session import create_engine, create_sessionmaker
+from tests.clocks import CLOCK_START as NOW
+from tests.clocks import virtual_clock
+
+# Draft expiry, the join lock, scheduled sends: `make test-dates` runs these at several instants.
+pytestmark = pytest.mark.dates
 
 USER = 3001
 OTHER = 3002
@@ -48,7 +53,7 @@ class Writes:
 async def _started(maker: async_sessionmaker[AsyncSession],
                    clock: FakeClock | None = None) -> DbPersistence:
     """As PTB starts it: everything loaded before the first update."""
-    persistence = DbPersistence(maker, clock)
+    persistence = DbPersistence(maker, clock or virtual_clock())
     await persistence.get_user_data()
     await persistence.get_conversations("main")
     return persistence
@@ -106,7 +111,7 @@ async def test_several_users_go_in_one_statement_per_table(
 async def test_an_unchanged_row_is_rewritten_after_an_hour(
         maker: async_sessionmaker[AsyncSession]) -> None:
     """The 14-day purge reads updated_at: a draft in use must not age while unchanged."""
-    clock = FakeClock()
+    clock = virtual_clock()
     persistence = await _started(maker, clock)
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))
     await persistence.commit()
@@ -138,7 +143,7 @@ async def test_a_write_by_other_code_is_not_taken_for_ours(
             await session.execute(update(UserDraft).values(data={"stale": True}))
             await session.execute(update(ConversationState).values(state="stale"))
         else:  # a draft for a user the persistence knows has none
-            session.add(UserDraft(user_id=OTHER, data={"stale": True}))
+            session.add(UserDraft(user_id=OTHER, data={"stale": True}, updated_at=NOW))
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))
     await persistence.update_conversation("main", KEY, "e_name")
     await persistence.update_user_data(OTHER, {})
@@ -176,7 +181,7 @@ async def test_a_loaded_draft_changed_in_place_is_written(
     first = await _started(maker)
     await first.update_user_data(USER, copy.deepcopy(DRAFT))
     await first.commit()
-    restarted = DbPersistence(maker)
+    restarted = DbPersistence(maker, virtual_clock())
     live = await restarted.get_user_data()
     await restarted.get_conversations("main")
     live[USER]["enrol"]["name"] = "PT Dua"

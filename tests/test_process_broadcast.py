@@ -16,8 +16,8 @@ from db import broadcasts as broadcasts_db
 from db.audience import Audience
 from db.models import OutboxMessage, OutboxState, User, UserStatus
 from db.session import create_engine, create_sessionmaker
-from db.types import utcnow
 from sandbox import BotApiSandbox, SandboxServer
+from tests.bot_process import now_option, process_clock
 from tests.conftest import STAFF_ID
 from tests.outbox_helpers import deliveries
 
@@ -44,10 +44,12 @@ async def test_broadcast_survives_a_kill_under_telegram_limits(database_url: str
     log = (tmp_path / "bot.log").open("ab")
     procs: list[asyncio.subprocess.Process] = []
 
+    clock = process_clock()
+
     async def spawn() -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env, stdout=log,
-            stderr=log)
+            sys.executable, "-m", "bot.cli", "run", *now_option(clock), cwd=tmp_path,
+            env=env, stdout=log, stderr=log)
         procs.append(proc)
         return proc
 
@@ -58,7 +60,7 @@ async def test_broadcast_survives_a_kill_under_telegram_limits(database_url: str
             return dict(rows.all())
 
     try:
-        now = utcnow()
+        now = clock.now()
         async with maker() as session, session.begin():
             session.add_all(User(id=i, language="id", consent_at=now, status=UserStatus.ACTIVE,
                                  created_at=now, last_seen_at=now) for i in USERS)
@@ -74,8 +76,8 @@ async def test_broadcast_survives_a_kill_under_telegram_limits(database_url: str
         # the broadcast goes out from its first look at the outbox.
         async with maker() as session, session.begin():
             await broadcasts_db.create(session, created_by=STAFF_ID, text_id="Tip: 5S",
-                                       text_en=None, audience=Audience(), send_at=utcnow(),
-                                       now=utcnow(), staff_ids=frozenset({STAFF_ID}))
+                                       text_en=None, audience=Audience(), send_at=clock.now(),
+                                       now=clock.now(), staff_ids=frozenset({STAFF_ID}))
         bot = await spawn()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60

@@ -12,13 +12,15 @@ import json
 import os
 import signal
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from chat.clock import FakeClock
 from db import enterprises as enterprises_db
 from db import users as users_db
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound, UserDraft
@@ -27,44 +29,51 @@ from domain.join_codes import new_join_code
 from domain.roles import Role
 from sandbox import BotApiSandbox, SandboxServer
 from tests import factories
-from tests.bot_process import ROOT, BotProcess, wait_for
+from tests.bot_process import ROOT, BotProcess, now_option, process_clock, wait_for
 from tests.conftest import STAFF_ID
 from tests.survey_helpers import ANSWERS
 
 pytestmark = pytest.mark.slow
 
 OWNER = 1001
-# A month that has ended whatever day the suite runs: its round is made open now below.
+# October's round, kept open for a week from START (as staff would have moved it); the bot runs
+# from START on (`score-bot run --now`), whatever day the suite runs: a Wednesday in WIB after
+# October's planned close, when the bot's own round job has nothing to open.
 PERIOD = date(2026, 10, 1)
+START = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
 async def _seed(database_url: str) -> None:
     """An approved enterprise and its owner, and October's KPI round planned to close in a
     week (as staff would have moved it), not sent yet."""
-    now = datetime.now(UTC)
+    now = START
     engine = create_engine(database_url)
     async with create_sessionmaker(engine)() as session, session.begin():
-        await users_db.touch_user(session, OWNER, language="id", name="Sari", username=None)
-        await users_db.give_consent(session, OWNER, name="Sari", username=None)
+        await users_db.touch_user(session, OWNER, language="id", name="Sari", username=None,
+                                  now=now)
+        await users_db.give_consent(session, OWNER, name="Sari", username=None, now=now)
         await users_db.set_role(session, OWNER, Role.OWNER)
         fields = enterprises_db.EnterpriseFields(
             name="PT Proses Survei", sector="auto_parts", sector_other=None, province="JB",
             city="Bekasi", worker_count=120, contact_name="Sari", phone="+6281234567890",
             modules=[1])
-        created = await enterprises_db.create_enterprise(session, OWNER, fields)
+        created = await enterprises_db.create_enterprise(session, OWNER, fields, now=now)
         await enterprises_db.decide(session, created.id, 9001, approve=True, reason=None,
-                                    new_code=new_join_code)
+                                    new_code=new_join_code, now=now)
         today = now.date()
         session.add(SurveyRound(survey="kpi", period=PERIOD, opens_on=today,
                                 reminder_on=today + timedelta(days=3),
                                 closes_on=today + timedelta(days=7),
-                                closes_at=now + timedelta(days=7), version=0))
+                                closes_at=now + timedelta(days=7), version=0,
+                                created_at=now))
     await engine.dispose()
 
 
-async def _cli(database_url: str, *args: str) -> tuple[int, str]:
+async def _cli(database_url: str, bot_process: BotProcess, *args: str) -> tuple[int, str]:
+    """`score-bot ARGS` at the instant the running bot's clock reads."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=ROOT,
+        sys.executable, "-m", "bot.cli", *args, *now_option(bot_process.clock),
+        cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
@@ -76,8 +85,9 @@ async def test_a_round_opened_from_the_command_line_is_answered_through_the_runn
     sandbox = server.sandbox
     await _seed(database_url)
     sandbox.open_chat(OWNER, "Sari", language_code="id")
+    bot_process.clock = process_clock(START)
     await bot_process.start()
-    code, said = await _cli(database_url, "survey", "open", "--survey", "kpi",
+    code, said = await _cli(database_url, bot_process, "survey", "open", "--survey", "kpi",
                             "--period", "2026-10")
     assert code == 0 and "1 invitations queued" in said, said
     await wait_for(sandbox, OWNER, "Laporan KPI bulan Oktober sudah dibuka")
@@ -88,7 +98,7 @@ async def test_a_round_opened_from_the_command_line_is_answered_through_the_runn
         await wait_for(sandbox, OWNER, f"{n}/16" if n <= 16 else "Apakah sudah benar?")
     sandbox.press_button(OWNER, "Ya, kirim laporan")
     await wait_for(sandbox, OWNER, "Ketik /kpi")
-    code, said = await _cli(database_url, "survey", "open", "--survey", "kpi",
+    code, said = await _cli(database_url, bot_process, "survey", "open", "--survey", "kpi",
                             "--period", "2026-10")
     assert code == 0 and "nothing new" in said, said
     engine = create_engine(database_url)
@@ -116,6 +126,7 @@ class _World:
         self.sessionmaker = create_sessionmaker(self.engine)
         self.sandbox = sandbox
         self.settings = SimpleNamespace(staff_ids=frozenset({STAFF_ID}))
+        self.clock = FakeClock(START)
 
 
 async def _seed_both_rounds(database_url: str, sandbox: BotApiSandbox) -> None:
@@ -124,14 +135,15 @@ async def _seed_both_rounds(database_url: str, sandbox: BotApiSandbox) -> None:
     for worker in WORKERS:
         await factories.worker(world, worker, maju)  # type: ignore[arg-type]
     await factories.staff(world)  # type: ignore[arg-type]
-    now = datetime.now(UTC)
+    now = START
     today = now.date()
     async with world.sessionmaker() as session, session.begin():
         for survey in ("kpi", "pulse"):
             session.add(SurveyRound(survey=survey, period=PERIOD, opens_on=today,
                                     reminder_on=today + timedelta(days=3),
                                     closes_on=today + timedelta(days=7),
-                                    closes_at=now + timedelta(days=7), version=0))
+                                    closes_at=now + timedelta(days=7), version=0,
+                                    created_at=now))
     await world.engine.dispose()
 
 
@@ -165,9 +177,10 @@ async def test_both_surveys_a_kill_halfway_then_kpi_and_surveys_through_the_runn
         server: SandboxServer, bot_process: BotProcess, database_url: str) -> None:
     sandbox = server.sandbox
     await _seed_both_rounds(database_url, sandbox)
+    bot_process.clock = process_clock(START)
     await bot_process.start()
     for survey in ("kpi", "pulse"):
-        code, said = await _cli(database_url, "survey", "open", "--survey", survey,
+        code, said = await _cli(database_url, bot_process, "survey", "open", "--survey", survey,
                                 "--period", "2026-10")
         assert code == 0 and "invitations queued" in said, said
 
@@ -201,7 +214,7 @@ async def test_both_surveys_a_kill_halfway_then_kpi_and_surveys_through_the_runn
     await wait_for(sandbox, halfway, "Terima kasih")
 
     # The pulse closes; the owner's /kpi: the chart, then the pulse totals (six answered).
-    code, said = await _cli(database_url, "survey", "close", "--survey", "pulse",
+    code, said = await _cli(database_url, bot_process, "survey", "close", "--survey", "pulse",
                             "--period", "2026-10")
     assert code == 0 and "is closed" in said, said
     sandbox.send_text(OWNER, "/kpi")

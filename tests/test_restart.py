@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select, update
 
 from db.models import ConversationState, UserDraft
-from db.types import utcnow
 from jobs.drafts import purge_drafts
 from tests.harness import BotHarness
 from tests.journeys import enterprise_of, onboard
+
+# Draft expiry, the join lock, scheduled sends: `make test-dates` runs these at several instants.
+pytestmark = pytest.mark.dates
 
 OWNER = 1001
 
@@ -64,7 +66,7 @@ async def test_draft_is_deleted_on_cancel_and_after_14_days(bot: BotHarness) -> 
     await bot.text(OWNER, "/enrol")
     await bot.text(OWNER, "PT Lupa")
     async with bot.sessionmaker() as session, session.begin():
-        old = utcnow() - timedelta(days=15)
+        old = bot.clock.now() - timedelta(days=15)
         await session.execute(update(UserDraft).values(updated_at=old))
         await session.execute(update(ConversationState).values(updated_at=old))
     assert bot.app is not None

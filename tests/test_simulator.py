@@ -21,6 +21,8 @@ from db.models import Enterprise, EnterpriseStatus
 from db.session import create_engine, create_sessionmaker
 from jobs.outbox import SenderConfig
 from sandbox import Simulator
+from tests.clocks import CLOCK_START as NOW
+from tests.clocks import virtual_clock
 from tests.conftest import STAFF_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +39,7 @@ def simulator(settings: Settings, tmp_path: Path, *, echo: bool = False
               ) -> tuple[Simulator, io.StringIO]:
     out = io.StringIO()
     # A script types faster than a person: Telegram's per-chat pace is not what these test.
-    build = partial(build_application, settings,
+    build = partial(build_application, settings, clock=virtual_clock(),
                     flood_budget=SharedBudget(overall=10_000, per_chat=10_000),
                     sender_config=SenderConfig(per_chat_gap=0.02))
     return Simulator(build, allowed_updates=ALLOWED_UPDATES, out=out, media_dir=tmp_path,
@@ -47,7 +49,8 @@ def simulator(settings: Settings, tmp_path: Path, *, echo: bool = False
 def run_cli(cwd: Path, script: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`score-bot simulate` with piped input; stderr joins stdout, as in a terminal."""
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "simulate", *args], input=script, cwd=cwd,
+        [sys.executable, "-m", "bot.cli", "simulate", "--now", NOW.isoformat(), *args],
+        input=script, cwd=cwd,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "STAFF_IDS": str(STAFF_ID), **env},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
 
@@ -252,10 +255,10 @@ async def test_users_of_an_earlier_session_have_their_chat_with_the_bot(
 
     engine = create_engine(settings.database_url)
     async with create_sessionmaker(engine)() as session, session.begin():
-        await users_db.touch_user(session, 2001, language="en", name="Ani", username=None)
-        await users_db.give_consent(session, 2001, name="Ani", username=None)
+        await users_db.touch_user(session, 2001, language="en", name="Ani", username=None, now=NOW)
+        await users_db.give_consent(session, 2001, name="Ani", username=None, now=NOW)
         blocked = await users_db.touch_user(session, 2002, language="id", name="Budi",
-                                             username=None)
+                                             username=None, now=NOW)
         await users_db.set_blocked(session, blocked.id, True)
     await engine.dispose()
     assert await _known_users(settings) == [(2001, "Ani", "en")]

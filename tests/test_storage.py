@@ -15,6 +15,7 @@ from db.models import Base, EnterpriseStatus, MemberRole, User
 from db.session import create_engine
 from db.users import touch_user
 from domain.join_codes import new_join_code
+from tests.clocks import CLOCK_START as NOW
 
 BIG_ID = 7_000_000_000_123  # Telegram ids no longer fit in 32 bits
 
@@ -27,7 +28,7 @@ def _fields(name: str = "PT Uji", city: str = "Bekasi") -> ent_db.EnterpriseFiel
 
 async def test_big_telegram_ids_and_utc_times_round_trip(session: AsyncSession) -> None:
     async with session.begin():
-        user = await touch_user(session, BIG_ID, language="id", name="X", username="x")
+        user = await touch_user(session, BIG_ID, language="id", name="X", username="x", now=NOW)
         assert user.name is None  # no consent yet
         user.consent_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=7)))
     session.expunge_all()
@@ -46,24 +47,25 @@ async def test_naive_datetimes_are_refused(session: AsyncSession) -> None:
 
 async def test_enterprise_lifecycle(session: AsyncSession) -> None:
     async with session.begin():
-        await touch_user(session, BIG_ID, language="id", name=None, username=None)
-        enterprise = await ent_db.create_enterprise(session, BIG_ID, _fields())
+        await touch_user(session, BIG_ID, language="id", name=None, username=None, now=NOW)
+        enterprise = await ent_db.create_enterprise(session, BIG_ID, _fields(), now=NOW)
         eid = enterprise.id
     async with session.begin():
         assert await ent_db.modules_of(session, eid) == [1, 3]
         assert (await ent_db.owned_enterprise(session, BIG_ID)).id == eid  # type: ignore[union-attr]
         assert [e.id for e in await ent_db.namesakes(session, "pt  UJI", "bekasi")] == [eid]
-        approved = await ent_db.decide(session, eid, 1, approve=True, new_code=new_join_code)
+        approved = await ent_db.decide(session, eid, 1, approve=True, new_code=new_join_code,
+                                       now=NOW)
         assert approved is not None and approved.status == EnterpriseStatus.APPROVED
         # A second decision finds nothing pending.
-        assert await ent_db.decide(session, eid, 2, approve=False, reason="x") is None
+        assert await ent_db.decide(session, eid, 2, approve=False, reason="x", now=NOW) is None
         code = approved.join_code
         assert code and await ent_db.enterprise_by_code(session, code) is not None
     async with session.begin():
-        await touch_user(session, 42, language="id", name=None, username=None)
-        await ent_db.join(session, 42, eid, MemberRole.WORKER)
+        await touch_user(session, 42, language="id", name=None, username=None, now=NOW)
+        await ent_db.join(session, 42, eid, MemberRole.WORKER, now=NOW)
         assert await ent_db.member_count(session, eid, MemberRole.WORKER) == 1
-        assert await ent_db.leave(session, 42) == 1
+        assert await ent_db.leave(session, 42, now=NOW) == 1
         assert await ent_db.member_count(session, eid, MemberRole.WORKER) == 0
 
 
@@ -71,26 +73,27 @@ async def test_only_one_approved_enterprise_per_name_and_city(session: AsyncSess
     """Enrolments still waiting may share a name and city (staff pick the real one); the
     database refuses a second approved one."""
     async with session.begin():
-        await touch_user(session, 1, language="id", name=None, username=None)
-        first = await ent_db.create_enterprise(session, 1, _fields())
+        await touch_user(session, 1, language="id", name=None, username=None, now=NOW)
+        first = await ent_db.create_enterprise(session, 1, _fields(), now=NOW)
         second = await ent_db.create_enterprise(session, 1, _fields(name="PT. Uji",
-                                                                   city="BEKASI"))
+                                                                   city="BEKASI"), now=NOW)
         first_id, second_id = first.id, second.id
         assert await ent_db.decide(session, first_id, 1, approve=True,
-                                   new_code=new_join_code) is not None
+                                   new_code=new_join_code, now=NOW) is not None
     with pytest.raises(IntegrityError):
         async with session.begin():
-            await ent_db.decide(session, second_id, 1, approve=True, new_code=new_join_code)
+            await ent_db.decide(session, second_id, 1, approve=True, new_code=new_join_code,
+                                now=NOW)
 
 
 async def test_invite_is_used_once(session: AsyncSession) -> None:
     async with session.begin():
-        await touch_user(session, 1, language="id", name=None, username=None)
-        enterprise = await ent_db.create_enterprise(session, 1, _fields())
-        await ent_db.create_invite(session, enterprise.id, 1, "t" * 20)
+        await touch_user(session, 1, language="id", name=None, username=None, now=NOW)
+        enterprise = await ent_db.create_enterprise(session, 1, _fields(), now=NOW)
+        await ent_db.create_invite(session, enterprise.id, 1, "t" * 20, now=NOW)
     async with session.begin():
-        assert await ent_db.use_invite(session, "t" * 20, 2) is not None
-        assert await ent_db.use_invite(session, "t" * 20, 3) is None
+        assert await ent_db.use_invite(session, "t" * 20, 2, now=NOW) is not None
+        assert await ent_db.use_invite(session, "t" * 20, 3, now=NOW) is None
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:

@@ -818,7 +818,7 @@ async def test_once_approved_the_owner_gets_the_report_and_others_keep_their_ans
     pending = await factories.enterprise(bot, owner=OWNER, status="pending")
     async with bot.sessionmaker() as session, session.begin():
         assert await enterprises_db.decide(session, pending.id, 1, approve=True, reason=None,
-                                           new_code=lambda: "K7P2QX")
+                                           new_code=lambda: "K7P2QX", now=bot.clock.now())
     await bot.text(OWNER, "/baseline")
     assert bot.last_text(OWNER).startswith("Baseline ini untuk bulan apa?")
     await bot.text(OWNER, "/cancel")

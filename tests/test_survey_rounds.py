@@ -642,8 +642,8 @@ async def test_the_command_line_opens_a_round_once(
     await factories.enterprise(bot, owner=OWNER_JB)
     monkeypatch.setenv("DATABASE_URL", database_url)
     # The command's clock says 2 December 2026, whatever the day the tests run.
-    monkeypatch.setattr("bot.survey_admin.RealClock", lambda: FakeClock(DEC_2))
-    command = ["survey", "open", "--survey", "kpi", "--period", "2026-11"]
+    at = ["--now", DEC_2.isoformat()]
+    command = ["survey", "open", "--survey", "kpi", "--period", "2026-11", *at]
     # In a thread: the command runs its own event loop, as from a shell.
     assert await asyncio.to_thread(cli.main, command) == 0
     assert "the kpi round of 2026-11 is open: 1 invitations queued" in capsys.readouterr().out
@@ -652,13 +652,13 @@ async def test_the_command_line_opens_a_round_once(
     assert list(await invitations(bot, "kpi")) == [OWNER_JB]
 
     assert await asyncio.to_thread(cli.main, ["survey", "close", "--survey", "kpi",
-                                              "--period", "2026-11"]) == 0
+                                              "--period", "2026-11", *at]) == 0
     assert "is closed; unsent messages were dropped" in capsys.readouterr().out
     assert await asyncio.to_thread(cli.main, ["survey", "open", "--survey", "kpi",
-                                              "--period", "2026-1x"]) == 2
+                                              "--period", "2026-1x", *at]) == 2
     assert "survey: not a period" in capsys.readouterr().err
     assert await asyncio.to_thread(cli.main, ["survey", "open", "--survey", "pulse",
-                                              "--period", "2026-12"]) == 2
+                                              "--period", "2026-12", *at]) == 2
     assert "survey: 2026-12 has not ended yet" in capsys.readouterr().err
 
 

@@ -70,7 +70,7 @@ async def _final(bot: BotHarness, survey: str, period: date, enterprise_id: int,
 
 async def _round(bot: BotHarness, survey: str = "kpi", period: date = NOV) -> SurveyRound:
     async with bot.sessionmaker() as session, session.begin():
-        return await surveys_db.ensure_round(session, rounds.plan(survey, period))
+        return await surveys_db.ensure_round(session, rounds.plan(survey, period), now=NOW)
 
 
 async def _get_round(bot: BotHarness, round_id: int) -> SurveyRound:

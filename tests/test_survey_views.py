@@ -25,6 +25,7 @@ from db.models import MemberRole, Membership, ResponseKind, SurveyRound
 from db.session import create_engine, create_sessionmaker
 from domain.kpi import RATE_KEYS, inputs_from, rates
 from domain.questionnaire import Answer, load
+from tests.clocks import CLOCK_START as NOW
 from tests.conftest import POSTGRES_URL
 
 D = Decimal
@@ -45,24 +46,26 @@ async def sessions(database_url: str) -> AsyncIterator[surveys_db.Sessions]:
 # --- writing responses as the survey flow does ----------------------------------------------
 async def _enterprise(sessions: surveys_db.Sessions, owner: int, name: str) -> int:
     async with sessions() as session, session.begin():
-        await users_db.touch_user(session, owner, language="id", name="Sari", username=None)
+        await users_db.touch_user(session, owner, language="id", name="Sari", username=None,
+                                  now=NOW)
         fields = enterprises_db.EnterpriseFields(
             name=name, sector="auto_parts", sector_other=None, province="JB", city="Bekasi",
             worker_count=120, contact_name="Sari", phone="+6281234567890", modules=[1])
-        return (await enterprises_db.create_enterprise(session, owner, fields)).id
+        return (await enterprises_db.create_enterprise(session, owner, fields, now=NOW)).id
 
 
 async def _users(sessions: surveys_db.Sessions, *ids: int) -> None:
     async with sessions() as session, session.begin():
         for user_id in ids:
-            await users_db.touch_user(session, user_id, language="id", name=None, username=None)
+            await users_db.touch_user(session, user_id, language="id", name=None, username=None,
+                                      now=NOW)
 
 
 async def _open_rounds(sessions: surveys_db.Sessions, survey: str) -> dict[date, int]:
     ids = {}
     async with sessions() as session, session.begin():
         for period, now in IN_ROUND.items():
-            round_ = await surveys_db.ensure_round(session, plan(survey, period))
+            round_ = await surveys_db.ensure_round(session, plan(survey, period), now=NOW)
             round_.queued_at = now - timedelta(days=1)
             ids[period] = round_.id
     return ids
@@ -76,7 +79,8 @@ async def _respond(sessions: surveys_db.Sessions, survey: str, period: date, ent
         async with sessions() as session, session.begin():
             if await session.scalar(select(Membership.user_id).where(
                     Membership.user_id == respondent, Membership.left_at.is_(None))) is None:
-                await enterprises_db.join(session, respondent, enterprise, MemberRole.WORKER)
+                await enterprises_db.join(session, respondent, enterprise, MemberRole.WORKER,
+                                          now=now)
     opened = await surveys_db.open_response(
         sessions, survey=survey, period=period, enterprise_id=enterprise,
         respondent_id=respondent, entered_as="worker" if survey == "pulse" else "owner",

@@ -9,8 +9,8 @@ from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User, UserStatus
-from db.types import utcnow
 from db.users import SEEN_PRECISION, touch_user
+from tests.clocks import CLOCK_START as NOW
 
 USER = 5001
 
@@ -27,7 +27,7 @@ async def _touch(session: AsyncSession, **changes: object) -> tuple[User, list[s
     event.listen(engine, "before_cursor_execute", seen)
     try:
         async with session.begin():
-            user = await touch_user(session, USER, language="id", flush=False,
+            user = await touch_user(session, USER, language="id", flush=False, now=NOW,
                                     **{"name": "Sari", "username": "sari", **changes})
     finally:
         event.remove(engine, "before_cursor_execute", seen)
@@ -40,16 +40,16 @@ async def test_a_second_update_writes_nothing(session: AsyncSession) -> None:
     assert len(written) == 1 and user.name is None  # created; no consent yet, no name
     user, written = await _touch(session)
     assert written == []
-    assert utcnow() - user.last_seen_at < SEEN_PRECISION
+    assert user.last_seen_at == NOW
 
 
 async def test_last_seen_moves_once_it_is_an_hour_old(session: AsyncSession) -> None:
     await _touch(session)
-    old = utcnow() - SEEN_PRECISION - timedelta(minutes=1)
+    old = NOW - SEEN_PRECISION - timedelta(minutes=1)
     async with session.begin():
         await session.execute(update(User).values(last_seen_at=old))
     user, written = await _touch(session)
-    assert len(written) == 1 and utcnow() - user.last_seen_at < timedelta(minutes=1)
+    assert len(written) == 1 and user.last_seen_at == NOW
 
 
 async def test_a_blocked_user_who_writes_is_active_again(session: AsyncSession) -> None:
@@ -63,7 +63,7 @@ async def test_a_blocked_user_who_writes_is_active_again(session: AsyncSession) 
 async def test_a_consenting_users_new_name_is_kept(session: AsyncSession) -> None:
     await _touch(session)
     async with session.begin():
-        await session.execute(update(User).values(consent_at=utcnow()))
+        await session.execute(update(User).values(consent_at=NOW))
     user, written = await _touch(session)
     assert len(written) == 1 and (user.name, user.username) == ("Sari", "sari")
     user, written = await _touch(session)
