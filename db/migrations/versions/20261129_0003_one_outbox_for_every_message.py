@@ -32,6 +32,9 @@ NEW_STATES = OLD_STATES + ", 'expired'"
 
 
 def _now() -> sa.BindParameter:
+    # The one wall-clock read outside chat/clock.py: a migration runs before the bot and
+    # without its clock (`score-bot db upgrade`, alembic), and stamps the rows it copies with
+    # when the copy was made.
     return sa.bindparam('now', datetime.now(timezone.utc), type_=db.types.UTCDateTime())
 
 
