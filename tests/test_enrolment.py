@@ -209,7 +209,6 @@ async def test_non_staff_cannot_approve_even_with_a_signed_button(bot: BotHarnes
 
 
 async def test_two_owners_enrol_at_once(bot: BotHarness) -> None:
-    import asyncio
 
     await asyncio.gather(enrol(bot, OWNER, "id", company="PT Satu"),
                          enrol(bot, OWNER2, "en", company="PT Dua", city="Semarang",
@@ -228,7 +227,8 @@ async def test_two_staff_deciding_at_once_one_wins(bot: BotHarness) -> None:
     await bot.settle()
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.status == EnterpriseStatus.APPROVED
-    codes = [m.text for m in bot.sandbox.messages(OWNER) if "Join code" in (m.text or "")]
+    codes = [m.text for m in bot.sandbox.messages(OWNER) if m.text and "Join code" in m.text]
+    assert enterprise.join_code is not None
     assert len(codes) == 1 and enterprise.join_code in codes[0]
     answers = [a.get("text") or "" for a in bot.sandbox.callback_answers()]
     assert sum("Already decided" in a for a in answers) == 1
@@ -318,13 +318,10 @@ async def test_the_owners_news_is_retried_when_telegram_refuses_it(bot: BotHarne
     await enrol(bot, OWNER, "en")
     bot.sandbox.fail("sendMessage", chat_id=OWNER, error_code=502, description="Bad Gateway")
     await bot.press(STAFF_ID, "Approve")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while not (any(m.document for m in bot.sandbox.messages(OWNER))
-               and any("Good news" in t for t in bot.texts(OWNER))):
-        assert loop.time() < deadline
-        await asyncio.sleep(0.05)
+    await bot.sandbox.wait_until(lambda: any(m.document for m in bot.sandbox.messages(OWNER))
+                                 and any("Good news" in t for t in bot.texts(OWNER)), timeout=20)
     code = (await enterprise_of(bot, OWNER)).join_code
+    assert code is not None
     texts = "\n".join(bot.texts(OWNER))
     assert "Good news" in texts and f"<b>{code}</b>" not in texts and code in texts
 
