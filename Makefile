@@ -54,8 +54,9 @@ test-postgres: $(STAMP) $(MO)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 		$(BIN)/pytest
 
-# Style and bugs (ruff), types (mypy) and the layers (import-linter), on the product code.
-LINTED := bot chat config db domain handlers jobs sandbox
+# Style and bugs (ruff), types (mypy) and the layers (import-linter), on the product code
+# and its tests.
+LINTED := bot chat config db domain handlers jobs sandbox tests
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy

@@ -13,10 +13,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 # Update types Telegram leaves out unless asked for explicitly (Bot API, getUpdates).
 _NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+T = TypeVar("T")
 
 # The sandbox's own synthetic media, served when the bot downloads what a "user" sent.
 TINY_PNG = bytes.fromhex(
@@ -235,7 +237,28 @@ class SandboxState:
                 )
             await self._wait_changed(remaining)
 
+    async def wait_until(self, condition: Callable[[], T | None], timeout: float = 10.0) -> T:
+        """Until `condition()` is true (its value is returned), checked now and again after
+        each change of the sandbox: a call the bot made (a message sent, edited, deleted, a
+        callback answered), an update queued or handed out. For conditions on what the
+        sandbox records; one on something else (a database) would wake only by chance.
+
+        The timeout is a safety net for a test, not a pause: TimeoutError when it passes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (value := condition()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"the sandbox did not reach the condition within {timeout}s")
+            await self._wait_changed(remaining)
+        return value
+
     # --- change notification (lazy, loop-bound) -------------------------------------------------
+
+    def _record(self, call: SentCall) -> None:
+        """Remember a call the bot made, and wake whoever waits on a change."""
+        self.calls.append(call)
+        self._notify()
 
     def _notify(self) -> None:
         event, self._changed = self._changed, None

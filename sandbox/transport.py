@@ -160,18 +160,18 @@ class BotApiSandbox(UserActions, BotApiMethods):
             error = self._over_limit(as_int(params.get("chat_id")))
             if error is not None:
                 if record:
-                    self.calls.append(SentCall(method, params, None, error[:2]))
+                    self._record(SentCall(method, params, None, error[:2]))
                 self.limit_hits += 1
                 return ApiError(error[0], error[1], retry_after=error[2]).response()
         if failure is not None and failure.network is not None:
             name = failure.network.__name__
             if record:
-                self.calls.append(SentCall(method, params, None, (0, f"network: {name}")))
+                self._record(SentCall(method, params, None, (0, f"network: {name}")))
             raise failure.network(f"sandbox: injected {name}", request=request)
         if failure is not None:
             if record:
-                self.calls.append(SentCall(method, params, None,
-                                           (failure.error_code, failure.description)))
+                self._record(SentCall(method, params, None,
+                                      (failure.error_code, failure.description)))
             return ApiError(failure.error_code, failure.description,
                             retry_after=failure.retry_after).response()
 
@@ -183,16 +183,16 @@ class BotApiSandbox(UserActions, BotApiMethods):
                 result = await result
         except ApiError as exc:
             if record:
-                self.calls.append(SentCall(method, params, None, (exc.error_code, exc.description)))
+                self._record(SentCall(method, params, None, (exc.error_code, exc.description)))
             return exc.response()
         # A sandbox bug, whatever it is: make it loud instead of a vague network error.
         except Exception as exc:  # noqa: BLE001
             description = f"Internal Server Error: sandbox failed on {method}: {exc!r}"
             if record:
-                self.calls.append(SentCall(method, params, None, (500, description)))
+                self._record(SentCall(method, params, None, (500, description)))
             return ApiError(500, description).response()
         if record:
-            self.calls.append(SentCall(method, params, copy.deepcopy(result), None))
+            self._record(SentCall(method, params, copy.deepcopy(result), None))
         return httpx.Response(200, json={"ok": True, "result": result})
 
     def _download(self, token: str, path: str) -> httpx.Response:

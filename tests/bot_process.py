@@ -17,6 +17,7 @@ from db.session import create_engine
 from sandbox import BotApiSandbox, SandboxServer
 from tests.clocks import CLOCK_START
 from tests.conftest import STAFF_ID
+from tests.waiting import poll_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,27 +71,28 @@ class BotProcess:
     async def wait_committed(self, state: str, timeout: float = 30) -> None:
         """Until the conversation state the user reached is in the database."""
         engine = create_engine(self.database_url)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+
+        async def committed() -> bool:
+            async with engine.connect() as conn:
+                drafts = (await conn.execute(select(UserDraft.data))).scalars()
+                return state in [(d or {}).get("flow", {}).get("step") for d in drafts]
+
         try:
-            while loop.time() < deadline:
-                async with engine.connect() as conn:
-                    drafts = (await conn.execute(select(UserDraft.data))).scalars()
-                    if state in [(d or {}).get("flow", {}).get("step") for d in drafts]:
-                        return
-                await asyncio.sleep(0.05)
+            # The bot process commits it: nothing here can be told, so the database is asked.
+            await poll_until(committed, timeout=timeout, every=0.05,
+                             what=f"state {state!r} was never committed")
         finally:
             await engine.dispose()
-        raise AssertionError(f"state {state!r} was never committed")
 
 
 async def wait_for(sandbox: BotApiSandbox, chat_id: int, needle: str,
-                    timeout: float = 30) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
+                   timeout: float = 30) -> str:
+    """Until the bot's last message in the chat contains `needle`; that message."""
+    def last_has_it() -> str | None:
         texts = sandbox.texts(chat_id)
-        if texts and needle in texts[-1]:
-            return texts[-1]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
+        return texts[-1] if texts and needle in texts[-1] else None
+
+    try:
+        return await sandbox.wait_until(last_has_it, timeout)
+    except TimeoutError:
+        raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}") from None

@@ -123,7 +123,7 @@ async def database_url(migrated_template: str, sqlite_dir: Path) -> AsyncIterato
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
+    return Settings(_env_file=None, database_url=database_url,
                     staff_ids=frozenset({STAFF_ID, OTHER_STAFF_ID}), bot_token=None,
                     default_locale="id")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TypeVar
 
 from db import enterprises as enterprises_db
 from db import users as users_db
@@ -22,6 +23,8 @@ from db.models import Enterprise, EnterpriseStatus, MemberRole, Role, User
 from domain.join_codes import new_join_code
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
+
+Row = TypeVar("Row")
 
 
 async def user(bot: BotHarness, user_id: int, *, name: str = "Sari", username: str | None = None,
@@ -100,7 +103,7 @@ async def worker(bot: BotHarness, user_id: int, of: Enterprise | int, *,
     return await _get(bot, User, user_id)
 
 
-async def _get(bot: BotHarness, model: type, key: int):
+async def _get(bot: BotHarness, model: type[Row], key: int) -> Row:
     async with bot.sessionmaker() as session:
         row = await session.get(model, key)
     assert row is not None

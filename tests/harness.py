@@ -3,7 +3,6 @@ act-and-wait shortcuts."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -20,6 +19,7 @@ from db.models import OutboxMessage, OutboxState
 from jobs.outbox import SenderConfig
 from sandbox import BotApiSandbox, SandboxBot
 from tests.clocks import virtual_clock
+from tests.waiting import poll_until
 
 # Rows due this soon count as on their way: the one-second gap between two messages to one
 # chat, or a file being uploaded; retries after an error (two seconds and more) do not.
@@ -87,10 +87,11 @@ class BotHarness(SandboxBot):
         svc = services_of(self.app)
         if svc.extra.get("sender") is None:
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         woken = False
-        while True:
+        waiting: int | None = None
+
+        async def nothing_waiting() -> bool:
+            nonlocal woken, waiting
             soon = svc.clock.now() + DELIVERY_HORIZON
             async with self.sessionmaker() as session:
                 waiting = await session.scalar(select(func.count()).select_from(OutboxMessage)
@@ -98,17 +99,20 @@ class BotHarness(SandboxBot):
                     OutboxMessage.state == OutboxState.SENDING,
                     (OutboxMessage.state == OutboxState.PENDING)
                     & (OutboxMessage.next_attempt_at <= soon))))
-            if not waiting:
-                return
-            if not woken:
+            if waiting and not woken:
                 # Rows queued outside the app's handlers (a round opened from the command
                 # line's function, a test's own rows) wake no one: the sender would find them
                 # at its next poll, up to a second later. Waking it only makes it look now.
                 svc.wake_sender()
                 woken = True
-            if loop.time() > deadline:
-                raise TimeoutError(f"the outbox did not deliver: {waiting} messages waiting")
-            await asyncio.sleep(0.005)
+            return not waiting
+
+        # The sender records outcomes in its own task and announces no commit: asked again.
+        try:
+            await poll_until(nothing_waiting, timeout=timeout, every=0.005,
+                             what="the outbox did not deliver")
+        except AssertionError:
+            raise TimeoutError(f"the outbox did not deliver: {waiting} messages waiting") from None
 
     async def text(self, user_id: int, text: str) -> None:
         self.sandbox.send_text(user_id, text)

@@ -18,6 +18,7 @@ from jobs.channel import Channel, Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender
 from sandbox import BotApiSandbox
 from tests.harness import BotHarness
+from tests.waiting import poll_until
 
 FINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED, OutboxState.EXPIRED)
 MARKER_CHAT = 4_000_000  # receives `sent_marker`'s messages; outside every test's ids
@@ -34,12 +35,23 @@ class TimedChannel:
     inner: Channel
     clock: Clock
     log: list[tuple[float, int, str]] = field(default_factory=list)
+    _grew: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     async def send(self, message: OutgoingMessage) -> Outcome:
         at = self.clock.monotonic()
         outcome = await self.inner.send(message)
         self.log.append((at, message.recipient_id, outcome.kind.value))
+        self._grew.set()
         return outcome
+
+    async def wait_logged(self, count: int, timeout: float) -> None:
+        """Until `count` messages went through this channel (woken by each)."""
+        async def enough() -> None:
+            while len(self.log) < count:
+                self._grew.clear()
+                await self._grew.wait()
+
+        await asyncio.wait_for(enough(), timeout)
 
 
 class GateChannel:
@@ -90,14 +102,15 @@ async def count_states(bot: BotHarness) -> Counter:
 
 
 async def wait_final(bot: BotHarness, total: int, timeout: float = 30.0) -> Counter:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
+    async def all_final() -> Counter | None:
         counts = await count_states(bot)
-        if sum(counts[s] for s in FINAL) >= total:
-            return counts
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"not all final: {await count_states(bot)}")
+        return counts if sum(counts[s] for s in FINAL) >= total else None
+
+    # The sender commits the outcomes in its own task, and announces none: asked again.
+    try:
+        return await poll_until(all_final, timeout=timeout, what="not all final")
+    except AssertionError:
+        raise AssertionError(f"not all final: {await count_states(bot)}") from None
 
 
 async def kill(sender: OutboxSender) -> None:
@@ -120,17 +133,16 @@ async def sent_marker(bot: BotHarness, sender: OutboxSender, timeout: float = 20
         await enqueue(session, group="test:markers", key=key, recipients=[(MARKER_CHAT, "id")],
                       contents={"id": Content("Marker")}, fallback="id", now=now, at=now)
     sender.wake()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
+
+    async def marker_sent() -> bool:
         async with bot.sessionmaker() as session:
             state = await session.scalar(select(OutboxMessage.state)
                                          .where(OutboxMessage.dedup_key == f"{key}:{MARKER_CHAT}"))
-        if state == OutboxState.SENT:
-            return
-        assert state in (OutboxState.PENDING, OutboxState.SENDING), state
-        await asyncio.sleep(0.01)
-    raise AssertionError("the sender never sent the marker")
+        assert state in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT), state
+        return state == OutboxState.SENT
+
+    # Sent *and recorded*: the sender's commit, which nothing announces, so it is asked again.
+    await poll_until(marker_sent, timeout=timeout, what="the sender never sent the marker")
 
 
 def deliveries(sandbox: BotApiSandbox, text_prefix: str = "Tip") -> Counter:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ MONTH = KpiInputs(
 )
 
 
-def with_(**changes_: object) -> KpiInputs:
+def with_(**changes_: Any) -> KpiInputs:
     return dataclasses.replace(MONTH, **changes_)
 
 
@@ -151,7 +152,8 @@ def test_turnover_needs_all_three_reasons_for_leaving() -> None:
 
 
 def test_nothing_recorded_but_headcount_gives_no_rates() -> None:
-    empty = KpiInputs(D(80), *([None] * 9), False, *([None] * 6))
+    nothing: dict[str, Any] = {field.name: None for field in dataclasses.fields(KpiInputs)}
+    empty = KpiInputs(**{**nothing, "headcount": D(80), "reject_is_percent": False})
     assert rates(empty) == dict.fromkeys(RATE_KEYS)
 
 
@@ -203,7 +205,7 @@ def test_changes_keep_unknown_keys_after_the_known_ones() -> None:
 
 def test_median_by_month_ignores_what_was_not_recorded() -> None:
     october, november = date(2025, 10, 1), date(2025, 11, 1)
-    rows = [
+    rows: list[tuple[date, dict[str, Decimal | None]]] = [
         (october, {"defect_rate": D("1.00"), "turnover": D("4.00"), "ltifr": None}),
         (date(2025, 10, 31), {"defect_rate": D("3.00"), "turnover": None, "ltifr": None}),
         (october, {"defect_rate": D("2.50"), "turnover": D("1.00"), "ltifr": None}),

@@ -9,9 +9,11 @@ import warnings
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 from PIL import Image
 
 from domain.kpi import HEADLINE_KEYS
@@ -37,7 +39,7 @@ WORDS_EN = ChartWords("PT Maju Jaya: KPIs by month", "Baseline", "Not recorded",
                       {"defect_rate": "Defect rate (%)"}, "en")
 
 # Eight months from August 2025, December missing altogether, some values not recorded.
-MONTHS = {
+MONTHS: dict[date, dict[str, Decimal | None]] = {
     date(2025, 8, 1): {"defect_rate": D("2.10"), "absenteeism": D("3.50"), "turnover": D("4.00")},
     date(2025, 9, 1): {"defect_rate": D("1.90"), "absenteeism": None, "turnover": D("3.00")},
     date(2025, 10, 15): {"defect_rate": D("1.50"), "absenteeism": D("3.10"), "turnover": None},
@@ -46,8 +48,8 @@ MONTHS = {
     date(2026, 2, 1): {"defect_rate": D("0.0040"), "absenteeism": D("2.40"), "turnover": None},
     date(2026, 3, 1): {"defect_rate": D("1.10"), "absenteeism": None, "turnover": D("1.50")},
 }
-BASELINE = {"defect_rate": D("2.40"), "absenteeism": D("4.00"), "turnover": None,
-            "ltifr": D("30.00")}
+BASELINE: dict[str, Decimal | None] = {"defect_rate": D("2.40"), "absenteeism": D("4.00"),
+                                       "turnover": None, "ltifr": D("30.00")}
 
 
 def chart() -> TrendChart:
@@ -59,6 +61,11 @@ def open_png(data: bytes) -> Image.Image:
     assert image.format == "PNG"
     image.load()
     return image
+
+
+def values(data: ArrayLike) -> list[float]:
+    """A line's x or y data (matplotlib types it as any array-like) as numbers."""
+    return [float(value) for value in np.asarray(data, dtype=float)]
 
 
 def panels(figure: Figure) -> list[Axes]:
@@ -94,7 +101,8 @@ def test_trend_data_across_a_year_end_and_without_a_baseline() -> None:
 
 def test_a_chart_has_values_only_when_a_month_has_one() -> None:
     assert trend_data(MONTHS, BASELINE, HEADLINE_KEYS).has_values
-    nothing = {date(2026, 10, 1): {"turnover": None}, date(2026, 11, 1): {}}
+    nothing: dict[date, dict[str, Decimal | None]] = {date(2026, 10, 1): {"turnover": None},
+                                                      date(2026, 11, 1): {}}
     assert not trend_data(nothing, None, HEADLINE_KEYS).has_values
     # A baseline alone is no month's value: the chart would show only its dashed lines.
     assert not trend_data(nothing, BASELINE, HEADLINE_KEYS).has_values
@@ -148,15 +156,15 @@ def test_the_figure_says_it_in_indonesian() -> None:
 def test_the_figure_holds_the_numbers_with_gaps_and_the_baseline() -> None:
     axes = panels(build_figure(chart(), WORDS_ID, with_baseline=True))
     trend, baseline, latest = axes[0].get_lines()
-    ys = list(trend.get_ydata())
+    ys = values(trend.get_ydata())
     assert ys[:3] == [2.10, 1.90, 1.50]
     assert ys[3] != ys[3] and ys[4] != ys[4]  # NaN: November and December are gaps
     assert ys[5:] == [1.20, 0.0040, 1.10]
-    assert list(latest.get_xdata()) == [7] and list(latest.get_ydata()) == [1.10]
-    assert baseline.get_linestyle() == "--" and list(baseline.get_ydata()) == [2.40, 2.40]
+    assert values(latest.get_xdata()) == [7] and values(latest.get_ydata()) == [1.10]
+    assert baseline.get_linestyle() == "--" and values(baseline.get_ydata()) == [2.40, 2.40]
     # Baseline but no month recorded: the line alone.
     ltifr = axes[3]
-    assert [list(line.get_ydata()) for line in ltifr.get_lines()][-1] == [30.0, 30.0]
+    assert [values(line.get_ydata()) for line in ltifr.get_lines()][-1] == [30.0, 30.0]
     assert ltifr.get_title(loc="right") == ""
     assert ltifr.get_ylim()[0] == 0
 

@@ -96,7 +96,8 @@ def test_parse_whole_number_words_alone_are_not_numbers(text: str) -> None:
 
 @pytest.mark.parametrize("typed, tidy", [
     ("semarang", "Semarang"), ("KOTA SEMARANG", "Kota Semarang"), ("DKI Jakarta", "DKI Jakarta"),
-    ("kab. bekasi", "Kab. Bekasi"), ("Tanjung Priok", "Tanjung Priok"), ("pangkalpinang", "Pangkalpinang"),
+    ("kab. bekasi", "Kab. Bekasi"), ("Tanjung Priok", "Tanjung Priok"),
+    ("pangkalpinang", "Pangkalpinang"),
 ])
 def test_tidy_place(typed: str, tidy: str) -> None:
     assert tidy_place(typed) == tidy

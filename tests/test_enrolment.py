@@ -228,7 +228,8 @@ async def test_two_staff_deciding_at_once_one_wins(bot: BotHarness) -> None:
     await bot.settle()
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.status == EnterpriseStatus.APPROVED
-    codes = [m.text for m in bot.sandbox.messages(OWNER) if "Join code" in (m.text or "")]
+    codes = [m.text for m in bot.sandbox.messages(OWNER) if m.text and "Join code" in m.text]
+    assert enterprise.join_code is not None
     assert len(codes) == 1 and enterprise.join_code in codes[0]
     answers = [a.get("text") or "" for a in bot.sandbox.callback_answers()]
     assert sum("Already decided" in a for a in answers) == 1
@@ -324,6 +325,7 @@ async def test_the_owners_news_is_retried_when_telegram_refuses_it(bot: BotHarne
     await bot.settle()
     assert any(m.document for m in bot.sandbox.messages(OWNER))
     code = (await enterprise_of(bot, OWNER)).join_code
+    assert code is not None
     texts = "\n".join(bot.texts(OWNER))
     assert "Good news" in texts and f"<b>{code}</b>" not in texts and code in texts
 

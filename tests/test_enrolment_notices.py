@@ -14,6 +14,7 @@ from chat.clock import FakeClock
 from chat.context import services_of
 from db.models import EnterpriseStatus, OutboxMessage, OutboxState, Role, User, UserStatus
 from jobs.outbox import OutboxSender, SenderConfig
+from sandbox import SandboxMessage
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import enrol, enterprise_of
@@ -48,7 +49,7 @@ async def _staff(bot: BotHarness) -> None:
                          last_seen_at=now))
 
 
-def _notice(bot: BotHarness, chat: int):
+def _notice(bot: BotHarness, chat: int) -> SandboxMessage | None:
     found = [m for m in bot.sandbox.messages(chat) if "PT Maju Jaya" in (m.text or "")]
     return found[-1] if found else None
 

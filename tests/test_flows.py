@@ -365,7 +365,9 @@ async def test_a_button_that_opens_a_flow_is_answered_once(flow_bot: BotHarness)
 
     async def press(value: str) -> list[dict[str, object]]:
         before = len(bot.sandbox.calls_of("answerCallbackQuery"))
-        bot.sandbox.press(OWNER, keyboard.button("Pick up", "pickb", value).callback_data or "")
+        data = keyboard.button("Pick up", "pickb", value).callback_data
+        assert isinstance(data, str)  # our buttons carry signed strings, not arbitrary objects
+        bot.sandbox.press(OWNER, data)
         await bot.settle()
         calls = bot.sandbox.calls_of("answerCallbackQuery")[before:]
         assert [call.error for call in calls] == [None]

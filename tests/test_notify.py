@@ -208,15 +208,15 @@ async def test_a_scheduled_broadcast_is_queued_by_the_job_when_due(bot: BotHarne
     assert bot.app is not None and bot.app.job_queue is not None
     [job] = bot.app.job_queue.get_jobs_by_name("queue-scheduled-broadcasts")
     context = SimpleNamespace(application=bot.app)
-    await job.callback(context)  # type: ignore[misc]
+    await job.callback(context)
     assert await queued_rows(bot) == []  # not due yet
     clock.advance(3600)
     due = clock.now()
-    await job.callback(context)  # type: ignore[misc]
+    await job.callback(context)
     async with bot.sessionmaker() as session:
         rows = (await session.scalars(select(OutboxMessage))).all()
-        broadcast = await session.get(Broadcast, broadcast.id)
-    assert broadcast is not None and broadcast.queued_at == due
+        reloaded = await session.get(Broadcast, broadcast.id)
+    assert reloaded is not None and reloaded.queued_at == due
     assert len(rows) == 2 and {r.created_at for r in rows} == {due}  # queued, not created
     assert {r.next_attempt_at for r in rows} == {due}
     start_sender(bot, clock)

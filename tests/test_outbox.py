@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from tests.outbox_helpers import (
     sent_marker,
     wait_final,
 )
+from tests.waiting import poll_until
 
 R = range(5000, 5100)  # a hundred recipients
 
@@ -57,12 +59,14 @@ async def claims(bot: BotHarness) -> dict[int, str | None]:
 
 
 async def wait_until_sent(bot: BotHarness, count: int, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (await count_states(bot))[OutboxState.SENT] < count:
-        if loop.time() > deadline:
-            raise AssertionError(f"not {count} sent: {await count_states(bot)}")
-        await asyncio.sleep(0.005)
+    async def sent() -> bool:
+        return (await count_states(bot))[OutboxState.SENT] >= count
+
+    # The sender's commits announce nothing: asked again.
+    try:
+        await poll_until(sent, timeout=timeout, every=0.005, what=f"not {count} sent")
+    except AssertionError:
+        raise AssertionError(f"not {count} sent: {await count_states(bot)}") from None
 
 
 def busiest_second(times: list[float]) -> int:
@@ -86,7 +90,7 @@ async def test_pacing_is_even_and_never_above_the_rate(bot: BotHarness, clock: F
     assert counts[OutboxState.SENT] == len(R)
     times = [t for t, _, _ in channel.log]
     assert busiest_second(times) <= 25
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in pairwise(times)]
     assert min(gaps) >= 1 / 25 and max(gaps) < 1 / 25 * 1.1  # evenly spaced, no burst
     assert times[-1] - times[0] == pytest.approx(99 / 25, rel=0.05)
     assert set(deliveries(bot.sandbox).values()) == {1}
@@ -105,7 +109,7 @@ async def test_at_least_a_second_between_two_messages_to_one_chat(bot: BotHarnes
     await sender.stop()
     to_one = [t for t, chat, _ in channel.log if chat == 7000]
     assert len(to_one) == 4
-    assert all(b - a >= 1.0 for a, b in zip(to_one, to_one[1:]))
+    assert all(b - a >= 1.0 for a, b in pairwise(to_one))
 
 
 async def test_a_message_put_back_for_the_chats_gap_is_sent_when_due_not_at_the_next_poll(
@@ -156,7 +160,8 @@ async def test_blocked_user_is_skipped_from_then_on_until_they_write(bot: BotHar
     async with bot.sessionmaker() as session:
         row = await session.scalar(select(OutboxMessage).where(OutboxMessage.recipient_id == 6001))
         user = await session.get(User, 6001)
-    assert row is not None and row.state == OutboxState.SKIPPED and "blocked" in row.last_error
+    assert row is not None and row.state == OutboxState.SKIPPED
+    assert row.last_error is not None and "blocked" in row.last_error
     assert user is not None and user.status == UserStatus.BLOCKED
     # The next message to them is skipped without asking Telegram.
     calls_before = len(bot.sandbox.calls_of("sendMessage"))
@@ -220,17 +225,17 @@ async def test_transient_errors_back_off_then_fail_with_the_reason(bot: BotHarne
     sender = sender_for(bot, clock, channel, max_attempts=3)
     sender.start()
 
-    async def advance_until_done() -> None:
+    async def done_or_advanced() -> bool:
+        counts = await count_states(bot)
+        if counts[OutboxState.SENT] + counts[OutboxState.FAILED] >= 4:
+            return True
         # Retries wait on the clock: move it on while the sender idles.
-        while True:
-            counts = await count_states(bot)
-            if counts[OutboxState.SENT] + counts[OutboxState.FAILED] >= 4:
-                return
-            clock.advance(10)
-            sender.wake()
-            await asyncio.sleep(0.01)
+        clock.advance(10)
+        sender.wake()
+        return False
 
-    await asyncio.wait_for(advance_until_done(), 30)
+    # The outcomes are the sender's commits, which announce nothing: asked again.
+    await poll_until(done_or_advanced, timeout=30, what="the retries did not end")
     await sender.stop()
     async with bot.sessionmaker() as session:
         rows = {r.recipient_id: r for r in await session.scalars(select(OutboxMessage))}
@@ -240,7 +245,7 @@ async def test_transient_errors_back_off_then_fail_with_the_reason(bot: BotHarne
     assert "Internal Server Error" in (rows[6203].last_error or "")
     assert rows[6204].state == OutboxState.FAILED and rows[6204].last_error
     tries = [t for t, chat, _ in channel.log if chat == 6203]
-    assert [round(b - a) >= backoff(i + 1) for i, (a, b) in enumerate(zip(tries, tries[1:]))] \
+    assert [round(b - a) >= backoff(i + 1) for i, (a, b) in enumerate(pairwise(tries))] \
         == [True, True]
 
 
@@ -344,10 +349,11 @@ async def test_stop_does_not_wait_out_a_long_429(bot: BotHarness) -> None:
     sender = OutboxSender(bot.sessionmaker, TelegramChannel(bot.app.bot),  # type: ignore[union-attr]
                           clock=bot.clock, config=SenderConfig(rate=1000, in_flight=1))
     sender.start()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while not sender.stats.retried and loop.time() < deadline:
-        await asyncio.sleep(0.01)
+    async def retried() -> int:
+        return sender.stats.retried
+
+    # A counter of the sender, in its own task, announced by nothing: asked again.
+    await poll_until(retried, timeout=10, what="no retry")
     await asyncio.wait_for(sender.stop(), 5)
     counts = await count_states(bot)
     assert counts[OutboxState.SENDING] == 0  # the rest was handed back, not left leased
@@ -458,10 +464,7 @@ async def test_interactive_reply_is_not_held_behind_a_broadcast(settings: Settin
         await add_recipients(harness, R)
         await queue(harness, R)
         services_of(harness.app).wake_sender()  # type: ignore[arg-type]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while sum(deliveries(sandbox).values()) < 5 and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        await sandbox.wait_until(lambda: sum(deliveries(sandbox).values()) >= 5, timeout=20)
         harness.sandbox.send_text(4242, "/help")
         await SandboxBot.settle(harness)  # the update only, not the whole broadcast
         # The answer came while most of the broadcast was still waiting its turn.

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from tests.bot_process import now_option, process_clock
 from tests.conftest import POSTGRES_URL, STAFF_ID
 from tests.harness import BotHarness
 from tests.outbox_helpers import TimedChannel, add_recipients, deliveries, kill, queue, wait_final
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (CI runs it)")
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,16 +43,13 @@ async def _lock_holder(bot: BotHarness, timeout: float = 10.0) -> int:
                  "                 WHERE datname = current_database())"
                  " AND classid = :high AND objid = :low")
     key = {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF}
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+
+    async def holder() -> int | None:
         async with bot.sessionmaker() as session:
-            pid = await session.scalar(query, key)
-        if pid is not None:
-            return pid
-        if loop.time() > deadline:
-            raise AssertionError("nobody took the sender lock")
-        await asyncio.sleep(0.01)
+            return await session.scalar(query, key)
+
+    # The lock is PostgreSQL's: it tells no one when it is taken, so it is asked.
+    return await poll_until(holder, timeout=timeout, what="nobody took the sender lock")
 
 
 async def _terminate(bot: BotHarness, pid: int) -> None:
@@ -59,7 +58,8 @@ async def _terminate(bot: BotHarness, pid: int) -> None:
         assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
-def _sender(bot: BotHarness, lock: object, channel: TimedChannel, **config: object) -> OutboxSender:
+def _sender(bot: BotHarness, lock: NoLock | AdvisoryLock, channel: TimedChannel,
+            **config: Any) -> OutboxSender:
     # The real clock: the advisory lock is retried, and lost, in real seconds.
     return OutboxSender(bot.sessionmaker, channel, clock=RealClock(), lock=lock,
                         skip_locked=True,
@@ -82,10 +82,7 @@ async def test_only_the_lock_holder_sends_and_a_standby_takes_over(bot: BotHarne
         await queue(bot, R)
         first.wake()
         second.wake()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while len(first_log.log) < 50 and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        await first_log.wait_logged(50, timeout=20)
         assert second_log.log == []  # the standby never sends while the holder lives
         # The holder's process dies: its connection goes, and with it the lock.
         await kill(first)
@@ -122,10 +119,7 @@ async def test_a_sender_that_loses_its_lock_while_alive_stops(bot: BotHarness) -
         second.start()
         await queue(bot, R)
         first.wake()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while len(logs[0].log) < 40 and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        await logs[0].wait_logged(40, timeout=20)
         await _terminate(bot, holder)
         await wait_final(bot, len(R))
     finally:
@@ -151,7 +145,7 @@ async def test_two_senders_never_send_one_row_twice(bot: BotHarness) -> None:
     senders = [OutboxSender(create_sessionmaker(e), log, clock=RealClock(), lock=NoLock(),
                             skip_locked=True,
                             config=SenderConfig(rate=10_000, in_flight=8, claim_size=20))
-               for e, log in zip(engines, logs)]
+               for e, log in zip(engines, logs, strict=True)]
     # Each would release the other's claims as a new lock holder would: not here.
     for sender in senders:
         sender.lock.take_fresh()
@@ -193,16 +187,16 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
         main = await spawn()
         sandbox.open_chat(STAFF_ID)
         sandbox.send_text(STAFF_ID, "/help")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while not sandbox.texts(STAFF_ID) and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        await sandbox.wait_until(lambda: sandbox.texts(STAFF_ID), timeout=30)
         standby = await spawn("--send-only")
-        # Kill the bot once the standby runs (and so waits for the lock), not before.
-        deadline = loop.time() + 30
-        while (b"send-only process started" not in (tmp_path / "procs.log").read_bytes()
-               and loop.time() < deadline):
-            await asyncio.sleep(0.05)
+
+        async def standby_started() -> bool:
+            return b"send-only process started" in (tmp_path / "procs.log").read_bytes()
+
+        # Kill the bot once the standby runs (and so waits for the lock), not before. Its log
+        # file, written by another process, is what says so.
+        await poll_until(standby_started, timeout=30, every=0.05,
+                         what="the standby did not start")
         main.send_signal(signal.SIGKILL)
         await main.wait()
         # Messages queued after the bot died are delivered by the standby.
@@ -221,9 +215,7 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
                           contents={"id": Content("Tip baru")}, fallback="id", now=now)
         for i in harness_users:
             sandbox.open_chat(i)
-        deadline = loop.time() + 30
-        while sum(deliveries(sandbox).values()) < 20 and loop.time() < deadline:
-            await asyncio.sleep(0.1)
+        await sandbox.wait_until(lambda: sum(deliveries(sandbox).values()) >= 20, timeout=30)
         await engine.dispose()
         assert set(deliveries(sandbox)) == set(harness_users)
         standby.send_signal(signal.SIGTERM)

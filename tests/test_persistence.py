@@ -40,7 +40,7 @@ class Writes:
         self.statements: list[str] = []
         event.listen(maker.kw["bind"].sync_engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, _conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+    def _seen(self, _conn, _cursor, statement: str, *_args) -> None:
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and (
                 "user_drafts" in statement or "conversation_states" in statement):
             self.statements.append(statement)

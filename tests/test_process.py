@@ -3,7 +3,6 @@ polling over HTTP, migrations at start, and a SIGKILL in the middle of an enrolm
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from sandbox import BotApiSandbox, SandboxServer
 from tests.bot_process import BotProcess, wait_for
 from tests.conftest import STAFF_ID
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,8 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
     sandbox.add_user(OWNER, "Sari", language_code="id")
     # (type a text or press a button, what, a word of the reply)
     steps = [("text", "/start", "pilih bahasa"), ("press", "Bahasa Indonesia", "setuju"),
-             ("press", "Setuju", "bergabung dengan tempat kerja"), ("press", "Pemilik", "nama perusahaan"),
+             ("press", "Setuju", "bergabung dengan tempat kerja"),
+             ("press", "Pemilik", "nama perusahaan"),
              ("text", "PT Logam Jaya", "diproduksi"), ("press", "Suku cadang", "provinsi"),
              ("text", "jateng", "kabupaten"), ("text", "Semarang", "jumlah"),
              ("text", "150", "narahubung"), ("text", "Sari Wulandari", "nomor hp"),
@@ -86,10 +87,8 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
     await wait_for(sandbox, STAFF_ID, "PT Logam Jaya")
     sandbox.press_button(STAFF_ID, "Approve")
     await wait_for(sandbox, OWNER, "Kode bergabung")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while sandbox.last_message(OWNER).document is None and loop.time() < deadline:
-        await asyncio.sleep(0.05)
+    await sandbox.wait_until(lambda: sandbox.last_message(OWNER).document is not None,
+                             timeout=30)
     assert sandbox.last_message(OWNER).document is not None  # the A4 poster
     code_message = [t for t in sandbox.texts(OWNER) if "join-" in t][-1]
     payload = code_message.split("start=")[1].split()[0]
@@ -106,13 +105,11 @@ async def test_owner_staff_and_worker_against_a_bot_api_server(
 
 async def _wait_lower(sandbox: BotApiSandbox, chat_id: int, needle: str,
                       timeout: float = 30) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if any(needle in t.lower() for t in sandbox.texts(chat_id)[-2:]):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}")
+    try:
+        await sandbox.wait_until(
+            lambda: any(needle in t.lower() for t in sandbox.texts(chat_id)[-2:]), timeout)
+    except TimeoutError:
+        raise AssertionError(f"no {needle!r} in {sandbox.texts(chat_id)[-3:]}") from None
 
 
 async def test_a_bot_api_server_down_at_start_is_waited_for(
@@ -128,11 +125,15 @@ async def test_a_bot_api_server_down_at_start_is_waited_for(
     try:
         await bot.start()
         log_path = tmp_path / "bot.log"
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while "not reachable (attempt 2" not in log_path.read_text():
-            assert loop.time() < deadline, log_path.read_text()
-            await asyncio.sleep(0.1)
+
+        async def retried() -> bool:
+            return "not reachable (attempt 2" in log_path.read_text()
+
+        # The bot process writes its log: nothing here is told, so the file is read again.
+        try:
+            await poll_until(retried, timeout=30, every=0.1, what="no second attempt")
+        except AssertionError:
+            raise AssertionError(log_path.read_text()) from None
         await server.start()
         sandbox.add_user(OWNER, "Sari", language_code="en")
         sandbox.send_text(OWNER, "/start")
@@ -170,16 +171,17 @@ async def test_a_webhook_takes_only_telegrams_posts(server: SandboxServer, datab
         "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
     try:
         await bot.start()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
         async with httpx.AsyncClient() as client:
-            while True:
+
+            async def post_forged() -> httpx.Response | None:
                 try:
-                    forged = await client.post(f"http://127.0.0.1:{port}/hook", json=update)
-                    break
+                    return await client.post(f"http://127.0.0.1:{port}/hook", json=update)
                 except httpx.TransportError:
-                    assert loop.time() < deadline
-                    await asyncio.sleep(0.2)
+                    return None
+
+            # Until the bot process listens on its port: it tells no one, so it is tried again.
+            forged = await poll_until(post_forged, timeout=30, every=0.2,
+                                      what="the webhook never listened")
             assert forged.status_code == 403
             real = await client.post(f"http://127.0.0.1:{port}/hook", json=update,
                                      headers={"X-Telegram-Bot-Api-Secret-Token": secret})

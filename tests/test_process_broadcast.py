@@ -20,6 +20,7 @@ from sandbox import BotApiSandbox, SandboxServer
 from tests.bot_process import now_option, process_clock
 from tests.conftest import STAFF_ID
 from tests.outbox_helpers import deliveries
+from tests.waiting import poll_until
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = range(20_000, 20_200)
@@ -79,19 +80,17 @@ async def test_broadcast_survives_a_kill_under_telegram_limits(database_url: str
                                        text_en=None, audience=Audience(), send_at=clock.now(),
                                        now=clock.now(), staff_ids=frozenset({STAFF_ID}))
         bot = await spawn()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while sum(deliveries(sandbox).values()) < 80 and loop.time() < deadline:
-            await asyncio.sleep(0.02)
+        await sandbox.wait_until(lambda: sum(deliveries(sandbox).values()) >= 80, timeout=60)
         bot.send_signal(signal.SIGKILL)
         await bot.wait()
         await spawn()
-        deadline = loop.time() + 60
-        while loop.time() < deadline:
+
+        async def all_done() -> bool:
             current = await states()
-            if not current.get(OutboxState.PENDING) and not current.get(OutboxState.SENDING):
-                break
-            await asyncio.sleep(0.05)
+            return not current.get(OutboxState.PENDING) and not current.get(OutboxState.SENDING)
+
+        # The bot process commits the outcomes: nothing here is told, so the rows are asked.
+        await poll_until(all_done, timeout=60, every=0.05, what="the broadcast did not finish")
         final = await states()
     finally:
         for proc in procs:

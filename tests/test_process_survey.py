@@ -32,6 +32,7 @@ from tests import factories
 from tests.bot_process import ROOT, BotProcess, now_option, process_clock, wait_for
 from tests.conftest import STAFF_ID
 from tests.survey_helpers import ANSWERS
+from tests.waiting import poll_until
 
 pytestmark = pytest.mark.slow
 
@@ -150,17 +151,18 @@ async def _seed_both_rounds(database_url: str, sandbox: BotApiSandbox) -> None:
 async def _draft_holds(database_url: str, user_id: int, needle: str) -> None:
     """Until the user's draft, as committed, mentions `needle`."""
     engine = create_engine(database_url)
+
+    async def holds() -> bool:
+        async with engine.connect() as conn:
+            data = await conn.scalar(select(UserDraft.data).where(UserDraft.user_id == user_id))
+        return needle in json.dumps(data)
+
     try:
-        for _ in range(600):
-            async with engine.connect() as conn:
-                data = await conn.scalar(select(UserDraft.data)
-                                         .where(UserDraft.user_id == user_id))
-            if needle in json.dumps(data):
-                return
-            await asyncio.sleep(0.05)
+        # The bot process commits the draft: nothing here is told, so the database is asked.
+        await poll_until(holds, timeout=30, every=0.05,
+                         what=f"the draft of {user_id} never held {needle!r}")
     finally:
         await engine.dispose()
-    raise AssertionError(f"the draft of {user_id} never held {needle!r}")
 
 
 async def _answer(sandbox: BotApiSandbox, worker: int, labels: list[str]) -> None:

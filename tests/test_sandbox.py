@@ -9,15 +9,18 @@ os.environ["PTB_TIMEDELTA"] = "1"
 
 import asyncio
 import datetime as dtm
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from typing import TypeVar
 
 import pytest
 import pytest_asyncio
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -39,15 +42,27 @@ from sandbox import ApiError, BotApiSandbox, format_text
 USER = 1001
 OTHER = 1002
 
+T = TypeVar("T")
 
-async def _until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    """Until a condition on the sandbox holds, while the bot's requests make their way."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.001)
+
+def present(value: T | None) -> T:
+    """The value PTB types as optional, which this update or answer does carry."""
+    assert value is not None
+    return value
+
+
+def message(update: Update) -> Message:
+    return present(update.message)
+
+
+def query(update: Update) -> CallbackQuery:
+    return present(update.callback_query)
+
+
+def edited(result: Message | bool) -> Message:
+    """An edit's answer: the message, for a message the bot sent (True is for inline ones)."""
+    assert isinstance(result, Message)
+    return result
 
 
 @pytest.fixture
@@ -126,20 +141,22 @@ async def test_other_update_kinds(bot: Bot, sandbox: BotApiSandbox) -> None:
 
     updates = await bot.get_updates(limit=100)
     assert len(updates) == 10
-    own, other, photo, sticker, voice, document, location, group, blocked, unblocked = updates
-    assert own.message.contact.user_id == USER and own.message.contact.phone_number == "+6281234567"
-    assert other.message.contact.user_id == OTHER and other.message.contact.first_name == "Budi"
-    assert photo.message.photo and sticker.message.sticker and voice.message.voice
-    assert document.message.document.file_name == "document.pdf"
-    assert location.message.location.latitude == pytest.approx(-6.2)
-    assert group.message.chat.type == "group" and group.message.chat.id == -500
-    assert group.message.entities[0].length == len("/help@ScoreAssistantBot")
-    assert blocked.my_chat_member.new_chat_member.status == ChatMemberStatus.BANNED
-    assert blocked.my_chat_member.old_chat_member.status == ChatMemberStatus.MEMBER
-    assert unblocked.my_chat_member.new_chat_member.status == ChatMemberStatus.MEMBER
+    own, other, photo, sticker, voice, document, location, group = map(message, updates[:8])
+    blocked, unblocked = (present(update.my_chat_member) for update in updates[8:])
+    own_contact, other_contact = present(own.contact), present(other.contact)
+    assert own_contact.user_id == USER and own_contact.phone_number == "+6281234567"
+    assert other_contact.user_id == OTHER and other_contact.first_name == "Budi"
+    assert photo.photo and sticker.sticker and voice.voice
+    assert present(document.document).file_name == "document.pdf"
+    assert present(location.location).latitude == pytest.approx(-6.2)
+    assert group.chat.type == "group" and group.chat.id == -500
+    assert group.entities[0].length == len("/help@ScoreAssistantBot")
+    assert blocked.new_chat_member.status == ChatMemberStatus.BANNED
+    assert blocked.old_chat_member.status == ChatMemberStatus.MEMBER
+    assert unblocked.new_chat_member.status == ChatMemberStatus.MEMBER
 
     # What a user sent can be downloaded by the bot.
-    file = await bot.get_file(photo.message.photo[-1].file_id)
+    file = await bot.get_file(photo.photo[-1].file_id)
     assert bytes(await file.download_as_bytearray()).startswith(b"\x89PNG")
 
     limited = await bot.get_updates(limit=3)
@@ -153,7 +170,7 @@ async def test_long_poll_returns_early_and_honours_timeout(
     loop = asyncio.get_running_loop()
     polls = sandbox.polls_started
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await _until(lambda: sandbox.polls_started > polls)
+    await sandbox.wait_until(lambda: sandbox.polls_started > polls, timeout=2)
     assert not poll.done()  # waiting: the update below is what ends it
     started = loop.time()
     update_id = sandbox.send_text(USER, "ping")
@@ -177,12 +194,27 @@ async def test_allowed_updates_filter(bot: Bot, sandbox: BotApiSandbox) -> None:
 
 
 @pytest.mark.asyncio
+async def test_wait_until_wakes_on_what_the_bot_does_and_times_out(
+    bot: Bot, sandbox: BotApiSandbox
+) -> None:
+    sandbox.send_text(USER, "/start")
+    waiter = asyncio.create_task(
+        sandbox.wait_until(lambda: [t for t in sandbox.texts(USER) if "Hello" in t], timeout=2))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    await bot.send_message(USER, "Hello")
+    assert await asyncio.wait_for(waiter, 1) == ["Hello"]  # the condition's value
+    with pytest.raises(TimeoutError):
+        await sandbox.wait_until(lambda: "Bye" in sandbox.texts(USER), timeout=0.05)
+
+
+@pytest.mark.asyncio
 async def test_second_poller_conflicts_and_webhook_blocks_polling(
     bot: Bot, sandbox: BotApiSandbox
 ) -> None:
     polls = sandbox.polls_started
     first = asyncio.create_task(bot.get_updates(timeout=5))
-    await _until(lambda: sandbox.polls_started > polls)
+    await sandbox.wait_until(lambda: sandbox.polls_started > polls, timeout=2)
     second = asyncio.create_task(bot.get_updates(timeout=0))
     with pytest.raises(Conflict, match="terminated by other getUpdates"):
         await first
@@ -205,13 +237,14 @@ async def test_send_message_with_inline_keyboard(bot: Bot, sandbox: BotApiSandbo
     markup = keyboard([("Yes", "answer:yes"), ("No", "answer:no")])
     sent = await bot.send_message(USER, "Ready?", reply_markup=markup)
 
-    assert sent.text == "Ready?" and sent.from_user.id == sandbox.bot_id and sent.chat.id == USER
+    assert sent.text == "Ready?" and present(sent.from_user).id == sandbox.bot_id
+    assert sent.chat.id == USER
     assert sent.reply_markup == markup
     [call] = sandbox.calls
     assert call.method == "sendMessage" and call.error is None
     assert call.params["chat_id"] == USER and call.params["text"] == "Ready?"
     assert call.params["reply_markup"]["inline_keyboard"][0][1]["callback_data"] == "answer:no"
-    assert call.result["message_id"] == sent.message_id
+    assert isinstance(call.result, dict) and call.result["message_id"] == sent.message_id
 
     last = sandbox.last_message(USER)
     assert last.from_bot and last.message_id == sent.message_id and last.text == "Ready?"
@@ -273,20 +306,22 @@ async def test_edit_message(bot: Bot, sandbox: BotApiSandbox) -> None:
     sandbox.send_text(USER, "/start")
     sent = await bot.send_message(USER, "Step 1", reply_markup=keyboard([("Next", "next")]))
 
-    target = {"chat_id": USER, "message_id": sent.message_id}
     done = keyboard([("Done", "done")])
-    edited = await bot.edit_message_text("Step 2", **target, reply_markup=done)
-    assert edited.text == "Step 2" and edited.edit_date is not None
+    step2 = edited(await bot.edit_message_text("Step 2", chat_id=USER, message_id=sent.message_id,
+                                               reply_markup=done))
+    assert step2.text == "Step 2" and step2.edit_date is not None
     assert sandbox.texts(USER) == ["Step 2"]
     assert sandbox.last_message(USER).buttons[0][0]["callback_data"] == "done"
 
     with pytest.raises(BadRequest, match="(?i)message is not modified"):
-        await bot.edit_message_text("Step 2", **target, reply_markup=done)
+        await bot.edit_message_text("Step 2", chat_id=USER, message_id=sent.message_id,
+                                    reply_markup=done)
     # Like Telegram, an edit without reply_markup drops the inline keyboard.
-    await bot.edit_message_text("Step 2", **target)
+    await bot.edit_message_text("Step 2", chat_id=USER, message_id=sent.message_id)
     assert sandbox.last_message(USER).buttons == []
 
-    await bot.edit_message_reply_markup(**target, reply_markup=keyboard([("Again", "again")]))
+    await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id,
+                                        reply_markup=keyboard([("Again", "again")]))
     assert sandbox.last_message(USER).buttons[0][0]["text"] == "Again"
 
     with pytest.raises(BadRequest, match="(?i)message to edit not found"):
@@ -316,17 +351,17 @@ async def test_press_button_and_answer(bot: Bot, sandbox: BotApiSandbox) -> None
         sandbox.press_button(USER, "Nope")
 
     updates = await bot.get_updates(offset=update_id)
-    exact, partial = (u.callback_query for u in updates)
-    assert exact.data == "pick" and exact.message.message_id == new.message_id
+    exact, partial = map(query, updates)
+    assert exact.data == "pick" and present(exact.message).message_id == new.message_id
     assert partial.data == "lang" and exact.from_user.id == USER
 
     # Forged data attaches to the newest bot message; an explicit message id is honoured.
     sandbox.press(USER, "admin:drop")
     sandbox.press(USER, "old", message_id=old.message_id)
     later = await bot.get_updates(offset=updates[-1].update_id + 1)
-    forged, explicit = (u.callback_query for u in later)
-    assert forged.data == "admin:drop" and forged.message.message_id == new.message_id
-    assert explicit.message.message_id == old.message_id
+    forged, explicit = map(query, later)
+    assert forged.data == "admin:drop" and present(forged.message).message_id == new.message_id
+    assert present(explicit.message).message_id == old.message_id
 
     assert await exact.answer("Saved")
     with pytest.raises(BadRequest, match="(?i)query is too old"):
@@ -341,10 +376,10 @@ async def test_press_button_and_answer(bot: Bot, sandbox: BotApiSandbox) -> None
 async def test_press_without_any_bot_message(bot: Bot, sandbox: BotApiSandbox) -> None:
     sandbox.press(USER, "forged")
     [update] = await bot.get_updates()
-    query = update.callback_query
-    assert query.data == "forged" and query.message is not None
+    pressed = query(update)
+    assert pressed.data == "forged" and pressed.message is not None
     assert sandbox.messages(USER) == []  # the placeholder stays hidden...
-    await query.edit_message_text("Expired")
+    await pressed.edit_message_text("Expired")
     assert sandbox.texts(USER) == ["Expired"]  # ...until the bot edits it
 
 
@@ -475,7 +510,7 @@ async def test_photo_and_document(bot: Bot, sandbox: BotApiSandbox) -> None:
     assert sandbox.last_message(USER).photo == png
 
     doc = await bot.send_document(USER, b"a,b\n1,2\n", filename="report.csv")
-    assert doc.document.file_name == "report.csv"
+    assert present(doc.document).file_name == "report.csv"
     last = sandbox.last_message(USER)
     assert last.document == b"a,b\n1,2\n" and last.document_name == "report.csv"
     assert last.text is None
@@ -521,11 +556,12 @@ async def test_commands_menu_and_chat(bot: Bot, sandbox: BotApiSandbox) -> None:
 @pytest.mark.asyncio
 async def test_application_polling_round_trip(sandbox: BotApiSandbox) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.effective_message.reply_text("Welcome", reply_markup=keyboard([("OK", "ok")]))
+        await present(update.effective_message).reply_text("Welcome",
+                                                           reply_markup=keyboard([("OK", "ok")]))
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_text("Thanks")
+        await query(update).answer()
+        await query(update).edit_message_text("Thanks")
 
     app: Application = sandbox.application_builder().build()
     app.add_handler(CommandHandler("start", start))
@@ -539,6 +575,7 @@ async def test_application_polling_round_trip(sandbox: BotApiSandbox) -> None:
 
     async with app:
         await app.start()
+        assert app.updater is not None
         await app.updater.start_polling(timeout=dtm.timedelta(seconds=5))
         try:
             sandbox.send_text(USER, "/start")

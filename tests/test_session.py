@@ -43,7 +43,7 @@ async def test_only_open_transactions_are_ended(database_url: str,
     for name in ("commit", "rollback"):
         original = getattr(aiosqlite.Connection, name)
 
-        async def noted(self, _name=name, _original=original):  # type: ignore[no-untyped-def]
+        async def noted(self, _name=name, _original=original):
             ended.append(_name)
             return await _original(self)
 

@@ -100,7 +100,7 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     """`alembic check`, in-process: the migrated schema has nothing the models lack."""
     engine = create_engine(database_url)
 
-    def compare(connection):  # type: ignore[no-untyped-def]
+    def compare(connection):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, Base.metadata)
 

@@ -256,7 +256,8 @@ async def test_chart_shows_the_median_rates_per_month(survey_bot: BotHarness,
     chart_id, words_id = drawn[-1]
     assert chart_id.series == chart.series
     assert words_id.title == "Program SCORE: median KPI per bulan"
-    assert words_id.series["absenteeism"] == "Tingkat ketidakhadiran (%)" and words_id.locale == "id"
+    assert words_id.series["absenteeism"] == "Tingkat ketidakhadiran (%)"
+    assert words_id.locale == "id"
     assert "5 laporan bulanan" in (bot.sandbox.last_message(OTHER_STAFF_ID).text or "")
 
 

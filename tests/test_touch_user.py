@@ -4,6 +4,7 @@ something in it changes."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +16,11 @@ from tests.clocks import CLOCK_START as NOW
 USER = 5001
 
 
-async def _touch(session: AsyncSession, **changes: object) -> tuple[User, list[str]]:
+async def _touch(session: AsyncSession, **changes: Any) -> tuple[User, list[str]]:
     """touch_user as the gate calls it, and the statements that wrote the users table."""
     written: list[str] = []
 
-    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+    def seen(_conn, _cursor, statement: str, *_args) -> None:
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
             written.append(statement)
 
