@@ -3,12 +3,10 @@ sandbox, and the real Application running against both."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,18 +88,30 @@ def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if not (shm.is_dir() and os.access(shm, os.W_OK)):
         yield tmp_path_factory.mktemp("databases")
         return
-    # A run that was killed left its folder behind (memory, until a reboot). One whose files
-    # have not changed for a day has ended: every test adds and removes a file.
+    # A run that was killed left its folder behind (memory, until a reboot). The folder names
+    # the process that made it: one whose process is gone has ended. (Not its age: under
+    # `faketime` a clock months ahead took a running worker's folder for an old one.)
     for old in shm.glob("score-tests-*"):
-        with contextlib.suppress(OSError):
-            # File times are the wall clock's: so is their age.
-            if time.time() - old.stat().st_mtime > 86_400:  # noqa: TID251
-                shutil.rmtree(old, ignore_errors=True)
-    path = Path(tempfile.mkdtemp(prefix="score-tests-", dir=shm))
+        if not _alive(old.name.split("-")[2]):
+            shutil.rmtree(old, ignore_errors=True)
+    path = Path(tempfile.mkdtemp(prefix=f"score-tests-{os.getpid()}-", dir=shm))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process of this id still runs (a folder of an older naming: no)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture
