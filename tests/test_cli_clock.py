@@ -1,0 +1,41 @@
+"""`--now`: the instant a `score-bot` process starts its one clock at (chat/clock.py). The
+process tests run the bot with it (tests/bot_process.py); here, what a mistyped instant gets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import cli
+from chat.clock import RealClock
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("2026-11-02", "has no time zone"),
+    ("2026-11-02T08:59", "has no time zone"),
+    ("besok pagi", "is no date and time"),
+    ("2026-13-02T08:59+07:00", "is no date and time"),
+])
+@pytest.mark.parametrize("command", [["run"], ["simulate"],
+                                     ["survey", "open", "--survey", "kpi", "--period", "2026-11"]])
+def test_a_mistyped_instant_is_one_line_and_exit_2(
+        command: list[str], typed: str, said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([*command, "--now", typed])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and "e.g. 2026-11-02T08:59+07:00" in err and "Traceback" not in err
+
+
+def test_a_started_clock_reads_its_instant_and_runs_on() -> None:
+    start = datetime(2027, 2, 1, 8, 59, tzinfo=UTC)
+    clock = RealClock(start)
+    first = clock.now()
+    assert start <= first < start + timedelta(seconds=5)
+    assert clock.now() >= first
+
+
+def test_a_clock_cannot_start_at_a_naive_instant() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        RealClock(datetime(2027, 2, 1, 8, 59))
