@@ -56,7 +56,7 @@ test-postgres: $(STAMP) $(MO)
 
 # Style and bugs (ruff), types (mypy) and the layers (import-linter), on the product code
 # and its tests.
-LINTED := bot chat config db domain handlers jobs sandbox tests
+LINTED := bot chat config db domain handlers jobs sandbox services rendering tests
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy

@@ -22,7 +22,7 @@ median over `--rounds` (3), each round a fresh bot and fresh workers; target at 
 At the end every worker must have one final response with six answers and the thank-you,
 no Bot API call may have failed and nobody may have got an apology; otherwise the run FAILs.
 
-Then, in the same process: `domain.kpi_chart.draw_trend` on an owner's twelve months and
+Then, in the same process: `rendering.kpi_chart.draw_trend` on an owner's twelve months and
 baseline (the first call, cold, and the median of `--charts` more), and /kpi end to end
 through the bot (the command in, the photo and caption out, the commit after), the median
 of `--charts` sequential commands. Peak memory is the process's resident peak (VmHWM, reset
@@ -69,21 +69,21 @@ from benchmarks.memory import Peak
 from benchmarks.survey_world import open_pulse_round_now, seed_enterprises, seed_kpi_history
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.flood_limits import SharedBudget
-from chat import rounds
 from chat.buttons import ButtonSigner
 from chat.clock import RealClock
 from chat.context import Services, services_of
 from chat.i18n import load_catalogs, use_locale
-from chat.kpi_text import chart_words
 from config.settings import Settings
 from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
 from db.session import create_engine, create_sessionmaker
 from domain import kpi
-from domain.kpi_chart import draw_trend
 from domain.kpi_trend import trend_data
+from rendering.kpi_chart import draw_trend
 from sandbox import BotApiSandbox, SandboxBot
+from services.surveys import rounds
+from services.surveys.kpi_text import chart_words
 
 TARGET = 0.6
 FIRST_USER = 400_000_000

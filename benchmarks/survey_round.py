@@ -11,9 +11,9 @@ The world is written in bulk SQL, not through the bot: 300 approved enterprises 
 provinces (so all three time zones), each with an owner and 100 workers who joined it and
 agreed, one in three reading English. Then `bot.survey_admin.open_now` opens the November
 pulse, as `score-bot survey open pulse 2026-11` does: its own engine, the button key, the
-round row, and `chat.rounds.open_round`, which queues per time zone one INSERT ... SELECT of
-the invitations and one of the reminder (expiring at the close) through `chat.notify.queue`,
-all in one transaction. The time is from the call to its return, commit included. The outbox
+round row, and `services.surveys.rounds.open_round`, which queues per time zone one
+INSERT ... SELECT of the invitations and one of the reminder (expiring at the close) through
+`chat.notify.queue`, all in one transaction. The time is from the call to its return, commit included. The outbox
 must then hold exactly one invitation and one reminder per worker.
 
 Each repetition (`--repeat`, 3) empties the outbox and marks the round unqueued first, so
@@ -43,7 +43,6 @@ from benchmarks.common import STAFF_ID, analyze, machine_header, prepare_databas
 from benchmarks.memory import Peak
 from benchmarks.survey_world import World, seed_enterprises, seed_final_pulses
 from bot.survey_admin import open_now
-from chat import rounds
 from chat.buttons import ButtonSigner
 from chat.clock import FakeClock
 from chat.context import Services
@@ -59,6 +58,7 @@ from db.models import (
     SurveyRound,
 )
 from db.session import create_engine, create_sessionmaker
+from services.surveys import rounds
 
 TARGET_SECONDS = 10.0
 PERIOD = "2026-11"
@@ -165,8 +165,8 @@ async def explain(engine: AsyncEngine, kind: str, statement: str, parameters: An
 async def finishing(engine: AsyncEngine, settings: Settings, world: World,
                     count: int) -> list[float]:
     """What a worker's finish costs the outbox with the whole round queued: seconds of
-    `chat.rounds.drop_reminders` (their invitation and reminder skipped), per worker, each in
-    its own transaction as in `db.surveys.finish_response`."""
+    `services.surveys.rounds.drop_reminders` (their invitation and reminder skipped), per worker,
+    each in its own transaction as in `db.surveys.finish_response`."""
     svc = Services(settings=settings, sessionmaker=create_sessionmaker(engine),
                    signer=ButtonSigner(b"k" * 32), clock=FakeClock(NOW))
     period = date.fromisoformat(f"{PERIOD}-01")

@@ -21,7 +21,6 @@ from bot.flood_limits import SharedBudget
 from bot.persistence import DbPersistence
 from bot.processor import PerUserUpdateProcessor
 from bot.telegram_channel import TelegramChannel
-from chat import rounds
 from chat.access import is_staff
 from chat.buttons import ButtonSigner
 from chat.clock import Clock
@@ -52,6 +51,7 @@ from jobs import broadcasts as broadcast_jobs
 from jobs import drafts, outbox_watch, survey_rounds
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
+from services.surveys import rounds
 
 log = logging.getLogger(__name__)
 

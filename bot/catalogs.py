@@ -11,13 +11,15 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po, write_po
 
 from chat.i18n import DOMAIN, LOCALES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
-SOURCE_DIRS = ("bot", "chat", "handlers", "domain", "jobs")
+# Where the strings are: the same mapping `make translations` gives `pybabel extract`.
+MAPPING = LOCALES_DIR / "babel.cfg"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
@@ -32,11 +34,12 @@ def read_catalog(locale: str) -> Catalog:
 
 def code_msgids() -> set[str]:
     """Every msgid the code marks for translation, as `pybabel extract` would find it."""
+    with MAPPING.open() as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
     found: set[str] = set()
-    for folder in SOURCE_DIRS:
-        for _file, _line, message, _comments, _ctx in extract_from_dir(
-                ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
-            found.add(message[0] if isinstance(message, tuple) else message)
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+            ROOT, method_map=method_map, options_map=options_map, keywords=KEYWORDS):
+        found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chat import rounds
 from chat.buttons import ButtonSigner
 from chat.clock import Clock
 from chat.context import Services
@@ -18,6 +17,7 @@ from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from domain import survey_calendar as calendar
 from domain.provinces import WIT
+from services.surveys import rounds
 
 
 async def _services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:

@@ -1,5 +1,5 @@
 """The numbers behind a KPI chart, and the words it carries: what a chart shows, apart from
-drawing it (domain/kpi_chart.py, with matplotlib, loaded only when a chart is drawn)."""
+drawing it (rendering/kpi_chart.py, with matplotlib, loaded only when a chart is drawn)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, format_number, ngettext
 from chat.menu import set_chat_menu
 from chat.reply import rows, send, stale_button
-from chat.rounds import drop_for_leaver, invite_latecomers
 from db.joining import (
     Joined,
     Left,
@@ -41,6 +40,7 @@ from domain.roles import (
     may_replace_join_code,
 )
 from handlers.poster import send_code
+from services.surveys.rounds import drop_for_leaver, invite_latecomers
 
 
 def _may_join(context: BotContext) -> bool:

@@ -10,18 +10,18 @@ import html
 
 from telegram import Update
 
-from chat.charts import trend_png
 from chat.context import BotContext
 from chat.i18n import _, current_locale
-from chat.kpi_text import baseline_only, chart_words, pulse_lines, rate_lines
 from chat.reply import ack, chat_id_of, rows, send
-from chat.survey_text import not_approved
 from db import survey_results
 from db import surveys as surveys_db
 from domain import kpi
 from domain.kpi_trend import trend_data
 from domain.questionnaire import load
 from domain.survey_calendar import date_words, month_name
+from services.surveys.charts import trend_png
+from services.surveys.kpi_text import baseline_only, chart_words, pulse_lines, rate_lines
+from services.surveys.survey_text import not_approved
 
 PICK = "kpi"  # a trainer's choice of enterprise
 

@@ -13,7 +13,7 @@ from telegram.ext import ExtBot
 from chat import notify
 from chat.i18n import _, use_locale
 from domain.join_codes import deep_link
-from domain.poster import PosterTexts, render_poster
+from rendering.poster import PosterTexts, render_poster
 
 
 def code_text(bot_username: str, enterprise_name: str, code: str) -> str:

@@ -8,15 +8,15 @@ from datetime import date
 
 from telegram import Update
 
-from chat.charts import medians_png
 from chat.context import BotContext
 from chat.i18n import _, ngettext
-from chat.kpi_text import medians_words
 from chat.reply import chat_id_of, send
 from db import survey_stats
 from domain.kpi import HEADLINE_KEYS, inputs_from, median_by_month, rates
 from domain.kpi_trend import TrendChart, trend_data
 from domain.questionnaire import Answer
+from services.surveys.charts import medians_png
+from services.surveys.kpi_text import medians_words
 
 
 def median_chart(reports: Iterable[tuple[date, Mapping[str, Answer]]]) -> TrendChart:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from chat import notify, rounds
+from chat import notify
 from chat.access import is_staff
 from chat.context import BotContext, Services
 from chat.flow import END, Flow, Outcome, Run
@@ -25,6 +25,7 @@ from db.users import display_name
 from domain import text_input
 from handlers import enrolment_notices as notices
 from handlers.poster import code_text, poster_message
+from services.surveys import rounds
 
 log = logging.getLogger(__name__)
 

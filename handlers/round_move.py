@@ -4,7 +4,7 @@ round in /surveys, the new opening day typed as people write it ("3 Desember", "
 
 The round's reminder and close follow the opening (domain/survey_calendar.moved); messages
 of the old dates not sent yet are dropped, and the invitations go out again on the new day
-to those who have not answered (chat/rounds.move_round).
+to those who have not answered (services/surveys/rounds.move_round).
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from chat import rounds
 from chat.access import is_staff
 from chat.flow import BUTTON, END, Flow, Outcome, Run, clear
 from chat.i18n import N_, _, current_locale
 from chat.reply import rows
-from chat.round_text import date_lines, day_words, round_title
 from db import surveys as surveys_db
 from db.models import SurveyRound
 from domain import typed_dates
 from domain.survey_calendar import month_name
+from services.surveys import rounds
+from services.surveys.round_text import date_lines, day_words, round_title
 
 MOVE = Flow("round_move", allowed=is_staff,
             cancelled=N_("Cancelled. The round keeps its dates."))

@@ -20,10 +20,7 @@ from chat.access import role_of
 from chat.context import BotContext
 from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import _, current_locale
-from chat.kpi_text import rate_lines
 from chat.reply import rows
-from chat.rounds import drop_reminders, month_words, tell_owners, tell_replaced
-from chat.survey_text import not_approved, number_note, show_answer, show_number
 from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse
@@ -43,6 +40,9 @@ from domain.questionnaire import (
     load,
 )
 from domain.roles import Role
+from services.surveys.kpi_text import rate_lines
+from services.surveys.rounds import drop_reminders, month_words, tell_owners, tell_replaced
+from services.surveys.survey_text import not_approved, number_note, show_answer, show_number
 
 
 def _cancelled(run: Run) -> str:

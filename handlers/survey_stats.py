@@ -14,11 +14,11 @@ from telegram import InlineKeyboardMarkup, Update
 from chat.context import BotContext
 from chat.i18n import _, current_locale, ngettext
 from chat.reply import ack, rows, send, stale_button
-from chat.round_text import date_lines, round_state, round_title
 from db import survey_stats
 from domain import response_rates as rr
 from domain.provinces import by_code
 from handlers import programme_chart
+from services.surveys.round_text import date_lines, round_state, round_title
 
 # Button kinds (actions: they belong to no flow).
 SHOW_ROUND, EARLIER, CHART = "sstr", "ssto", "sstc"

@@ -1,9 +1,10 @@
 """Survey rounds on their schedule: a job that plans each month's rounds, queues their
 messages on the opening day and closes them on the 20th.
 
-Rounds are rows in the database and their messages rows of the outbox (`chat/rounds.py`),
-not scheduler jobs: this job only looks at the clock every few minutes, so a restart, or a
-bot that was down on the opening day, loses nothing. What it does is idempotent.
+Rounds are rows in the database and their messages rows of the outbox
+(`services/surveys/rounds.py`), not scheduler jobs: this job only looks at the clock every few
+minutes, so a restart, or a bot that was down on the opening day, loses nothing. What it does
+is idempotent.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, ContextTypes
 
-from chat import rounds
 from chat.context import Services, services_of
 from db import surveys as surveys_db
 from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT
 from domain.questionnaire import NAMES
+from services.surveys import rounds
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from chat import rounds
 from chat.clock import FakeClock
 from chat.context import services_of
 from db.models import OutboxContent, OutboxGroup, OutboxMessage, SurveyRound
 from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT, WITA
 from jobs.survey_rounds import run_rounds
+from services.surveys import rounds
 from tests import factories
 from tests.harness import BotHarness
 

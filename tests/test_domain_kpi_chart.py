@@ -17,7 +17,8 @@ from numpy.typing import ArrayLike
 from PIL import Image
 
 from domain.kpi import HEADLINE_KEYS
-from domain.kpi_chart import (
+from domain.kpi_trend import ChartWords, TrendChart, trend_data
+from rendering.kpi_chart import (
     WIDTH_PX,
     build_figure,
     chart_height,
@@ -25,7 +26,6 @@ from domain.kpi_chart import (
     draw_trend,
     month_ticks,
 )
-from domain.kpi_trend import ChartWords, TrendChart, trend_data
 
 D = Decimal
 LABELS_ID = {

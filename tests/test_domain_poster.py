@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 from PIL import Image, ImageFont
 
-from domain.poster import HEIGHT, WIDTH, PosterTexts, qr_matrix, render_poster, wrap_text
+from rendering.poster import HEIGHT, WIDTH, PosterTexts, qr_matrix, render_poster, wrap_text
 
 LINK = "https://t.me/ScoreAssistantBot?start=join-ABC234"
 TEXTS = {

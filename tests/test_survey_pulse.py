@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.survey_admin import close_now
-from chat import rounds
 from chat.context import services_of
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
+from services.surveys import rounds
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli
 from bot.survey_admin import close_now, open_now
-from chat import rounds
 from chat.clock import FakeClock
 from chat.context import Services, services_of
 from config.settings import Settings
@@ -41,6 +40,7 @@ from domain.questionnaire import Answer
 from domain.roles import Role
 from jobs.survey_rounds import run_rounds
 from sandbox import BotApiSandbox
+from services.surveys import rounds
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness

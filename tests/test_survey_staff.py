@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.survey_admin import open_now
-from chat import rounds
 from chat.clock import FakeClock
 from chat.context import services_of
 from config.settings import Settings
@@ -33,6 +32,7 @@ from handlers import programme_chart
 from handlers.survey_stats import split_text
 from jobs.survey_rounds import run_rounds
 from sandbox import BotApiSandbox
+from services.surveys import rounds
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 
-from chat.rounds import plan
 from db import enterprises as enterprises_db
 from db import surveys as surveys_db
 from db import users as users_db
@@ -25,6 +24,7 @@ from db.models import MemberRole, Membership, ResponseKind, SurveyRound
 from db.session import create_engine, create_sessionmaker
 from domain.kpi import RATE_KEYS, inputs_from, rates
 from domain.questionnaire import Answer, load
+from services.surveys.rounds import plan
 from tests.clocks import CLOCK_START as NOW
 from tests.conftest import POSTGRES_URL
 

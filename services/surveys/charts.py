@@ -14,13 +14,13 @@ from domain.kpi_trend import ChartWords, TrendChart
 
 
 def _trend(chart: TrendChart, words: ChartWords) -> bytes:
-    from domain import kpi_chart  # loaded on first use: see the module's docstring
+    from rendering import kpi_chart  # loaded on first use: see the module's docstring
 
     return kpi_chart.draw_trend(chart, words)
 
 
 def _medians(chart: TrendChart, words: ChartWords) -> bytes:
-    from domain import kpi_chart  # loaded on first use: see the module's docstring
+    from rendering import kpi_chart  # loaded on first use: see the module's docstring
 
     return kpi_chart.draw_medians(chart, words)
 

@@ -10,12 +10,12 @@ from datetime import date
 from decimal import Decimal
 
 from chat.i18n import N_, _, current_locale, ngettext
-from chat.survey_text import show_number
 from domain import kpi
 from domain.anonymity import may_show, still_needed
 from domain.kpi_trend import ChartWords
 from domain.questionnaire import YES, YES_NO, Questionnaire
 from domain.survey_calendar import month_name
+from services.surveys.survey_text import show_number
 
 RATE_NAMES = {
     kpi.DEFECT_RATE: N_("Defect rate (%)"),

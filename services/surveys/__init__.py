@@ -1,0 +1,2 @@
+"""The monthly surveys: rounds through the outbox, and how answers, rates and rounds are
+worded and drawn."""
