@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarks.common import STAFF_ID, utcnow
 from db import surveys as surveys_db
@@ -30,10 +29,10 @@ from db.models import (
     User,
     UserStatus,
 )
+from db.session import Sessions
 from domain.provinces import PROVINCES
 from domain.roles import Role
 
-Sessions = async_sessionmaker[AsyncSession]
 CHUNK = 5000
 
 

@@ -33,13 +33,14 @@ from typing import Any, cast
 
 from sqlalchemy import Executable, Table, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from chat.clock import Clock
 from db.drafts import conversation_key
 from db.models import ConversationState, UserDraft
+from db.session import Sessions
 from domain.drafts import DRAFT_LIFETIME
 
 # A row unchanged for this long is written again anyway, to move its `updated_at`.
@@ -95,7 +96,7 @@ class _Stored:
 
 
 class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock):
+    def __init__(self, sessionmaker: Sessions, clock: Clock):
         # update_interval only drives PTB's background flush; we commit after every update.
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True,

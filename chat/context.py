@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from chat.buttons import Button, ButtonSigner, Keyboard
 from chat.clock import Clock
 from config.settings import Settings
+from db.session import Sessions
 
 if TYPE_CHECKING:
     from db.models import User
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @dataclass
 class Services:
     settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: Sessions
     signer: ButtonSigner
     clock: Clock
     bot_username: str = ""

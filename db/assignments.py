@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enterprises import approved_by_name
 from db.models import Enterprise, EnterpriseStatus, Role, TrainerAssignment, User
+from db.session import Sessions
 from db.users import users_with_role
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from db import broadcasts as broadcasts_db
 from db import enterprises as ent_db
 from db import outbox as outbox_db
 from db.audience import Audience, count_recipients
 from db.drafts import forget_draft
 from db.models import Broadcast, BroadcastStatus
-
-Sessions = async_sessionmaker[AsyncSession]
+from db.session import Sessions
 
 
 async def audience_size(sessions: Sessions, audience: Audience, *, now: datetime,

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import GroupChat, User
-from db.session import without_transaction
+from db.session import Sessions, without_transaction
 from db.users import touch_user
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,

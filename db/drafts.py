@@ -6,10 +6,11 @@ import json
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConversationState, UserDraft
 from db.results import affected
+from db.session import Sessions
 from domain.drafts import DRAFT_LIFETIME
 
 
@@ -18,7 +19,7 @@ def conversation_key(chat_id: int, user_id: int) -> str:
     return json.dumps([chat_id, user_id], separators=(",", ":"))
 
 
-async def purge_expired(sessionmaker: async_sessionmaker[AsyncSession], *,
+async def purge_expired(sessionmaker: Sessions, *,
                         now: datetime) -> tuple[int, list[int]]:
     """Delete drafts and conversation states untouched for 14 days; return the users affected."""
     cutoff = now - DRAFT_LIFETIME

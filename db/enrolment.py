@@ -8,17 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import enterprises as ent_db
 from db.drafts import forget_draft
 from db.enterprises import EnterpriseFields
 from db.models import Enterprise, EnterpriseStatus
+from db.session import Sessions
 from db.users import set_role
 from domain.namesakes import judge
 from domain.roles import Role, role_after_enrolling
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def own_answers(sessions: Sessions, owner_id: int) -> dict[str, Any] | None:

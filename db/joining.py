@@ -7,17 +7,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus, MemberRole
+from db.session import Sessions
 from db.users import get_user, revoke_role, set_role
 from domain.join_codes import new_invite_token, new_join_code, normalize_code
 from domain.join_limits import LOOKBACK, locked_until, tries_left
 from domain.roles import Role, role_after_admin_invite
-
-Sessions = async_sessionmaker[AsyncSession]
-
 
 # Runs in the transaction that made the user a member (the owner's news, the survey rounds
 # still open inviting them).

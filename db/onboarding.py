@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from db.session import Sessions
 from db.users import decline_consent, give_consent, set_language
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 async def choose_language(sessions: Sessions, user_id: int, language: str) -> None:

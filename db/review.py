@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus, User
+from db.session import Sessions
 from db.users import get_user
 from domain.join_codes import new_join_code
 from domain.namesakes import rivals
-
-Sessions = async_sessionmaker[AsyncSession]
-
 
 Decided = Callable[[AsyncSession, Enterprise, User | None], Awaitable[None]]
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from db.models import User
+from db.session import Sessions
 from db.users import find_users, get_user, membership_role, revoke_role, set_role, users_with_role
 from domain.roles import Role
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import AppSecret
+from db.session import Sessions
 
 
-async def get_or_create_secret(sessionmaker: async_sessionmaker[AsyncSession], name: str) -> str:
+async def get_or_create_secret(sessionmaker: Sessions, name: str) -> str:
     try:
         async with sessionmaker() as session, session.begin():
             if (row := await session.get(AppSecret, name)) is not None:

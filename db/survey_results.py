@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
     MemberRole,
@@ -20,10 +19,9 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.session import Sessions
 from db.surveys import answers_of
 from domain.questionnaire import Answer
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
     Enterprise,
@@ -21,10 +20,9 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.session import Sessions
 from domain.questionnaire import NAMES, Answer
 from domain.response_rates import EnterpriseTally, tally
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)

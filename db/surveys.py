@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect_insert import insert_for
 from db.models import (
@@ -33,11 +33,10 @@ from db.models import (
     UserStatus,
 )
 from db.results import affected
+from db.session import Sessions
 from domain.provinces import PROVINCES
 from domain.questionnaire import NAMES, Answer, load
 from domain.roles import Role
-
-Sessions = async_sessionmaker[AsyncSession]
 
 
 def member_roles(survey: str) -> list[MemberRole]:

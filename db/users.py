@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Membership, Role, User, UserStatus
+from db.session import Sessions
 
 # How stale `last_seen_at` may get before an update writes it again. It serves "active within
 # N days" (db/audience.py); writing it on every update made every update a write transaction.
@@ -129,7 +130,7 @@ async def display_name(session: AsyncSession, user_id: int) -> str:
     return name or str(user_id)
 
 
-async def chat_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int, str, str]]:
+async def chat_users(sessions: Sessions) -> list[tuple[int, str, str]]:
     """(id, name, language) of everyone who has written to the bot and not blocked it."""
     async with sessions() as session:
         rows = (await session.execute(select(User.id, User.name, User.language).where(

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from chat.clock import Clock
 from db import outbox as outbox_db
 from db.models import OutboxMessage, OutboxState
+from db.session import Sessions
 from jobs.channel import Attachment, Channel, Outcome, OutcomeKind, OutgoingMessage
 from jobs.sender_lock import NoLock
 
@@ -85,7 +84,7 @@ class SenderStats:
 
 
 class OutboxSender:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], channel: Channel, *,
+    def __init__(self, sessionmaker: Sessions, channel: Channel, *,
                  clock: Clock, config: SenderConfig | None = None,
                  lock: Any = None, skip_locked: bool = False,
                  on_sent: Callable[[OutgoingMessage], Awaitable[None]] | None = None):

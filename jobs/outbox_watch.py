@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -21,6 +20,7 @@ from chat.context import services_of
 from chat.i18n import _, format_number, ngettext, use_locale
 from db import outbox as outbox_db
 from db.models import StallAlert
+from db.session import Sessions
 from db.staff import all_staff
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ STALL_AFTER = timedelta(minutes=5)
 CHECK_EVERY = timedelta(minutes=1)
 
 
-async def check_stall(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+async def check_stall(sessionmaker: Sessions, clock: Clock,
                       alert: Callable[[int, int], Awaitable[None]]) -> bool:
     """Alert (due count, minutes waited) when stalled and not yet alerted for this stall."""
     now = clock.now()
