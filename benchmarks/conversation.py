@@ -275,7 +275,7 @@ async def run_bot(url: str, user_ids: list[int], warmup_ids: list[int], *,
                          allowed_updates=ALLOWED_UPDATES)
     await harness.start()
     tracker = Tracker()
-    processor = services_of(harness.app).extra["processor"]
+    processor = harness.app.update_processor
     processor.do_process_update = tracker.wrap(processor.do_process_update)  # type: ignore[method-assign]
     fallbacks = Fallbacks()
     undo_experiments = try_experiments(harness, experiments or [])
@@ -403,7 +403,7 @@ def try_experiments(harness: SandboxBot, names: list[str]) -> Callable[[], None]
             if re.match(r"\s*(UPDATE|INSERT INTO|DELETE FROM) users\b", statement, re.I):
                 cache.clear()
 
-        engine = services_of(app).extra["engine"].sync_engine
+        engine = services_of(app).engine.sync_engine
         event.listen(engine, "before_cursor_execute", forget)
         contact_module.touch_user = cached  # type: ignore[assignment]
         undo.append(lambda: setattr(contact_module, "touch_user", touch))
@@ -495,7 +495,7 @@ class Breakdown:
     def install(self, harness: SandboxBot) -> None:
         app = harness.app
         assert app is not None
-        processor = services_of(app).extra["processor"]
+        processor = app.update_processor
         breakdown = self
 
         run = asyncio.events.Handle._run
@@ -581,7 +581,7 @@ class Breakdown:
             module.greenlet_spawn = in_phase  # type: ignore[attr-defined]
             self._undo.append(lambda m=module, f=spawn: setattr(m, "greenlet_spawn", f))
 
-        engine = services_of(app).extra["engine"].sync_engine
+        engine = services_of(app).engine.sync_engine
 
         def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
             self.counts["SQL statements"] += 1

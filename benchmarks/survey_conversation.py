@@ -126,7 +126,8 @@ class World:
         now = RealClock().now()
         self.round_id = await open_pulse_round_now(self.sessions, now)
         # Marked queued (nobody to invite yet): from now on the round takes answers.
-        svc = Services(settings=bot_settings(self.url), sessionmaker=self.sessions,
+        svc = Services(settings=bot_settings(self.url), engine=self.engine,
+                       sessionmaker=self.sessions,
                        signer=ButtonSigner(b"unused" * 6), clock=RealClock())
         await rounds.open_round(svc, self.round_id, at_once=True)
 
@@ -206,7 +207,7 @@ async def start_bot(world: World) -> tuple[BotApiSandbox, SandboxBot, Tracker]:
     await harness.start()
     assert harness.app is not None
     tracker = Tracker()
-    processor = services_of(harness.app).extra["processor"]
+    processor = harness.app.update_processor
     processor.do_process_update = tracker.wrap(processor.do_process_update)
     return sandbox, harness, tracker
 

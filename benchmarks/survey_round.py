@@ -13,8 +13,8 @@ agreed, one in three reading English. Then `bot.survey_admin.open_now` opens the
 pulse, as `score-bot survey open pulse 2026-11` does: its own engine, the button key, the
 round row, and `services.surveys.rounds.open_round`, which queues per time zone one
 INSERT ... SELECT of the invitations and one of the reminder (expiring at the close) through
-`chat.notify.queue`, all in one transaction. The time is from the call to its return, commit included. The outbox
-must then hold exactly one invitation and one reminder per worker.
+`chat.notify.queue`, all in one transaction. The time is from the call to its return, commit
+included. The outbox must then hold exactly one invitation and one reminder per worker.
 
 Each repetition (`--repeat`, 3) empties the outbox and marks the round unqueued first, so
 every opening queues all 60,000 rows again. Peak memory is the process's resident peak
@@ -167,7 +167,7 @@ async def finishing(engine: AsyncEngine, settings: Settings, world: World,
     """What a worker's finish costs the outbox with the whole round queued: seconds of
     `services.surveys.rounds.drop_reminders` (their invitation and reminder skipped), per worker,
     each in its own transaction as in `db.surveys.finish_response`."""
-    svc = Services(settings=settings, sessionmaker=create_sessionmaker(engine),
+    svc = Services(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine),
                    signer=ButtonSigner(b"k" * 32), clock=FakeClock(NOW))
     period = date.fromisoformat(f"{PERIOD}-01")
     ids = [(e, ws[-1]) for e, ws in world.workers.items()][:count]

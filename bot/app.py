@@ -4,8 +4,8 @@ contents; group -1 is the gate, group 0 the journeys."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -121,7 +121,8 @@ def add_handlers(app: Application) -> None:
     app.add_error_handler(errors.on_error)
 
 
-async def _post_init(app: Application) -> None:
+async def _post_init(app: Application, *, start_sender: bool,
+                     sender_config: SenderConfig | None) -> None:
     svc = services_of(app)
     secret = await get_or_create_secret(svc.sessionmaker, "buttons")
     svc.signer = ButtonSigner(bytes.fromhex(secret))
@@ -129,31 +130,30 @@ async def _post_init(app: Application) -> None:
     await drafts.purge_drafts(app)
     await set_default_menus(app.bot)
     await set_staff_menus(app.bot, svc)
-    if svc.extra.get("start_sender", True):
-        sender = make_sender(svc, app.bot)
-        svc.extra["sender"] = sender
+    if start_sender:
+        sender = make_sender(svc, app.bot, sender_config)
+        svc.sender = sender
         sender.start()
     log.info("bot @%s ready", svc.bot_username)
 
 
-def make_sender(svc: Services, bot: ExtBot) -> OutboxSender:
-    engine: AsyncEngine = svc.extra["engine"]
-    config = svc.extra.get("sender_config") or SenderConfig(
-        rate=svc.settings.broadcast_rate, in_flight=svc.settings.outbox_in_flight)
+def make_sender(svc: Services, bot: ExtBot, config: SenderConfig | None = None) -> OutboxSender:
+    config = config or SenderConfig(rate=svc.settings.broadcast_rate,
+                                    in_flight=svc.settings.outbox_in_flight)
     return OutboxSender(svc.sessionmaker, TelegramChannel(bot, svc.signer), config=config,
-                        clock=svc.clock, lock=lock_for(engine),
-                        skip_locked=engine.dialect.name == "postgresql")
+                        clock=svc.clock, lock=lock_for(svc.engine),
+                        skip_locked=svc.engine.dialect.name == "postgresql")
 
 
 async def _post_stop(app: Application) -> None:
-    sender: OutboxSender | None = services_of(app).extra.pop("sender", None)
+    svc = services_of(app)
+    sender, svc.sender = svc.sender, None
     if sender is not None:
         await sender.stop()
 
 
 async def _post_shutdown(app: Application) -> None:
-    engine: AsyncEngine = services_of(app).extra["engine"]
-    await engine.dispose()
+    await services_of(app).engine.dispose()
 
 
 def build_application(settings: Settings, *, token: str | None = None,
@@ -178,7 +178,7 @@ def build_application(settings: Settings, *, token: str | None = None,
         .context_types(ContextTypes(context=BotContext))
         # Replies and the outbox share Telegram's flood limits, replies first.
         .rate_limiter(flood_budget or SharedBudget(clock=clock))
-        .post_init(_post_init)
+        .post_init(partial(_post_init, start_sender=start_sender, sender_config=sender_config))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
@@ -193,11 +193,9 @@ def build_application(settings: Settings, *, token: str | None = None,
         await persistence.commit()
 
     processor.after_update = _commit_after_update
-    app.bot_data["services"] = Services(settings=settings, sessionmaker=sessionmaker,
-                                        signer=ButtonSigner(b"unset"), clock=clock,
-                                        extra={"engine": engine, "processor": processor,
-                                               "sender_config": sender_config,
-                                               "start_sender": start_sender})
+    app.bot_data["services"] = Services(settings=settings, engine=engine,
+                                        sessionmaker=sessionmaker,
+                                        signer=ButtonSigner(b"unset"), clock=clock)
     add_handlers(app)
     processor.commands = frozenset(app.bot_data[ROUTER_KEY].commands)
     drafts.schedule(app)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from chat.buttons import ButtonSigner
 from chat.clock import Clock
 from chat.context import Services
@@ -20,19 +18,19 @@ from domain.provinces import WIT
 from services.surveys import rounds
 
 
-async def _services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
+async def _services(settings: Settings, clock: Clock) -> Services:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     # The bot's own key: the invitations' buttons verify in the bot's gate.
     secret = await get_or_create_secret(sessionmaker, "buttons")
-    return Services(settings=settings, sessionmaker=sessionmaker,
-                    signer=ButtonSigner(bytes.fromhex(secret)), clock=clock), engine
+    return Services(settings=settings, engine=engine, sessionmaker=sessionmaker,
+                    signer=ButtonSigner(bytes.fromhex(secret)), clock=clock)
 
 
 async def open_now(settings: Settings, survey: str, period_text: str, *,
                    clock: Clock) -> str:
     """Open the round now: its invitations go out at once. What to print."""
-    svc, engine = await _services(settings, clock)
+    svc = await _services(settings, clock)
     try:
         period = calendar.period_of(period_text)
         now = svc.clock.now()
@@ -53,12 +51,12 @@ async def open_now(settings: Settings, survey: str, period_text: str, *,
             return f"the {survey} round of {period:%Y-%m} was open already; nothing new was sent"
         return f"the {survey} round of {period:%Y-%m} is open: {queued} invitations queued"
     finally:
-        await engine.dispose()
+        await svc.engine.dispose()
 
 
 async def close_now(settings: Settings, survey: str, period_text: str, *,
                     clock: Clock) -> str:
-    svc, engine = await _services(settings, clock)
+    svc = await _services(settings, clock)
     try:
         period = calendar.period_of(period_text)
         async with svc.sessionmaker() as session:
@@ -69,4 +67,4 @@ async def close_now(settings: Settings, survey: str, period_text: str, *,
             return f"the {survey} round of {period:%Y-%m} was closed already"
         return f"the {survey} round of {period:%Y-%m} is closed; unsent messages were dropped"
     finally:
-        await engine.dispose()
+        await svc.engine.dispose()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from chat.buttons import Button, ButtonSigner, Keyboard
@@ -18,36 +18,51 @@ if TYPE_CHECKING:
     from db.models import User
 
 
+class Sender(Protocol):
+    """What queueing needs of the outbox sender (jobs/outbox.OutboxSender) while it runs."""
+
+    def wake(self) -> None: ...
+
+    def recheck(self) -> None: ...
+
+    async def settled(self, within: float) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class Services:
+    """What the application's handlers and jobs share: made once by the wiring (bot/app.py,
+    bot/survey_admin.py), found in `bot_data["services"]`."""
+
     settings: Settings
+    engine: AsyncEngine
     sessionmaker: Sessions
     signer: ButtonSigner
     clock: Clock
     bot_username: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The outbox sender, while this process runs one (none in `score-bot survey`, nor when a
+    # test runs the sender it needs itself).
+    sender: Sender | None = None
 
     def is_staff_id(self, user_id: int) -> bool:
         return user_id in self.settings.staff_ids
 
     def wake_sender(self) -> None:
         """New rows in the outbox: the sender looks now instead of at its next poll."""
-        sender = self.extra.get("sender")
-        if sender is not None:
-            sender.wake()
+        if self.sender is not None:
+            self.sender.wake()
 
     async def outbox_settled(self, within: float = 5.0) -> None:
         """Until what the sender has in flight is recorded (bounded)."""
-        sender = self.extra.get("sender")
-        if sender is not None:
-            await sender.settled(within)
+        if self.sender is not None:
+            await self.sender.settled(within)
 
     def recheck_sender(self) -> None:
         """Rows were cancelled or dropped: the sender re-checks its claimed rows before
         sending."""
-        sender = self.extra.get("sender")
-        if sender is not None:
-            sender.recheck()
+        if self.sender is not None:
+            self.sender.recheck()
 
     def wake_sender_on_commit(self, session: AsyncSession) -> None:
         """Wake the sender when this session's transaction commits: only then can it see

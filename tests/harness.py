@@ -85,7 +85,7 @@ class BotHarness(SandboxBot):
     async def delivered(self, timeout: float = 10.0) -> None:
         assert self.app is not None
         svc = services_of(self.app)
-        if svc.extra.get("sender") is None:
+        if svc.sender is None:
             return
         woken = False
         waiting: int | None = None

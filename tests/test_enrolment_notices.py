@@ -31,7 +31,7 @@ async def bot(clocked_bot: BotHarness, clock: FakeClock) -> AsyncIterator[BotHar
     svc = services_of(harness.app)
     sender = OutboxSender(harness.sessionmaker, TelegramChannel(harness.app.bot, svc.signer),
                           clock=clock, config=SenderConfig(rate=25, in_flight=4))
-    svc.extra["sender"] = sender  # woken by queueing, stopped with the app
+    svc.sender = sender  # woken by queueing, stopped with the app
     sender.start()
     yield harness
 

@@ -44,7 +44,7 @@ def start_sender(bot: BotHarness, clock: FakeClock, channel=None, **config) -> O
                           channel or TelegramChannel(bot.app.bot, svc(bot).signer),
                           clock=clock, config=SenderConfig(**{"rate": 25, "in_flight": 4,
                                                               **config}))
-    svc(bot).extra["sender"] = sender  # stopped with the app
+    svc(bot).sender = sender  # stopped with the app
     sender.start()
     return sender
 
