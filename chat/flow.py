@@ -207,12 +207,11 @@ class Flow:
 
     def __init__(self, name: str, *, command: str | None = None, allowed: Allowed = anyone,
                  cancelled: str | Callable[[Run], str], reentry: bool = False,
-                 lifetime: timedelta | None = None, staff_only: bool = False,
+                 lifetime: timedelta | None = None,
                  refused: str | Callable[[BotContext], str | Awaitable[str]] | None = None):
         self.name, self.command, self.allowed = name, command, allowed
         self.refused = refused
         self.cancelled, self.reentry, self.lifetime = cancelled, reentry, lifetime
-        self.staff_only = staff_only
         self.steps: dict[str, Step] = {}
         self.kinds: set[str] = set()
         self._entry: Entry | None = None

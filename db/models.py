@@ -184,17 +184,6 @@ class JoinAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ConversationState(Base):
-    """PTB ConversationHandler state, written right after each update (see bot/persistence.py)."""
-
-    __tablename__ = "conversation_states"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[object] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
 class UserDraft(Base):
     """A user's half-written answers (PTB user_data). Deleted on cancel, confirm, or at 14 days."""
 

@@ -18,14 +18,14 @@ INTERVAL = timedelta(hours=6)
 
 async def purge_drafts(application: Application) -> None:
     svc = services_of(application)
-    states, users = await purge_expired(svc.sessionmaker, now=svc.clock.now())
+    users = await purge_expired(svc.sessionmaker, now=svc.clock.now())
     for user_id in users:
         # The live copy too, or the next commit would write the draft back; a mark (no
         # personal data) tells the user's next message why their question is gone.
         application.drop_user_data(user_id)
         application.user_data[user_id][EXPIRED_KEY] = True
-    if states or users:
-        log.info("purged %d expired conversation states and %d drafts", states, len(users))
+    if users:
+        log.info("purged %d expired drafts", len(users))
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:

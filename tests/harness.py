@@ -68,7 +68,7 @@ class BotHarness(SandboxBot):
         async def nothing(*_args: Any, **_kw: Any) -> None:
             return None
 
-        for method in ("update_conversation", "update_user_data", "flush", "commit"):
+        for method in ("update_user_data", "flush", "commit"):
             setattr(app.persistence, method, nothing)
         await self.stop()
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from chat.clock import FakeClock
 from chat.context import services_of
 from db.models import (
-    ConversationState,
     Enterprise,
     EnterpriseStatus,
     MemberRole,
@@ -248,7 +247,6 @@ async def test_confirm_is_atomic_with_the_draft(bot: BotHarness) -> None:
     await bot.press(OWNER, "Confirm")
     await bot.restart(hard=True)
     async with bot.sessionmaker() as session:
-        assert (await session.scalars(select(ConversationState))).all() == []
         assert await session.get(UserDraft, OWNER) is None
     await bot.press(OWNER, "Confirm")
     assert "no longer active" in (bot.sandbox.callback_answers(OWNER)[-1].get("text") or "")

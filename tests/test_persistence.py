@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.persistence import REFRESH, DbPersistence
 from chat.clock import FakeClock
-from db.models import ConversationState, UserDraft
+from db.models import UserDraft
 from db.session import create_engine, create_sessionmaker
 from tests.clocks import CLOCK_START as NOW
 from tests.clocks import virtual_clock
@@ -22,7 +22,6 @@ pytestmark = pytest.mark.dates
 
 USER = 3001
 OTHER = 3002
-KEY = (USER, USER)  # PTB's conversation key: (chat id, user id)
 DRAFT = {"nonce": "n1", "step": "e_name", "enrol": {"name": "PT Satu"}}
 
 
@@ -34,7 +33,7 @@ async def maker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSess
 
 
 class Writes:
-    """Statements that write the persistence's two tables, as the database receives them."""
+    """Statements that write the persistence's table, as the database receives them."""
 
     def __init__(self, maker: async_sessionmaker[AsyncSession]):
         self.statements: list[str] = []
@@ -42,7 +41,7 @@ class Writes:
 
     def _seen(self, _conn, _cursor, statement: str, *_args) -> None:
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and (
-                "user_drafts" in statement or "conversation_states" in statement):
+                "user_drafts" in statement):
             self.statements.append(statement)
 
     def take(self) -> list[str]:
@@ -55,7 +54,6 @@ async def _started(maker: async_sessionmaker[AsyncSession],
     """As PTB starts it: everything loaded before the first update."""
     persistence = DbPersistence(maker, clock or virtual_clock())
     await persistence.get_user_data()
-    await persistence.get_conversations("main")
     return persistence
 
 
@@ -68,44 +66,38 @@ async def test_unchanged_data_is_not_written_again(maker: async_sessionmaker[Asy
     persistence = await _started(maker)
     writes = Writes(maker)
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))
-    await persistence.update_conversation("main", KEY, "e_name")
     await persistence.commit()
-    assert len(writes.take()) == 2  # one upsert per table
+    assert len(writes.take()) == 1  # one upsert
     # The next update hands over the same values (PTB does after every update).
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))
-    await persistence.update_conversation("main", KEY, "e_name")
     # A user who never had a draft hands over an empty one: no row, nothing to delete.
     await persistence.update_user_data(OTHER, {})
     await persistence.commit()
     assert writes.take() == []
-    # A changed answer is written, the unchanged state is not.
+    # A changed answer is written.
     await persistence.update_user_data(USER, {**DRAFT, "step": "e_sector"})
-    await persistence.update_conversation("main", KEY, "e_name")
     await persistence.commit()
     assert [s.split()[2] for s in writes.take()] == ["user_drafts"]
     row = await _row(maker, USER)
     assert row is not None and row.data["step"] == "e_sector"
 
 
-async def test_several_users_go_in_one_statement_per_table(
+async def test_several_users_go_in_one_statement(
         maker: async_sessionmaker[AsyncSession]) -> None:
     persistence = await _started(maker)
     writes = Writes(maker)
     for user_id in range(4001, 4011):
         await persistence.update_user_data(user_id, {"nonce": str(user_id)})
-        await persistence.update_conversation("main", (user_id, user_id), "lang")
     await persistence.commit()
-    assert len(writes.take()) == 2
+    assert len(writes.take()) == 1
     async with maker() as session:
         assert len((await session.scalars(select(UserDraft))).all()) == 10
-        assert len((await session.scalars(select(ConversationState))).all()) == 10
     for user_id in range(4001, 4006):
         await persistence.drop_user_data(user_id)
-        await persistence.update_conversation("main", (user_id, user_id), None)
     await persistence.commit()
+    assert len(writes.take()) == 1
     async with maker() as session:
         assert len((await session.scalars(select(UserDraft))).all()) == 5
-        assert len((await session.scalars(select(ConversationState))).all()) == 5
 
 
 async def test_an_unchanged_row_is_rewritten_after_an_hour(
@@ -129,29 +121,24 @@ async def test_an_unchanged_row_is_rewritten_after_an_hour(
 @pytest.mark.parametrize("change", ["delete", "update", "insert"])
 async def test_a_write_by_other_code_is_not_taken_for_ours(
         maker: async_sessionmaker[AsyncSession], change: str) -> None:
-    """Code that writes the tables itself (db/drafts.py inside a handler's transaction)
+    """Code that writes the table itself (db/drafts.py inside a handler's transaction)
     makes the persistence write the live values again, even unchanged ones."""
     persistence = await _started(maker)
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))
-    await persistence.update_conversation("main", KEY, "e_name")
     await persistence.commit()
     async with maker() as session, session.begin():
         if change == "delete":
             await session.execute(delete(UserDraft))
-            await session.execute(delete(ConversationState))
         elif change == "update":
             await session.execute(update(UserDraft).values(data={"stale": True}))
-            await session.execute(update(ConversationState).values(state="stale"))
         else:  # a draft for a user the persistence knows has none
             session.add(UserDraft(user_id=OTHER, data={"stale": True}, updated_at=NOW))
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))
-    await persistence.update_conversation("main", KEY, "e_name")
     await persistence.update_user_data(OTHER, {})
     await persistence.commit()
     row = await _row(maker, USER)
     assert row is not None and row.data == DRAFT
     async with maker() as session:
-        assert await session.get(ConversationState, ("main", "[3001,3001]")) is not None
         assert await session.get(UserDraft, OTHER) is None
 
 
@@ -183,7 +170,6 @@ async def test_a_loaded_draft_changed_in_place_is_written(
     await first.commit()
     restarted = DbPersistence(maker, virtual_clock())
     live = await restarted.get_user_data()
-    await restarted.get_conversations("main")
     live[USER]["enrol"]["name"] = "PT Dua"
     # PTB hands over a deep copy of the live data after the update.
     await restarted.update_user_data(USER, copy.deepcopy(live[USER]))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from db.models import ConversationState, UserDraft
+from db.models import UserDraft
 from jobs.drafts import purge_drafts
 from tests.harness import BotHarness
 from tests.journeys import enterprise_of, onboard
@@ -61,19 +61,16 @@ async def test_draft_is_deleted_on_cancel_and_after_14_days(bot: BotHarness) -> 
     await bot.text(OWNER, "/cancel")
     async with bot.sessionmaker() as session:
         assert await session.get(UserDraft, OWNER) is None
-        assert (await session.scalars(select(ConversationState))).all() == []
 
     await bot.text(OWNER, "/enrol")
     await bot.text(OWNER, "PT Lupa")
     async with bot.sessionmaker() as session, session.begin():
         old = bot.clock.now() - timedelta(days=15)
         await session.execute(update(UserDraft).values(updated_at=old))
-        await session.execute(update(ConversationState).values(updated_at=old))
     assert bot.app is not None
     await purge_drafts(bot.app)
     async with bot.sessionmaker() as session:
         assert await session.get(UserDraft, OWNER) is None
-        assert (await session.scalars(select(ConversationState))).all() == []
     assert "enrol" not in bot.draft(OWNER)
     # The conversation in memory still waits for the sector: it ends with a clear note.
     await bot.text(OWNER, "something")
