@@ -85,22 +85,21 @@ def anyone(_context: BotContext) -> bool:
 
 # --- steps ---------------------------------------------------------------------------------
 # What a step expects, for the note after input of the wrong kind.
-TEXT, BUTTON, PHONE, PROVINCE = "text", "button", "phone", "province"
+TEXT, BUTTON, PHONE = "text", "button", "phone"
 
 
 def _expected_note(expects: str) -> str:
     if expects == BUTTON:
         return _("Please choose one of the buttons below.")
-    if expects == PROVINCE:
-        return _("Please choose a province below, or type its name.")
     if expects == PHONE:
         return _("Please share your number with the button, or type it.")
     return _("Please answer with text.")
 
 
 Parser = Callable[[str | None], tuple[Any, str | None]]
-# What a step's code returns: the next step to ask, END, STAY, or Retry(note).
-Outcome = Union["Step", _Signal, Retry, None]
+# What a step's code returns: the next step to ask, END, STAY, or Retry(note). Nothing (None)
+# is a mistake in the step's code, not a way to stay.
+Outcome = Union["Step", _Signal, Retry]
 Handler = Callable[["Run", Any], Awaitable[Outcome]]
 
 
@@ -361,14 +360,29 @@ class Run:
     def wait(self, step: Step) -> _Signal:
         """Wait for an answer to `step` without asking it again (the reply just sent says
         what to send)."""
-        self.state["step"] = step.name
+        self.go_to(step)
         return STAY
+
+    def go_to(self, step: Step) -> None:
+        """From now on `step` is the open one, not asked yet: what the code returns next
+        (a retry, STAY) is about it."""
+        self.state["step"] = step.name
 
     # Editing one field from a summary: its step is asked, then the summary again; /cancel
     # meanwhile restores the answers as they were.
     def edit(self, step: Step, back: Step) -> Step:
         self.state["edit"] = {"back": back.name, "saved": copy.deepcopy(self.data)}
         return step
+
+    @property
+    def editing(self) -> bool:
+        """Whether one field is being changed from a summary (`edit`)."""
+        return "edit" in self.state
+
+    def edit_kept(self) -> None:
+        """The field's new answer stands: no /cancel back to the answers as they were, and
+        the next answer goes on as the flow does (not back to the summary)."""
+        self.state.pop("edit", None)
 
     def then(self, following: Step) -> Step:
         """After an answer: the summary again when editing, else the following step."""
@@ -386,6 +400,9 @@ class Run:
             await outcome.ask(self)
         elif isinstance(outcome, Retry):
             await self.reask(outcome.note)
+        elif outcome is not STAY:
+            raise TypeError(f"{self.step}: the step's code returned {outcome!r}, not an "
+                            "Outcome (a Step, END, STAY or a retry)")
 
     async def resume(self) -> None:
         """Show the open question again, plainly, without a note on what was sent: /start

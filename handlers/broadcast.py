@@ -18,7 +18,7 @@ from telegram.error import BadRequest
 
 from chat.access import is_staff
 from chat.context import BotContext, Services
-from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
+from chat.flow import BUTTON, END, STAY, Flow, Outcome, Retry, Run
 from chat.i18n import N_, _, current_locale, format_date, format_number, ngettext
 from chat.keyboards import province_rows
 from chat.labels import module_name, role_name
@@ -126,8 +126,9 @@ def _html_of(message: Message | None) -> str | None:
     return message.text
 
 
-async def _take_text(run: Run, key: str) -> Outcome:
-    """Store a text once Telegram accepted it as a preview; else say why and ask again."""
+async def _take_text(run: Run, key: str) -> Retry | None:
+    """Store a text once Telegram accepted it as a preview (None); else say why and ask
+    again."""
     text = _html_of(run.update.message)
     if text is None or not text.strip():
         return run.retry(_("The message is empty."))

@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 
 from chat.access import role_of
 from chat.context import BotContext
-from chat.flow import BUTTON, END, PHONE, PROVINCE, STAY, Flow, Outcome, Run
+from chat.flow import BUTTON, END, PHONE, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale, format_number
 from chat.keyboards import province_rows
 from chat.labels import module_name, sector_name
@@ -156,7 +156,8 @@ def _province_markup(run: Run, *, only: list[str] | None = None) -> InlineKeyboa
                                               page=int(run.data.get("prov_page", 0)), only=only))
 
 
-@ENROL.step("e_province", expects=PROVINCE)
+@ENROL.step("e_province", expects=BUTTON,
+            note=N_("Please choose a province below, or type its name."))
 async def ask_province(run: Run) -> None:
     await run.say(_("In which province is the factory? Choose below, or type its name."),
                   _province_markup(run))
@@ -197,7 +198,7 @@ def _province_set(run: Run, code: str) -> Outcome:
     changed = answers.get("province") not in (None, code)
     answers["province"] = code
     run.data.pop("prov_page", None)
-    if changed and "edit" in run.state:
+    if changed and run.editing:
         # A city belongs to its province: a new province asks for the city again (the edit
         # still returns to the summary after it).
         return ask_city
@@ -328,7 +329,7 @@ async def module_toggled(run: Run, value: str) -> Outcome:
             await run.ack(_("Please choose at least one module."))
             return STAY
         await run.ack()
-        run.state.pop("edit", None)
+        run.edit_kept()
         return ask_summary
     await run.ack()
     chosen ^= {module_of(value)}

@@ -426,7 +426,7 @@ async def ask_which(run: Run) -> None:
 async def typed_instead(run: Run, text: str) -> Outcome:
     """A number typed again instead of a choice: the answer to the question."""
     run.data.pop("which", None)
-    run.state["step"] = ask_question.name
+    run.go_to(ask_question)
     return await _number_typed(run, _question(run), text)
 
 
@@ -434,7 +434,7 @@ async def typed_instead(run: Run, text: str) -> Outcome:
 async def which_chosen(run: Run, value: str) -> Outcome:
     await run.ack()
     which = run.data.pop("which")
-    run.state["step"] = ask_question.name
+    run.go_to(ask_question)
     return await _checked(run, _question(run), Decimal(which[value]), False, raw=which["raw"])
 
 
@@ -446,7 +446,7 @@ async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
     if refusal is not None:
         return await _refused(run, refusal)
     run.data.setdefault("answers", {})[question.key] = _dump(answer)
-    run.state.pop("edit", None)  # a changed answer is kept: no way back to the old one
+    run.edit_kept()  # a changed answer is stored already: no way back to the old one
     return await _next(run)
 
 

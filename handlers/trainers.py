@@ -59,7 +59,7 @@ async def name_typed(run: Run, text: str) -> Outcome:
 async def _search(run: Run, text: str) -> Outcome:
     found = await assignments.find_approved(run.svc.sessionmaker, text, limit=FOUND_MAX + 1)
     if not found:
-        run.state["step"] = ask_name.name
+        run.go_to(ask_name)
         return run.retry(_("No approved enterprise has “{text}” in its name.").format(
             text=html.escape(" ".join(text.split())[:60])))
     if len(found) == 1:

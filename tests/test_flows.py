@@ -92,6 +92,10 @@ async def ask_secret(run: Run) -> None:
 
 @ask_secret.on_text()
 async def secret_given(run: Run, text: str) -> Outcome:
+    if text == "forgot":
+        # A step's code that forgets to say what comes next: the mechanism must not take it
+        # for "stay" and leave the user without an answer.
+        return None  # type: ignore[return-value]
     await run.say("Accepted.")
     return END
 
@@ -404,3 +408,16 @@ async def test_start_with_a_question_open_shows_it_again(flow_bot: BotHarness) -
     # With nothing open, /start is first contact's own: someone who agreed is welcomed back.
     await bot.text(OWNER, "/start")
     assert bot.open_flow(OWNER) == "start" and bot.step(OWNER) == "role"
+
+
+async def test_a_step_that_returns_nothing_is_an_error_not_a_silent_stay(
+        flow_bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    bot = flow_bot
+    bot.sandbox.add_user(STAFF_ID, "Staff", language_code="en")
+    await bot.text(STAFF_ID, "/secret")
+    await bot.text(STAFF_ID, "forgot")
+    assert "the step's code returned None" in caplog.text
+    assert "Sorry, something went wrong" in "\n".join(bot.texts(STAFF_ID)[-2:])
+    assert bot.last_text(STAFF_ID) == "The password?"
+    await bot.text(STAFF_ID, "open sesame")
+    assert bot.last_text(STAFF_ID) == "Accepted."
