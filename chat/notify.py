@@ -31,7 +31,7 @@ from db.models import MediaKind
 from db.outbox import BULK, REMINDER, URGENT, Button, Content, Counts, Media
 
 __all__ = ["BULK", "REMINDER", "URGENT", "Button", "Counts", "Media", "Message", "cancel",
-           "counts", "document", "drop", "photo", "queue"]
+           "counts", "document", "drop", "photo", "prepare", "queue"]
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,7 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
         # Only the languages someone reads: an image is not rendered for nobody.
         languages = {language if language in LOCALES else fallback
                      for language in (known.get(i) for i in ids)}
-    contents: dict[str, Content] = {}
-    for language in sorted(languages | {fallback}):
-        with use_locale(language):
-            message = render()
-            if inspect.isawaitable(message):
-                message = await message
-        contents[language] = message.content()
+    contents = await _rendered(render, languages | {fallback})
     queued = await outbox_db.enqueue(
         session, group=group, key=key, recipients=recipients, contents=contents,
         fallback=fallback, now=svc.clock.now(), at=at, expires_at=expires, priority=priority,
@@ -100,6 +94,32 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
     if queued:
         svc.wake_sender_on_commit(session)
     return queued
+
+
+async def prepare(svc: Services, *, group: str, key: str, to: int | Iterable[int] | Select,
+                  render: Render, at: datetime | None = None, expires: datetime | None = None,
+                  priority: int = BULK, revive: str | None = None) -> outbox_db.Outgoing:
+    """What `queue` would queue, as data for a use case to queue in its own transaction
+    (`db.outbox.enqueue_outgoing`), rendered in every language now, before it. Wake the
+    sender (`svc.wake_sender()`) once the use case has committed."""
+    fallback = svc.settings.default_locale
+    return outbox_db.Outgoing(
+        group=group, key=key, to=to if isinstance(to, Select) else (
+            (to,) if isinstance(to, int) else tuple(to)),
+        contents=await _rendered(render, set(LOCALES) | {fallback}), fallback=fallback,
+        at=at, expires_at=expires, priority=priority, revive=revive)
+
+
+async def _rendered(render: Render, languages: Iterable[str]) -> dict[str, Content]:
+    """`render()` once per language, with that language current."""
+    contents: dict[str, Content] = {}
+    for language in sorted(languages):
+        with use_locale(language):
+            message = render()
+            if inspect.isawaitable(message):
+                message = await message
+        contents[language] = message.content()
+    return contents
 
 
 async def drop(svc: Services, session: AsyncSession, *, group: str,

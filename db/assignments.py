@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from db.enterprises import approved_by_name
 from db.models import Enterprise, EnterpriseStatus, Role, TrainerAssignment, User
+from db.outbox import Outgoing, enqueue_outgoing
 from db.session import Sessions
 from db.users import users_with_role
 
@@ -53,13 +54,16 @@ async def is_trainer(sessions: Sessions, user_id: int) -> bool:
 
 
 async def assign_trainer(sessions: Sessions, trainer_id: int, enterprise_id: int, *,
-                         staff_id: int, now: datetime) -> bool:
-    """False when the trainer was assigned to it already."""
+                         staff_id: int, now: datetime, notice: Outgoing | None = None) -> bool:
+    """Assign the trainer, and queue `notice` (telling them) in the same commit: False, and
+    nothing queued, when the trainer was assigned to it already."""
     async with sessions() as session, session.begin():
         if await session.get(TrainerAssignment, (trainer_id, enterprise_id)) is not None:
             return False
         session.add(TrainerAssignment(trainer_id=trainer_id, enterprise_id=enterprise_id,
                                       assigned_by=staff_id, assigned_at=now))
+        if notice is not None:
+            await enqueue_outgoing(session, notice, now=now)
         return True
 
 

@@ -222,6 +222,37 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
     return len(result.all())
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to queue, as data (chat/notify.prepare renders it in every language before
+    the transaction): a use case queues it with what it stores, in the same commit, and a
+    reader of the use case sees everything it commits."""
+
+    group: str
+    key: str
+    to: Select | tuple[int, ...]
+    contents: Mapping[str, Content]
+    fallback: str
+    at: datetime | None = None
+    expires_at: datetime | None = None
+    priority: int = BULK
+    revive: str | None = None
+
+
+async def enqueue_outgoing(session: AsyncSession, outgoing: Outgoing, *, now: datetime) -> int:
+    """Queue `outgoing` in the caller's transaction; the number of rows added."""
+    recipients: Recipients
+    if isinstance(outgoing.to, Select):
+        recipients = outgoing.to
+    else:
+        known = await languages_of(session, outgoing.to)
+        recipients = [(user_id, known.get(user_id)) for user_id in outgoing.to]
+    return await enqueue(
+        session, group=outgoing.group, key=outgoing.key, recipients=recipients,
+        contents=outgoing.contents, fallback=outgoing.fallback, now=now, at=outgoing.at,
+        expires_at=outgoing.expires_at, priority=outgoing.priority, revive=outgoing.revive)
+
+
 async def languages_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted(set(user_ids))
     if not ids:

@@ -180,12 +180,25 @@ async def trainer_picked(run: Run, value: str) -> Outcome:
         return ask_trainer
     await run.ack()
     now = run.svc.clock.now()
+    before = await assignments.assigned_to(run.svc.sessionmaker, enterprise_id)
+    if before is None:
+        return ask_card
+    name = before.enterprise.name
+    # Told in the assignment's own commit: a crash cannot keep one without the other.
+    notice = await notify.prepare(
+        run.svc, group=f"trainer:{trainer_id}",
+        key=f"assigned:{enterprise_id}:{int(now.timestamp())}", to=trainer_id,
+        render=lambda: notify.Message(_(
+            "The SCORE team assigned you to {name}. During a visit you can enter or check "
+            "its monthly KPI report, and enter its baseline, with /survey.").format(
+            name=html.escape(name))))
     added = await assignments.assign_trainer(run.svc.sessionmaker, trainer_id, enterprise_id,
-                                            staff_id=run.user_id, now=now)
+                                            staff_id=run.user_id, now=now, notice=notice)
+    if added:
+        run.svc.wake_sender()
     assigned = await assignments.assigned_to(run.svc.sessionmaker, enterprise_id)
     if assigned is None:
         return ask_card
-    name = assigned.enterprise.name
     trainer = next((t for t in assigned.trainers if t.id == trainer_id), None)
     who = html.escape(_who(trainer)) if trainer else str(trainer_id)
     if not added:
@@ -194,12 +207,4 @@ async def trainer_picked(run: Run, value: str) -> Outcome:
         return ask_card
     await run.say(_("{trainer} is now assigned to {name}.").format(trainer=who,
                                                                    name=html.escape(name)))
-    async with run.svc.sessionmaker() as session, session.begin():
-        await notify.queue(
-            run.svc, session, group=f"trainer:{trainer_id}",
-            key=f"assigned:{enterprise_id}:{int(now.timestamp())}", to=trainer_id,
-            render=lambda: notify.Message(_(
-                "The SCORE team assigned you to {name}. During a visit you can enter or check "
-                "its monthly KPI report, and enter its baseline, with /survey.").format(
-                name=html.escape(name))))
     return ask_card

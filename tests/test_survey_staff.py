@@ -475,3 +475,30 @@ def test_a_long_card_is_split_between_lines() -> None:
     pieces = split_text(text)
     assert len(pieces) > 1 and all(len(piece) <= 4096 for piece in pieces)
     assert "\n".join(pieces) == text
+
+
+async def test_an_assignment_and_the_trainers_notice_commit_together(
+        survey_bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notice is queued in the assignment's own transaction: when queueing it fails, no
+    assignment is kept either, and pressing again assigns and tells the trainer once."""
+    bot = survey_bot
+    await factories.staff(bot)
+    await factories.user(bot, BUDI, name="Budi", role="trainer", language="en")
+    maju = await factories.enterprise(bot, owner=1001, name="PT Maju Jaya")
+    await bot.text(STAFF_ID, "/trainers")
+    await bot.text(STAFF_ID, "maju")
+    await bot.press(STAFF_ID, "➕ Assign a trainer")
+
+    async def broken(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("db.assignments.enqueue_outgoing", broken)
+    await bot.press(STAFF_ID, "Budi")
+    assert "Sorry, something went wrong" in "\n".join(bot.texts(STAFF_ID)[-2:])
+    assert await _assigned(bot) == set()
+    monkeypatch.undo()
+    await bot.press(STAFF_ID, "Budi")
+    assert await _assigned(bot) == {(BUDI, maju.id)}
+    await bot.delivered()
+    assert [t for t in bot.texts(BUDI) if "assigned you to PT Maju Jaya" in t] == [
+        bot.last_text(BUDI)]
