@@ -8,11 +8,9 @@ from functools import partial
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     ChatMemberHandler,
     ContextTypes,
-    ExtBot,
     TypeHandler,
 )
 from telegram.request import BaseRequest
@@ -24,7 +22,7 @@ from bot.telegram_channel import TelegramChannel
 from chat.access import is_staff
 from chat.buttons import ButtonSigner
 from chat.clock import Clock
-from chat.context import BotContext, Services, services_of
+from chat.context import AppBot, BotApplication, BotContext, Services, services_of
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
 from config.settings import Settings
@@ -109,7 +107,7 @@ def build_router() -> Router:
     return router
 
 
-def add_handlers(app: Application) -> None:
+def add_handlers(app: BotApplication) -> None:
     # group -1: who is this, which language and role; forged buttons and groups stop here.
     app.add_handler(TypeHandler(Update, gate.gate), group=-1)
     # group 0: blocking and unblocking, then everything else through the router.
@@ -121,7 +119,7 @@ def add_handlers(app: Application) -> None:
     app.add_error_handler(errors.on_error)
 
 
-async def _post_init(app: Application, *, start_sender: bool,
+async def _post_init(app: BotApplication, *, start_sender: bool,
                      sender_config: SenderConfig | None) -> None:
     svc = services_of(app)
     secret = await get_or_create_secret(svc.sessionmaker, "buttons")
@@ -137,7 +135,7 @@ async def _post_init(app: Application, *, start_sender: bool,
     log.info("bot @%s ready", svc.bot_username)
 
 
-def make_sender(svc: Services, bot: ExtBot, config: SenderConfig | None = None) -> OutboxSender:
+def make_sender(svc: Services, bot: AppBot, config: SenderConfig | None = None) -> OutboxSender:
     config = config or SenderConfig(rate=svc.settings.broadcast_rate,
                                     in_flight=svc.settings.outbox_in_flight)
     return OutboxSender(svc.sessionmaker, TelegramChannel(bot, svc.signer), config=config,
@@ -145,14 +143,14 @@ def make_sender(svc: Services, bot: ExtBot, config: SenderConfig | None = None) 
                         skip_locked=svc.engine.dialect.name == "postgresql")
 
 
-async def _post_stop(app: Application) -> None:
+async def _post_stop(app: BotApplication) -> None:
     svc = services_of(app)
     sender, svc.sender = svc.sender, None
     if sender is not None:
         await sender.stop()
 
 
-async def _post_shutdown(app: Application) -> None:
+async def _post_shutdown(app: BotApplication) -> None:
     await services_of(app).engine.dispose()
 
 
@@ -163,7 +161,7 @@ def build_application(settings: Settings, *, token: str | None = None,
                       sender_config: SenderConfig | None = None,
                       start_sender: bool = True,
                       flood_budget: SharedBudget | None = None,
-                      survey_schedule: bool = True) -> Application:
+                      survey_schedule: bool = True) -> BotApplication:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker, clock)

@@ -8,14 +8,17 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken
-from telegram.ext import Application
 
 from bot.logs import setup_logging
 from chat.clock import RealClock
 from config.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from chat.context import BotApplication
 
 log = logging.getLogger("bot")
 
@@ -126,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(app: Application, settings: Settings) -> None:
+def _serve(app: BotApplication, settings: Settings) -> None:
     from bot.app import ALLOWED_UPDATES
 
     if settings.webhook_url:

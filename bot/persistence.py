@@ -39,6 +39,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from chat.clock import Clock
+from chat.context import BotData, ChatData, UserData
 from db.models import UserDraft
 from db.session import Sessions
 from domain.drafts import DRAFT_LIFETIME
@@ -85,7 +86,7 @@ class _Stored:
         self.complete = False
 
 
-class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
+class DbPersistence(BasePersistence[UserData, ChatData, BotData]):
     def __init__(self, sessionmaker: Sessions, clock: Clock):
         # update_interval only drives PTB's background flush; we commit after every update.
         super().__init__(
@@ -117,7 +118,7 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
             self._stored_drafts.forget_all()
 
     # --- loading, once at start-up -----------------------------------------------------------
-    async def get_user_data(self) -> dict[int, dict[str, Any]]:
+    async def get_user_data(self) -> dict[int, UserData]:
         since = self._clock.now() - DRAFT_LIFETIME
         async with self._sessionmaker() as session:
             rows = (await session.execute(
@@ -134,10 +135,10 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
     async def get_conversations(self, name: str) -> ConversationDict:
         return {}  # no ConversationHandlers: a flow's state is in the draft
 
-    async def get_chat_data(self) -> dict[int, dict]:
+    async def get_chat_data(self) -> dict[int, ChatData]:
         return {}
 
-    async def get_bot_data(self) -> dict:
+    async def get_bot_data(self) -> BotData:
         return {}
 
     async def get_callback_data(self) -> None:
@@ -148,7 +149,7 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
                                   new_state: object | None) -> None:
         pass
 
-    async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
+    async def update_user_data(self, user_id: int, data: UserData) -> None:
         # PTB hands over a deep copy (Application.update_persistence), which nothing else
         # holds: it can be kept as it is, and compared with what comes next.
         self._drafts[user_id] = data if data else _DELETE
@@ -156,22 +157,22 @@ class DbPersistence(BasePersistence[dict[str, Any], dict, dict]):
     async def drop_user_data(self, user_id: int) -> None:
         self._drafts[user_id] = _DELETE
 
-    async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
+    async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         pass
 
-    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+    async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
         pass
 
     async def drop_chat_data(self, chat_id: int) -> None:
         pass
 
-    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+    async def refresh_chat_data(self, chat_id: int, chat_data: ChatData) -> None:
         pass
 
-    async def update_bot_data(self, data: dict) -> None:
+    async def update_bot_data(self, data: BotData) -> None:
         pass
 
-    async def refresh_bot_data(self, bot_data: dict) -> None:
+    async def refresh_bot_data(self, bot_data: BotData) -> None:
         pass
 
     async def update_callback_data(self, data: object) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from chat.buttons import Button, ButtonSigner, Keyboard
 from chat.clock import Clock
@@ -75,7 +75,16 @@ class Services:
                      once=True)
 
 
-class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+# What PTB keeps per user (the draft: JSON, persisted by bot.persistence), per chat (unused)
+# and for the bot (the services and the router; never persisted).
+UserData: TypeAlias = dict[str, Any]
+ChatData: TypeAlias = dict[Any, Any]
+BotData: TypeAlias = dict[str, Any]
+# The bot: its type argument is what a call may tell the rate limiter (bot.flood_limits).
+AppBot: TypeAlias = ExtBot[dict[str, Any]]
+
+
+class BotContext(CallbackContext[AppBot, UserData, ChatData, BotData]):
     """CallbackContext plus what the gate (group -1) learnt about this update.
 
     PTB builds one context per update and hands the same one to every handler group, so the
@@ -88,7 +97,8 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     @property
     def svc(self) -> Services:
-        return self.application.bot_data["services"]
+        services: Services = self.application.bot_data["services"]
+        return services
 
     @property
     def draft(self) -> dict[str, Any]:
@@ -102,5 +112,17 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return Keyboard(self.svc.signer, self._user_id)
 
 
-def services_of(application: Application) -> Services:
-    return application.bot_data["services"]
+# The Application that bot.app builds (its last argument: as ApplicationBuilder types it).
+BotApplication: TypeAlias = Application[AppBot, BotContext, UserData, ChatData, BotData,
+                                        JobQueue[ContextTypes.DEFAULT_TYPE]]
+
+
+def application_of(context: BotContext) -> BotApplication:
+    """The context's Application, typed: PTB's `CallbackContext.application` drops the type of
+    the context (an unbound type variable)."""
+    return cast("BotApplication", context.application)
+
+
+def services_of(application: BotApplication) -> Services:
+    services: Services = application.bot_data["services"]
+    return services

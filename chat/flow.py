@@ -314,7 +314,8 @@ class Run:
     @property
     def data(self) -> dict[str, Any]:
         """This run's answers (the flow's part of the draft)."""
-        return self.state.setdefault("data", {})
+        data: dict[str, Any] = self.state.setdefault("data", {})
+        return data
 
     @property
     def svc(self) -> Services:

@@ -10,9 +10,8 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import ExtBot
 
-from chat.context import Services
+from chat.context import AppBot, Services
 from chat.i18n import N_, _, use_locale
 from db.staff import staff_ids
 from db.users import get_user
@@ -52,12 +51,12 @@ def commands_for(role: str | None, locale: str) -> list[BotCommand]:
                 for name, desc in (*_COMMANDS.get(role or "", ()), *_COMMON)]
 
 
-async def set_default_menus(bot: ExtBot) -> None:
+async def set_default_menus(bot: AppBot) -> None:
     await bot.set_my_commands(commands_for(None, "id"))
     await bot.set_my_commands(commands_for(None, "en"), language_code="en")
 
 
-async def set_staff_menus(bot: ExtBot, svc: Services) -> None:
+async def set_staff_menus(bot: AppBot, svc: Services) -> None:
     """Staff (STAFF_IDS and those promoted with /staff) have their menu from the start,
     before any language or role change."""
     async with svc.sessionmaker() as session:
@@ -68,7 +67,7 @@ async def set_staff_menus(bot: ExtBot, svc: Services) -> None:
         await set_chat_menu(bot, staff_id, "staff", language)
 
 
-async def set_chat_menu(bot: ExtBot, chat_id: int, role: str | None, locale: str) -> None:
+async def set_chat_menu(bot: AppBot, chat_id: int, role: str | None, locale: str) -> None:
     try:
         await bot.set_my_commands(commands_for(role, locale),
                                   scope=BotCommandScopeChat(chat_id))

@@ -61,7 +61,7 @@ def document(data: bytes, filename: str) -> Media:
 
 
 async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
-                to: int | Iterable[int] | Select, render: Render,
+                to: int | Iterable[int] | Select[int, str], render: Render,
                 at: datetime | None = None, expires: datetime | None = None,
                 priority: int = BULK, revive: str | None = None) -> int:
     """Queue `render()` for everyone in `to`; the number of rows added (or queued again).
@@ -96,7 +96,8 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
     return queued
 
 
-async def prepare(svc: Services, *, group: str, key: str, to: int | Iterable[int] | Select,
+async def prepare(svc: Services, *, group: str, key: str,
+                  to: int | Iterable[int] | Select[int, str],
                   render: Render, at: datetime | None = None, expires: datetime | None = None,
                   priority: int = BULK, revive: str | None = None) -> outbox_db.Outgoing:
     """What `queue` would queue, as data for a use case to queue in its own transaction

@@ -17,9 +17,8 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ExtBot
 
-from chat.context import BotContext
+from chat.context import AppBot, BotContext
 from chat.i18n import _
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ def chat_id_of(update: Update) -> int:
 
 async def send(update: Update, context: BotContext, text: str,
                markup: Markup | None = None) -> Message:
-    bot: ExtBot = context.bot
+    bot: AppBot = context.bot
     return await bot.send_message(chat_id_of(update), text, reply_markup=markup,
                                   parse_mode=ParseMode.HTML)
 

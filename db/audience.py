@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,11 +29,11 @@ class Audience:
     # Leave out who has not written to the bot in this many days.
     active_within_days: int | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict | None) -> Audience:
+    def from_json(cls, data: dict[str, Any] | None) -> Audience:
         data = data or {}
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
@@ -42,7 +43,7 @@ class Audience:
                     or self.enterprise_ids or self.active_within_days)
 
 
-def recipients(audience: Audience, *, now: datetime, staff_ids: frozenset[int]) -> Select:
+def recipients(audience: Audience, *, now: datetime, staff_ids: frozenset[int]) -> Select[int, str]:
     """SELECT of (user id, language) for everyone the audience reaches, each once."""
     query = select(User.id, User.language).where(User.consent_at.is_not(None),
                                                    User.status == UserStatus.ACTIVE)

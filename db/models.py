@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -26,7 +27,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import Amount, UTCDateTime
-from domain.roles import Role
+from domain.roles import Role as Role  # re-exported: with the other enums of the columns
 
 # Same constraint names on SQLite and PostgreSQL, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -190,7 +191,7 @@ class UserDraft(Base):
     __tablename__ = "user_drafts"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -245,7 +246,7 @@ class Broadcast(Base):
     created_by: Mapped[int] = mapped_column(BigInteger)
     text_id: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str | None] = mapped_column(Text)
-    audience: Mapped[dict] = mapped_column(JSON)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus, "broadcast_status"))
     send_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recipient_count: Mapped[int | None] = mapped_column(Integer)
@@ -305,7 +306,7 @@ class OutboxContent(Base):
                                           index=True)
     text: Mapped[str] = mapped_column(Text)  # the caption when there is media
     parse_mode: Mapped[str | None] = mapped_column(String(16))
-    buttons: Mapped[list | None] = mapped_column(JSON)
+    buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON)
     media_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_media.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -99,7 +99,7 @@ class Content:
 
 # Who a message goes to: a SELECT of (user id, language), e.g. db.audience.recipients(), for
 # any number of people in one INSERT ... SELECT; or (user id, language) pairs.
-Recipients = Select | Sequence[tuple[int, str | None]]
+Recipients = Select[int, str] | Sequence[tuple[int, str | None]]
 
 
 def broadcast_group(broadcast_id: int) -> str:
@@ -230,7 +230,7 @@ class Outgoing:
 
     group: str
     key: str
-    to: Select | tuple[int, ...]
+    to: Select[int, str] | tuple[int, ...]
     contents: Mapping[str, Content]
     fallback: str
     at: datetime | None = None

@@ -126,7 +126,7 @@ def provinces_in(zone: str) -> list[str]:
 
 
 def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = None,
-             user_id: int | None = None, enterprise_id: int | None = None) -> Select:
+             user_id: int | None = None, enterprise_id: int | None = None) -> Select[int, str]:
     """SELECT of (user id, language) of everyone a round invites: the owners and admins
     (KPI) or the workers (pulse) of approved enterprises, who consented and have not
     blocked the bot, leaving out whoever already finished. `user_id` or `enterprise_id`

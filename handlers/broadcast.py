@@ -11,6 +11,7 @@ import html
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ParseMode
@@ -332,7 +333,10 @@ async def audience_menu(run: Run, value: str) -> Outcome:
     return await _show_audience(run)
 
 
-def _toggle(values: list, value: object) -> list:
+T = TypeVar("T")
+
+
+def _toggle(values: list[T], value: T) -> list[T]:
     return [v for v in values if v != value] if value in values else [*values, value]
 
 
@@ -348,8 +352,8 @@ async def audience_toggled(run: Run, pressed: str) -> Outcome:
         audience.roles = _toggle(audience.roles, value)
     elif kind == "p" and by_code(value) is not None:
         audience.provinces = _toggle(audience.provinces, value)
-    elif kind == "m" and module_of(value) is not None:
-        audience.modules = _toggle(audience.modules, module_of(value))
+    elif kind == "m" and (module := module_of(value)) is not None:
+        audience.modules = _toggle(audience.modules, module)
     elif kind == "l" and value in LANGUAGES:
         audience.languages = _toggle(audience.languages, value)
     elif kind == "e" and value.isdigit() and value in run.data.get("ents", {}):
@@ -453,13 +457,13 @@ async def when_typed(run: Run, text: str) -> Outcome:
     return ask_summary
 
 
-def _send_at(bc: dict) -> datetime | None:
+def _send_at(bc: dict[str, Any]) -> datetime | None:
     value = bc.get("send_at")
     return datetime.fromisoformat(value) if value and value != "now" else None
 
 
 # --- summary and confirmation ---------------------------------------------------------------
-def _summary(bc: dict, count: int, *, full: bool) -> str:
+def _summary(bc: dict[str, Any], count: int, *, full: bool) -> str:
     def shown(text: str) -> str:
         return text if full else snippet(text, 300)
 

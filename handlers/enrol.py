@@ -78,7 +78,8 @@ NAME_ERRORS = {
 
 
 def _answers(run: Run) -> dict[str, Any]:
-    return run.data.setdefault("enrol", {})
+    answers: dict[str, Any] = run.data.setdefault("enrol", {})
+    return answers
 
 
 @ENROL.entry

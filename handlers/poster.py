@@ -8,9 +8,9 @@ import html
 
 from telegram import InputFile
 from telegram.constants import ParseMode
-from telegram.ext import ExtBot
 
 from chat import notify
+from chat.context import AppBot
 from chat.i18n import _, use_locale
 from domain.join_codes import deep_link
 from rendering.poster import PosterTexts, render_poster
@@ -48,7 +48,7 @@ async def poster_message(bot_username: str, enterprise_name: str, code: str) -> 
                           media=notify.document(png, poster_name(code)))
 
 
-async def send_code(bot: ExtBot, bot_username: str, chat_id: int, enterprise_name: str,
+async def send_code(bot: AppBot, bot_username: str, chat_id: int, enterprise_name: str,
                     code: str, locale: str) -> None:
     """The code and its poster as the reply to the owner's own command."""
     with use_locale(locale):

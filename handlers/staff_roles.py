@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 
 from telegram.error import TelegramError
 
@@ -53,7 +54,7 @@ async def begin(run: Run) -> Outcome:
 async def ask_action(run: Run) -> None:
     holders = await role_holders(run.svc.sessionmaker, run.svc.settings.staff_ids)
 
-    def names(people: list) -> str:
+    def names(people: Sequence[User | int]) -> str:
         return ", ".join(html.escape(p.name or str(p.id)) if isinstance(p, User) else str(p)
                          for p in people) or "–"
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
-
-from chat.context import services_of
+from chat.context import BotApplication, BotContext, application_of, services_of
 from db import broadcasts as broadcasts_db
 from db.models import Broadcast
 
@@ -21,7 +19,7 @@ log = logging.getLogger(__name__)
 INTERVAL = timedelta(seconds=10)
 
 
-async def queue_due_broadcasts(application: Application) -> list[Broadcast]:
+async def queue_due_broadcasts(application: BotApplication) -> list[Broadcast]:
     svc = services_of(application)
     async with svc.sessionmaker() as session, session.begin():
         queued = await broadcasts_db.queue_due(session, now=svc.clock.now(),
@@ -34,11 +32,11 @@ async def queue_due_broadcasts(application: Application) -> list[Broadcast]:
     return queued
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await queue_due_broadcasts(context.application)
+async def _job(context: BotContext) -> None:
+    await queue_due_broadcasts(application_of(context))
 
 
-def schedule(application: Application) -> None:
+def schedule(application: BotApplication) -> None:
     assert application.job_queue is not None
     # Soon after start too: what fell due while the bot was down goes out at once.
     application.job_queue.run_repeating(_job, interval=INTERVAL, first=timedelta(seconds=1),

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
-
-from chat.context import services_of
+from chat.context import BotApplication, BotContext, application_of, services_of
 from chat.flow import EXPIRED_KEY
 from db.drafts import purge_expired
 
@@ -16,7 +14,7 @@ log = logging.getLogger(__name__)
 INTERVAL = timedelta(hours=6)
 
 
-async def purge_drafts(application: Application) -> None:
+async def purge_drafts(application: BotApplication) -> None:
     svc = services_of(application)
     users = await purge_expired(svc.sessionmaker, now=svc.clock.now())
     for user_id in users:
@@ -28,11 +26,11 @@ async def purge_drafts(application: Application) -> None:
         log.info("purged %d expired drafts", len(users))
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await purge_drafts(context.application)
+async def _job(context: BotContext) -> None:
+    await purge_drafts(application_of(context))
 
 
-def schedule(application: Application) -> None:
+def schedule(application: BotApplication) -> None:
     assert application.job_queue is not None
     application.job_queue.run_repeating(_job, interval=INTERVAL, first=INTERVAL,
                                         name="purge-drafts")

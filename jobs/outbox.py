@@ -105,7 +105,7 @@ class OutboxSender:
         self._delivered = asyncio.Event()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._flush_lock = asyncio.Lock()
         self._next_slot = 0.0
         self._paused_until = 0.0
@@ -114,8 +114,8 @@ class OutboxSender:
         # Media the channel already has (id -> reference), and media being uploaded now.
         self._media_refs: dict[int, str] = {}
         self._uploading: set[int] = set()
-        self._task: asyncio.Task | None = None
-        self._flusher: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._stop_event = asyncio.Event()
         self._recheck_now = False
         # Claims carry this: a sender that lost the lock cannot finish the new holder's rows.

@@ -13,10 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
 from chat.clock import Clock
-from chat.context import services_of
+from chat.context import BotApplication, BotContext, application_of, services_of
 from chat.i18n import _, format_number, ngettext, use_locale
 from db import outbox as outbox_db
 from db.models import StallAlert
@@ -51,8 +50,8 @@ async def check_stall(sessionmaker: Sessions, clock: Clock,
     return True
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    app = context.application
+async def _job(context: BotContext) -> None:
+    app = application_of(context)
     svc = services_of(app)
 
     async def alert(due: int, minutes: int) -> None:
@@ -78,7 +77,7 @@ async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await check_stall(svc.sessionmaker, svc.clock, alert)
 
 
-def schedule(application: Application) -> None:
+def schedule(application: BotApplication) -> None:
     assert application.job_queue is not None
     application.job_queue.run_repeating(_job, interval=CHECK_EVERY, first=CHECK_EVERY,
                                         name="outbox-stall-watch")

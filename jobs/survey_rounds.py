@@ -13,9 +13,7 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram.ext import Application, ContextTypes
-
-from chat.context import Services, services_of
+from chat.context import BotApplication, BotContext, Services, application_of, services_of
 from db import surveys as surveys_db
 from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT
@@ -53,11 +51,11 @@ async def run_rounds(svc: Services) -> None:
             log.info("survey round %s opened: %s invitations queued", round_id, queued)
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await run_rounds(services_of(context.application))
+async def _job(context: BotContext) -> None:
+    await run_rounds(services_of(application_of(context)))
 
 
-def schedule(application: Application) -> None:
+def schedule(application: BotApplication) -> None:
     assert application.job_queue is not None
     application.job_queue.run_repeating(_job, interval=INTERVAL, first=timedelta(seconds=5),
                                         name="survey-rounds")

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from telegram.ext import Application
 
 from sandbox.transport import BotApiSandbox
 
+# The caller's Application, whatever its types: this file knows nothing of them.
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 # Builds the caller's Application; called with the keyword arguments token, request and
 # get_updates_request, all pointing at the sandbox.
-BuildApplication = Callable[..., Application]
+BuildApplication = Callable[..., AnyApplication]
 
 
 class SandboxBot:
@@ -24,7 +27,7 @@ class SandboxBot:
         self.sandbox = sandbox
         self.build = build
         self.allowed_updates = allowed_updates
-        self.app: Application | None = None
+        self.app: AnyApplication | None = None
 
     async def start(self) -> None:
         sandbox = self.sandbox

@@ -18,7 +18,7 @@ class SandboxServer:
     def __init__(self, sandbox: BotApiSandbox, host: str = "127.0.0.1", port: int = 0):
         self.sandbox, self.host, self.port = sandbox, host, port
         self._server: asyncio.base_events.Server | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:

@@ -23,7 +23,8 @@ from sandbox.state import SentCall
 from sandbox.users import UserActions
 
 if TYPE_CHECKING:
-    from telegram.ext import ApplicationBuilder
+    # ApplicationBuilder() with PTB's default types, as PTB spells it.
+    from telegram.ext._applicationbuilder import InitApplicationBuilder
 
 
 @dataclass
@@ -80,7 +81,7 @@ class BotApiSandbox(UserActions, BotApiMethods):
         httpx_kwargs["transport"] = self.transport
         return HTTPXRequest(httpx_kwargs=httpx_kwargs, **kwargs)
 
-    def application_builder(self) -> ApplicationBuilder:
+    def application_builder(self) -> InitApplicationBuilder:
         """An :class:`ApplicationBuilder` with token, URLs and requests set to this sandbox."""
         from telegram.ext import ApplicationBuilder
 

@@ -23,6 +23,7 @@ from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, Su
 from domain import kpi
 from domain.kpi_trend import ChartWords, TrendChart
 from handlers import kpi as kpi_handlers
+from services.surveys import charts
 from tests import factories
 from tests.harness import BotHarness
 from tests.survey_helpers import ANSWERS, NOW, answer_all, clock_of, open_round
@@ -372,7 +373,7 @@ async def test_the_owner_sees_the_trend_against_the_baseline(
     bot = survey_bot
     await factories.enterprise(bot, owner=OWNER)
     drawn: list[tuple[TrendChart, ChartWords]] = []
-    real = kpi_handlers.trend_png
+    real = charts.trend_png
 
     async def spy(chart: TrendChart, words: ChartWords) -> bytes:
         drawn.append((chart, words))
@@ -418,7 +419,7 @@ async def test_reports_with_nothing_recorded_get_words_not_an_empty_chart(
     bot = survey_bot
     await factories.enterprise(bot, owner=OWNER)
     drawn: list[TrendChart] = []
-    real = kpi_handlers.trend_png
+    real = charts.trend_png
 
     async def spy(chart: TrendChart, words: ChartWords) -> bytes:
         drawn.append(chart)

@@ -32,7 +32,7 @@ from handlers import programme_chart
 from handlers.survey_stats import split_text
 from jobs.survey_rounds import run_rounds
 from sandbox import BotApiSandbox
-from services.surveys import rounds
+from services.surveys import charts, rounds
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
@@ -208,7 +208,7 @@ async def test_chart_shows_the_median_rates_per_month(survey_bot: BotHarness,
     ids = [(await factories.enterprise(bot, owner=1001 + i, name=f"PT {name}")).id
            for i, name in enumerate(("Alpha", "Beta", "Gamma"))]
     drawn: list[tuple[TrendChart, ChartWords]] = []
-    real = programme_chart.medians_png
+    real = charts.medians_png
 
     async def spy(chart: TrendChart, words: ChartWords) -> bytes:
         drawn.append((chart, words))

@@ -21,7 +21,7 @@ from db import surveys as surveys_db
 from db import users as users_db
 from db.migrate import alembic_config
 from db.models import MemberRole, Membership, ResponseKind, SurveyRound
-from db.session import create_engine, create_sessionmaker
+from db.session import Sessions, create_engine, create_sessionmaker
 from domain.kpi import RATE_KEYS, inputs_from, rates
 from domain.questionnaire import Answer, load
 from services.surveys.rounds import plan
@@ -37,14 +37,14 @@ VIEWS = ("kpi_responses", "pulse_responses", "kpi_rates", "pulse_aggregates")
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[surveys_db.Sessions]:
+async def sessions(database_url: str) -> AsyncIterator[Sessions]:
     engine = create_engine(database_url)
     yield create_sessionmaker(engine)
     await engine.dispose()
 
 
 # --- writing responses as the survey flow does ----------------------------------------------
-async def _enterprise(sessions: surveys_db.Sessions, owner: int, name: str) -> int:
+async def _enterprise(sessions: Sessions, owner: int, name: str) -> int:
     async with sessions() as session, session.begin():
         await users_db.touch_user(session, owner, language="id", name="Sari", username=None,
                                   now=NOW)
@@ -54,14 +54,14 @@ async def _enterprise(sessions: surveys_db.Sessions, owner: int, name: str) -> i
         return (await enterprises_db.create_enterprise(session, owner, fields, now=NOW)).id
 
 
-async def _users(sessions: surveys_db.Sessions, *ids: int) -> None:
+async def _users(sessions: Sessions, *ids: int) -> None:
     async with sessions() as session, session.begin():
         for user_id in ids:
             await users_db.touch_user(session, user_id, language="id", name=None, username=None,
                                       now=NOW)
 
 
-async def _open_rounds(sessions: surveys_db.Sessions, survey: str) -> dict[date, int]:
+async def _open_rounds(sessions: Sessions, survey: str) -> dict[date, int]:
     ids = {}
     async with sessions() as session, session.begin():
         for period, now in IN_ROUND.items():
@@ -71,7 +71,7 @@ async def _open_rounds(sessions: surveys_db.Sessions, survey: str) -> dict[date,
     return ids
 
 
-async def _respond(sessions: surveys_db.Sessions, survey: str, period: date, enterprise: int,
+async def _respond(sessions: Sessions, survey: str, period: date, enterprise: int,
                    respondent: int, answers: Mapping[str, Answer], *,
                    kind: ResponseKind = ResponseKind.MONTHLY, finish: bool = True) -> int:
     now = IN_ROUND.get(period, IN_ROUND[NOV])
@@ -111,7 +111,7 @@ MONTH = {
 
 
 # --- reading the views -----------------------------------------------------------------------
-async def _rows(sessions: surveys_db.Sessions, sql: str) -> list[dict[str, Any]]:
+async def _rows(sessions: Sessions, sql: str) -> list[dict[str, Any]]:
     async with sessions() as session:
         return [dict(row) for row in (await session.execute(text(sql))).mappings()]
 
@@ -137,7 +137,7 @@ def _day(value: Any) -> str:
 
 
 async def test_kpi_responses_have_a_column_per_question_and_only_final_responses(
-        sessions: surveys_db.Sessions) -> None:
+        sessions: Sessions) -> None:
     await _open_rounds(sessions, "kpi")
     maju = await _enterprise(sessions, 1001, "PT Maju Jaya")
     percent = {**MONTH, "units_rejected": n("2.5", percent=True), "left_dismissed": SKIP,
@@ -168,7 +168,7 @@ async def test_kpi_responses_have_a_column_per_question_and_only_final_responses
 
 
 async def test_kpi_rates_are_the_domain_rates_beside_the_latest_baseline(
-        sessions: surveys_db.Sessions) -> None:
+        sessions: Sessions) -> None:
     await _open_rounds(sessions, "kpi")
     maju = await _enterprise(sessions, 1001, "PT Maju Jaya")
     karya = await _enterprise(sessions, 1002, "CV Karya")
@@ -218,7 +218,7 @@ async def test_kpi_rates_are_the_domain_rates_beside_the_latest_baseline(
     assert rows[0]["baseline_ltifr"] is None  # no hours worked at baseline: no rate
 
 
-async def test_pulse_responses_hold_each_final_answer(sessions: surveys_db.Sessions) -> None:
+async def test_pulse_responses_hold_each_final_answer(sessions: Sessions) -> None:
     await _open_rounds(sessions, "pulse")
     maju = await _enterprise(sessions, 1001, "PT Maju Jaya")
     await _users(sessions, 2001, 2002)
@@ -244,7 +244,7 @@ async def test_pulse_responses_hold_each_final_answer(sessions: surveys_db.Sessi
 
 
 async def test_pulse_aggregates_apply_the_five_worker_rule(
-        sessions: surveys_db.Sessions) -> None:
+        sessions: Sessions) -> None:
     round_ids = await _open_rounds(sessions, "pulse")
     async with sessions() as session, session.begin():
         # Open whatever the real date: the view treats a round past its close as closed.
@@ -294,7 +294,7 @@ async def test_pulse_aggregates_apply_the_five_worker_rule(
     }
 
 
-async def test_a_fifth_answer_shows_the_totals(sessions: surveys_db.Sessions) -> None:
+async def test_a_fifth_answer_shows_the_totals(sessions: Sessions) -> None:
     round_ids = await _open_rounds(sessions, "pulse")
     maju = await _enterprise(sessions, 1001, "PT Maju Jaya")
     await _users(sessions, *range(2001, 2006))
@@ -310,7 +310,7 @@ async def test_a_fifth_answer_shows_the_totals(sessions: surveys_db.Sessions) ->
 
 @pytest.mark.parametrize("view, survey", [("kpi_responses", "kpi"),
                                           ("pulse_responses", "pulse")])
-async def test_every_question_has_a_column(sessions: surveys_db.Sessions, view: str,
+async def test_every_question_has_a_column(sessions: Sessions, view: str,
                                            survey: str) -> None:
     """A question added to a definition needs a migration that creates the views again with
     its column (see migration 0007's docstring)."""
@@ -321,7 +321,7 @@ async def test_every_question_has_a_column(sessions: surveys_db.Sessions, view: 
 
 
 async def test_every_rate_has_a_column_and_a_baseline_column(
-        sessions: surveys_db.Sessions) -> None:
+        sessions: Sessions) -> None:
     async with sessions() as session:
         columns = set((await session.execute(text("SELECT * FROM kpi_rates WHERE 1 = 0"))).keys())
     for key in RATE_KEYS:

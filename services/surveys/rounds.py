@@ -132,7 +132,7 @@ async def _queue_zone(svc: Services, session: AsyncSession, round_: SurveyRound,
     still gets the round's invitation once."""
     provinces = surveys_db.provinces_in(zone)
 
-    def to() -> Select:
+    def to() -> Select[int, str]:
         return surveys_db.invitees(round_.survey, round_.period, provinces=provinces,
                                    user_id=user_id, enterprise_id=enterprise_id)
 

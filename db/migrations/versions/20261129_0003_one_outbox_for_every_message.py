@@ -31,7 +31,7 @@ OLD_STATES = "'pending', 'sending', 'sent', 'failed', 'skipped'"
 NEW_STATES = OLD_STATES + ", 'expired'"
 
 
-def _now() -> sa.BindParameter:
+def _now() -> sa.BindParameter[datetime]:
     # The one wall-clock read outside chat/clock.py: a migration runs before the bot and
     # without its clock (`score-bot db upgrade`, alembic), and stamps the rows it copies with
     # when the copy was made.
