@@ -28,6 +28,14 @@ async def find_approved(sessions: Sessions, text: str, limit: int = 8) -> list[E
         return await approved_by_name(session, text, limit=limit)
 
 
+async def enterprises_by_id(sessions: Sessions, ids: list[int]) -> list[Enterprise]:
+    """The enterprises of these ids that still exist, in the order given."""
+    async with sessions() as session:
+        found = {e.id: e for e in await session.scalars(
+            select(Enterprise).where(Enterprise.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 async def assigned_to(sessions: Sessions, enterprise_id: int) -> Assigned | None:
     """An approved enterprise and its trainers, by name."""
     async with sessions() as session:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.models import GroupChat, User
 from db.session import Sessions, without_transaction
-from db.users import touch_user
+from db.users import set_blocked, touch_user
 
 
 async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
@@ -26,6 +26,12 @@ async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
         if session.new or session.dirty:
             await session.commit()
         return row
+
+
+async def mark_blocked(sessions: Sessions, user_id: int, blocked: bool) -> None:
+    """The user blocked the bot (bulk messages skip them) or unblocked it."""
+    async with sessions() as session, session.begin():
+        await set_blocked(session, user_id, blocked)
 
 
 async def first_message_in_group(sessions: Sessions, chat_id: int, *, now: datetime) -> bool:

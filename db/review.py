@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import enterprises as ent_db
 from db.models import Enterprise, EnterpriseStatus, User
 from db.session import Sessions
-from db.users import get_user
+from db.users import display_name, get_user
 from domain.join_codes import new_join_code
 from domain.namesakes import rivals
 
@@ -77,6 +77,23 @@ async def _decide(sessions: Sessions, enterprise_id: int, staff_id: int, *, appr
         if then is not None:
             await then(session, enterprise, owner)
         return enterprise, owner
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An enterprise already decided on, and by whom (a name, or the id)."""
+
+    enterprise: Enterprise
+    by: str
+
+
+async def decision_on(sessions: Sessions, enterprise_id: int) -> Decision | None:
+    async with sessions() as session:
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        if enterprise is None:
+            return None
+        who = await display_name(session, enterprise.decided_by) if enterprise.decided_by else ""
+    return Decision(enterprise, who)
 
 
 async def pending_enterprise(sessions: Sessions, enterprise_id: int) -> Enterprise | None:

@@ -8,7 +8,7 @@ import logging
 from telegram import ChatMember, Update
 
 from chat.context import BotContext
-from db.users import set_blocked
+from db.contact import mark_blocked
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,5 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
     if change is None or change.chat.type != "private":
         return
     blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
-    async with context.svc.sessionmaker() as session, session.begin():
-        await set_blocked(session, change.from_user.id, blocked)
+    await mark_blocked(context.svc.sessionmaker, change.from_user.id, blocked)
     log.info("user=%s %s the bot", change.from_user.id, "blocked" if blocked else "unblocked")

@@ -33,8 +33,8 @@ from domain.provinces import by_code, match_province
 from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
 from domain.text_input import tidy_place
-from handlers import enrolment_notices
 from handlers.join import JOIN
+from services import enrolment_notices
 
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
 

@@ -17,14 +17,19 @@ from chat.context import BotContext, Services
 from chat.flow import END, Flow, Outcome, Run
 from chat.i18n import N_, _
 from chat.reply import ack, edit_or_send, rows, send, stale_button
-from db import enterprises as ent_db
 from db.enrolment import decide_change
 from db.models import Enterprise, EnterpriseStatus, User
-from db.review import Decided, NameApproved, decide_enrolment, pending_cards, pending_enterprise
-from db.users import display_name
+from db.review import (
+    Decided,
+    NameApproved,
+    decide_enrolment,
+    decision_on,
+    pending_cards,
+    pending_enterprise,
+)
 from domain import text_input
-from handlers import enrolment_notices as notices
 from handlers.poster import code_text, poster_message
+from services import enrolment_notices as notices
 from services.surveys import rounds
 
 log = logging.getLogger(__name__)
@@ -160,14 +165,11 @@ async def reason_given(run: Run, reason: str) -> Outcome:
 
 
 async def _already_decided(update: Update, context: BotContext, enterprise_id: int) -> None:
-    async with context.svc.sessionmaker() as session:
-        enterprise = await ent_db.get_enterprise(session, enterprise_id)
-        who = await display_name(session, enterprise.decided_by) if enterprise and \
-            enterprise.decided_by else ""
-    if enterprise is None:
+    decision = await decision_on(context.svc.sessionmaker, enterprise_id)
+    if decision is None:
         await stale_button(update)
         return
-    await ack(update, _("Already decided by {who}.").format(who=who))
+    await ack(update, _("Already decided by {who}.").format(who=decision.by))
 
 
 async def pending_command(update: Update, context: BotContext) -> None:

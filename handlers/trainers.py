@@ -78,9 +78,8 @@ def _place(enterprise: Enterprise) -> str:
 
 @TRAINERS.step("tr_pick", expects=BUTTON)
 async def ask_pick(run: Run) -> None:
-    async with run.svc.sessionmaker() as session:
-        found = [e for i in run.data.get("choices", [])
-                 if (e := await session.get(Enterprise, i)) is not None]
+    found = await assignments.enterprises_by_id(run.svc.sessionmaker,
+                                                list(run.data.get("choices", [])))
     text = _("Which one?")
     if run.data.get("more"):
         text += "\n" + _("There are more. Type more of the name to see fewer.")
