@@ -45,8 +45,10 @@ def _instant(text: str) -> datetime:
 
 
 def _clock(args: argparse.Namespace) -> RealClock:
-    """The process's one clock: the wall clock, or from --now on (tests, rehearsals)."""
-    return RealClock(args.now)
+    """The process's one clock: the wall clock, or from --now on (tests, rehearsals), made
+    when the command line was read (`main`)."""
+    clock: RealClock = args.clock
+    return clock
 
 
 def _migrate(settings: Settings) -> None:
@@ -252,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         _now_option(command)
         command.set_defaults(func=cmd_survey)
     args = parser.parse_args(argv)
+    # The clock starts now, before migrations and start-up: `--now` is the instant the
+    # command was started at, so two processes given the same instant agree to within their
+    # start-up, not to within whatever each did before it read the clock.
+    args.clock = RealClock(getattr(args, "now", None))
     from chat.i18n import CatalogError
 
     try:
