@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import enterprises as ent_db
+from db import surveys as surveys_db
 from db.models import Enterprise, EnterpriseStatus, MemberRole
 from db.session import Sessions
 from db.users import get_user, revoke_role, set_role
@@ -20,8 +21,6 @@ from domain.roles import Role, role_after_admin_invite
 # Runs in the transaction that made the user a member (the owner's news, the survey rounds
 # still open inviting them).
 Joined = Callable[[AsyncSession, Enterprise], Awaitable[None]]
-# Runs in the transaction that ended a membership (the survey messages not sent yet dropped).
-Left = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -83,18 +82,17 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: da
 
 
 async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *, now: datetime,
-                  left: Left | None = None, then: Joined | None = None) -> str | None:
+                  then: Joined | None = None) -> str | None:
     """Confirmed: leave the current workplace and join this approved enterprise. In the
-    same transaction, `left` runs as leaving runs it (dropping the survey messages not sent
-    to them yet), then `then`, once they joined (inviting them as a member of this one)."""
+    same transaction the survey messages not sent to them yet are dropped, as leaving drops
+    them, then `then` runs, once they joined (inviting them as a member of this one)."""
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
             return None
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER, now=now)
         await set_role(session, user_id, Role.WORKER)
-        if left is not None:
-            await left(session)
+        await surveys_db.drop_for_leaver(session, user_id)
         if then is not None:
             await then(session, enterprise)
         return enterprise.name
@@ -137,9 +135,9 @@ async def workplace_of(sessions: Sessions, user_id: int) -> Workplace | None:
 
 
 async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int, *,
-                          now: datetime, then: Left | None = None) -> bool:
-    """End the worker's membership, if it is still this enterprise's. `then` runs in the
-    same transaction (dropping the survey messages not sent to them yet)."""
+                          now: datetime) -> bool:
+    """End the worker's membership, if it is still this enterprise's, and drop the survey
+    messages not sent to them yet, in the same transaction."""
     async with sessions() as session, session.begin():
         membership = await ent_db.active_membership(session, user_id)
         if membership is None or membership.enterprise_id != enterprise_id:
@@ -149,8 +147,8 @@ async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int, 
         if left and user is not None and user.role in (Role.WORKER, Role.ADMIN):
             # Worker and admin follow the membership: no longer, once they left.
             await revoke_role(session, user_id)
-        if left and then is not None:
-            await then(session)
+        if left:
+            await surveys_db.drop_for_leaver(session, user_id)
         return left
 
 

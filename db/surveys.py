@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import outbox as outbox_db
 from db.dialect_insert import insert_for
 from db.models import (
     Enterprise,
@@ -108,6 +109,33 @@ async def open_rounds(session: AsyncSession, survey: str, now: datetime) -> list
         SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now)
         .order_by(SurveyRound.period.desc()))).all()
     return list(rounds)
+
+
+# Why a round's message was not sent to someone: they left the enterprise.
+LEFT = "left"
+
+
+def invite_group(round_: SurveyRound, version: int | None = None) -> str:
+    """The outbox group of a round's invitations (per version: moving a round makes one)."""
+    return f"survey:{round_.id}:v{round_.version if version is None else version}:invite"
+
+
+def remind_group(round_: SurveyRound, version: int | None = None) -> str:
+    return f"survey:{round_.id}:v{round_.version if version is None else version}:remind"
+
+
+async def drop_for_leaver(session: AsyncSession, user_id: int) -> int:
+    """Someone left their enterprise, or moved to another: the open rounds' invitations and
+    reminders not sent to them yet are not sent (a reminder to answer for a workplace they
+    left, a KPI report asked of an admin who is a worker elsewhere now). If they are a
+    respondent again, `services.surveys.rounds.invite_latecomers` queues what they still
+    need again. The number of messages dropped: the sender re-checks its claims then."""
+    dropped = 0
+    for round_ in await unclosed_rounds(session):
+        for group in (invite_group(round_), remind_group(round_)):
+            dropped += await outbox_db.drop_unsent(session, group, recipient_id=user_id,
+                                                   reason=LEFT)
+    return dropped
 
 
 async def unclosed_rounds(session: AsyncSession) -> Sequence[SurveyRound]:

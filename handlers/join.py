@@ -16,7 +16,6 @@ from chat.menu import set_chat_menu
 from chat.reply import rows, send, stale_button
 from db.joining import (
     Joined,
-    Left,
     create_admin_invite,
     current_join_code,
     join_with_code,
@@ -40,7 +39,7 @@ from domain.roles import (
     may_replace_join_code,
 )
 from handlers.poster import send_code
-from services.surveys.rounds import drop_for_leaver, invite_latecomers
+from services.surveys.rounds import invite_latecomers
 
 
 def _may_join(context: BotContext) -> bool:
@@ -107,17 +106,6 @@ def _surveys_open(run: Run, then: Joined | None = None) -> Joined:
     return joined
 
 
-def _surveys_left(run: Run) -> Left:
-    """What leaving a workplace does in its own transaction (by /leave, or by moving to
-    another): the survey messages not sent to them yet are dropped."""
-    svc, user_id = run.svc, run.user_id
-
-    async def left(session: AsyncSession) -> None:
-        await drop_for_leaver(svc, session, user_id)
-
-    return left
-
-
 async def try_code(run: Run, text: str) -> Outcome:
     now = run.svc.clock.now()
     result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now,
@@ -170,8 +158,9 @@ async def move_answered(run: Run, answer: str) -> Outcome:
             old=html.escape(run.data["move_from"])))
         return END
     name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]),
-                         now=run.svc.clock.now(), left=_surveys_left(run),
-                         then=_surveys_open(run))
+                         now=run.svc.clock.now(), then=_surveys_open(run))
+    # Moving dropped the survey messages not sent yet for the old workplace.
+    run.svc.recheck_sender()
     if name is None:
         await run.say(_("This code no longer works. Please ask for the new one."))
         return END
@@ -358,9 +347,10 @@ async def leave_answered(run: Run, answer: str) -> Outcome:
         await run.say(_("Fine, nothing changed."))
         return END
     if not await leave_workplace(run.svc.sessionmaker, run.user_id, run.data["enterprise"],
-                                 now=run.svc.clock.now(), then=_surveys_left(run)):
+                                 now=run.svc.clock.now()):
         await run.say(_("You are not registered at an enterprise."))
         return END
+    run.svc.recheck_sender()  # leaving dropped the survey messages not sent to them yet
     await run.say(_("You are no longer a member. Thank you for taking part. You can join another "
                     "enterprise with /join."))
     return END

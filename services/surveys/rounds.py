@@ -23,13 +23,17 @@ from chat.context import Services
 from chat.i18n import N_, _, current_locale
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse, SurveyRound
+
+# Named here too: the round's outbox groups are this journey's (tests and staff tools ask).
+from db.surveys import LEFT as LEFT
+from db.surveys import invite_group as invite_group
+from db.surveys import remind_group as remind_group
 from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT, WITA
 from domain.questionnaire import load
 
 ZONES = (WIB, WITA, WIT)
 SURVEY_BUTTON = "survey"  # the invitation's button: opens the survey of its round
-LEFT = "left"  # why a round's message was not sent to someone: they left the enterprise
 
 
 def plan(survey: str, period: date) -> surveys_db.RoundPlan:
@@ -62,14 +66,6 @@ def next_send_moment(survey: str, after: datetime, zone: str) -> datetime:
     same local time as its invitations, on a working day for the KPI report (offices)."""
     at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
     return calendar.next_send_moment(after, at, zone, working_days=survey == "kpi")
-
-
-def invite_group(round_: SurveyRound, version: int | None = None) -> str:
-    return f"survey:{round_.id}:v{round_.version if version is None else version}:invite"
-
-
-def remind_group(round_: SurveyRound, version: int | None = None) -> str:
-    return f"survey:{round_.id}:v{round_.version if version is None else version}:remind"
 
 
 def month_words(period: date) -> str:
@@ -127,7 +123,7 @@ async def _queue_zone(svc: Services, session: AsyncSession, round_: SurveyRound,
     them and before the close: to everyone the round invites there, or (`user_id`,
     `enterprise_id`) to one person or one enterprise's people only. The outbox keys are the
     round's, per recipient: whoever has a row of the group already gets nothing new, but
-    for a row dropped when they left before it was sent (`drop_for_leaver`), which is
+    for a row dropped when they left before it was sent (`db.surveys.drop_for_leaver`), which is
     queued again for now: who left and joined again, or moved to another enterprise,
     still gets the round's invitation once."""
     provinces = surveys_db.provinces_in(zone)
@@ -273,12 +269,3 @@ async def _tell(svc: Services, session: AsyncSession, response: SurveyResponse, 
 
     await notify.queue(svc, session, group=group, key=group, to=to, render=render)
 
-
-async def drop_for_leaver(svc: Services, session: AsyncSession, user_id: int) -> None:
-    """Someone left their enterprise, or moved to another: the open rounds' invitations and
-    reminders not sent to them yet are not sent (a reminder to answer for a workplace they
-    left, a KPI report asked of an admin who is a worker elsewhere now). If they are a
-    respondent again, `invite_latecomers` queues what they still need again."""
-    for round_ in await surveys_db.unclosed_rounds(session):
-        for group in (invite_group(round_), remind_group(round_)):
-            await notify.drop(svc, session, group=group, recipient_id=user_id, reason=LEFT)
