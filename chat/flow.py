@@ -26,6 +26,10 @@ the persistence commits after every update, so a restart continues at the same q
 is deleted on /cancel, when the flow ends, and after 14 days (`jobs/drafts.py`); PTB's
 ConversationHandler and its in-memory timeouts are not used.
 
+Each flow declares the type of its answers, a `TypedDict(total=False)`: `Flow[OrderData]`,
+whose steps take a `Run[OrderData]`, whose `data` mypy checks key by key. It is a type only:
+the answers stay a plain JSON dict in the draft.
+
 Each run of a flow has its own nonce, signed into its buttons (`chat/buttons.py`): a button of
 another run, or of another step of this run, never reaches a step's code.
 """
@@ -38,7 +42,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Union
+from typing import Any, Generic, TypeVar, Union, cast
 
 from telegram import InlineKeyboardButton, Message, Update
 
@@ -75,7 +79,10 @@ class Retry:
     note: str | None = None
 
 
-Asker = Callable[["Run"], Awaitable[None]]
+# A flow's answers: a TypedDict(total=False) of what its steps keep in `run.data`.
+D = TypeVar("D")
+
+Asker = Callable[["Run[D]"], Awaitable[None]]
 Allowed = Callable[[BotContext], bool]
 
 
@@ -99,43 +106,43 @@ def _expected_note(expects: str) -> str:
 Parser = Callable[[str | None], tuple[Any, str | None]]
 # What a step's code returns: the next step to ask, END, STAY, or Retry(note). Nothing (None)
 # is a mistake in the step's code, not a way to stay.
-Outcome = Union["Step", _Signal, Retry]
-Handler = Callable[["Run", Any], Awaitable[Outcome]]
+Outcome = Union["Step[Any]", _Signal, Retry]
+Handler = Callable[["Run[D]", Any], Awaitable[Outcome]]
 
 
 @dataclass
-class _ButtonAnswer:
-    accepts: Callable[[Run, str], bool]
-    handler: Handler
+class _ButtonAnswer(Generic[D]):
+    accepts: Callable[[Run[D], str], bool]
+    handler: Handler[D]
 
 
 @dataclass
-class _TextAnswer:
+class _TextAnswer(Generic[D]):
     parse: Parser | None
     errors: Mapping[str, str]
-    handler: Handler
+    handler: Handler[D]
 
 
-class Step:
+class Step(Generic[D]):
     """One question of a flow: how it is asked and what answers it takes."""
 
-    def __init__(self, flow: Flow, name: str, ask: Asker, expects: str,
-                 note: str | Callable[[Run], str] | None, repeat: bool,
+    def __init__(self, flow: Flow[D], name: str, ask: Asker[D], expects: str,
+                 note: str | Callable[[Run[D]], str] | None, repeat: bool,
                  allowed: Allowed | None = None):
         self.flow, self.name, self._ask = flow, name, ask
         self.expects, self.note, self.repeat = expects, note, repeat
         self.allowed = allowed
-        self.buttons: dict[str, _ButtonAnswer] = {}
-        self.text: _TextAnswer | None = None
-        self.contact: Handler | None = None
+        self.buttons: dict[str, _ButtonAnswer[D]] = {}
+        self.text: _TextAnswer[D] | None = None
+        self.contact: Handler[D] | None = None
 
-    async def ask(self, run: Run) -> None:
+    async def ask(self, run: Run[D]) -> None:
         run.state["step"] = self.name
         await self._ask(run)
 
     def on_button(self, kind: str, values: Iterable[str] | Callable[[str], bool] | None = None,
-                  *, offered: Callable[[Run, str], bool] | None = None
-                  ) -> Callable[[Handler], Handler]:
+                  *, offered: Callable[[Run[D], str], bool] | None = None
+                  ) -> Callable[[Handler[D]], Handler[D]]:
         """The step's buttons of `kind`; a value outside `values` is treated as stale. When
         what the step offers depends on the run (a survey question's choices, the months a
         baseline may describe), `offered(run, value)` says whether this run offered it."""
@@ -144,18 +151,18 @@ class Step:
         elif callable(values):
             check = values
 
-            def accepts(_run: Run, value: str) -> bool:
+            def accepts(_run: Run[D], value: str) -> bool:
                 return check(value)
         elif values is None:
-            def accepts(_run: Run, _value: str) -> bool:
+            def accepts(_run: Run[D], _value: str) -> bool:
                 return True
         else:
             allowed = frozenset(values)
 
-            def accepts(_run: Run, value: str) -> bool:
+            def accepts(_run: Run[D], value: str) -> bool:
                 return value in allowed
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: Handler[D]) -> Handler[D]:
             self.buttons[kind] = _ButtonAnswer(accepts, handler)
             self.flow.kinds.add(kind)
             return handler
@@ -163,22 +170,22 @@ class Step:
         return register
 
     def on_text(self, parse: Parser | None = None, errors: Mapping[str, str] | None = None,
-                ) -> Callable[[Handler], Handler]:
+                ) -> Callable[[Handler[D]], Handler[D]]:
         """Typed answers. `parse` (from domain/) returns (value, error key); the note for an
         error key comes from `errors` (marked with N_, translated when shown; "*" for any
         other key)."""
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: Handler[D]) -> Handler[D]:
             self.text = _TextAnswer(parse, errors or {}, handler)
             return handler
 
         return register
 
-    def on_contact(self, handler: Handler) -> Handler:
+    def on_contact(self, handler: Handler[D]) -> Handler[D]:
         self.contact = handler
         return handler
 
-    def wrong_kind_note(self, run: Run) -> str:
+    def wrong_kind_note(self, run: Run[D]) -> str:
         if callable(self.note):
             return self.note(run)
         return _(self.note) if self.note else _expected_note(self.expects)
@@ -191,8 +198,9 @@ class Step:
 Entry = Callable[..., Awaitable[Outcome]]
 
 
-class Flow:
-    """A conversation: its name, who may use it, how it starts, and its steps.
+class Flow(Generic[D]):
+    """A conversation: its name, who may use it, how it starts, and its steps; `D`, the type
+    of its answers (`run.data`).
 
     - `command`: the command that starts it (without the slash), if any.
     - `allowed`: who may use it; checked when it starts and at every answer and button.
@@ -205,26 +213,26 @@ class Flow:
     """
 
     def __init__(self, name: str, *, command: str | None = None, allowed: Allowed = anyone,
-                 cancelled: str | Callable[[Run], str], reentry: bool = False,
+                 cancelled: str | Callable[[Run[D]], str], reentry: bool = False,
                  lifetime: timedelta | None = None,
                  refused: str | Callable[[BotContext], str | Awaitable[str]] | None = None):
         self.name, self.command, self.allowed = name, command, allowed
         self.refused = refused
         self.cancelled, self.reentry, self.lifetime = cancelled, reentry, lifetime
-        self.steps: dict[str, Step] = {}
+        self.steps: dict[str, Step[D]] = {}
         self.kinds: set[str] = set()
         self._entry: Entry | None = None
 
     def step(self, name: str, *, expects: str = TEXT,
-             note: str | Callable[[Run], str] | None = None, repeat: bool = True,
-             allowed: Allowed | None = None) -> Callable[[Asker], Step]:
+             note: str | Callable[[Run[D]], str] | None = None, repeat: bool = True,
+             allowed: Allowed | None = None) -> Callable[[Asker[D]], Step[D]]:
         """Declare a step by the function that asks it. `note` replaces the default note for
         input of the wrong kind (marked with N_, or a function of the run); with
         `repeat=False` a note is not followed by the question (the note asks it). `allowed`:
         who may answer it, besides the flow's own check (the role question of first contact
         is only for someone without a role)."""
 
-        def register(ask: Asker) -> Step:
+        def register(ask: Asker[D]) -> Step[D]:
             if name in self.steps:
                 raise ValueError(f"step {name} declared twice in flow {self.name}")
             step = Step(self, name, ask, expects, note, repeat, allowed)
@@ -233,7 +241,7 @@ class Flow:
 
         return register
 
-    def cancelled_text(self, run: Run) -> str:
+    def cancelled_text(self, run: Run[D]) -> str:
         """What /cancel says, in the user's language."""
         return self.cancelled(run) if callable(self.cancelled) else _(self.cancelled)
 
@@ -264,7 +272,7 @@ class Flow:
 
         return start
 
-    async def switch(self, run: Run, **seed: Any) -> _Signal:
+    async def switch(self, run: Run[Any], **seed: Any) -> _Signal:
         """From inside another flow: end that one and continue in this one (first contact
         hands over to enrolment or joining)."""
         clear(run.context)  # ended even when this one refuses the user
@@ -284,7 +292,7 @@ class Flow:
         state: dict[str, Any] = {"name": self.name, "nonce": new_nonce(), "step": None, "data": {},
                  "started": context.svc.clock.now().isoformat()}
         context.draft[DRAFT_KEY] = state
-        run = Run(self, update, context, state)
+        run: Run[D] = Run(self, update, context, state)
         outcome = await self._entry(run, **seed)
         await run.apply(outcome)
 
@@ -305,17 +313,17 @@ def clear(context: BotContext) -> None:
 
 
 # --- a run: the open flow, seen from inside one update --------------------------------------
-class Run:
+class Run(Generic[D]):
     """What a step's code works with: the update, the user's answers, and replying."""
 
-    def __init__(self, flow: Flow, update: Update, context: BotContext, state: dict[str, Any]):
+    def __init__(self, flow: Flow[D], update: Update, context: BotContext, state: dict[str, Any]):
         self.flow, self.update, self.context, self.state = flow, update, context, state
 
     @property
-    def data(self) -> dict[str, Any]:
-        """This run's answers (the flow's part of the draft)."""
-        data: dict[str, Any] = self.state.setdefault("data", {})
-        return data
+    def data(self) -> D:
+        """This run's answers (the flow's part of the draft): a plain dict, typed as the
+        flow declares it."""
+        return cast(D, self.state.setdefault("data", {}))
 
     @property
     def svc(self) -> Services:
@@ -332,7 +340,7 @@ class Run:
         return list(self.context.args or [])
 
     @property
-    def step(self) -> Step | None:
+    def step(self) -> Step[D] | None:
         return self.flow.steps.get(self.state.get("step") or "")
 
     def may_go_on(self) -> bool:
@@ -358,20 +366,20 @@ class Run:
     def retry(self, note: str | None = None) -> Retry:
         return Retry(note)
 
-    def wait(self, step: Step) -> _Signal:
+    def wait(self, step: Step[D]) -> _Signal:
         """Wait for an answer to `step` without asking it again (the reply just sent says
         what to send)."""
         self.go_to(step)
         return STAY
 
-    def go_to(self, step: Step) -> None:
+    def go_to(self, step: Step[D]) -> None:
         """From now on `step` is the open one, not asked yet: what the code returns next
         (a retry, STAY) is about it."""
         self.state["step"] = step.name
 
     # Editing one field from a summary: its step is asked, then the summary again; /cancel
     # meanwhile restores the answers as they were.
-    def edit(self, step: Step, back: Step) -> Step:
+    def edit(self, step: Step[D], back: Step[D]) -> Step[D]:
         self.state["edit"] = {"back": back.name, "saved": copy.deepcopy(self.data)}
         return step
 
@@ -385,7 +393,7 @@ class Run:
         the next answer goes on as the flow does (not back to the summary)."""
         self.state.pop("edit", None)
 
-    def then(self, following: Step) -> Step:
+    def then(self, following: Step[D]) -> Step[D]:
         """After an answer: the summary again when editing, else the following step."""
         edit = self.state.pop("edit", None)
         if edit is not None:
@@ -479,7 +487,7 @@ class Command:
     # Used while a flow is open, it abandons that flow (a deep link the user just opened).
     interrupts: Callable[[BotContext], bool] | None = None
     # The flow it starts, if any: used again while that flow is open, a reentry restarts it.
-    flow: Flow | None = None
+    flow: Flow[Any] | None = None
 
 
 @dataclass
@@ -502,13 +510,13 @@ class Router:
     stray_message: Plain = _nothing
     # The open flow ended because the user's role changed (say what they can do now).
     role_changed: Plain = _nothing
-    flows: dict[str, Flow] = field(default_factory=dict)
+    flows: dict[str, Flow[Any]] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
-    _kind_owner: dict[str, Flow | Action] = field(default_factory=dict)
+    _kind_owner: dict[str, Flow[Any] | Action] = field(default_factory=dict)
 
     # --- registration, from the wiring ------------------------------------------------------
-    def add_flow(self, flow: Flow, *, interrupts: Callable[[BotContext], bool] | None = None
+    def add_flow(self, flow: Flow[Any], *, interrupts: Callable[[BotContext], bool] | None = None
                  ) -> None:
         if flow.name in self.flows:
             raise ValueError(f"flow {flow.name} registered twice")
@@ -516,7 +524,7 @@ class Router:
         for kind in flow.kinds:
             self._own(kind, flow)
         if flow.command:
-            async def start(update: Update, context: BotContext, flow: Flow = flow) -> None:
+            async def start(update: Update, context: BotContext, flow: Flow[Any] = flow) -> None:
                 await flow.start(update, context)
 
             # A flow that says why it refuses someone checks them itself, when it opens.
@@ -538,13 +546,13 @@ class Router:
         self.actions[kind] = action
         self._own(kind, action)
 
-    def _own(self, kind: str, owner: Flow | Action) -> None:
+    def _own(self, kind: str, owner: Flow[Any] | Action) -> None:
         if kind in self._kind_owner and self._kind_owner[kind] is not owner:
             raise ValueError(f"button kind {kind} has two owners")
         self._kind_owner[kind] = owner
 
     # --- the open flow ---------------------------------------------------------------------
-    def run_of(self, update: Update, context: BotContext) -> Run | None:
+    def run_of(self, update: Update, context: BotContext) -> Run[Any] | None:
         state = current_state(context)
         if state is None:
             return None
@@ -592,7 +600,7 @@ class Router:
             return
         await self._answer(run, message)
 
-    async def _role_changed(self, run: Run) -> None:
+    async def _role_changed(self, run: Run[Any]) -> None:
         """The open flow, or its open step, is no longer for this user: staff changed their
         role after it was asked. What they sent now (most likely meant for that question) is
         not taken for anything else: the flow ends, keeping nothing, and they hear what they
@@ -609,7 +617,7 @@ class Router:
         context.args = text.split()[1:]
         return bool(command and command.interrupts and command.interrupts(context))
 
-    async def _answer(self, run: Run, message: Message) -> None:
+    async def _answer(self, run: Run[Any], message: Message) -> None:
         step = run.step
         assert step is not None
         if message.text is not None and step.text is not None:
@@ -666,7 +674,7 @@ class Router:
         else:
             await run.reask(_("Please answer the question first, or /cancel."))
 
-    async def _cancel(self, run: Run) -> None:
+    async def _cancel(self, run: Run[Any]) -> None:
         edit = run.state.pop("edit", None)
         if edit is not None:
             # Editing one field: back to the summary, with the answers as they were.

@@ -11,7 +11,7 @@ import html
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ParseMode
@@ -42,8 +42,24 @@ from domain.provinces import PROVINCES, by_code, match_province
 
 log = logging.getLogger(__name__)
 
-COMPOSE = Flow("broadcast", command="broadcast", allowed=is_staff, reentry=True,
-               cancelled=N_("Cancelled. No broadcast was sent."))
+
+
+class BroadcastData(TypedDict, total=False):
+    text_id: str
+    text_en: str | None            # None: skipped
+    aud: dict[str, Any]            # the Audience, as its to_json()
+    sub: str | None                # the audience's sub-menu shown ("role", "prov", ...)
+    page: int                      # the page of provinces shown
+    pick: list[str] | None         # provinces matching a typed name, offered alone
+    found: list[str]               # the ids of enterprises found by a typed name
+    ents: dict[str, str]           # the names of the enterprises found so far, by id
+    send_at: str                   # "now", or an ISO moment
+    zone: str                      # the time zone the moment was typed in
+
+
+COMPOSE: Flow[BroadcastData] = Flow("broadcast", command="broadcast", allowed=is_staff,
+                                    reentry=True,
+                                    cancelled=N_("Cancelled. No broadcast was sent."))
 MAX_TEXT = 4096  # Telegram's limit for one message
 MAX_DAYS = 365
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -58,11 +74,11 @@ _FORMATTING = {
 _TAG = re.compile(r"<[^>]*>")
 
 
-def _audience(run: Run) -> Audience:
+def _audience(run: Run[BroadcastData]) -> Audience:
     return Audience.from_json(run.data.get("aud"))
 
 
-def _set_audience(run: Run, audience: Audience) -> None:
+def _set_audience(run: Run[BroadcastData], audience: Audience) -> None:
     run.data["aud"] = audience.to_json()
 
 
@@ -92,7 +108,7 @@ def snippet(text: str, limit: int) -> str:
 
 # --- start ----------------------------------------------------------------------------------
 @COMPOSE.entry
-async def begin(run: Run) -> Outcome:
+async def begin(run: Run[BroadcastData]) -> Outcome:
     """/broadcast: staff only (the router checks it now and again at every answer)."""
     _set_audience(run, Audience())
     await run.say(_("Let's write a broadcast: the text, who receives it, and when. /cancel stops "
@@ -105,14 +121,14 @@ _EXAMPLES = '<b>bold</b>, <i>italic</i>, <a href="https://www.ilo.org">link</a>'
 
 
 @COMPOSE.step("bc_text_id", note=N_("Please send the message as text."))
-async def ask_text_id(run: Run) -> None:
+async def ask_text_id(run: Run[BroadcastData]) -> None:
     await run.say(_(
         "Please send the message in Indonesian. Telegram HTML formatting is allowed, e.g. "
         "{examples}.").format(examples=html.escape(_EXAMPLES)))
 
 
 @COMPOSE.step("bc_text_en", note=N_("Please send the English text, or press Skip."))
-async def ask_text_en(run: Run) -> None:
+async def ask_text_en(run: Run[BroadcastData]) -> None:
     await run.say(_("Now the same message in English, if you like. Without it, English "
                     "readers get the Indonesian text."),
                   rows([run.button(_("Skip"), "bcskip", "en")]))
@@ -127,7 +143,7 @@ def _html_of(message: Message | None) -> str | None:
     return message.text
 
 
-async def _take_text(run: Run, key: str) -> Retry | None:
+async def _take_text(run: Run[BroadcastData], key: Literal["text_id", "text_en"]) -> Retry | None:
     """Store a text once Telegram accepted it as a preview (None); else say why and ask
     again."""
     text = _html_of(run.update.message)
@@ -170,17 +186,17 @@ def _html_problem(message: str) -> str:
 
 
 @ask_text_id.on_text()
-async def text_id_given(run: Run, _text: str) -> Outcome:
+async def text_id_given(run: Run[BroadcastData], _text: str) -> Outcome:
     return await _take_text(run, "text_id") or ask_text_en
 
 
 @ask_text_en.on_text()
-async def text_en_given(run: Run, _text: str) -> Outcome:
+async def text_en_given(run: Run[BroadcastData], _text: str) -> Outcome:
     return await _take_text(run, "text_en") or ask_audience
 
 
 @ask_text_en.on_button("bcskip", ("en",))
-async def english_skipped(run: Run, _value: str) -> Outcome:
+async def english_skipped(run: Run[BroadcastData], _value: str) -> Outcome:
     await run.ack()
     run.data["text_en"] = None
     return ask_audience
@@ -220,7 +236,7 @@ def describe_audience(audience: Audience, enterprise_names: dict[str, str]) -> s
     return "\n".join(lines)
 
 
-async def _audience_view(run: Run) -> tuple[str, InlineKeyboardMarkup]:
+async def _audience_view(run: Run[BroadcastData]) -> tuple[str, InlineKeyboardMarkup]:
     audience = _audience(run)
     sub = run.data.get("sub")
     header = {
@@ -249,7 +265,7 @@ def _tick(on: bool, label: str) -> str:
     return ("✅ " if on else "▫️ ") + label
 
 
-def _audience_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
+def _audience_markup(run: Run[BroadcastData], audience: Audience) -> InlineKeyboardMarkup:
     kb = run.keyboard()
     sub = run.data.get("sub")
     back = kb.button("‹ " + _("Back"), "bctog", "back")
@@ -292,7 +308,7 @@ def _audience_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([*rows(buttons).inline_keyboard, [back]])
 
 
-def _province_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
+def _province_markup(run: Run[BroadcastData], audience: Audience) -> InlineKeyboardMarkup:
     kb = run.keyboard()
     picked = run.data.get("pick")
     keyboard = province_rows(kb, kind="bctog", prefix="p:", page=int(run.data.get("page", 0)),
@@ -305,12 +321,12 @@ def _province_markup(run: Run, audience: Audience) -> InlineKeyboardMarkup:
 
 
 @COMPOSE.step("bc_audience", expects=BUTTON)
-async def ask_audience(run: Run) -> None:
+async def ask_audience(run: Run[BroadcastData]) -> None:
     text, markup = await _audience_view(run)
     await run.say(text, markup)
 
 
-async def _show_audience(run: Run) -> Outcome:
+async def _show_audience(run: Run[BroadcastData]) -> Outcome:
     """After a button: the same message shows the new selection and count."""
     text, markup = await _audience_view(run)
     await edit_or_send(run.update, run.context, text, markup)
@@ -318,7 +334,7 @@ async def _show_audience(run: Run) -> Outcome:
 
 
 @ask_audience.on_button("bcaud", (*_SUBS, "clear", "done"))
-async def audience_menu(run: Run, value: str) -> Outcome:
+async def audience_menu(run: Run[BroadcastData], value: str) -> Outcome:
     if value == "done":
         if await _count(run.svc, _audience(run)) == 0:
             await run.ack(_("Nobody matches this audience. Please change it."))
@@ -329,7 +345,7 @@ async def audience_menu(run: Run, value: str) -> Outcome:
     if value == "clear":
         _set_audience(run, Audience())
     else:
-        run.data.update(sub=value, page=0, pick=None, found=[])
+        run.data.update({"sub": value, "page": 0, "pick": None, "found": []})
     return await _show_audience(run)
 
 
@@ -341,13 +357,13 @@ def _toggle(values: list[T], value: T) -> list[T]:
 
 
 @ask_audience.on_button("bctog")
-async def audience_toggled(run: Run, pressed: str) -> Outcome:
+async def audience_toggled(run: Run[BroadcastData], pressed: str) -> Outcome:
     audience = _audience(run)
     kind, _sep, value = pressed.partition(":")
     if pressed == "back":
-        run.data.update(sub=None, pick=None, found=[])
+        run.data.update({"sub": None, "pick": None, "found": []})
     elif kind == "p" and value.startswith("pg:") and value[3:].isdigit():
-        run.data.update(page=int(value[3:]), pick=None)
+        run.data.update({"page": int(value[3:]), "pick": None})
     elif kind == "r" and value in AUDIENCE_ROLES:
         audience.roles = _toggle(audience.roles, value)
     elif kind == "p" and by_code(value) is not None:
@@ -370,7 +386,7 @@ async def audience_toggled(run: Run, pressed: str) -> Outcome:
 
 
 @ask_audience.on_text()
-async def audience_typed(run: Run, text: str) -> Outcome:
+async def audience_typed(run: Run[BroadcastData], text: str) -> Outcome:
     """Typed answers in the audience: a province's name, an enterprise's name, a number of
     days; in the other sub-menus only buttons fit."""
     sub = run.data.get("sub")
@@ -391,7 +407,7 @@ async def audience_typed(run: Run, text: str) -> Outcome:
     return run.retry(_("Please choose one of the buttons below."))
 
 
-async def _province_typed(run: Run, text: str) -> Outcome:
+async def _province_typed(run: Run[BroadcastData], text: str) -> Outcome:
     matches = match_province(text)
     if not matches:
         return run.retry(_("I do not know that province."))
@@ -406,7 +422,7 @@ async def _province_typed(run: Run, text: str) -> Outcome:
     return ask_audience
 
 
-async def _enterprise_typed(run: Run, text: str) -> Outcome:
+async def _enterprise_typed(run: Run[BroadcastData], text: str) -> Outcome:
     name, error = text_input.clean_name(text)
     if error or name is None:
         return run.retry(_("Please type part of the enterprise's name."))
@@ -426,7 +442,7 @@ def _example(svc: Services) -> str:
 
 
 @COMPOSE.step("bc_when", note=N_("Please press Send now, or type a date and time."))
-async def ask_when(run: Run) -> None:
+async def ask_when(run: Run[BroadcastData]) -> None:
     await run.say(_(
         "When should it go out? Press Send now, or type a date and time in WIB, e.g. {example}. "
         "Add WITA or WIT for those time zones.").format(example=_example(run.svc)),
@@ -434,14 +450,14 @@ async def ask_when(run: Run) -> None:
 
 
 @ask_when.on_button("bcnow", ("now",))
-async def send_now(run: Run, _value: str) -> Outcome:
+async def send_now(run: Run[BroadcastData], _value: str) -> Outcome:
     await run.ack()
     run.data["send_at"] = "now"
     return ask_summary
 
 
 @ask_when.on_text()
-async def when_typed(run: Run, text: str) -> Outcome:
+async def when_typed(run: Run[BroadcastData], text: str) -> Outcome:
     moment, error = schedule.parse_send_time(text, now=run.svc.clock.now())
     if error:
         note = {
@@ -457,13 +473,13 @@ async def when_typed(run: Run, text: str) -> Outcome:
     return ask_summary
 
 
-def _send_at(bc: dict[str, Any]) -> datetime | None:
+def _send_at(bc: BroadcastData) -> datetime | None:
     value = bc.get("send_at")
     return datetime.fromisoformat(value) if value and value != "now" else None
 
 
 # --- summary and confirmation ---------------------------------------------------------------
-def _summary(bc: dict[str, Any], count: int, *, full: bool) -> str:
+def _summary(bc: BroadcastData, count: int, *, full: bool) -> str:
     def shown(text: str) -> str:
         return text if full else snippet(text, 300)
 
@@ -475,7 +491,7 @@ def _summary(bc: dict[str, Any], count: int, *, full: bool) -> str:
         shown(bc["text_id"]),
         "",
         _("<b>English:</b>"),
-        shown(bc["text_en"]) if bc.get("text_en") else
+        shown(text_en) if (text_en := bc.get("text_en")) else
         _("(none: English readers get the Indonesian text)"),
         "",
         _("<b>Audience:</b>"),
@@ -487,7 +503,7 @@ def _summary(bc: dict[str, Any], count: int, *, full: bool) -> str:
 
 
 @COMPOSE.step("bc_confirm", expects=BUTTON)
-async def ask_summary(run: Run) -> None:
+async def ask_summary(run: Run[BroadcastData]) -> None:
     count = await _count(run.svc, _audience(run))
     text = _summary(run.data, count, full=True)
     if len(text) > MAX_TEXT:
@@ -497,7 +513,7 @@ async def ask_summary(run: Run) -> None:
 
 
 @ask_summary.on_button("bcok", ("yes", "no"))
-async def confirmed(run: Run, answer: str) -> Outcome:
+async def confirmed(run: Run[BroadcastData], answer: str) -> Outcome:
     bc = run.data
     if not bc.get("text_id") or not bc.get("send_at"):
         await stale_button(run.update)

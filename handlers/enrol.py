@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import (
     Contact,
@@ -62,10 +62,18 @@ async def _refused(context: BotContext) -> str:
     return _("Enrolment is for owners of an enterprise. Type /help to see the menu.")
 
 
+class EnrolData(TypedDict, total=False):
+    # The answers by field (FIELDS, and "sector_other", "id" when updating an enrolment), in
+    # the shape db/enrolment.py reads and stores.
+    enrol: dict[str, Any]
+    prov_page: int   # the page of provinces shown
+
+
 # Who may enrol is checked at every answer too: an owner made a trainer half-way (or staff
 # made a worker again) would otherwise confirm with the role they no longer have.
-ENROL = Flow("enrol", command="enrol", allowed=_may_enrol, refused=_refused,
-             cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
+ENROL: Flow[EnrolData] = Flow("enrol", command="enrol", allowed=_may_enrol, refused=_refused,
+                              cancelled=N_("Cancelled. Nothing was saved. Type /help to see "
+                                           "the menu."))
 
 NAME_ERRORS = {
     text_input.EMPTY: N_("The answer is empty."),
@@ -77,13 +85,13 @@ NAME_ERRORS = {
 }
 
 
-def _answers(run: Run) -> dict[str, Any]:
+def _answers(run: Run[EnrolData]) -> dict[str, Any]:
     answers: dict[str, Any] = run.data.setdefault("enrol", {})
     return answers
 
 
 @ENROL.entry
-async def begin(run: Run) -> Outcome:
+async def begin(run: Run[EnrolData]) -> Outcome:
     """/enrol, or an owner right after the role choice."""
     user = run.context.user_row
     assert user is not None
@@ -105,12 +113,12 @@ async def begin(run: Run) -> Outcome:
 
 # --- company name ---------------------------------------------------------------------------
 @ENROL.step("e_name")
-async def ask_name(run: Run) -> None:
+async def ask_name(run: Run[EnrolData]) -> None:
     await run.say(_("What is the name of your company?"))
 
 
 @ask_name.on_text()
-async def name_given(run: Run, text: str) -> Outcome:
+async def name_given(run: Run[EnrolData], text: str) -> Outcome:
     if looks_like_code(text) and not _answers(run).get("id") and \
             await is_join_code(run.svc.sessionmaker, text):
         # A worker who tapped "owner" by mistake types the code from the poster: join.
@@ -124,13 +132,13 @@ async def name_given(run: Run, text: str) -> Outcome:
 
 # --- sector ---------------------------------------------------------------------------------
 @ENROL.step("e_sector", expects=BUTTON)
-async def ask_sector(run: Run) -> None:
+async def ask_sector(run: Run[EnrolData]) -> None:
     await run.say(_("What does your company make?"),
                   rows([run.button(sector_name(key), "sector", key) for key in SECTORS], width=1))
 
 
 @ask_sector.on_button("sector", SECTORS)
-async def sector_chosen(run: Run, sector: str) -> Outcome:
+async def sector_chosen(run: Run[EnrolData], sector: str) -> Outcome:
     await run.ack()
     answers = _answers(run)
     answers["sector"] = sector
@@ -141,25 +149,25 @@ async def sector_chosen(run: Run, sector: str) -> Outcome:
 
 
 @ENROL.step("e_sector_other")
-async def ask_sector_other(run: Run) -> None:
+async def ask_sector_other(run: Run[EnrolData]) -> None:
     await run.say(_("Please describe your sector in a few words."))
 
 
 @ask_sector_other.on_text(text_input.clean_name, NAME_ERRORS)
-async def sector_other_given(run: Run, text: str) -> Outcome:
+async def sector_other_given(run: Run[EnrolData], text: str) -> Outcome:
     _answers(run)["sector_other"] = text
     return run.then(ask_province)
 
 
 # --- province -------------------------------------------------------------------------------
-def _province_markup(run: Run, *, only: list[str] | None = None) -> InlineKeyboardMarkup:
+def _province_markup(run: Run[EnrolData], *, only: list[str] | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(province_rows(run.keyboard(), kind="prov",
                                               page=int(run.data.get("prov_page", 0)), only=only))
 
 
 @ENROL.step("e_province", expects=BUTTON,
             note=N_("Please choose a province below, or type its name."))
-async def ask_province(run: Run) -> None:
+async def ask_province(run: Run[EnrolData]) -> None:
     await run.say(_("In which province is the factory? Choose below, or type its name."),
                   _province_markup(run))
 
@@ -170,7 +178,7 @@ def _province_value(value: str) -> bool:
 
 
 @ask_province.on_button("prov", _province_value)
-async def province_pressed(run: Run, value: str) -> Outcome:
+async def province_pressed(run: Run[EnrolData], value: str) -> Outcome:
     await run.ack()
     if value.startswith("pg:"):
         # Paging edits the list in place rather than adding a message per page.
@@ -183,7 +191,7 @@ async def province_pressed(run: Run, value: str) -> Outcome:
 
 
 @ask_province.on_text()
-async def province_typed(run: Run, text: str) -> Outcome:
+async def province_typed(run: Run[EnrolData], text: str) -> Outcome:
     matches = match_province(text)
     if len(matches) == 1:
         return _province_set(run, matches[0].code)
@@ -194,7 +202,7 @@ async def province_typed(run: Run, text: str) -> Outcome:
     return STAY
 
 
-def _province_set(run: Run, code: str) -> Outcome:
+def _province_set(run: Run[EnrolData], code: str) -> Outcome:
     answers = _answers(run)
     changed = answers.get("province") not in (None, code)
     answers["province"] = code
@@ -208,19 +216,19 @@ def _province_set(run: Run, code: str) -> Outcome:
 
 # --- city -----------------------------------------------------------------------------------
 @ENROL.step("e_city")
-async def ask_city(run: Run) -> None:
+async def ask_city(run: Run[EnrolData]) -> None:
     await run.say(_("In which city or regency (kabupaten)?"))
 
 
 @ask_city.on_text(text_input.clean_name, NAME_ERRORS)
-async def city_given(run: Run, city: str) -> Outcome:
+async def city_given(run: Run[EnrolData], city: str) -> Outcome:
     _answers(run)["city"] = tidy_place(city)
     if await _taken(run):
         return END
     return run.then(ask_workers)
 
 
-async def _taken(run: Run) -> bool:
+async def _taken(run: Run[EnrolData]) -> bool:
     """Someone else's approved enterprise of this name in this city: say so (the flow ends).
     Someone else's enrolment still waiting stops nobody: staff see both."""
     answers = _answers(run)
@@ -234,7 +242,7 @@ async def _taken(run: Run) -> bool:
     return True
 
 
-async def _say_taken(run: Run, found: Taken) -> None:
+async def _say_taken(run: Run[EnrolData], found: Taken) -> None:
     await run.say(_("{name} in {city} is already enrolled and approved by the SCORE team, so "
                     "this enrolment is not saved.\nIf you work there, please ask its owner for "
                     "an admin invite link.\nIf it is your company, please contact the SCORE "
@@ -243,7 +251,7 @@ async def _say_taken(run: Run, found: Taken) -> None:
 
 # --- number of workers ----------------------------------------------------------------------
 @ENROL.step("e_workers")
-async def ask_workers(run: Run) -> None:
+async def ask_workers(run: Run[EnrolData]) -> None:
     await run.say(_("How many workers does the company have, all kinds together? Please "
                     "answer with a number, e.g. 120."))
 
@@ -255,7 +263,7 @@ def _workers(text: str | None) -> tuple[int | None, str | None]:
 @ask_workers.on_text(_workers, {text_input.OUT_OF_RANGE: N_("Please give a number from 1 to "
                                                             "100,000."),
                                 "*": N_("Please write the number in digits, e.g. 120.")})
-async def workers_given(run: Run, workers: int) -> Outcome:
+async def workers_given(run: Run[EnrolData], workers: int) -> Outcome:
     _answers(run)["workers"] = workers
     if not fits_score(workers):
         await run.say(_("Noted. SCORE is designed for enterprises with 50 to 200 workers. The "
@@ -265,19 +273,19 @@ async def workers_given(run: Run, workers: int) -> Outcome:
 
 # --- contact person -------------------------------------------------------------------------
 @ENROL.step("e_contact")
-async def ask_contact(run: Run) -> None:
+async def ask_contact(run: Run[EnrolData]) -> None:
     await run.say(_("Who is the contact person for SCORE? Please give the name."))
 
 
 @ask_contact.on_text(text_input.clean_name, NAME_ERRORS)
-async def contact_given(run: Run, name: str) -> Outcome:
+async def contact_given(run: Run[EnrolData], name: str) -> Outcome:
     _answers(run)["contact"] = name
     return run.then(ask_phone)
 
 
 # --- phone ----------------------------------------------------------------------------------
 @ENROL.step("e_phone", expects=PHONE)
-async def ask_phone(run: Run) -> None:
+async def ask_phone(run: Run[EnrolData]) -> None:
     keyboard = ReplyKeyboardMarkup([[KeyboardButton(_("Share my number"), request_contact=True)]],
                                    resize_keyboard=True, one_time_keyboard=True)
     await run.say(_("What is the contact phone number? Share yours with the button, or type "
@@ -285,18 +293,18 @@ async def ask_phone(run: Run) -> None:
 
 
 @ask_phone.on_contact
-async def phone_shared(run: Run, contact: Contact) -> Outcome:
+async def phone_shared(run: Run[EnrolData], contact: Contact) -> Outcome:
     if contact.user_id != run.user_id:
         return run.retry(_("Please share your own number, or type the number."))
     return await _phone_set(run, contact.phone_number)
 
 
 @ask_phone.on_text()
-async def phone_typed(run: Run, text: str) -> Outcome:
+async def phone_typed(run: Run[EnrolData], text: str) -> Outcome:
     return await _phone_set(run, text)
 
 
-async def _phone_set(run: Run, raw: str | None) -> Outcome:
+async def _phone_set(run: Run[EnrolData], raw: str | None) -> Outcome:
     phone = normalize_phone(raw)
     if phone is None:
         return run.retry(_("That is not an Indonesian phone number. Please write it like "
@@ -308,12 +316,12 @@ async def _phone_set(run: Run, raw: str | None) -> Outcome:
 
 # --- modules --------------------------------------------------------------------------------
 @ENROL.step("e_modules", expects=BUTTON)
-async def ask_modules(run: Run) -> None:
+async def ask_modules(run: Run[EnrolData]) -> None:
     await run.say(_("Which SCORE modules interest you? Choose one or more, then press Done."),
                   _modules_markup(run))
 
 
-def _modules_markup(run: Run) -> InlineKeyboardMarkup:
+def _modules_markup(run: Run[EnrolData]) -> InlineKeyboardMarkup:
     chosen = set(_answers(run).get("modules", []))
     buttons = [run.button(("✅ " if n in chosen else "▫️ ") + f"{n}. {module_name(n)}", "mod",
                           str(n)) for n in MODULES]
@@ -322,7 +330,7 @@ def _modules_markup(run: Run) -> InlineKeyboardMarkup:
 
 
 @ask_modules.on_button("mod", lambda v: v == "done" or module_of(v) is not None)
-async def module_toggled(run: Run, value: str) -> Outcome:
+async def module_toggled(run: Run[EnrolData], value: str) -> Outcome:
     answers = _answers(run)
     chosen = set(answers.get("modules", []))
     if value == "done":
@@ -372,7 +380,7 @@ _FIELD_LABELS = {
 
 
 @ENROL.step("e_summary", expects=BUTTON)
-async def ask_summary(run: Run) -> None:
+async def ask_summary(run: Run[EnrolData]) -> None:
     markup = rows([run.button("✏️ " + _(_FIELD_LABELS[f]), "edit", f) for f in FIELDS])
     await run.say(summary_text(_answers(run)),
                   with_rows(markup, [run.button("✅ " + _("Confirm"), "confirm", "yes")]))
@@ -384,13 +392,13 @@ _EDIT_STEP = {"name": ask_name, "sector": ask_sector, "province": ask_province,
 
 
 @ask_summary.on_button("edit", FIELDS)
-async def edit_chosen(run: Run, field: str) -> Outcome:
+async def edit_chosen(run: Run[EnrolData], field: str) -> Outcome:
     await run.ack()
     return run.edit(_EDIT_STEP[field], back=ask_summary)
 
 
 @ask_summary.on_button("confirm", ("yes",))
-async def confirmed(run: Run, _value: str) -> Outcome:
+async def confirmed(run: Run[EnrolData], _value: str) -> Outcome:
     answers = _answers(run)
     if not all(answers.get(k) for k in FIELDS):
         await run.ack(_("This button is no longer active."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -46,11 +47,19 @@ def _may_join(context: BotContext) -> bool:
     return may_join_as_worker(role_of(context))
 
 
+class JoinData(TypedDict, total=False):
+    # A worker of another enterprise, asked whether they moved: where to, and from where.
+    move_to: int
+    move_name: str
+    move_from: str
+
+
 # Checked at every answer too: a worker made a trainer at the "do you now work at" question
 # must not be moved (and made a worker again).
-JOIN = Flow("join", command="join", reentry=True, allowed=_may_join,
-            refused=N_("Join codes are for workers. Type /help to see the menu."),
-            cancelled=N_("Cancelled. Nothing was saved. Type /help to see the menu."))
+JOIN: Flow[JoinData] = Flow("join", command="join", reentry=True, allowed=_may_join,
+                            refused=N_("Join codes are for workers. Type /help to see the menu."),
+                            cancelled=N_("Cancelled. Nothing was saved. Type /help to see the "
+                                         "menu."))
 
 
 def code_given(context: BotContext) -> bool:
@@ -60,7 +69,7 @@ def code_given(context: BotContext) -> bool:
 
 
 @JOIN.entry
-async def begin(run: Run, code: str | None = None) -> Outcome:
+async def begin(run: Run[JoinData], code: str | None = None) -> Outcome:
     """/join (with the code or without), a code typed at the role question or outside any
     question, or a join link once language and consent are done."""
     user = run.context.user_row
@@ -76,13 +85,13 @@ async def begin(run: Run, code: str | None = None) -> Outcome:
 
 
 @JOIN.step("join_code")
-async def ask_code(run: Run) -> None:
+async def ask_code(run: Run[JoinData]) -> None:
     await run.say(_("Please send the join code of your enterprise. It is on the SCORE poster at "
                     "the factory, or ask HRD, the SCORE trainer or the improvement team (EIT)."))
 
 
 @ask_code.on_text()
-async def code_typed(run: Run, text: str) -> Outcome:
+async def code_typed(run: Run[JoinData], text: str) -> Outcome:
     if not looks_like_code(text):
         # Chat while waiting for the code ("ok pak") is not a wrong code: a hint instead.
         await run.say(_("A join code has six letters and numbers, like K7P2QX, never 0, O, 1, I "
@@ -93,7 +102,7 @@ async def code_typed(run: Run, text: str) -> Outcome:
     return await try_code(run, text)
 
 
-def _surveys_open(run: Run, then: Joined | None = None) -> Joined:
+def _surveys_open(run: Run[Any], then: Joined | None = None) -> Joined:
     """What joining does in its own transaction: `then`, and the survey rounds open now
     invite the new member (their invitation was queued before they joined)."""
     svc, user_id = run.svc, run.user_id
@@ -106,7 +115,7 @@ def _surveys_open(run: Run, then: Joined | None = None) -> Joined:
     return joined
 
 
-async def try_code(run: Run, text: str) -> Outcome:
+async def try_code(run: Run[JoinData], text: str) -> Outcome:
     now = run.svc.clock.now()
     result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now,
                                   then=_surveys_open(run))
@@ -126,8 +135,10 @@ async def try_code(run: Run, text: str) -> Outcome:
             name=html.escape(result.enterprise_name or "")))
         return END
     if result.moving_from is not None:
-        run.data.update(move_to=result.enterprise_id, move_name=result.enterprise_name,
-                        move_from=result.moving_from)
+        # db/joining.py sets where to with where from.
+        assert result.enterprise_id is not None and result.enterprise_name is not None
+        run.data.update({"move_to": result.enterprise_id, "move_name": result.enterprise_name,
+                         "move_from": result.moving_from})
         return ask_move
     if result.enterprise_name is None:
         note = _("I do not know this code. Please check it and send it again, or /cancel.")
@@ -141,7 +152,7 @@ async def try_code(run: Run, text: str) -> Outcome:
 
 
 @JOIN.step("join_move", expects=BUTTON)
-async def ask_move(run: Run) -> None:
+async def ask_move(run: Run[JoinData]) -> None:
     await run.say(_("You are registered at {old}. Do you now work at {new}?").format(
         old=html.escape(run.data["move_from"]), new=html.escape(run.data["move_name"])),
         rows([run.button(_("Yes, I now work at {new}").format(new=run.data["move_name"])[:60],
@@ -151,7 +162,7 @@ async def ask_move(run: Run) -> None:
 
 
 @ask_move.on_button("jmove", ("yes", "no"))
-async def move_answered(run: Run, answer: str) -> Outcome:
+async def move_answered(run: Run[JoinData], answer: str) -> Outcome:
     await run.ack()
     if answer == "no":
         await run.say(_("Fine, you stay registered at {old}.").format(
@@ -167,7 +178,7 @@ async def move_answered(run: Run, answer: str) -> Outcome:
     return await _welcome(run, name)
 
 
-async def _welcome(run: Run, name: str) -> Outcome:
+async def _welcome(run: Run[JoinData], name: str) -> Outcome:
     run.context.role = Role.WORKER.value
     user = run.context.user_row
     assert user is not None
@@ -177,7 +188,7 @@ async def _welcome(run: Run, name: str) -> Outcome:
     return END
 
 
-async def accept_invite(run: Run, token: str, *, not_valid: Outcome = END) -> Outcome:
+async def accept_invite(run: Run[Any], token: str, *, not_valid: Outcome = END) -> Outcome:
     """An admin invite link, opened once language and consent are done; `not_valid`: what
     comes after saying that the link was used or is not valid."""
     role = role_of(run.context)
@@ -262,13 +273,17 @@ def _may_replace(context: BotContext) -> bool:
 
 # For owners (and staff who enrolled one): made a trainer while the question is open, the
 # router ends it like any flow.
-REPLACE_CODE = Flow("replace_code", allowed=_may_replace, cancelled=N_("Nothing was changed."),
-                    refused=N_("This is for the owner of the enterprise. Type /help to see "
-                               "the menu."))
+class ReplaceCodeData(TypedDict, total=False):
+    code: str   # the code being replaced
+
+
+REPLACE_CODE: Flow[ReplaceCodeData] = Flow(
+    "replace_code", allowed=_may_replace, cancelled=N_("Nothing was changed."),
+    refused=N_("This is for the owner of the enterprise. Type /help to see the menu."))
 
 
 @REPLACE_CODE.entry
-async def replace_begin(run: Run, code: str) -> Outcome:
+async def replace_begin(run: Run[ReplaceCodeData], code: str) -> Outcome:
     """The Replace button under /code: confirm first, the old code stops working. The
     button of a code already replaced (an older /code) is stale at once: it does not ask
     about a code that no longer works."""
@@ -280,7 +295,7 @@ async def replace_begin(run: Run, code: str) -> Outcome:
 
 
 @REPLACE_CODE.step("rc_confirm", expects=BUTTON)
-async def ask_replace(run: Run) -> None:
+async def ask_replace(run: Run[ReplaceCodeData]) -> None:
     await run.say(_("Replace the join code {code}? The old code stops working, and workers "
                     "need the new one or the new poster.").format(code=run.data["code"]),
                   rows([run.button(_("Yes, replace it"), "rcok", "yes"),
@@ -288,7 +303,7 @@ async def ask_replace(run: Run) -> None:
 
 
 @ask_replace.on_button("rcok", ("yes", "no"))
-async def replace_answered(run: Run, answer: str) -> Outcome:
+async def replace_answered(run: Run[ReplaceCodeData], answer: str) -> Outcome:
     if answer == "no":
         await run.ack()
         await run.say(_("Nothing was changed."))
@@ -320,28 +335,33 @@ async def invite_command(update: Update, context: BotContext) -> None:
 
 
 # --- a worker leaves ---------------------------------------------------------------------------
-LEAVE = Flow("leave", command="leave", cancelled=N_("Fine, nothing changed."))
+class LeaveData(TypedDict, total=False):
+    enterprise: int   # the workplace being left
+    name: str
+
+
+LEAVE: Flow[LeaveData] = Flow("leave", command="leave", cancelled=N_("Fine, nothing changed."))
 
 
 @LEAVE.entry
-async def leave_begin(run: Run) -> Outcome:
+async def leave_begin(run: Run[LeaveData]) -> Outcome:
     workplace = await workplace_of(run.svc.sessionmaker, run.user_id)
     if workplace is None:
         await run.say(_("You are not registered at an enterprise."))
         return END
-    run.data.update(enterprise=workplace.enterprise_id, name=workplace.name)
+    run.data.update({"enterprise": workplace.enterprise_id, "name": workplace.name})
     return ask_leave
 
 
 @LEAVE.step("leave_confirm", expects=BUTTON)
-async def ask_leave(run: Run) -> None:
+async def ask_leave(run: Run[LeaveData]) -> None:
     await run.say(_("Leave {name}?").format(name=html.escape(run.data["name"])),
                   rows([run.button(_("I no longer work here"), "leave", "yes"),
                         run.button(_("No, stay"), "leave", "no")], width=1))
 
 
 @ask_leave.on_button("leave", ("yes", "no"))
-async def leave_answered(run: Run, answer: str) -> Outcome:
+async def leave_answered(run: Run[LeaveData], answer: str) -> Outcome:
     await run.ack()
     if answer == "no":
         await run.say(_("Fine, nothing changed."))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -112,29 +113,39 @@ def _tell_owner(svc: Services) -> Decided:
 
 
 # --- rejecting: the reason is asked first ------------------------------------------------------
-REJECT = Flow("reject", allowed=is_staff, reentry=True, lifetime=REASON_TIMEOUT,
-              cancelled=N_("Cancelled. The enrolment is still waiting."))
+class RejectData(TypedDict, total=False):
+    enterprise: int
+    name: str
+    # The staff notice whose Reject was pressed (chat, message): a tuple when written, a list
+    # once the draft was read back from the database.
+    pressed: Sequence[int] | None
+
+
+REJECT: Flow[RejectData] = Flow("reject", allowed=is_staff, reentry=True,
+                                lifetime=REASON_TIMEOUT,
+                                cancelled=N_("Cancelled. The enrolment is still waiting."))
 
 
 @REJECT.entry
-async def reject_begin(run: Run, enterprise_id: str) -> Outcome:
+async def reject_begin(run: Run[RejectData], enterprise_id: str) -> Outcome:
     """Reject on a staff notice: ask why. Reject on another notice meanwhile switches."""
     pending = (await pending_enterprise(run.svc.sessionmaker, int(enterprise_id))
                if enterprise_id.isdigit() else None)
     if pending is None:
         await _already_decided(run.update, run.context, int(enterprise_id or 0))
         return END
-    run.data.update(enterprise=pending.id, name=pending.name, pressed=_pressed(run.update))
+    run.data.update({"enterprise": pending.id, "name": pending.name,
+                     "pressed": _pressed(run.update)})
     return ask_reason
 
 
-def _reason_note(run: Run) -> str:
+def _reason_note(run: Run[RejectData]) -> str:
     return _("Please write why {name} is rejected, or /cancel.").format(
         name=html.escape(run.data["name"]))
 
 
 @REJECT.step("reason", note=_reason_note, repeat=False)
-async def ask_reason(run: Run) -> None:
+async def ask_reason(run: Run[RejectData]) -> None:
     await run.say(_("Why is {name} rejected? The owner will read your answer.\n"
                     "/cancel keeps the enrolment waiting.")
                   .format(name=html.escape(run.data["name"])))
@@ -148,7 +159,7 @@ def _reason(text: str | None) -> tuple[str | None, str | None]:
 @ask_reason.on_text(_reason, {
     text_input.TOO_LONG: N_("That is too long: at most 500 characters, please, or /cancel."),
     "*": N_("Please write the reason in a few words, or /cancel.")})
-async def reason_given(run: Run, reason: str) -> Outcome:
+async def reason_given(run: Run[RejectData], reason: str) -> Outcome:
     decided = await decide_enrolment(run.svc.sessionmaker, int(run.data["enterprise"]),
                                      run.user_id, approve=False, reason=reason,
                                      now=run.svc.clock.now(), then=_tell_owner(run.svc))

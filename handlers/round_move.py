@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from typing import TypedDict
 
 from chat.access import is_staff
 from chat.flow import BUTTON, END, Flow, Outcome, Run, clear
@@ -23,8 +24,14 @@ from domain.survey_calendar import month_name
 from services.surveys import rounds
 from services.surveys.round_text import date_lines, day_words, round_title
 
-MOVE = Flow("round_move", allowed=is_staff,
-            cancelled=N_("Cancelled. The round keeps its dates."))
+
+class MoveData(TypedDict, total=False):
+    round: int   # the round's id (0: none given)
+    opens: str   # the new opening day, ISO
+
+
+MOVE: Flow[MoveData] = Flow("round_move", allowed=is_staff,
+                            cancelled=N_("Cancelled. The round keeps its dates."))
 CONFIRM = "rmok"
 
 _DATE_NOTES = {
@@ -36,7 +43,7 @@ _DATE_NOTES = {
 }
 
 
-async def _round(run: Run) -> SurveyRound | None:
+async def _round(run: Run[MoveData]) -> SurveyRound | None:
     """The round being moved, while it can still be moved (not closed)."""
     round_ = await surveys_db.round_by_id(run.svc.sessionmaker, int(run.data.get("round", 0)))
     if round_ is None or round_.closed_at is not None or round_.closes_at <= run.svc.clock.now():
@@ -44,19 +51,19 @@ async def _round(run: Run) -> SurveyRound | None:
     return round_
 
 
-async def _closed(run: Run) -> Outcome:
+async def _closed(run: Run[MoveData]) -> Outcome:
     await run.say(_("This round is closed. Its dates can no longer be changed."))
     return END
 
 
-async def _gone(run: Run) -> None:
+async def _gone(run: Run[MoveData]) -> None:
     """The round closed while its question was open (asked again after /help, say)."""
     await _closed(run)
     clear(run.context)
 
 
 @MOVE.entry
-async def begin(run: Run, round_id: str = "") -> Outcome:
+async def begin(run: Run[MoveData], round_id: str = "") -> Outcome:
     run.data["round"] = int(round_id) if round_id.isdigit() else 0
     if await _round(run) is None:
         return await _closed(run)
@@ -68,7 +75,7 @@ def _title(round_: SurveyRound) -> str:
 
 
 @MOVE.step("rm_date", note=N_("Please type the new opening date, for example 8 December."))
-async def ask_date(run: Run) -> None:
+async def ask_date(run: Run[MoveData]) -> None:
     round_ = await _round(run)
     if round_ is None:
         await _gone(run)
@@ -79,7 +86,7 @@ async def ask_date(run: Run) -> None:
 
 
 @ask_date.on_text()
-async def date_typed(run: Run, text: str) -> Outcome:
+async def date_typed(run: Run[MoveData], text: str) -> Outcome:
     day, error = typed_dates.read_coming_day(text, run.svc.clock.now())
     if error is not None or day is None:
         return run.retry(_(_DATE_NOTES.get(error or "", _DATE_NOTES[typed_dates.NOT_A_DATE])))
@@ -99,7 +106,7 @@ async def date_typed(run: Run, text: str) -> Outcome:
 
 
 @MOVE.step("rm_confirm", expects=BUTTON)
-async def ask_confirm(run: Run) -> None:
+async def ask_confirm(run: Run[MoveData]) -> None:
     round_ = await _round(run)
     if round_ is None:
         await _gone(run)
@@ -118,7 +125,7 @@ async def ask_confirm(run: Run) -> None:
 
 
 @ask_confirm.on_button(CONFIRM, ("yes", "date", "no"))
-async def confirmed(run: Run, answer: str) -> Outcome:
+async def confirmed(run: Run[MoveData], answer: str) -> Outcome:
     await run.ack()
     if answer == "date":
         return ask_date

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
+from typing import TypedDict
 
 from telegram.error import TelegramError
 
@@ -34,8 +35,16 @@ from domain.roles import GIVEN_BY_STAFF
 
 log = logging.getLogger(__name__)
 
-ROLES = Flow("staff_roles", command="staff", allowed=is_staff, reentry=True,
-             cancelled=N_("Cancelled. No role was changed."))
+
+
+class RolesData(TypedDict, total=False):
+    action: str           # one of ACTIONS
+    choices: list[int]    # the people found, offered as buttons
+    target: int           # the person whose role changes
+
+
+ROLES: Flow[RolesData] = Flow("staff_roles", command="staff", allowed=is_staff, reentry=True,
+                              cancelled=N_("Cancelled. No role was changed."))
 ACTIONS = ("trainer", "staff", "revoke")
 
 
@@ -46,12 +55,12 @@ def _who(user: User) -> str:
 
 
 @ROLES.entry
-async def begin(run: Run) -> Outcome:
+async def begin(run: Run[RolesData]) -> Outcome:
     return ask_action
 
 
 @ROLES.step("sr_menu", expects=BUTTON)
-async def ask_action(run: Run) -> None:
+async def ask_action(run: Run[RolesData]) -> None:
     holders = await role_holders(run.svc.sessionmaker, run.svc.settings.staff_ids)
 
     def names(people: Sequence[User | int]) -> str:
@@ -70,14 +79,14 @@ async def ask_action(run: Run) -> None:
 
 
 @ask_action.on_button("srole", ACTIONS)
-async def action_chosen(run: Run, action: str) -> Outcome:
+async def action_chosen(run: Run[RolesData], action: str) -> Outcome:
     await run.ack()
     run.data["action"] = action
     return ask_target
 
 
 @ROLES.step("sr_target", note=N_("Please type the Telegram user id or @username."))
-async def ask_target(run: Run) -> None:
+async def ask_target(run: Run[RolesData]) -> None:
     question = {
         "trainer": _("Who should become a trainer?"),
         "staff": _("Who should become staff?"),
@@ -89,7 +98,7 @@ async def ask_target(run: Run) -> None:
 
 
 @ask_target.on_text()
-async def target_typed(run: Run, typed: str) -> Outcome:
+async def target_typed(run: Run[RolesData], typed: str) -> Outcome:
     action = run.data.get("action")
     if action not in ACTIONS:
         return ask_action
@@ -111,7 +120,7 @@ async def target_typed(run: Run, typed: str) -> Outcome:
     return await _chosen(run, found[0])
 
 
-async def _chosen(run: Run, target: User) -> Outcome:
+async def _chosen(run: Run[RolesData], target: User) -> Outcome:
     action = run.data["action"]
     current = target.role.value if target.role else None
     if action == current:
@@ -127,14 +136,14 @@ async def _chosen(run: Run, target: User) -> Outcome:
 
 
 @ROLES.step("sr_which", expects=BUTTON)
-async def ask_which(run: Run) -> None:
+async def ask_which(run: Run[RolesData]) -> None:
     people = await people_by_id(run.svc.sessionmaker, run.data.get("choices", []))
     await run.say(_("More than one person has that username. Which one?"),
                   rows([run.button(_plain_who(u), "srwho", str(u.id)) for u in people], width=1))
 
 
 @ask_which.on_button("srwho", lambda value: value.isascii() and value.isdigit())
-async def which_chosen(run: Run, value: str) -> Outcome:
+async def which_chosen(run: Run[RolesData], value: str) -> Outcome:
     if int(value) not in run.data.get("choices", []):
         await run.ack(_("This button is no longer active."))
         return ask_which
@@ -150,7 +159,7 @@ def _plain_who(user: User) -> str:
 
 
 @ROLES.step("sr_confirm", expects=BUTTON)
-async def ask_confirm(run: Run) -> None:
+async def ask_confirm(run: Run[RolesData]) -> None:
     target, after = await person_and_role_after_revoke(run.svc.sessionmaker,
                                                        int(run.data.get("target", 0)))
     if target is None:
@@ -170,7 +179,7 @@ async def ask_confirm(run: Run) -> None:
 
 
 @ask_confirm.on_button("srok", ("yes", "no"))
-async def confirmed(run: Run, answer: str) -> Outcome:
+async def confirmed(run: Run[RolesData], answer: str) -> Outcome:
     action, target_id = run.data.get("action"), int(run.data.get("target") or 0)
     if action not in ACTIONS or not target_id:
         await run.ack(_("This button is no longer active."))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from telegram import Update
 
 from chat.access import has_no_role
@@ -20,7 +22,15 @@ from handlers.role_help import role_help
 
 LANGUAGES = ("id", "en")
 
-FIRST_CONTACT = Flow("start", command="start", cancelled=N_(
+
+
+class StartData(TypedDict, total=False):
+    pending_join: str     # a join code, waiting through language and consent
+    pending_invite: str   # an admin invite's token, likewise
+    new: bool             # no consent yet when it began: greeted as a newcomer
+
+
+FIRST_CONTACT: Flow[StartData] = Flow("start", command="start", cancelled=N_(
     "Cancelled. Nothing was saved. Type /help to see the menu."))
 
 
@@ -32,7 +42,7 @@ def opens_a_link(context: BotContext) -> bool:
 
 
 @FIRST_CONTACT.entry
-async def begin(run: Run, code: str | None = None) -> Outcome:
+async def begin(run: Run[StartData], code: str | None = None) -> Outcome:
     """/start (with a link's payload or without), or a newcomer's first message being the
     code from the poster: the code waits through language and consent."""
     payload = parse_start_payload(run.args[0]) if run.args else None
@@ -52,21 +62,21 @@ async def begin(run: Run, code: str | None = None) -> Outcome:
 
 
 @FIRST_CONTACT.step("lang", expects=BUTTON)
-async def ask_language(run: Run) -> None:
+async def ask_language(run: Run[StartData]) -> None:
     await run.say(_("Welcome to SCORE Assistant, the assistant of the ILO SCORE programme.\n"
                     "Please choose your language."),
                   rows(language_buttons(run.keyboard(), "lang")))
 
 
 @ask_language.on_button("lang", LANGUAGES)
-async def language_chosen_first(run: Run, language: str) -> Outcome:
+async def language_chosen_first(run: Run[StartData], language: str) -> Outcome:
     await run.ack()
     await _set_language(run.update, run.context, language)
     return ask_consent
 
 
 @FIRST_CONTACT.step("consent", expects=BUTTON)
-async def ask_consent(run: Run) -> None:
+async def ask_consent(run: Run[StartData]) -> None:
     await run.say(_("To help you, I keep your name and what you tell me about your enterprise, "
                     "for the ILO SCORE programme. /privacy explains what and why.\n"
                     "Do you agree?"),
@@ -75,7 +85,7 @@ async def ask_consent(run: Run) -> None:
 
 
 @ask_consent.on_button("consent", ("yes", "no"))
-async def consent_chosen(run: Run, answer: str) -> Outcome:
+async def consent_chosen(run: Run[StartData], answer: str) -> Outcome:
     await run.ack()
     user = run.update.effective_user
     assert user is not None
@@ -95,7 +105,7 @@ async def consent_chosen(run: Run, answer: str) -> Outcome:
     return await after_consent(run)
 
 
-async def after_consent(run: Run) -> Outcome:
+async def after_consent(run: Run[StartData]) -> Outcome:
     if (code := run.data.pop("pending_join", None)) is not None:
         return await join.JOIN.switch(run, code=code)
     if (token := run.data.pop("pending_invite", None)) is not None:
@@ -113,7 +123,7 @@ async def after_consent(run: Run) -> Outcome:
 # Only for someone without a role: promoted by staff meanwhile, they hear what they can do
 # as trainer or staff instead (the router ends the flow).
 @FIRST_CONTACT.step("role", expects=BUTTON, allowed=has_no_role)
-async def ask_role(run: Run) -> None:
+async def ask_role(run: Run[StartData]) -> None:
     # What they want to do first: the role follows what they then do, so nothing is locked.
     await run.say(_("Are you here to enrol your enterprise, or to join your workplace as a "
                     "worker? You can do the other later."),
@@ -122,7 +132,7 @@ async def ask_role(run: Run) -> None:
 
 
 @ask_role.on_button("role", ("owner", "worker"))
-async def role_chosen(run: Run, value: str) -> Outcome:
+async def role_chosen(run: Run[StartData], value: str) -> Outcome:
     """What the user wants to do first. It locks nothing: the role follows what they do
     (enrolling makes an owner, joining a worker), so a wrong tap is undone by /cancel."""
     await run.ack()
@@ -132,7 +142,7 @@ async def role_chosen(run: Run, value: str) -> Outcome:
 
 
 @ask_role.on_text()
-async def role_typed(run: Run, text: str) -> Outcome:
+async def role_typed(run: Run[StartData], text: str) -> Outcome:
     """At the role question, a worker often types the code from the poster straight away."""
     if looks_like_code(text):
         return await join.JOIN.switch(run, code=text)

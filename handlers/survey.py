@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from telegram import Update
 
@@ -45,28 +45,88 @@ from services.surveys.rounds import drop_reminders, month_words, tell_owners, te
 from services.surveys.survey_text import not_approved, number_note, show_answer, show_number
 
 
-def _cancelled(run: Run) -> str:
+class SurveyOption(TypedDict):
+    """A survey the person may answer, as the draft keeps it (`_option`)."""
+
+    survey: str
+    period: str | None   # ISO; None for a baseline, whose month is asked
+    kind: str            # a ResponseKind's value
+    enterprise_id: int
+    name: str            # the enterprise's
+    entered_as: str
+
+
+class StoredAnswer(TypedDict, total=False):
+    """An answer as the draft carries it (`_dump`)."""
+
+    number: str | None   # a Decimal, as text
+    percent: bool
+    choice: str | None
+    text: str | None
+    skipped: bool
+
+
+class ShortAnswer(TypedDict, total=False):
+    """An answer as drafts written before StoredAnswer carry it (`_load`)."""
+
+    n: str | None
+    p: bool
+    c: str | None
+    t: str | None
+    s: bool
+
+
+class Which(TypedDict):
+    """A number read two ways ("1,250"): which one was meant."""
+
+    raw: str   # as typed
+    a: str     # read with a thousands separator, a Decimal as text
+    b: str     # read with a decimal comma
+
+
+class SurveyData(TypedDict, total=False):
+    options: list[SurveyOption]   # offered to pick from
+    # The option chosen (SurveyOption's fields but the period, set when it is known).
+    survey: str
+    kind: str
+    name: str
+    enterprise_id: int
+    entered_as: str
+    period: str                   # ISO
+    months: list[str]             # a baseline's months offered, ISO
+    baselines: list[str]          # those of them that have a baseline already
+    response_id: int              # the response being answered
+    final_id: int                 # the response sent before, or sent meanwhile by another
+    sent_by: str | None           # who sent that one, if known
+    replacing: int                # the response this one replaces, as shown (`final_id`)
+    answers: dict[str, StoredAnswer]   # by question key
+    q: str                        # the key of the question asked
+    which: Which
+
+
+def _cancelled(run: Run[SurveyData]) -> str:
     if "response_id" in run.data:
         return _("Stopped. The answers given so far are kept. Type /survey to continue later.")
     return _("Cancelled. Type /help to see the menu.")
 
 
-SURVEY = Flow("survey", command="survey", reentry=False, cancelled=_cancelled)
+SURVEY: Flow[SurveyData] = Flow("survey", command="survey", reentry=False,
+                                cancelled=_cancelled)
 
 ANSWER, PICK, REPLACE, WHICH, CONFIRM, FIX, BASELINE, SUPERSEDED = (
     "sva", "svpick", "svrep", "svwhich", "svok", "svfix", "svbase", "svsup")
 
 
 # --- opening ------------------------------------------------------------------------------
-def _questionnaire(run: Run) -> Questionnaire:
+def _questionnaire(run: Run[SurveyData]) -> Questionnaire:
     return load(run.data["survey"])
 
 
-def _period(run: Run) -> date:
+def _period(run: Run[SurveyData]) -> date:
     return date.fromisoformat(run.data["period"])
 
 
-def _title(run: Run) -> str:
+def _title(run: Run[SurveyData]) -> str:
     if run.data.get("kind") == ResponseKind.BASELINE.value:
         return _("Baseline of {name}, {month}").format(
             name=run.data.get("name", ""),
@@ -78,7 +138,8 @@ def _title(run: Run) -> str:
 
 
 @SURVEY.entry
-async def begin(run: Run, round_id: str | None = None, baseline: bool = False) -> Outcome:
+async def begin(run: Run[SurveyData], round_id: str | None = None,
+                baseline: bool = False) -> Outcome:
     user = run.context.user_row
     if user is None or user.consent_at is None:
         await run.say(_("Please start with /start and agree first."))
@@ -125,7 +186,7 @@ async def start_baseline(update: Update, context: BotContext) -> None:
     await SURVEY.start(update, context, baseline=True)
 
 
-def _option(choice: surveys_db.Answerable) -> dict[str, Any]:
+def _option(choice: surveys_db.Answerable) -> SurveyOption:
     """A choice as the draft keeps it (JSON)."""
     return {"survey": choice.survey,
             "period": choice.period.isoformat() if choice.period else None,
@@ -133,38 +194,41 @@ def _option(choice: surveys_db.Answerable) -> dict[str, Any]:
             "name": choice.place.name, "entered_as": choice.place.entered_as}
 
 
-def _option_label(option: dict[str, Any]) -> str:
+def _option_label(option: SurveyOption | SurveyData) -> str:
     if option["kind"] == ResponseKind.BASELINE.value:
         label = _("Baseline of {name}").format(name=option["name"])
     else:
+        period = option["period"]
+        assert period is not None, "only a baseline's option has no month"
         title = load(option["survey"]).title[current_locale()]
-        label = title.format(month=month_words(date.fromisoformat(option["period"])))
+        label = title.format(month=month_words(date.fromisoformat(period)))
         if option["entered_as"] == "trainer":
             label = f"{option['name']}: {label}"
     return label[:60]
 
 
 @SURVEY.step("survey_pick", expects=BUTTON)
-async def ask_pick(run: Run) -> None:
+async def ask_pick(run: Run[SurveyData]) -> None:
     options = run.data["options"]
     await run.say(_("Which one do you want to fill in?"),
                   rows([run.button(_option_label(o), PICK, str(i))
                         for i, o in enumerate(options)], width=1))
 
 
-def _an_option(run: Run, value: str) -> bool:
+def _an_option(run: Run[SurveyData], value: str) -> bool:
     return value.isdigit() and int(value) < len(run.data.get("options", []))
 
 
 @ask_pick.on_button(PICK, offered=_an_option)
-async def picked(run: Run, value: str) -> Outcome:
+async def picked(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     return await _chosen(run, run.data["options"][int(value)])
 
 
-async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
-    run.data.update(survey=option["survey"], kind=option["kind"], name=option["name"],
-                    enterprise_id=option["enterprise_id"], entered_as=option["entered_as"])
+async def _chosen(run: Run[SurveyData], option: SurveyOption) -> Outcome:
+    run.data.update({"survey": option["survey"], "kind": option["kind"], "name": option["name"],
+                     "enterprise_id": option["enterprise_id"],
+                     "entered_as": option["entered_as"]})
     run.data.pop("options", None)
     if option["kind"] == ResponseKind.BASELINE.value:
         monthly, baselines = await survey_results.reported_months(
@@ -180,12 +244,13 @@ async def _chosen(run: Run, option: dict[str, Any]) -> Outcome:
         run.data["months"] = [m.isoformat() for m in months]
         run.data["baselines"] = [m.isoformat() for m in baselines]
         return ask_baseline_month
+    assert option["period"] is not None, "only a baseline's option has no month"
     run.data["period"] = option["period"]
     return await _open(run, replace=False)
 
 
 @SURVEY.step("survey_baseline", expects=BUTTON)
-async def ask_baseline_month(run: Run) -> None:
+async def ask_baseline_month(run: Run[SurveyData]) -> None:
     months, baselines = run.data["months"], set(run.data["baselines"])
     await run.say(_("Which month does this baseline describe? Choose a month before the "
                     "training started. Earlier months can be added afterwards."),
@@ -195,13 +260,13 @@ async def ask_baseline_month(run: Run) -> None:
 
 
 @ask_baseline_month.on_button(BASELINE, offered=lambda run, value: value in run.data["months"])
-async def baseline_month(run: Run, value: str) -> Outcome:
+async def baseline_month(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     run.data["period"] = value
     return await _open(run, replace=False)
 
 
-async def _open(run: Run, *, replace: bool) -> Outcome:
+async def _open(run: Run[SurveyData], *, replace: bool) -> Outcome:
     opened = await surveys_db.open_response(
         run.svc.sessionmaker, survey=run.data["survey"], period=_period(run),
         enterprise_id=int(run.data["enterprise_id"]), respondent_id=run.user_id,
@@ -211,6 +276,7 @@ async def _open(run: Run, *, replace: bool) -> Outcome:
         await run.say(_("This survey is closed. Thank you."))
         return END
     if opened.finished_before:
+        assert opened.final_id is not None
         run.data["final_id"] = opened.final_id
         return ask_replace
     assert opened.response_id is not None
@@ -228,7 +294,7 @@ async def _open(run: Run, *, replace: bool) -> Outcome:
 
 
 @SURVEY.step("survey_replace", expects=BUTTON)
-async def ask_replace(run: Run) -> None:
+async def ask_replace(run: Run[SurveyData]) -> None:
     await run.say(_("{title} was already sent. Answer again? The new answers will replace "
                     "the earlier ones.").format(title=html.escape(_title(run))),
                   rows([run.button(_("Yes, answer again"), REPLACE, "yes"),
@@ -237,7 +303,7 @@ async def ask_replace(run: Run) -> None:
 
 
 @ask_replace.on_button(REPLACE, ("yes", "show", "no"))
-async def replace_answered(run: Run, value: str) -> Outcome:
+async def replace_answered(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     if value == "no":
         await run.say(_("Fine, nothing was changed."))
@@ -249,36 +315,47 @@ async def replace_answered(run: Run, value: str) -> Outcome:
     return await _open(run, replace=True)
 
 
-async def _show_final(run: Run) -> None:
+async def _show_final(run: Run[SurveyData]) -> None:
     """The report that was sent (`final_id`), as a summary."""
     answers = await surveys_db.response_answers(run.svc.sessionmaker, int(run.data["final_id"]))
     await run.say("\n".join(_summary(run, answers)))
 
 
 # --- asking ---------------------------------------------------------------------------------
-def _answers(run: Run) -> dict[str, Answer]:
+def _answers(run: Run[SurveyData]) -> dict[str, Answer]:
     """The answers so far, as the draft carries them beside the database: which question is
     next and what a number may be need them at every answer, without a read for it. The
     database stays the record: a run is opened (and resumed) from it."""
     return {k: _load(v) for k, v in run.data.get("answers", {}).items()}
 
 
-def _dump(answer: Answer) -> dict[str, Any]:
-    return {"n": str(answer.number) if answer.number is not None else None,
-            "p": answer.percent, "c": answer.choice, "t": answer.text, "s": answer.skipped}
+def _dump(answer: Answer) -> StoredAnswer:
+    return {"number": str(answer.number) if answer.number is not None else None,
+            "percent": answer.percent, "choice": answer.choice, "text": answer.text,
+            "skipped": answer.skipped}
 
 
-def _load(data: dict[str, Any]) -> Answer:
-    return Answer(number=Decimal(data["n"]) if data.get("n") is not None else None,
-                  percent=bool(data.get("p")), choice=data.get("c"), text=data.get("t"),
-                  skipped=bool(data.get("s")))
+def _load(data: StoredAnswer) -> Answer:
+    if "n" in data:
+        # A draft written before December 2026 keeps an answer under one letter per field:
+        # a survey half answered when the fields got names goes on. Drafts last 14 days at
+        # most (jobs/drafts.py), so this branch and ShortAnswer can go 14 days after that
+        # change is deployed.
+        short = cast(ShortAnswer, data)
+        data = StoredAnswer(number=short.get("n"), percent=bool(short.get("p")),
+                            choice=short.get("c"), text=short.get("t"),
+                            skipped=bool(short.get("s")))
+    number = data.get("number")
+    return Answer(number=Decimal(number) if number is not None else None,
+                  percent=bool(data.get("percent")), choice=data.get("choice"),
+                  text=data.get("text"), skipped=bool(data.get("skipped")))
 
 
-def _question(run: Run) -> Question:
+def _question(run: Run[SurveyData]) -> Question:
     return _questionnaire(run).by_key[run.data["q"]]
 
 
-async def _next(run: Run) -> Outcome:
+async def _next(run: Run[SurveyData]) -> Outcome:
     questionnaire = _questionnaire(run)
     answers = _answers(run)
     question = questionnaire.next_question(answers)
@@ -300,7 +377,7 @@ async def _next(run: Run) -> Outcome:
     return await _finish(run)
 
 
-def _wrong_kind(run: Run) -> str:
+def _wrong_kind(run: Run[SurveyData]) -> str:
     question = _question(run)
     if question.is_number:
         if question.optional:
@@ -313,7 +390,7 @@ def _wrong_kind(run: Run) -> str:
 
 
 @SURVEY.step("survey_question", note=_wrong_kind)
-async def ask_question(run: Run) -> None:
+async def ask_question(run: Run[SurveyData]) -> None:
     questionnaire = _questionnaire(run)
     question = _question(run)
     language = current_locale()
@@ -328,14 +405,14 @@ async def ask_question(run: Run) -> None:
                   rows(buttons, width=1) if buttons else None)
 
 
-def _offered(run: Run, value: str) -> bool:
+def _offered(run: Run[SurveyData], value: str) -> bool:
     """A button of the open question (not of an earlier one of this run: answered)."""
     question = _question(run)
     return value in choice_values(question) or (value == SKIPPED and question.optional)
 
 
 @ask_question.on_button(ANSWER, offered=_offered)
-async def button_answer(run: Run, value: str) -> Outcome:
+async def button_answer(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     if value == SKIPPED:
         return await _keep(run, Answer(skipped=True), raw=None)
@@ -343,7 +420,7 @@ async def button_answer(run: Run, value: str) -> Outcome:
 
 
 @ask_question.on_text()
-async def text_answer(run: Run, text: str) -> Outcome:
+async def text_answer(run: Run[SurveyData], text: str) -> Outcome:
     question = _question(run)
     typed = " ".join(text.split()).casefold()
     if typed.rstrip(".!") in {label.casefold() for label in _questionnaire(run).skip.values()}:
@@ -371,7 +448,7 @@ async def text_answer(run: Run, text: str) -> Outcome:
     return run.retry(_wrong_kind(run))
 
 
-async def _number_typed(run: Run, question: Question, text: str) -> Outcome:
+async def _number_typed(run: Run[SurveyData], question: Question, text: str) -> Outcome:
     value, error = numbers.read_number(text, whole=question.whole,
                                        percent_allowed=question.type == "whole_or_percent")
     if isinstance(value, numbers.Ambiguous):
@@ -394,14 +471,14 @@ async def _number_typed(run: Run, question: Question, text: str) -> Outcome:
     return await _checked(run, question, value.value, value.percent, raw=text)
 
 
-def _error_of(run: Run, question: Question, value: Decimal) -> str | None:
+def _error_of(run: Run[SurveyData], question: Question, value: Decimal) -> str | None:
     """Why `value` would not be taken for `question`; None when it would."""
     if question.whole and value != value.to_integral_value():
         return numbers.NOT_WHOLE
     return check_number(question, value, percent=False, answers=_answers(run))
 
 
-async def _checked(run: Run, question: Question, value: Decimal, percent: bool, *,
+async def _checked(run: Run[SurveyData], question: Question, value: Decimal, percent: bool, *,
                    raw: str) -> Outcome:
     if question.whole and not percent and value != value.to_integral_value():
         return run.retry(number_note(numbers.NOT_WHOLE, question))
@@ -413,7 +490,7 @@ async def _checked(run: Run, question: Question, value: Decimal, percent: bool, 
 
 
 @SURVEY.step("survey_which", expects=BUTTON)
-async def ask_which(run: Run) -> None:
+async def ask_which(run: Run[SurveyData]) -> None:
     which = run.data["which"]
     thousands, decimal_comma = Decimal(which["a"]), Decimal(which["b"])
     await run.say(_("Did you mean {a} or {b}?").format(
@@ -423,7 +500,7 @@ async def ask_which(run: Run) -> None:
 
 
 @ask_which.on_text()
-async def typed_instead(run: Run, text: str) -> Outcome:
+async def typed_instead(run: Run[SurveyData], text: str) -> Outcome:
     """A number typed again instead of a choice: the answer to the question."""
     run.data.pop("which", None)
     run.go_to(ask_question)
@@ -431,14 +508,15 @@ async def typed_instead(run: Run, text: str) -> Outcome:
 
 
 @ask_which.on_button(WHICH, ("a", "b"))
-async def which_chosen(run: Run, value: str) -> Outcome:
+async def which_chosen(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     which = run.data.pop("which")
     run.go_to(ask_question)
-    return await _checked(run, _question(run), Decimal(which[value]), False, raw=which["raw"])
+    chosen = which["a"] if value == "a" else which["b"]
+    return await _checked(run, _question(run), Decimal(chosen), False, raw=which["raw"])
 
 
-async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
+async def _keep(run: Run[SurveyData], answer: Answer, *, raw: str | None) -> Outcome:
     question = _question(run)
     refusal = await surveys_db.record_answer(
         run.svc.sessionmaker, int(run.data["response_id"]), question.key, answer, raw=raw,
@@ -450,7 +528,7 @@ async def _keep(run: Run, answer: Answer, *, raw: str | None) -> Outcome:
     return await _next(run)
 
 
-async def _refused(run: Run, refusal: surveys_db.Refusal) -> Outcome:
+async def _refused(run: Run[SurveyData], refusal: surveys_db.Refusal) -> Outcome:
     """The response takes no more answers: why, and that nothing given is lost."""
     if refusal.reason == "moved" and refusal.opens_on is not None:
         text = _("This survey was moved. It opens again on {date}, and you will get a message "
@@ -467,7 +545,7 @@ async def _refused(run: Run, refusal: surveys_db.Refusal) -> Outcome:
 
 
 # --- confirming and finishing ---------------------------------------------------------------
-def _summary(run: Run, given: dict[str, Answer]) -> list[str]:
+def _summary(run: Run[SurveyData], given: dict[str, Answer]) -> list[str]:
     """The answers as a list, and for the KPI report the rates they give."""
     questionnaire = _questionnaire(run)
     answers = questionnaire.kept(given)
@@ -482,7 +560,7 @@ def _summary(run: Run, given: dict[str, Answer]) -> list[str]:
 
 
 @SURVEY.step("survey_confirm", expects=BUTTON)
-async def ask_confirm(run: Run) -> None:
+async def ask_confirm(run: Run[SurveyData]) -> None:
     lines = _summary(run, _answers(run))
     lines.append("")
     lines.append(_("Is this correct?"))
@@ -492,7 +570,7 @@ async def ask_confirm(run: Run) -> None:
 
 
 @ask_confirm.on_button(CONFIRM, ("yes", "fix"))
-async def confirm_answered(run: Run, value: str) -> Outcome:
+async def confirm_answered(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     if value == "fix":
         return run.edit(ask_fix, back=ask_confirm)  # /cancel there: the summary again
@@ -500,7 +578,7 @@ async def confirm_answered(run: Run, value: str) -> Outcome:
 
 
 @SURVEY.step("survey_fix", expects=BUTTON)
-async def ask_fix(run: Run) -> None:
+async def ask_fix(run: Run[SurveyData]) -> None:
     questionnaire = _questionnaire(run)
     answers = questionnaire.kept(_answers(run))
     language = current_locale()
@@ -509,20 +587,20 @@ async def ask_fix(run: Run) -> None:
                         for q in questionnaire.asked(answers)], width=2))
 
 
-def _asked(run: Run, key: str) -> bool:
+def _asked(run: Run[SurveyData], key: str) -> bool:
     questionnaire = _questionnaire(run)
     return key in {q.key for q in questionnaire.asked(questionnaire.kept(_answers(run)))}
 
 
 @ask_fix.on_button(FIX, offered=_asked)
-async def fix_chosen(run: Run, key: str) -> Outcome:
+async def fix_chosen(run: Run[SurveyData], key: str) -> Outcome:
     await run.ack()
     run.data["q"] = key
     # /cancel while changing it goes back to the summary with the answer as it was.
     return run.edit(ask_question, back=ask_confirm)
 
 
-async def _finish(run: Run) -> Outcome:
+async def _finish(run: Run[SurveyData]) -> Outcome:
     questionnaire = _questionnaire(run)
     svc = run.svc
 
@@ -559,13 +637,13 @@ async def _finish(run: Run) -> Outcome:
 
 
 @SURVEY.step("survey_superseded", expects=BUTTON)
-async def ask_superseded(run: Run) -> None:
+async def ask_superseded(run: Run[SurveyData]) -> None:
     # Only an enterprise's report can be sent by someone else: owners, admins and trainers.
     title = html.escape(_title(run))
-    if run.data.get("sent_by"):
+    if sent_by := run.data.get("sent_by"):
         text = _("While you were answering, {name} sent this report: {title}. Send yours "
                  "instead? It will replace that one.").format(
-            name=html.escape(run.data["sent_by"]), title=title)
+            name=html.escape(sent_by), title=title)
     else:
         text = _("While you were answering, someone else sent this report: {title}. Send "
                  "yours instead? It will replace that one.").format(title=title)
@@ -576,7 +654,7 @@ async def ask_superseded(run: Run) -> None:
 
 
 @ask_superseded.on_button(SUPERSEDED, ("yes", "show", "no"))
-async def superseded_answered(run: Run, value: str) -> Outcome:
+async def superseded_answered(run: Run[SurveyData], value: str) -> Outcome:
     await run.ack()
     if value == "no":
         await surveys_db.withdraw_response(run.svc.sessionmaker, int(run.data["response_id"]),
@@ -591,7 +669,7 @@ async def superseded_answered(run: Run, value: str) -> Outcome:
     return await _finish(run)
 
 
-async def _against_baseline(run: Run) -> list[str]:
+async def _against_baseline(run: Run[SurveyData]) -> list[str]:
     """The report's headline rates, each with its change from the baseline."""
     history = await survey_results.kpi_history(run.svc.sessionmaker,
                                                int(run.data["enterprise_id"]))

@@ -10,6 +10,7 @@ trainer hears of a new assignment through the outbox, in their own language.
 from __future__ import annotations
 
 import html
+from typing import TypedDict
 
 from chat import notify
 from chat.access import is_staff
@@ -20,8 +21,16 @@ from db import assignments
 from db.models import Enterprise, User
 from domain.provinces import by_code
 
-TRAINERS = Flow("trainers", command="trainers", allowed=is_staff, reentry=True,
-                cancelled=N_("Cancelled. Type /help to see the menu."))
+
+class TrainersData(TypedDict, total=False):
+    enterprise: int       # the enterprise whose trainers are shown
+    choices: list[int]    # the enterprises found by name, offered as buttons
+    more: bool            # more were found than offered
+
+
+TRAINERS: Flow[TrainersData] = Flow("trainers", command="trainers", allowed=is_staff,
+                                    reentry=True,
+                                    cancelled=N_("Cancelled. Type /help to see the menu."))
 PICK, REMOVE, MENU, TRAINER = "trent", "trrm", "trmenu", "trpick"
 FOUND_MAX = 8
 NAME_CHARS = 40
@@ -40,23 +49,23 @@ def _short(name: str) -> str:
 
 
 @TRAINERS.entry
-async def begin(run: Run) -> Outcome:
+async def begin(run: Run[TrainersData]) -> Outcome:
     if run.args:  # "/trainers maju": the search at once
         return await _search(run, " ".join(run.args))
     return ask_name
 
 
 @TRAINERS.step("tr_name", note=N_("Please type part of the enterprise's name."))
-async def ask_name(run: Run) -> None:
+async def ask_name(run: Run[TrainersData]) -> None:
     await run.say(_("Which enterprise? Type part of its name, for example “maju”."))
 
 
 @ask_name.on_text()
-async def name_typed(run: Run, text: str) -> Outcome:
+async def name_typed(run: Run[TrainersData], text: str) -> Outcome:
     return await _search(run, text)
 
 
-async def _search(run: Run, text: str) -> Outcome:
+async def _search(run: Run[TrainersData], text: str) -> Outcome:
     found = await assignments.find_approved(run.svc.sessionmaker, text, limit=FOUND_MAX + 1)
     if not found:
         run.go_to(ask_name)
@@ -77,7 +86,7 @@ def _place(enterprise: Enterprise) -> str:
 
 
 @TRAINERS.step("tr_pick", expects=BUTTON)
-async def ask_pick(run: Run) -> None:
+async def ask_pick(run: Run[TrainersData]) -> None:
     found = await assignments.enterprises_by_id(run.svc.sessionmaker,
                                                 list(run.data.get("choices", [])))
     text = _("Which one?")
@@ -89,19 +98,19 @@ async def ask_pick(run: Run) -> None:
 
 @ask_pick.on_button(PICK, offered=lambda run, value: _is_id(value)
                     and int(value) in run.data.get("choices", []))
-async def picked(run: Run, value: str) -> Outcome:
+async def picked(run: Run[TrainersData], value: str) -> Outcome:
     await run.ack()
     run.data["enterprise"] = int(value)
     return ask_card
 
 
 @ask_pick.on_text()
-async def name_retyped(run: Run, text: str) -> Outcome:
+async def name_retyped(run: Run[TrainersData], text: str) -> Outcome:
     return await _search(run, text)
 
 
 @TRAINERS.step("tr_card", expects=BUTTON)
-async def ask_card(run: Run) -> None:
+async def ask_card(run: Run[TrainersData]) -> None:
     assigned = await assignments.assigned_to(run.svc.sessionmaker, int(run.data["enterprise"]))
     if assigned is None:
         await run.say(_("That enterprise is no longer approved."))
@@ -123,7 +132,7 @@ async def ask_card(run: Run) -> None:
 
 
 @ask_card.on_button(MENU, ("add", "other", "done"))
-async def card_menu(run: Run, value: str) -> Outcome:
+async def card_menu(run: Run[TrainersData], value: str) -> Outcome:
     await run.ack()
     if value == "other":
         return ask_name
@@ -134,7 +143,7 @@ async def card_menu(run: Run, value: str) -> Outcome:
 
 
 @ask_card.on_button(REMOVE, _is_id)
-async def remove_pressed(run: Run, value: str) -> Outcome:
+async def remove_pressed(run: Run[TrainersData], value: str) -> Outcome:
     enterprise_id, trainer_id = int(run.data["enterprise"]), int(value)
     assigned = await assignments.assigned_to(run.svc.sessionmaker, enterprise_id)
     trainers = assigned.trainers if assigned is not None else []
@@ -150,7 +159,7 @@ async def remove_pressed(run: Run, value: str) -> Outcome:
 
 
 @TRAINERS.step("tr_trainer", expects=BUTTON)
-async def ask_trainer(run: Run) -> None:
+async def ask_trainer(run: Run[TrainersData]) -> None:
     enterprise_id = int(run.data["enterprise"])
     assigned = await assignments.assigned_to(run.svc.sessionmaker, enterprise_id)
     taken = {t.id for t in assigned.trainers} if assigned else set()
@@ -166,13 +175,13 @@ async def ask_trainer(run: Run) -> None:
 
 
 @ask_trainer.on_button(MENU, ("back",))
-async def trainer_back(run: Run, _value: str) -> Outcome:
+async def trainer_back(run: Run[TrainersData], _value: str) -> Outcome:
     await run.ack()
     return ask_card
 
 
 @ask_trainer.on_button(TRAINER, _is_id)
-async def trainer_picked(run: Run, value: str) -> Outcome:
+async def trainer_picked(run: Run[TrainersData], value: str) -> Outcome:
     trainer_id, enterprise_id = int(value), int(run.data["enterprise"])
     if not await assignments.is_trainer(run.svc.sessionmaker, trainer_id):
         await run.ack(_("This person is no longer a trainer."))

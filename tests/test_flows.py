@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 import pytest
 
@@ -29,69 +30,79 @@ pytestmark = pytest.mark.dates
 OWNER, OWNER2, OUTSIDER = 1001, 1002, 4004
 
 # --- a flow as a journey would write it: three steps and a confirmation ---------------------
-ORDER = Flow("order", command="order", cancelled="Cancelled. Nothing was ordered.")
+class OrderData(TypedDict, total=False):
+    item: str
+    count: int
+
+
+ORDER: Flow[OrderData] = Flow("order", command="order",
+                              cancelled="Cancelled. Nothing was ordered.")
 
 
 @ORDER.entry
-async def order_begin(run: Run) -> Outcome:
+async def order_begin(run: Run[OrderData]) -> Outcome:
     return ask_item
 
 
 @ORDER.step("item", expects=BUTTON)
-async def ask_item(run: Run) -> None:
+async def ask_item(run: Run[OrderData]) -> None:
     await run.say("Which item?", rows([run.button("Bolts", "oitem", "bolts"),
                                        run.button("Nuts", "oitem", "nuts")]))
 
 
 @ask_item.on_button("oitem", ("bolts", "nuts"))
-async def item_chosen(run: Run, item: str) -> Outcome:
+async def item_chosen(run: Run[OrderData], item: str) -> Outcome:
     await run.ack()
     run.data["item"] = item
     return run.then(ask_count)
 
 
 @ORDER.step("count")
-async def ask_count(run: Run) -> None:
+async def ask_count(run: Run[OrderData]) -> None:
     await run.say("How many?")
 
 
 @ask_count.on_text(lambda t: text_input.parse_whole_number(t, lo=1, hi=99),
                    {"*": "A number from 1 to 99, please."})
-async def count_given(run: Run, count: int) -> Outcome:
+async def count_given(run: Run[OrderData], count: int) -> Outcome:
     run.data["count"] = count
     return run.then(ask_confirm)
 
 
 @ORDER.step("confirm", expects=BUTTON)
-async def ask_confirm(run: Run) -> None:
+async def ask_confirm(run: Run[OrderData]) -> None:
     await run.say(f"{run.data['count']} {run.data['item']}?",
                   rows([run.button("Yes", "ook", "yes"), run.button("Change item", "ook", "edit")]))
 
 
 @ask_confirm.on_button("ook", ("yes", "edit"))
-async def confirmed(run: Run, answer: str) -> Outcome:
+async def confirmed(run: Run[OrderData], answer: str) -> Outcome:
     await run.ack()
     if answer == "edit":
         return run.edit(ask_item, back=ask_confirm)
     await run.say(f"Ordered {run.data['count']} {run.data['item']}.")
     return END
-# --- 35 lines, the blank ones included ----------------------------------------------------------
+# --- 52 lines, the blank ones included ----------------------------------------------------------
 
-SECRET = Flow("secret", command="secret", allowed=is_staff, cancelled="Cancelled.")
+class NoData(TypedDict):
+    pass
+
+
+SECRET: Flow[NoData] = Flow("secret", command="secret", allowed=is_staff, cancelled="Cancelled.")
 
 
 @SECRET.entry
-async def secret_begin(run: Run) -> Outcome:
+async def secret_begin(run: Run[NoData]) -> Outcome:
     return ask_secret
 
 
 @SECRET.step("s1")
-async def ask_secret(run: Run) -> None:
+async def ask_secret(run: Run[NoData]) -> None:
     await run.say("The password?")
 
 
 @ask_secret.on_text()
-async def secret_given(run: Run, text: str) -> Outcome:
+async def secret_given(run: Run[NoData], text: str) -> Outcome:
     if text == "forgot":
         # A step's code that forgets to say what comes next: the mechanism must not take it
         # for "stay" and leave the user without an answer.
@@ -100,44 +111,48 @@ async def secret_given(run: Run, text: str) -> Outcome:
     return END
 
 
-VOTE = Flow("vote", command="vote", allowed=lambda c: c.role != "worker",
-            refused="Votes are for people without a role.", cancelled="Cancelled.")
+VOTE: Flow[NoData] = Flow("vote", command="vote", allowed=lambda c: c.role != "worker",
+                          refused="Votes are for people without a role.", cancelled="Cancelled.")
 
 
 @VOTE.entry
-async def vote_begin(run: Run) -> Outcome:
+async def vote_begin(run: Run[NoData]) -> Outcome:
     return ask_agree
 
 
 @VOTE.step("v1", expects=BUTTON)
-async def ask_agree(run: Run) -> None:
+async def ask_agree(run: Run[NoData]) -> None:
     await run.say("Agree to vote?", rows([run.button("Agree", "vagree", "yes")]))
 
 
 @ask_agree.on_button("vagree", ("yes",))
-async def agreed(run: Run, _value: str) -> Outcome:
+async def agreed(run: Run[NoData], _value: str) -> Outcome:
     await run.ack()
     return ask_vote
 
 
 @VOTE.step("v2", expects=BUTTON, allowed=lambda c: c.role is None)
-async def ask_vote(run: Run) -> None:
+async def ask_vote(run: Run[NoData]) -> None:
     await run.say("Your vote?", rows([run.button("Yes", "vote", "yes")]))
 
 
 @ask_vote.on_button("vote", ("yes",))
-async def voted(run: Run, _value: str) -> Outcome:
+async def voted(run: Run[NoData], _value: str) -> Outcome:
     await run.ack()
     await run.say("Voted.")
     return END
 
 
 # A flow opened by a button (an invitation's, say): its entry does not answer the press.
-PICKUP = Flow("pickup", cancelled="Cancelled.")
+class PickupData(TypedDict, total=False):
+    item: str
+
+
+PICKUP: Flow[PickupData] = Flow("pickup", cancelled="Cancelled.")
 
 
 @PICKUP.entry
-async def pickup_begin(run: Run, item: str) -> Outcome:
+async def pickup_begin(run: Run[PickupData], item: str) -> Outcome:
     if item == "gone":
         await run.ack("Sold out.")  # a note in the popup: the only answer
         return END
@@ -146,12 +161,12 @@ async def pickup_begin(run: Run, item: str) -> Outcome:
 
 
 @PICKUP.step("p1")
-async def ask_pickup(run: Run) -> None:
+async def ask_pickup(run: Run[PickupData]) -> None:
     await run.say(f"How many {run.data['item']} to pick up?")
 
 
 @ask_pickup.on_text()
-async def pickup_given(run: Run, _text: str) -> Outcome:
+async def pickup_given(run: Run[PickupData], _text: str) -> Outcome:
     return END
 
 

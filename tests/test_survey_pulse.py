@@ -61,6 +61,34 @@ async def test_a_worker_answers_with_buttons(survey_bot: BotHarness) -> None:
     assert not any("%" in text for text in bot.sandbox.texts(2001))
 
 
+async def test_a_survey_begun_when_answers_had_one_letter_keys_goes_on(
+        survey_bot: BotHarness) -> None:
+    """Drafts written before December 2026 keep each answer as {"n","p","c","t","s"}
+    (handlers/survey._load): a worker half-way through at the deploy goes on, the yes read
+    from that form still bringing its follow-up."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    await bot.press(2001, "Mulai survei")
+    for label in ALL_YES[:4]:
+        await bot.press(2001, label)
+    answers = bot.draft(2001)["answers"]
+    assert answers["made_suggestion"] == {"number": None, "percent": False, "choice": "yes",
+                                          "text": None, "skipped": False}
+    for key, a in answers.items():
+        answers[key] = {"n": a["number"], "p": a["percent"], "c": a["choice"], "t": a["text"],
+                        "s": a["skipped"]}
+    assert bot.last_text(2001).startswith("5/6")
+    for label in ALL_YES[4:]:
+        await bot.press(2001, label)
+    assert "Terima kasih" in bot.last_text(2001)
+    rows = await answers_of(bot, 2001)
+    assert {k: a.choice for k, a in rows.items()} == {
+        "supervisor_listens": "often", "feel_safe": "safe", "ppe_available": "always",
+        "made_suggestion": "yes", "suggestion_followed": "implemented", "saw_incident": "no"}
+
+
 async def test_the_follow_up_is_asked_only_after_a_yes(survey_bot: BotHarness) -> None:
     bot = survey_bot
     maju = await factories.enterprise(bot, owner=OWNER)
