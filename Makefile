@@ -8,7 +8,7 @@ POT := locales/messages.pot
 LOCALE_DIRS := locales/id/LC_MESSAGES locales/en/LC_MESSAGES
 MO := $(addsuffix /messages.mo,$(LOCALE_DIRS))
 
-.PHONY: run test test-dates test-postgres lint simulate translations check-migrations migration bench \
+.PHONY: run test test-dates test-postgres lint structure simulate translations check-migrations migration bench \
 	bench-conversation bench-surveys clean
 
 $(STAMP): pyproject.toml
@@ -56,11 +56,15 @@ test-postgres: $(STAMP) $(MO)
 
 # Style and bugs (ruff), types (mypy) and the layers (import-linter), on the product code
 # and its tests.
-LINTED := bot chat config db domain handlers jobs sandbox services rendering tests
+LINTED := bot chat config db domain handlers jobs sandbox services rendering tests tools
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Which package imports which, read off the code: the drawing in docs/architecture.md.
+structure: $(STAMP)
+	$(BIN)/python -m tools.import_structure
 
 # After changing user-visible strings: extract, merge into both catalogs, compile.
 # English is the source language: its empty entries are filled with the msgid.
