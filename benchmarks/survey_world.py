@@ -114,7 +114,7 @@ async def open_pulse_round_now(sessions: Sessions, now: datetime) -> int:
                                 closes_on=today + timedelta(days=10),
                                 closes_at=now + timedelta(days=10))
     async with sessions() as session, session.begin():
-        round_ = await surveys_db.ensure_round(session, plan)
+        round_ = await surveys_db.ensure_round(session, plan, now=now)
         return round_.id
 
 

@@ -15,7 +15,7 @@ from telegram.error import InvalidToken
 
 from bot.logs import setup_logging
 from chat.clock import RealClock
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import TELEGRAM_API_ROOT, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from chat.context import BotApplication
@@ -97,6 +97,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         # SQLite has no lock between processes: a second sender would double the rate.
         print("configuration error: DATABASE_URL: --send-only needs PostgreSQL",
               file=sys.stderr)
+        return 2
+    if args.now is not None and settings.bot_token and (
+            settings.telegram_api_base_url == TELEGRAM_API_ROOT):
+        # Another day's bot on Telegram would message real people (invitations of a month
+        # that has not ended) and take the live bot's updates: rehearse in the simulator.
+        print("configuration error: --now: not with Telegram's Bot API (real users would get "
+              "the messages); rehearse with `score-bot simulate --now ...` on a copy of the "
+              "database, or set TELEGRAM_API_BASE_URL to a test server", file=sys.stderr)
         return 2
     if not settings.bot_token:
         print("No BOT_TOKEN set: starting the terminal simulator instead of the bot.")

@@ -50,7 +50,8 @@ class FakeClock:
     """Virtual time: sleeping moves the clock forward at once."""
 
     def __init__(self, start: datetime | None = None):
-        self._start = start or FAKE_START
+        # In UTC, as the real clock reads: `now().date()` must be the UTC date here too.
+        self._start = (start or FAKE_START).astimezone(UTC)
         self._t = 0.0
 
     def now(self) -> datetime:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ from db.models import (
 )
 from db.results import affected
 from db.session import Sessions
-from domain.provinces import PROVINCES
+from domain.provinces import PROVINCES, WIB
 from domain.questionnaire import NAMES, Answer, load
 from domain.roles import Role
 
@@ -219,31 +220,27 @@ async def queue_round(sessions: Sessions, round_id: int, *, now: datetime,
         return queued
 
 
-Close = Callable[[AsyncSession, SurveyRound], Awaitable[None]]
-
-
-async def close_round(sessions: Sessions, round_id: int, *, now: datetime,
-                      then: Close | None = None) -> SurveyRound | None:
-    """Close a round now (at its time, or early from the command line): its unsent
-    invitations and reminders are dropped by `then`. None when it was closed already."""
+async def close_round(sessions: Sessions, round_id: int, *, now: datetime) -> SurveyRound | None:
+    """Close a round now (at its time, or early from the command line), and drop its
+    invitations and reminders not sent yet, in one commit. None when it was closed already."""
     async with sessions() as session, session.begin():
         round_ = await session.get(SurveyRound, round_id, with_for_update=True)
         if round_ is None or round_.closed_at is not None:
             return None
         round_.closed_at = now
         round_.closes_at = min(round_.closes_at, now)
-        if then is not None:
-            await then(session, round_)
+        # Closed early: the date shown is the day it closed (rounds are dated in WIB).
+        round_.closes_on = min(round_.closes_on, now.astimezone(ZoneInfo(WIB)).date())
+        for group in (invite_group(round_), remind_group(round_)):
+            await outbox_db.drop_unsent(session, group, reason="closed")
         return round_
 
 
-Moved = Callable[[AsyncSession, SurveyRound, int], Awaitable[None]]
-
-
 async def move_round(sessions: Sessions, round_id: int, plan: RoundPlan, *, staff_id: int,
-                     now: datetime, then: Moved | None = None) -> SurveyRound | None:
-    """New dates for a round that is not closed. If its invitations were queued, `then`
-    (given the old version) drops what is unsent and queues again for the new dates."""
+                     now: datetime) -> SurveyRound | None:
+    """New dates for a round that is not closed. If its messages were queued, those of the
+    old dates not sent yet are dropped, and the round is queued again (with the new
+    version's keys) when its new opening day comes: all in one commit."""
     async with sessions() as session, session.begin():
         round_ = await session.get(SurveyRound, round_id, with_for_update=True)
         if round_ is None or round_.closed_at is not None:
@@ -253,8 +250,10 @@ async def move_round(sessions: Sessions, round_id: int, plan: RoundPlan, *, staf
         round_.closes_on, round_.closes_at = plan.closes_on, plan.closes_at
         round_.version = old_version + 1
         round_.moved_by, round_.moved_at = staff_id, now
-        if round_.queued_at is not None and then is not None:
-            await then(session, round_, old_version)
+        if round_.queued_at is not None:
+            for group in (invite_group(round_, old_version), remind_group(round_, old_version)):
+                await outbox_db.drop_unsent(session, group, reason="moved")
+            round_.queued_at = None
         return round_
 
 

@@ -13,6 +13,7 @@ import html
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict, cast
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -26,6 +27,7 @@ from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse
 from domain import kpi, numbers
 from domain import survey_calendar as calendar
+from domain.provinces import WIB
 from domain.questionnaire import (
     SKIPPED,
     TEXT,
@@ -235,7 +237,9 @@ async def _chosen(run: Run[SurveyData], option: SurveyOption) -> Outcome:
             run.svc.sessionmaker, int(option["enterprise_id"]))
         # Months before training: not one the enterprise already reported monthly. A month
         # with a baseline is marked; choosing it again offers to replace it.
-        today = run.svc.clock.now().date()
+        # The day in WIB, where months are counted (survey_calendar): in UTC the 1st of a
+        # month begins at 07:00 WIB, and the month that just ended was not offered before.
+        today = run.svc.clock.now().astimezone(ZoneInfo(WIB)).date()
         months = [m for m in calendar.recent_periods(today, 12) if m not in monthly][:6]
         if not months:
             await run.say(_("Every recent month already has a monthly report. Type /help to "

@@ -39,3 +39,14 @@ def test_a_started_clock_reads_its_instant_and_runs_on() -> None:
 def test_a_clock_cannot_start_at_a_naive_instant() -> None:
     with pytest.raises(ValueError, match="time zone"):
         RealClock(datetime(2027, 2, 1, 8, 59))
+
+
+def test_another_days_bot_never_runs_on_telegram(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A rehearsal with the live token would message real users: refused, one line."""
+    monkeypatch.setenv("BOT_TOKEN", "123:live")
+    monkeypatch.delenv("TELEGRAM_API_BASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///unused.db")
+    assert cli.main(["run", "--now", "2027-02-01T08:55+07:00"]) == 2
+    err = capsys.readouterr().err
+    assert "--now: not with Telegram's Bot API" in err and "simulate --now" in err

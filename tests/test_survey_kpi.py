@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
 from bot.survey_admin import close_now
+from chat.clock import FakeClock
 from chat.context import Services, services_of
+from config.settings import Settings
 from db import assignments, survey_results
 from db import enterprises as enterprises_db
 from db import roles as roles_db
@@ -23,6 +26,7 @@ from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, Su
 from domain import kpi
 from domain.kpi_trend import ChartWords, TrendChart
 from handlers import kpi as kpi_handlers
+from sandbox import BotApiSandbox
 from services.surveys import charts
 from tests import factories
 from tests.harness import BotHarness
@@ -830,3 +834,19 @@ async def test_once_approved_the_owner_gets_the_report_and_others_keep_their_ans
     assert bot.last_text(5001).startswith("Baseline diisi oleh pemilik perusahaan")
     await bot.text(5001, "/survey")
     assert "belum ada survei" in bot.last_text(5001)
+
+
+async def test_before_dawn_on_the_first_the_month_just_ended_is_offered(
+        settings: Settings, sandbox: BotApiSandbox) -> None:
+    """At 05:00 WIB on 1 February it is still 31 January in UTC: the baseline's months are
+    counted in WIB, so January, which has ended, is offered."""
+    early = datetime(2027, 2, 1, 5, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+    bot = BotHarness(settings, sandbox, clock=FakeClock(early))
+    await bot.start()
+    try:
+        await factories.enterprise(bot, owner=OWNER)
+        await bot.text(OWNER, "/baseline")
+        labels = [b["text"] for row in bot.sandbox.last_message(OWNER).buttons for b in row]
+        assert labels[0] == "Januari 2027"
+    finally:
+        await bot.stop()

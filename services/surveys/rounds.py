@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -184,16 +183,10 @@ async def open_round(svc: Services, round_id: int, *, at_once: bool = False) -> 
 
 async def close_round(svc: Services, round_id: int) -> SurveyRound | None:
     """Close now: what is not sent yet of the round is dropped."""
-
-    async def drop(session: AsyncSession, round_: SurveyRound) -> None:
-        # Closed early (from the command line): the date shown is the day it closed.
-        today = svc.clock.now().astimezone(ZoneInfo(WIB)).date()
-        round_.closes_on = min(round_.closes_on, today)
-        for group in (invite_group(round_), remind_group(round_)):
-            await notify.drop(svc, session, group=group, reason="closed")
-
-    return await surveys_db.close_round(svc.sessionmaker, round_id, now=svc.clock.now(),
-                                        then=drop)
+    closed = await surveys_db.close_round(svc.sessionmaker, round_id, now=svc.clock.now())
+    if closed is not None:
+        svc.recheck_sender()
+    return closed
 
 
 async def move_round(svc: Services, round_id: int, opens: date, *,
@@ -205,13 +198,11 @@ async def move_round(svc: Services, round_id: int, opens: date, *,
     if current is None:
         return None
 
-    async def requeue(session: AsyncSession, round_: SurveyRound, old_version: int) -> None:
-        for group in (invite_group(round_, old_version), remind_group(round_, old_version)):
-            await notify.drop(svc, session, group=group, reason="moved")
-        round_.queued_at = None  # queued again, with the new version's keys, when it opens
-
-    return await surveys_db.move_round(svc.sessionmaker, round_id, moved_plan(current, opens),
-                                       staff_id=staff_id, now=svc.clock.now(), then=requeue)
+    moved = await surveys_db.move_round(svc.sessionmaker, round_id, moved_plan(current, opens),
+                                        staff_id=staff_id, now=svc.clock.now())
+    if moved is not None:
+        svc.recheck_sender()
+    return moved
 
 
 async def drop_reminders(svc: Services, session: AsyncSession, response: SurveyResponse) -> None:
