@@ -49,6 +49,7 @@ from chat.context import Services
 from chat.i18n import load_catalogs
 from config.settings import Settings
 from db import outbox as outbox_db
+from db import surveys as surveys_db
 from db.models import (
     OutboxContent,
     OutboxGroup,
@@ -165,7 +166,7 @@ async def explain(engine: AsyncEngine, kind: str, statement: str, parameters: An
 async def finishing(engine: AsyncEngine, settings: Settings, world: World,
                     count: int) -> list[float]:
     """What a worker's finish costs the outbox with the whole round queued: seconds of
-    `services.surveys.rounds.drop_reminders` (their invitation and reminder skipped), per worker,
+    `db.surveys.drop_answered` (their invitation and reminder skipped), per worker,
     each in its own transaction as in `db.surveys.finish_response`."""
     svc = Services(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine),
                    signer=ButtonSigner(b"k" * 32), clock=FakeClock(NOW))
@@ -177,7 +178,7 @@ async def finishing(engine: AsyncEngine, settings: Settings, world: World,
                                   enterprise_id=enterprise_id, respondent_id=worker)
         started = time.perf_counter()
         async with svc.sessionmaker() as session, session.begin():
-            await rounds.drop_reminders(svc, session, response)
+            await surveys_db.drop_answered(session, response)
         seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -249,7 +250,7 @@ async def run(url: str, args: argparse.Namespace) -> int:
         # A worker finishing while the round's 60,000 rows are queued.
         statements.updates.clear()
         drops = await finishing(engine, settings, world, args.finishers)
-        print(f"finishing with the round queued: drop_reminders "
+        print(f"finishing with the round queued: drop_answered "
               f"{1000 * statistics.median(drops):.1f} ms per worker (median of {len(drops)}, "
               f"max {1000 * max(drops):.1f} ms)")
         if args.explain and statements.updates:

@@ -64,6 +64,12 @@ class Services:
         if self.sender is not None:
             self.sender.recheck()
 
+    def outbox_changed(self) -> None:
+        """A use case queued, dropped or cancelled outbox rows in its transaction, which has
+        committed: the sender looks now, and re-checks the rows it holds before sending."""
+        self.recheck_sender()
+        self.wake_sender()
+
     def wake_sender_on_commit(self, session: AsyncSession) -> None:
         """Wake the sender when this session's transaction commits: only then can it see
         the rows queued in it."""

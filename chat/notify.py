@@ -31,7 +31,7 @@ from db.models import MediaKind
 from db.outbox import BULK, REMINDER, URGENT, Button, Content, Counts, Media
 
 __all__ = ["BULK", "REMINDER", "URGENT", "Button", "Counts", "Media", "Message", "cancel",
-           "counts", "document", "drop", "photo", "prepare", "queue"]
+           "counts", "document", "drop", "photo", "prepare", "queue", "rendered"]
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,26 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
     return queued
 
 
+async def rendered(svc: Services, render: Render) -> outbox_db.Rendered:
+    """`render()` in every language, as data for a use case to queue in its own transaction
+    (`db.outbox.enqueue_rendered`), to recipients it finds there. Wake the sender
+    (`svc.outbox_changed()`) once the use case has committed."""
+    fallback = svc.settings.default_locale
+    return outbox_db.Rendered(await _rendered(render, set(LOCALES) | {fallback}), fallback)
+
+
 async def prepare(svc: Services, *, group: str, key: str,
                   to: int | Iterable[int] | Select[int, str],
                   render: Render, at: datetime | None = None, expires: datetime | None = None,
                   priority: int = BULK, revive: str | None = None) -> outbox_db.Outgoing:
     """What `queue` would queue, as data for a use case to queue in its own transaction
     (`db.outbox.enqueue_outgoing`), rendered in every language now, before it. Wake the
-    sender (`svc.wake_sender()`) once the use case has committed."""
-    fallback = svc.settings.default_locale
+    sender (`svc.outbox_changed()`) once the use case has committed."""
     return outbox_db.Outgoing(
         group=group, key=key, to=to if isinstance(to, Select) else (
             (to,) if isinstance(to, int) else tuple(to)),
-        contents=await _rendered(render, set(LOCALES) | {fallback}), fallback=fallback,
-        at=at, expires_at=expires, priority=priority, revive=revive)
+        message=await rendered(svc, render), at=at, expires_at=expires, priority=priority,
+        revive=revive)
 
 
 async def _rendered(render: Render, languages: Iterable[str]) -> dict[str, Content]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,9 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import enterprises as ent_db
+from db import outbox as outbox_db
 from db.drafts import forget_draft
 from db.enterprises import EnterpriseFields
 from db.models import Enterprise, EnterpriseStatus
+from db.results import Stale
 from db.session import Sessions
 from db.users import set_role
 from domain.namesakes import judge
@@ -103,31 +104,50 @@ async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None
                          change_proposed=approved and enterprise.proposed_name is not None)
 
 
-Changed = Callable[[AsyncSession, Enterprise, bool], Awaitable[None]]
+@dataclass(frozen=True)
+class ChangeNews:
+    """What the owner is told of staff's decision on a proposed change, rendered before its
+    transaction for the enterprise as it was then (db.results.Stale if it changed)."""
+
+    name: str       # its approved name then
+    proposed: str   # the name it proposed then
+    applied: outbox_db.Rendered  # the new details are approved
+    kept: outbox_db.Rendered     # the approved ones are kept
+
+
+async def proposed_change(sessions: Sessions, enterprise_id: int) -> tuple[str, str] | None:
+    """An approved enterprise's name and the name it proposes, if it proposes a change."""
+    async with sessions() as session:
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        if enterprise is None or enterprise.proposed_name is None:
+            return None
+        return enterprise.name, enterprise.proposed_name
 
 
 async def decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
-                        now: datetime, then: Changed) -> Enterprise | None:
-    """Apply (or drop) an approved enterprise's proposed name, city and province. None when
-    nothing is proposed any more (decided already). `then` runs in the same transaction with
-    whether the change was applied: False also when another approved enterprise already has
-    that name in that city."""
+                        now: datetime, news: ChangeNews) -> Enterprise | None:
+    """Apply (or drop) an approved enterprise's proposed name, city and province, and queue
+    the owner's news of it in the same transaction: `news.applied`, or `news.kept` also
+    when another approved enterprise already has that name in that city. None when nothing
+    is proposed any more (decided already)."""
     try:
         return await _decide_change(sessions, enterprise_id, approve=approve, now=now,
-                                    then=then)
+                                    news=news)
     except IntegrityError:
         # Another enterprise was approved under that name while this was decided (the
         # database's unique index refused the second): decided again, the name is kept.
         return await _decide_change(sessions, enterprise_id, approve=approve, now=now,
-                                    then=then)
+                                    news=news)
 
 
 async def _decide_change(sessions: Sessions, enterprise_id: int, *, approve: bool,
-                         now: datetime, then: Changed) -> Enterprise | None:
+                         now: datetime, news: ChangeNews) -> Enterprise | None:
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.proposed_name is None:
             return None
+        if (enterprise.name, enterprise.proposed_name) != (news.name, news.proposed):
+            raise Stale(f"enterprise {enterprise_id} changed since its news was rendered")
         applied = False
         if approve:
             found = await ent_db.namesakes(session, enterprise.proposed_name,
@@ -144,5 +164,10 @@ async def _decide_change(sessions: Sessions, enterprise_id: int, *, approve: boo
         enterprise.proposed_province = None
         enterprise.updated_at = now
         await session.flush()
-        await then(session, enterprise, applied)
+        if enterprise.owner_id is not None:
+            # One message per decision (two decisions may share a second).
+            await outbox_db.enqueue_rendered(
+                session, news.applied if applied else news.kept,
+                group=f"owner:{enterprise.id}", key=f"change{int(now.timestamp() * 1e6)}",
+                to=enterprise.owner_id, now=now, priority=outbox_db.URGENT)
         return enterprise

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -19,7 +19,7 @@ from db.models import (
     ModuleInterest,
     RetiredJoinCode,
 )
-from db.results import affected
+from db.results import Stale, affected
 from domain.namesakes import Namesake, Standing
 
 
@@ -160,30 +160,60 @@ async def update_enterprise(session: AsyncSession, enterprise: Enterprise,
 
 async def decide(session: AsyncSession, enterprise_id: int, staff_id: int, *, approve: bool,
                  now: datetime, reason: str | None = None,
-                 new_code: Callable[[], str] | None = None) -> Enterprise | None:
-    """Approve or reject a pending enterprise; None when it is no longer pending.
+                 new_code: Callable[[], str] | None = None,
+                 seen: tuple[str, str | None] | None = None) -> Enterprise | None:
+    """Approve or reject a pending enterprise; None when it is no longer pending. With
+    `seen` (its name and join code as the news of the decision was rendered), only if it
+    still has that name and no other code (approving gives it that code): db.results.Stale
+    when it is still pending but changed, or that code was taken meanwhile.
 
     One conditional UPDATE, so that two staff deciding at the same moment cannot both win:
     SQLite ignores FOR UPDATE, and its transaction only starts at the first write.
     """
     values: dict[str, object] = {"decided_by": staff_id, "decided_at": now, "updated_at": now}
+    where = [Enterprise.id == enterprise_id, Enterprise.status == EnterpriseStatus.PENDING]
+    code: str | None = None
+    if seen is not None:
+        name, code = seen
+        where += [Enterprise.name == name,
+                  or_(Enterprise.join_code.is_(None), Enterprise.join_code == code)]
+        if approve and code is not None and await code_taken(session, code, but=enterprise_id):
+            raise Stale(f"join code {code} was taken meanwhile")
     if approve:
-        assert new_code is not None
+        if code is None:
+            assert new_code is not None
+            code = await _unused_code(session, new_code)
         values["status"] = EnterpriseStatus.APPROVED
         # Re-approval after a rejection keeps a code the enterprise may already have printed.
-        values["join_code"] = func.coalesce(Enterprise.join_code,
-                                            await _unused_code(session, new_code))
+        values["join_code"] = func.coalesce(Enterprise.join_code, code)
     else:
         values["status"] = EnterpriseStatus.REJECTED
         values["reject_reason"] = reason
     result = await session.execute(
-        update(Enterprise)
-        .where(Enterprise.id == enterprise_id, Enterprise.status == EnterpriseStatus.PENDING)
-        .values(**values)
+        update(Enterprise).where(*where).values(**values)
         .execution_options(synchronize_session=False))
     if affected(result) != 1:
+        if seen is not None and await _status(session, enterprise_id) == EnterpriseStatus.PENDING:
+            raise Stale(f"enterprise {enterprise_id} changed since its news was rendered")
         return None
     return await session.get(Enterprise, enterprise_id, populate_existing=True)
+
+
+async def _status(session: AsyncSession, enterprise_id: int) -> EnterpriseStatus | None:
+    return await session.scalar(select(Enterprise.status).where(Enterprise.id == enterprise_id))
+
+
+async def code_taken(session: AsyncSession, code: str, *, but: int | None = None) -> bool:
+    """Another enterprise has this join code."""
+    query = select(func.count()).select_from(Enterprise).where(Enterprise.join_code == code)
+    if but is not None:
+        query = query.where(Enterprise.id != but)
+    return bool(await session.scalar(query))
+
+
+async def unused_code(session: AsyncSession, new_code: Callable[[], str]) -> str:
+    """A new join code no enterprise has."""
+    return await _unused_code(session, new_code)
 
 
 async def _unused_code(session: AsyncSession, new_code: Callable[[], str]) -> str:

@@ -3,24 +3,20 @@ their transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from db import enterprises as ent_db
+from db import outbox as outbox_db
 from db import surveys as surveys_db
-from db.models import Enterprise, EnterpriseStatus, MemberRole
+from db.models import AdminInvite, Enterprise, EnterpriseStatus, MemberRole
+from db.round_messages import RoundMessages, invite_latecomers
 from db.session import Sessions
 from db.users import get_user, revoke_role, set_role
 from domain.join_codes import new_invite_token, new_join_code, normalize_code
 from domain.join_limits import LOOKBACK, locked_until, tries_left
 from domain.roles import Role, role_after_admin_invite
-
-# Runs in the transaction that made the user a member (the owner's news, the survey rounds
-# still open inviting them).
-Joined = Callable[[AsyncSession, Enterprise], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -44,10 +40,11 @@ async def is_join_code(sessions: Sessions, text: str) -> bool:
 
 
 async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: datetime,
-                         then: Joined | None = None) -> JoinResult:
-    """Link a worker to the approved enterprise whose code they typed. A wrong code is
-    recorded (the lock of domain/join_limits.py), in the same transaction as the check.
-    `then` runs in the same transaction once they joined."""
+                         rounds: Mapping[int, RoundMessages]) -> JoinResult:
+    """Link a worker to the approved enterprise whose code they typed, and invite them to
+    the survey rounds open now (`rounds`: their messages), in one transaction. A wrong code
+    is recorded (the lock of domain/join_limits.py), in the same transaction as the
+    check."""
     async with sessions() as session, session.begin():
         wrong = await ent_db.wrong_codes_since(session, user_id, now - LOOKBACK)
         if (until := locked_until(wrong, now)) is not None:
@@ -76,16 +73,16 @@ async def join_with_code(sessions: Sessions, user_id: int, text: str, *, now: da
                                   moving_from=other.name)
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER, now=now)
         await set_role(session, user_id, Role.WORKER)
-        if then is not None:
-            await then(session, enterprise)
+        await invite_latecomers(session, rounds, now=now, user_id=user_id)
         return JoinResult(enterprise_name=enterprise.name)
 
 
 async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *, now: datetime,
-                  then: Joined | None = None) -> str | None:
+                  rounds: Mapping[int, RoundMessages]) -> str | None:
     """Confirmed: leave the current workplace and join this approved enterprise. In the
     same transaction the survey messages not sent to them yet are dropped, as leaving drops
-    them, then `then` runs, once they joined (inviting them as a member of this one)."""
+    them, and the rounds open now (`rounds`: their messages) invite them as a member of
+    this one."""
     async with sessions() as session, session.begin():
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
         if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
@@ -93,17 +90,28 @@ async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *, now: 
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER, now=now)
         await set_role(session, user_id, Role.WORKER)
         await surveys_db.drop_for_leaver(session, user_id)
-        if then is not None:
-            await then(session, enterprise)
+        await invite_latecomers(session, rounds, now=now, user_id=user_id)
         return enterprise.name
 
 
+async def invited_to(sessions: Sessions, token: str) -> str | None:
+    """The name of the enterprise an admin invite not used yet is for."""
+    async with sessions() as session:
+        invite = await session.get(AdminInvite, token)
+        if invite is None or invite.used_by is not None:
+            return None
+        enterprise = await ent_db.get_enterprise(session, invite.enterprise_id)
+        return enterprise.name if enterprise else None
+
+
 async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role | None, *,
-                        now: datetime, then: Joined | None = None) -> tuple[str, Role] | None:
-    """Use a one-time admin invite: the user becomes an admin of its enterprise. Returns the
-    enterprise's name and the user's role afterwards, or None for a used or unknown link.
-    `then` runs in the same transaction (queueing the owner's news, the open rounds'
-    invitations)."""
+                        now: datetime, rounds: Mapping[int, RoundMessages],
+                        owner_news: outbox_db.Rendered | None) -> tuple[str, Role] | None:
+    """Use a one-time admin invite: the user becomes an admin of its enterprise; its owner
+    gets `owner_news` (who reports for the enterprise now) and the rounds open now
+    (`rounds`: their messages) invite the new admin, in one transaction. Returns the
+    enterprise's name and the user's role afterwards, or None for a used or unknown
+    link."""
     async with sessions() as session, session.begin():
         invite = await ent_db.use_invite(session, token, user_id, now=now)
         enterprise = await ent_db.get_enterprise(session, invite.enterprise_id) if invite else None
@@ -113,8 +121,11 @@ async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role
         after = role_after_admin_invite(role)
         if after is not role:
             await set_role(session, user_id, after)
-        if then is not None:
-            await then(session, enterprise)
+        if owner_news is not None and enterprise.owner_id is not None:
+            await outbox_db.enqueue_rendered(
+                session, owner_news, group=f"owner:{enterprise.id}", key=f"admin{user_id}",
+                to=enterprise.owner_id, now=now, priority=outbox_db.URGENT)
+        await invite_latecomers(session, rounds, now=now, user_id=user_id)
         return enterprise.name, after
 
 

@@ -223,16 +223,25 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A message in every language, rendered before the transaction that queues it
+    (chat/notify.rendered): a use case then decides inside its transaction to whom, under
+    which key, and queues it with what it stores, in the same commit."""
+
+    contents: Mapping[str, Content]
+    fallback: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A message to queue, as data (chat/notify.prepare renders it in every language before
-    the transaction): a use case queues it with what it stores, in the same commit, and a
-    reader of the use case sees everything it commits."""
+    """A message and its recipients, as data (chat/notify.prepare): a use case queues it with
+    what it stores, in the same commit, and a reader of the use case sees everything it
+    commits."""
 
     group: str
     key: str
     to: Select[int, str] | tuple[int, ...]
-    contents: Mapping[str, Content]
-    fallback: str
+    message: Rendered
     at: datetime | None = None
     expires_at: datetime | None = None
     priority: int = BULK
@@ -241,16 +250,29 @@ class Outgoing:
 
 async def enqueue_outgoing(session: AsyncSession, outgoing: Outgoing, *, now: datetime) -> int:
     """Queue `outgoing` in the caller's transaction; the number of rows added."""
+    return await enqueue_rendered(
+        session, outgoing.message, group=outgoing.group, key=outgoing.key, to=outgoing.to,
+        now=now, at=outgoing.at, expires_at=outgoing.expires_at, priority=outgoing.priority,
+        revive=outgoing.revive)
+
+
+async def enqueue_rendered(session: AsyncSession, message: Rendered, *, group: str, key: str,
+                           to: int | Iterable[int] | Select[int, str], now: datetime,
+                           at: datetime | None = None, expires_at: datetime | None = None,
+                           priority: int = BULK, revive: str | None = None) -> int:
+    """Queue a rendered message for everyone in `to` in the caller's transaction, each in
+    their language (`enqueue`); the number of rows added."""
     recipients: Recipients
-    if isinstance(outgoing.to, Select):
-        recipients = outgoing.to
+    if isinstance(to, Select):
+        recipients = to
     else:
-        known = await languages_of(session, outgoing.to)
-        recipients = [(user_id, known.get(user_id)) for user_id in outgoing.to]
+        ids = [to] if isinstance(to, int) else list(to)
+        known = await languages_of(session, ids)
+        recipients = [(user_id, known.get(user_id)) for user_id in ids]
     return await enqueue(
-        session, group=outgoing.group, key=outgoing.key, recipients=recipients,
-        contents=outgoing.contents, fallback=outgoing.fallback, now=now, at=outgoing.at,
-        expires_at=outgoing.expires_at, priority=outgoing.priority, revive=outgoing.revive)
+        session, group=group, key=key, recipients=recipients, contents=message.contents,
+        fallback=message.fallback, now=now, at=at, expires_at=expires_at, priority=priority,
+        revive=revive)
 
 
 async def languages_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import enterprises as ent_db
+from db import outbox as outbox_db
 from db.models import Enterprise, EnterpriseStatus, User
+from db.round_messages import RoundMessages, invite_latecomers
 from db.session import Sessions
 from db.users import display_name, get_user
 from domain.join_codes import new_join_code
 from domain.namesakes import rivals
 
-Decided = Callable[[AsyncSession, Enterprise, User | None], Awaitable[None]]
+
+@dataclass(frozen=True)
+class OwnerNews:
+    """What the owner is told of a decision, rendered before its transaction for the
+    enterprise as it was then: its `name` and, approving, the join `code` the news gives
+    (the decision is made only if they still hold: db.results.Stale otherwise)."""
+
+    name: str
+    code: str | None
+    messages: Sequence[outbox_db.Rendered]  # in the order they are to arrive
+    # Approving during a survey round: its messages, inviting the new owner to report.
+    rounds: Mapping[int, RoundMessages] = field(default_factory=dict)
+
+
+async def news_basis(sessions: Sessions, enterprise_id: int) -> tuple[str, str] | None:
+    """A pending enterprise's name and the join code approving it gives (the one it kept
+    from an earlier approval, or a new one no one has), for rendering the owner's news."""
+    async with sessions() as session:
+        enterprise = await ent_db.get_enterprise(session, enterprise_id)
+        if enterprise is None or enterprise.status != EnterpriseStatus.PENDING:
+            return None
+        code = enterprise.join_code or await ent_db.unused_code(session, new_join_code)
+        return enterprise.name, code
 
 
 @dataclass(frozen=True)
@@ -45,16 +69,18 @@ async def _approved_rival(session: AsyncSession, enterprise_id: int) -> NameAppr
 
 async def decide_enrolment(sessions: Sessions, enterprise_id: int, staff_id: int, *,
                            approve: bool, now: datetime, reason: str | None = None,
-                           then: Decided | None = None
+                           news: OwnerNews
                            ) -> tuple[Enterprise, User | None] | NameApproved | None:
-    """Approve (a join code is drawn) or reject a pending enterprise. None when it is no
-    longer pending: another staff member decided first. NameApproved, and nothing changes,
-    when approving it while another enterprise of its name and city is approved (also
-    when someone approved that one at the same instant). `then` runs inside the same
-    transaction (queueing the owner's news): the decision and its news commit together."""
+    """Approve (it gets a join code) or reject a pending enterprise, and queue the owner's
+    `news` in the same transaction (approving during a survey round, its invitation too):
+    a decision is never stored without its news, and the outbox retries them if Telegram
+    refuses them for a while. None when it is no longer pending: another staff member
+    decided first. NameApproved, and nothing changes, when approving it while another
+    enterprise of its name and city is approved (also when someone approved that one at
+    the same instant)."""
     try:
         return await _decide(sessions, enterprise_id, staff_id, approve=approve, reason=reason,
-                             now=now, then=then)
+                             now=now, news=news)
     except IntegrityError:
         async with sessions() as session:
             taken = await _approved_rival(session, enterprise_id) if approve else None
@@ -64,18 +90,28 @@ async def decide_enrolment(sessions: Sessions, enterprise_id: int, staff_id: int
 
 
 async def _decide(sessions: Sessions, enterprise_id: int, staff_id: int, *, approve: bool,
-                  reason: str | None, now: datetime, then: Decided | None
+                  reason: str | None, now: datetime, news: OwnerNews
                   ) -> tuple[Enterprise, User | None] | NameApproved | None:
     async with sessions() as session, session.begin():
         if approve and (taken := await _approved_rival(session, enterprise_id)) is not None:
             return taken
-        enterprise = await ent_db.decide(session, enterprise_id, staff_id, approve=approve,
-                                         now=now, reason=reason, new_code=new_join_code)
+        enterprise = await ent_db.decide(
+            session, enterprise_id, staff_id, approve=approve, now=now, reason=reason,
+            new_code=new_join_code, seen=(news.name, news.code))
         if enterprise is None:
             return None
         owner = await get_user(session, enterprise.owner_id) if enterprise.owner_id else None
-        if then is not None:
-            await then(session, enterprise, owner)
+        if owner is not None:
+            # One key per decision: a rejection, then an approval, each tell the owner.
+            key = f"decision{int(now.timestamp() * 1e6)}"
+            for n, message in enumerate(news.messages):
+                await outbox_db.enqueue_rendered(
+                    session, message, group=f"owner:{enterprise.id}", key=f"{key}.{n}",
+                    to=owner.id, now=now, priority=outbox_db.URGENT)
+        if approve:
+            # Its owner was not among the open rounds' respondents when they opened.
+            await invite_latecomers(session, news.rounds, now=now,
+                                    enterprise_id=enterprise.id)
         return enterprise, owner
 
 

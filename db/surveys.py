@@ -9,7 +9,7 @@ replaced, in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -129,7 +129,7 @@ async def drop_for_leaver(session: AsyncSession, user_id: int) -> int:
     """Someone left their enterprise, or moved to another: the open rounds' invitations and
     reminders not sent to them yet are not sent (a reminder to answer for a workplace they
     left, a KPI report asked of an admin who is a worker elsewhere now). If they are a
-    respondent again, `services.surveys.rounds.invite_latecomers` queues what they still
+    respondent again, `db.round_messages.invite_latecomers` queues what they still
     need again. The number of messages dropped: the sender re-checks its claims then."""
     dropped = 0
     for round_ in await unclosed_rounds(session):
@@ -143,6 +143,13 @@ async def unclosed_rounds(session: AsyncSession) -> Sequence[SurveyRound]:
     """Rounds whose messages were queued and that have not closed."""
     return (await session.scalars(select(SurveyRound).where(
         SurveyRound.queued_at.is_not(None), SurveyRound.closed_at.is_(None)))).all()
+
+
+async def rounds_not_closed(session: AsyncSession, now: datetime) -> Sequence[SurveyRound]:
+    """Rounds open now or still to open: those whose messages someone joining now may need."""
+    return (await session.scalars(select(SurveyRound).where(
+        SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now)
+        .order_by(SurveyRound.id))).all()
 
 
 async def latest_round(session: AsyncSession, survey: str) -> SurveyRound | None:
@@ -202,22 +209,6 @@ async def rounds_taking_answers(session: AsyncSession, now: datetime) -> list[Su
         .order_by(SurveyRound.id).with_for_update(read=True)
         .execution_options(populate_existing=True))).all()
     return [round_ for round_ in rounds if is_open(round_, now)]
-
-
-Queue = Callable[[AsyncSession, SurveyRound], Awaitable[int]]
-
-
-async def queue_round(sessions: Sessions, round_id: int, *, now: datetime,
-                      queue: Queue) -> int | None:
-    """Queue a round's invitations and reminders (`queue` does it, through the outbox) and
-    mark it queued, in one transaction. None when it was queued already or is closed."""
-    async with sessions() as session, session.begin():
-        round_ = await session.get(SurveyRound, round_id, with_for_update=True)
-        if round_ is None or round_.queued_at is not None or round_.closed_at is not None:
-            return None
-        queued = await queue(session, round_)
-        round_.queued_at = now
-        return queued
 
 
 async def close_round(sessions: Sessions, round_id: int, *, now: datetime) -> SurveyRound | None:
@@ -417,8 +408,15 @@ async def response_answers(sessions: Sessions, response_id: int) -> dict[str, An
         return await answers_of(session, response_id)
 
 
-# Run inside finishing's transaction, with the final response it replaces (if any).
-Finished = Callable[[AsyncSession, SurveyResponse, "SurveyResponse | None"], Awaitable[None]]
+@dataclass(frozen=True)
+class FinishNotices:
+    """What finishing a response tells others, rendered before its transaction with the
+    finisher's name and the response's month (`services/surveys/finishing.py`)."""
+
+    # To whoever sent the final response this one replaces, if someone else did.
+    replaced: outbox_db.Rendered
+    # A report a trainer entered: to the enterprise's owner and admins.
+    entered: outbox_db.Rendered | None = None
 
 
 @dataclass(frozen=True)
@@ -434,13 +432,15 @@ class Finish:
 
 
 async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterable[str],
-                          now: datetime, then: Finished | None = None,
+                          now: datetime, notices: FinishNotices | None = None,
                           replacing: int | None = None) -> Finish:
-    """Make the response final: answers to questions no longer asked are deleted, an earlier
-    final response of the same subject and month is marked replaced, and `then` (dropping
-    the pending reminders, telling people) runs in the same transaction. Not done when the
-    round closed meanwhile, nor when someone else's final response came in after this one
-    was started, unless that one is `replacing` (the person was asked and said yes)."""
+    """Make the response final, in one transaction: answers to questions no longer asked
+    are deleted; an earlier final response of the same subject and month is marked
+    replaced; the round's invitation and reminder not sent yet to those it answered for are
+    dropped; and `notices` are queued (a trainer's report to the enterprise's people; to
+    whoever sent the replaced one, unless those were just told). Not done when the round
+    closed meanwhile, nor when someone else's final response came in after this one was
+    started, unless that one is `replacing` (the person was asked and said yes)."""
     async with sessions() as session, session.begin():
         response = await session.get(SurveyResponse, response_id, with_for_update=True)
         refusal = await _refusal(session, response_id, now)
@@ -471,9 +471,45 @@ async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterabl
                                   .execution_options(synchronize_session="fetch"))
         response.status, response.finished_at, response.updated_at = (
             ResponseStatus.FINAL, now, now)
-        if then is not None:
-            await then(session, response, earlier)
+        if response.kind is ResponseKind.MONTHLY:
+            await drop_answered(session, response)
+        if notices is not None:
+            await _tell(session, response, earlier, notices, now=now)
         return Finish(done=True)
+
+
+async def drop_answered(session: AsyncSession, response: SurveyResponse) -> None:
+    """What the round still holds for whoever this response answered for (the person; for
+    an enterprise's report, all its owners and admins) is not sent."""
+    round_ = await get_round(session, response.survey, response.period)
+    if round_ is None:
+        return
+    if load(response.survey).subject == "enterprise":
+        people = await respondents_of(session, response.survey, response.enterprise_id)
+    else:
+        people = [response.respondent_id] if response.respondent_id else []
+    for person in people:
+        for group in (invite_group(round_), remind_group(round_)):
+            await outbox_db.drop_unsent(session, group, recipient_id=person, reason="answered")
+
+
+async def _tell(session: AsyncSession, response: SurveyResponse, earlier: SurveyResponse | None,
+                notices: FinishNotices, *, now: datetime) -> None:
+    by_trainer = response.entered_as == "trainer"
+    if by_trainer and notices.entered is not None:
+        # Its owner and admins may have been about to send their own, which would replace it.
+        group = f"survey-entered:{response.id}"
+        await outbox_db.enqueue_rendered(
+            session, notices.entered, group=group, key=group, now=now,
+            to=await respondents_of(session, "kpi", response.enterprise_id))
+    if (earlier is not None and earlier.respondent_id is not None
+            and earlier.respondent_id != response.respondent_id
+            # An owner's or admin's report replaced by a trainer's: they were told just above.
+            and (not by_trainer or earlier.entered_as == "trainer")):
+        # They might otherwise think theirs stands.
+        group = f"survey-replaced:{earlier.id}"
+        await outbox_db.enqueue_rendered(session, notices.replaced, group=group, key=group,
+                                         to=earlier.respondent_id, now=now)
 
 
 async def withdraw_response(sessions: Sessions, response_id: int, *, now: datetime) -> None:
@@ -483,6 +519,11 @@ async def withdraw_response(sessions: Sessions, response_id: int, *, now: dateti
         await session.execute(update(SurveyResponse).where(
             SurveyResponse.id == response_id, SurveyResponse.status == ResponseStatus.OPEN)
             .values(status=ResponseStatus.REPLACED, updated_at=now))
+
+
+async def response_by_id(sessions: Sessions, response_id: int) -> SurveyResponse | None:
+    async with sessions() as session:
+        return await session.get(SurveyResponse, response_id)
 
 
 async def respondents_of(session: AsyncSession, survey: str, enterprise_id: int) -> list[int]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any, TypedDict
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from chat import notify
 from chat.access import role_of
 from chat.context import BotContext
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run
@@ -16,18 +14,12 @@ from chat.i18n import N_, _, format_number, ngettext
 from chat.menu import set_chat_menu
 from chat.reply import rows, send, stale_button
 from db.joining import (
-    Joined,
     create_admin_invite,
     current_join_code,
-    join_with_code,
     leave_workplace,
-    move_to,
     owned_enterprise,
     replace_join_code,
     workplace_of,
-)
-from db.joining import (
-    accept_invite as use_invite,
 )
 from db.models import Enterprise, EnterpriseStatus
 from domain.join_codes import admin_deep_link, looks_like_code
@@ -39,8 +31,8 @@ from domain.roles import (
     may_manage_enterprise,
     may_replace_join_code,
 )
-from handlers.poster import send_code
-from services.surveys.rounds import invite_latecomers
+from services import joining
+from services.poster import send_code
 
 
 def _may_join(context: BotContext) -> bool:
@@ -102,23 +94,9 @@ async def code_typed(run: Run[JoinData], text: str) -> Outcome:
     return await try_code(run, text)
 
 
-def _surveys_open(run: Run[Any], then: Joined | None = None) -> Joined:
-    """What joining does in its own transaction: `then`, and the survey rounds open now
-    invite the new member (their invitation was queued before they joined)."""
-    svc, user_id = run.svc, run.user_id
-
-    async def joined(session: AsyncSession, enterprise: Enterprise) -> None:
-        if then is not None:
-            await then(session, enterprise)
-        await invite_latecomers(svc, session, user_id=user_id)
-
-    return joined
-
-
 async def try_code(run: Run[JoinData], text: str) -> Outcome:
     now = run.svc.clock.now()
-    result = await join_with_code(run.svc.sessionmaker, run.user_id, text, now=now,
-                                  then=_surveys_open(run))
+    result = await joining.join_with_code(run.svc, run.user_id, text)
     if result.locked_until is not None:
         minutes = max(1, -(-int((result.locked_until - now).total_seconds()) // 60))
         await run.say(ngettext("Too many wrong codes. Please try again in {minutes} minute.",
@@ -168,10 +146,7 @@ async def move_answered(run: Run[JoinData], answer: str) -> Outcome:
         await run.say(_("Fine, you stay registered at {old}.").format(
             old=html.escape(run.data["move_from"])))
         return END
-    name = await move_to(run.svc.sessionmaker, run.user_id, int(run.data["move_to"]),
-                         now=run.svc.clock.now(), then=_surveys_open(run))
-    # Moving dropped the survey messages not sent yet for the old workplace.
-    run.svc.recheck_sender()
+    name = await joining.move_to(run.svc, run.user_id, int(run.data["move_to"]))
     if name is None:
         await run.say(_("This code no longer works. Please ask for the new one."))
         return END
@@ -198,20 +173,8 @@ async def accept_invite(run: Run[Any], token: str, *, not_valid: Outcome = END) 
         return END
     sender = run.update.effective_user
     admin_name = sender.full_name if sender else str(run.user_id)
-    svc = run.svc
-
-    async def tell_owner(session: AsyncSession, enterprise: Enterprise) -> None:
-        # The owner hears who now reports for the enterprise (queued with the joining).
-        if enterprise.owner_id is None:
-            return
-        await notify.queue(svc, session, group=f"owner:{enterprise.id}",
-                           key=f"admin{run.user_id}", to=enterprise.owner_id,
-                           priority=notify.URGENT, render=lambda: notify.Message(_(
-                               "{admin} is now an admin of {name}.").format(
-                               admin=html.escape(admin_name), name=html.escape(enterprise.name))))
-
-    accepted = await use_invite(run.svc.sessionmaker, run.user_id, token, role,
-                                now=run.svc.clock.now(), then=_surveys_open(run, tell_owner))
+    accepted = await joining.accept_admin_invite(run.svc, run.user_id, token, role,
+                                                 admin_name=admin_name)
     if accepted is None:
         await run.say(_("This invite link was already used or is not valid. Please ask the "
                         "owner for a new one."))

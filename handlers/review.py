@@ -5,33 +5,21 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TypedDict
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from chat import notify
 from chat.access import is_staff
-from chat.context import BotContext, Services
+from chat.context import BotContext
 from chat.flow import END, Flow, Outcome, Run
 from chat.i18n import N_, _
 from chat.reply import ack, edit_or_send, rows, send, stale_button
-from db.enrolment import decide_change
-from db.models import Enterprise, EnterpriseStatus, User
-from db.review import (
-    Decided,
-    NameApproved,
-    decide_enrolment,
-    decision_on,
-    pending_cards,
-    pending_enterprise,
-)
+from db.review import NameApproved, decision_on, pending_cards, pending_enterprise
 from domain import text_input
-from handlers.poster import code_text, poster_message
 from services import enrolment_notices as notices
-from services.surveys import rounds
+from services import enrolment_review as review
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +34,7 @@ async def approve_pressed(update: Update, context: BotContext) -> None:
     if not button.value.isdigit():
         await stale_button(update)
         return
-    decided = await decide_enrolment(context.svc.sessionmaker, int(button.value), user.id,
-                                     approve=True, now=context.svc.clock.now(),
-                                     then=_approved(context.svc))
+    decided = await review.approve(context.svc, int(button.value), user.id)
     if decided is None:
         await _already_decided(update, context, int(button.value))
         return
@@ -66,50 +52,6 @@ def _pressed(update: Update) -> tuple[int, int] | None:
     """The staff message whose button decided (a notice, or a /pending card)."""
     message = update.callback_query.message if update.callback_query else None
     return (message.chat.id, message.message_id) if message is not None else None
-
-
-def _approved(svc: Services) -> Decided:
-    """The owner's news and, for a round open now, the KPI report's invitation (its owner
-    was not one of the round's respondents when it opened)."""
-    tell = _tell_owner(svc)
-
-    async def then(session: AsyncSession, enterprise: Enterprise, owner: User | None) -> None:
-        await tell(session, enterprise, owner)
-        await rounds.invite_latecomers(svc, session, enterprise_id=enterprise.id)
-
-    return then
-
-
-def _tell_owner(svc: Services) -> Decided:
-    """The owner's news, queued in the decision's own transaction: a decision is never
-    stored without it, and the outbox retries it if Telegram refuses it for a while."""
-
-    async def then(session: AsyncSession, enterprise: Enterprise, owner: User | None) -> None:
-        if owner is None:
-            return
-        decided_at = enterprise.decided_at.timestamp() if enterprise.decided_at else 0
-        group, key = f"owner:{enterprise.id}", f"decision{int(decided_at * 1e6)}"
-        name, code = enterprise.name, enterprise.join_code or ""
-        if enterprise.status != EnterpriseStatus.APPROVED:
-            reason = enterprise.reject_reason or ""
-            await notify.queue(svc, session, group=group, key=key, to=owner.id,
-                               priority=notify.URGENT, render=lambda: notify.Message(_(
-                                   "Sorry, the SCORE team could not approve {name}.\nReason: "
-                                   "{reason}\nYou can correct it with /enrol.").format(
-                                   name=html.escape(name), reason=html.escape(reason))))
-            return
-        messages: list[Callable[[], notify.Message | Awaitable[notify.Message]]] = [
-            lambda: notify.Message(_("Good news: {name} is approved for SCORE! Workers can now "
-                                     "join with the code below.").format(
-                                         name=html.escape(name))),
-            lambda: notify.Message(code_text(svc.bot_username, name, code)),
-            lambda: poster_message(svc.bot_username, name, code),
-        ]
-        for n, render in enumerate(messages):
-            await notify.queue(svc, session, group=group, key=f"{key}.{n}", to=owner.id,
-                               priority=notify.URGENT, render=render)
-
-    return then
 
 
 # --- rejecting: the reason is asked first ------------------------------------------------------
@@ -160,9 +102,7 @@ def _reason(text: str | None) -> tuple[str | None, str | None]:
     text_input.TOO_LONG: N_("That is too long: at most 500 characters, please, or /cancel."),
     "*": N_("Please write the reason in a few words, or /cancel.")})
 async def reason_given(run: Run[RejectData], reason: str) -> Outcome:
-    decided = await decide_enrolment(run.svc.sessionmaker, int(run.data["enterprise"]),
-                                     run.user_id, approve=False, reason=reason,
-                                     now=run.svc.clock.now(), then=_tell_owner(run.svc))
+    decided = await review.reject(run.svc, int(run.data["enterprise"]), run.user_id, reason)
     if decided is None:
         await run.say(_("Someone else already decided on this enrolment."))
         return END
@@ -206,25 +146,7 @@ async def change_pressed(update: Update, context: BotContext) -> None:
         await stale_button(update)
         return
     approve = button.kind == "chok"
-    svc = context.svc
-
-    async def tell_owner(session: AsyncSession, enterprise: Enterprise, applied: bool) -> None:
-        if enterprise.owner_id is None:
-            return
-        name = enterprise.name
-        await notify.queue(svc, session, group=f"owner:{enterprise.id}",
-                           # One message per decision (two decisions may share a second).
-                           key=f"change{int(svc.clock.now().timestamp() * 1e6)}",
-                           to=enterprise.owner_id,
-                           priority=notify.URGENT, render=lambda: notify.Message(
-                               _("The SCORE team approved the new details of {name}.").format(
-                                   name=html.escape(name)) if applied else
-                               _("The SCORE team kept the approved name, city and province of "
-                                 "{name}. Please contact the team if they are wrong.").format(
-                                   name=html.escape(name))))
-
-    enterprise = await decide_change(svc.sessionmaker, int(button.value), approve=approve,
-                                     now=svc.clock.now(), then=tell_owner)
+    enterprise = await review.decide_change(context.svc, int(button.value), approve=approve)
     if enterprise is None:
         await ack(update, _("This change was already decided."))
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -24,7 +24,7 @@ from chat.i18n import _, current_locale
 from chat.reply import rows
 from db import survey_results
 from db import surveys as surveys_db
-from db.models import ResponseKind, SurveyResponse
+from db.models import ResponseKind
 from domain import kpi, numbers
 from domain import survey_calendar as calendar
 from domain.provinces import WIB
@@ -42,8 +42,9 @@ from domain.questionnaire import (
     load,
 )
 from domain.roles import Role
+from services.surveys import finishing
 from services.surveys.kpi_text import rate_lines
-from services.surveys.rounds import drop_reminders, month_words, tell_owners, tell_replaced
+from services.surveys.rounds import month_words
 from services.surveys.survey_text import not_approved, number_note, show_answer, show_number
 
 
@@ -609,21 +610,9 @@ async def _finish(run: Run[SurveyData]) -> Outcome:
     svc = run.svc
 
     name = (run.context.user_row.name if run.context.user_row else None) or ""
-
-    async def then(session: Any, response: SurveyResponse,
-                   earlier: SurveyResponse | None) -> None:
-        if response.kind is ResponseKind.MONTHLY:
-            await drop_reminders(svc, session, response)
-        if response.entered_as == "trainer":
-            await tell_owners(svc, session, response, trainer=name)  # owners and admins
-        if (earlier is not None and earlier.respondent_id != response.respondent_id
-                and (response.entered_as != "trainer" or earlier.entered_as == "trainer")):
-            await tell_replaced(svc, session, earlier, by=name)  # unless told just above
-
-    finish = await surveys_db.finish_response(
-        svc.sessionmaker, int(run.data["response_id"]),
-        keep=questionnaire.kept(_answers(run)).keys(), now=svc.clock.now(), then=then,
-        replacing=run.data.get("replacing"))
+    finish = await finishing.finish(svc, int(run.data["response_id"]),
+                                    keep=questionnaire.kept(_answers(run)).keys(), finisher=name,
+                                    replacing=run.data.get("replacing"))
     if finish.superseded_by is not None:
         run.data["final_id"], run.data["sent_by"] = finish.superseded_by, finish.sent_by
         return ask_superseded

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from chat.clock import FakeClock
 from chat.context import services_of
+from db import review as review_db
 from db.models import (
     Enterprise,
     EnterpriseStatus,
@@ -406,3 +409,27 @@ async def test_an_admin_hears_how_to_enrol_their_own_enterprise(bot: BotHarness)
     assert bot.last_text(2002) == ("You are registered as an admin of PT Maju Jaya. To enrol "
                                    "your own enterprise, please send /leave first, then /enrol.")
     assert bot.open_flow(2002) is None
+
+
+async def test_the_owners_news_names_the_enterprise_as_it_is_when_approved(
+        bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The news is rendered before the decision's transaction; a name changed in between
+    (the owner editing the enrolment) makes the decision render it again: no news with the
+    old name, and the news is queued once."""
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en")
+    real, calls = review_db.news_basis, []
+
+    async def rendered_before_a_rename(*args: Any) -> tuple[str, str] | None:
+        calls.append(args)
+        found = await real(*args)
+        return ("PT Nama Lama", found[1]) if found and len(calls) == 1 else found
+
+    monkeypatch.setattr(review_db, "news_basis", rendered_before_a_rename)
+    await bot.press(STAFF_ID, "Approve")
+    enterprise = await enterprise_of(bot, OWNER)
+    assert enterprise.status == EnterpriseStatus.APPROVED and len(calls) == 2
+    texts = [m.text or "" for m in bot.sandbox.messages(OWNER)]
+    assert not any("PT Nama Lama" in t for t in texts)
+    assert sum(f"Good news: {enterprise.name} is approved" in t for t in texts) == 1
+    assert sum(enterprise.join_code in t for t in texts if enterprise.join_code) == 1

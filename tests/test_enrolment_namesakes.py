@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from db import enrolment as enrolment_db
+from chat.context import services_of
 from db import enterprises as enterprises_db
 from db.models import Enterprise, EnterpriseStatus
+from services import enrolment_review
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
@@ -158,7 +159,7 @@ async def test_a_rename_decided_as_a_namesake_is_approved_keeps_the_name(
     """Staff approve a rename to "PT Dua" while another staff member approves an enrolment
     "PT Dua" in the same city: the database's unique index refuses the second; decided
     again, the rename is not applied (and staff are not shown an error)."""
-    satu = await factories.enterprise(bot, owner=1001, name="PT Satu")
+    satu = await factories.enterprise(bot, owner=1001, name="PT Satu", owner_language="en")
     await factories.enterprise(bot, owner=1002, name="PT Dua")
     async with bot.sessionmaker() as session, session.begin():
         row = await session.get(Enterprise, satu.id)
@@ -171,15 +172,12 @@ async def test_a_rename_decided_as_a_namesake_is_approved_keeps_the_name(
         return [] if len(calls) == 1 else await real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(enterprises_db, "namesakes", not_seen_yet)
-    applied: list[bool] = []
-
-    async def then(_session: object, _enterprise: Enterprise, was_applied: bool) -> None:
-        applied.append(was_applied)
-
-    decided = await enrolment_db.decide_change(bot.sessionmaker, satu.id, approve=True,
-                                               now=bot.clock.now(), then=then)
+    assert bot.app is not None
+    decided = await enrolment_review.decide_change(services_of(bot.app), satu.id, approve=True)
     assert decided is not None and decided.name == "PT Satu"
-    assert decided.proposed_name is None and applied == [False] and len(calls) == 2
+    assert decided.proposed_name is None and len(calls) == 2
+    await bot.settle()
+    assert "kept the approved name" in bot.last_text(1001)  # the owner hears what stands
 
 
 async def test_a_rename_to_a_waiting_enrolments_name_warns_staff(bot: BotHarness) -> None:

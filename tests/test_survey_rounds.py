@@ -15,18 +15,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from bot import cli
 from bot.survey_admin import close_now, open_now
 from chat.clock import FakeClock
 from chat.context import Services, services_of
 from config.settings import Settings
+from db import joining as joining_db
 from db import surveys as surveys_db
 from db import users as users_db
 from db.models import (
     Enterprise,
+    Membership,
     OutboxContent,
     OutboxGroup,
     OutboxMessage,
@@ -35,6 +36,8 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.results import Stale
+from db.round_messages import RoundMessages
 from domain.provinces import WIB, WIT, WITA
 from domain.questionnaire import Answer
 from domain.roles import Role
@@ -431,11 +434,6 @@ async def test_the_reminder_goes_only_to_those_who_have_not_finished(
     await move_clock(bot, utc(2026, 12, 1, 12, 30))
     assert received(bot, WORKER_JB, PULSE_INVITATION) and received(bot, 2004, PULSE_INVITATION)
     svc = svc_of(bot)
-
-    async def then(session: AsyncSession, response: SurveyResponse,
-                   earlier: SurveyResponse | None) -> None:
-        await rounds.drop_reminders(svc, session, response)
-
     now = clock_of(bot).now()
     opened = await surveys_db.open_response(
         svc.sessionmaker, survey="pulse", period=NOVEMBER, enterprise_id=maju.id,
@@ -447,7 +445,7 @@ async def test_the_reminder_goes_only_to_those_who_have_not_finished(
         assert await surveys_db.record_answer(svc.sessionmaker, opened.response_id, question,
                                               Answer(choice=choice), raw=None, now=now) is None
     assert (await surveys_db.finish_response(svc.sessionmaker, opened.response_id,
-                                             keep=given, now=now, then=then)).done
+                                             keep=given, now=now)).done
     pulse_reminders = await reminders(bot, "pulse")
     assert (pulse_reminders[WORKER_JB].state, pulse_reminders[WORKER_JB].last_error) == (
         OutboxState.SKIPPED, "answered")
@@ -790,6 +788,43 @@ async def test_a_worker_who_joins_mid_round_is_invited_that_evening_and_can_answ
     assert response.enterprise_id == maju.id and response.period == NOVEMBER
     await move_clock(bot, utc(2026, 12, 6, 10, 30))
     assert received(bot, 2011, PULSE_INVITATION)
+
+
+async def test_a_round_opening_while_someone_joins_invites_them_all_the_same(
+        start_bot: StartBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Joining renders the rounds' messages before its transaction. A round that opened in
+    between is found inside it: nothing is committed, the messages are rendered again, and
+    the worker joins once and is invited."""
+    bot, maju, _papua = await _west_java_and_papua(start_bot)
+    assert maju.join_code
+    await move_clock(bot, utc(2026, 12, 5, 3))
+    real, calls = rounds.latecomer_messages, []
+
+    async def before_the_opening(svc: Services) -> dict[int, RoundMessages]:
+        calls.append(svc)
+        return {} if len(calls) == 1 else await real(svc)
+
+    monkeypatch.setattr(rounds, "latecomer_messages", before_the_opening)
+    await join_with_code(bot, 2010, maju.join_code)
+    assert len(calls) == 2
+    assert (await invitations(bot, "pulse"))[2010].next_attempt_at == utc(2026, 12, 5, 12, 30)
+    async with bot.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.user_id == 2010)) == 1
+
+
+async def test_a_join_given_no_messages_for_an_open_round_commits_nothing(
+        start_bot: StartBot) -> None:
+    bot, maju, _papua = await _west_java_and_papua(start_bot)
+    assert maju.join_code
+    await move_clock(bot, utc(2026, 12, 5, 3))
+    await factories.user(bot, 2010, role=Role.WORKER)
+    with pytest.raises(Stale):
+        await joining_db.join_with_code(bot.sessionmaker, 2010, maju.join_code,
+                                        now=clock_of(bot).now(), rounds={})
+    async with bot.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.user_id == 2010)) == 0
 
 
 async def test_a_worker_who_joins_before_the_reminder_finishes_and_is_not_reminded(

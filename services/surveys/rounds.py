@@ -1,6 +1,6 @@
-"""Survey rounds through the outbox: planning a month's round, queueing its invitations and
-its one reminder per time zone, inviting who joins while it is open, dropping a finisher's
-reminder, closing and moving a round.
+"""Survey rounds through the outbox: planning a month's round, rendering its invitation and
+reminder for the use cases that queue them (opening it, inviting who joins while it is
+open), closing and moving a round.
 
 Shared by the job that runs rounds on their schedule (`jobs/survey_rounds.py`), the command
 line (`score-bot survey open|close`) and staff's /surveys. Every message of a round is an
@@ -11,27 +11,27 @@ after the close.
 
 from __future__ import annotations
 
-import html
-from datetime import date, datetime
-
-from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from typing import TypeVar
 
 from chat import notify
 from chat.context import Services
-from chat.i18n import N_, _, current_locale
+from chat.i18n import _, current_locale
+from db import round_messages as round_messages_db
 from db import surveys as surveys_db
-from db.models import ResponseKind, SurveyResponse, SurveyRound
+from db.models import SurveyRound
+from db.round_messages import ZONES as ZONES
+from db.round_messages import RoundMessages
+from db.round_messages import send_moment as send_moment
 
 # Named here too: the round's outbox groups are this journey's (tests and staff tools ask).
 from db.surveys import LEFT as LEFT
 from db.surveys import invite_group as invite_group
 from db.surveys import remind_group as remind_group
 from domain import survey_calendar as calendar
-from domain.provinces import WIB, WIT, WITA
-from domain.questionnaire import load
+from services.prepared import rendered_first
 
-ZONES = (WIB, WITA, WIT)
 SURVEY_BUTTON = "survey"  # the invitation's button: opens the survey of its round
 
 
@@ -51,20 +51,6 @@ def moved_plan(round_: SurveyRound, opens: date) -> surveys_db.RoundPlan:
     dates = calendar.RoundDates(period=round_.period, opens=round_.opens_on,
                                 reminder=round_.reminder_on, closes=round_.closes_on)
     return _plan(round_.survey, calendar.moved(dates, opens, kpi=round_.survey == "kpi"))
-
-
-def send_moment(survey: str, day: date, zone: str) -> datetime:
-    """When a round's message goes out in a zone: KPI at 09:00, the pulse at 19:30 (phones
-    are in lockers during shifts), never during Friday prayers."""
-    at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
-    return calendar.send_moment(day, at, zone)
-
-
-def next_send_moment(survey: str, after: datetime, zone: str) -> datetime:
-    """A round's next send time in a zone from `after` on, for someone who joins it late: the
-    same local time as its invitations, on a working day for the KPI report (offices)."""
-    at = calendar.KPI_INVITE_TIME if survey == "kpi" else calendar.PULSE_INVITE_TIME
-    return calendar.next_send_moment(after, at, zone, working_days=survey == "kpi")
 
 
 def month_words(period: date) -> str:
@@ -101,84 +87,51 @@ def _reminder(round_: SurveyRound) -> notify.Message:
     return notify.Message(text, [[notify.Button(label, SURVEY_BUTTON, str(round_.id))]])
 
 
-async def queue_messages(svc: Services, session: AsyncSession, round_: SurveyRound, *,
-                         now: datetime, at_once: bool = False) -> int:
-    """Queue the round's invitations (at the local send time of each zone, or now) and its
-    reminder; both expire at the close. Queueing again adds nothing (outbox keys)."""
-    queued = 0
-    for zone in ZONES:
-        planned = send_moment(round_.survey, round_.opens_on, zone)
-        # Sent now (at once, or the job ran after the planned time): still never in Friday
-        # prayers, which only the planned times avoid by themselves.
-        invite_at = calendar.outside_prayers(now if at_once else max(now, planned), zone)
-        queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at)
-    return queued
+async def round_messages(svc: Services, round_: SurveyRound) -> RoundMessages:
+    """The round's invitation and reminder in every language, for a use case to queue."""
+    return RoundMessages(round_.id, round_.version,
+                         await notify.rendered(svc, lambda: _invitation(round_)),
+                         await notify.rendered(svc, lambda: _reminder(round_)))
 
 
-async def _queue_zone(svc: Services, session: AsyncSession, round_: SurveyRound, zone: str, *,
-                      invite_at: datetime, user_id: int | None = None,
-                      enterprise_id: int | None = None) -> int:
-    """One zone's invitations at `invite_at`, and its reminders if the reminder comes after
-    them and before the close: to everyone the round invites there, or (`user_id`,
-    `enterprise_id`) to one person or one enterprise's people only. The outbox keys are the
-    round's, per recipient: whoever has a row of the group already gets nothing new, but
-    for a row dropped when they left before it was sent (`db.surveys.drop_for_leaver`), which is
-    queued again for now: who left and joined again, or moved to another enterprise,
-    still gets the round's invitation once."""
-    provinces = surveys_db.provinces_in(zone)
-
-    def to() -> Select[int, str]:
-        return surveys_db.invitees(round_.survey, round_.period, provinces=provinces,
-                                   user_id=user_id, enterprise_id=enterprise_id)
-
-    queued = await notify.queue(
-        svc, session, group=invite_group(round_), key=invite_group(round_), to=to(),
-        render=lambda: _invitation(round_), at=invite_at, expires=round_.closes_at, revive=LEFT)
-    remind_at = send_moment(round_.survey, round_.reminder_on, zone)
-    if invite_at < remind_at < round_.closes_at:
-        await notify.queue(
-            svc, session, group=remind_group(round_), key=remind_group(round_), to=to(),
-            render=lambda: _reminder(round_), at=remind_at, expires=round_.closes_at,
-            priority=notify.REMINDER, revive=LEFT)
-    return queued
+async def latecomer_messages(svc: Services) -> dict[int, RoundMessages]:
+    """The messages of every round not closed, for a use case that may make someone one of
+    its respondents (`db.round_messages.invite_latecomers`)."""
+    async with svc.sessionmaker() as session:
+        found = await surveys_db.rounds_not_closed(session, svc.clock.now())
+    return {round_.id: await round_messages(svc, round_) for round_ in found}
 
 
-async def invite_latecomers(svc: Services, session: AsyncSession, *,
-                            user_id: int | None = None, enterprise_id: int | None = None) -> int:
-    """Someone became one of a round's respondents after it opened (a worker who joined with
-    the code, an admin who accepted the owner's invite: `user_id`; an enterprise approved
-    by staff: `enterprise_id`): each round still taking answers invites them too, in the
-    round's own groups, at its next send time in their zone (the pulse at 19:30, KPI at
-    09:00 on a working day), with its reminder if that is still ahead. Nothing when that
-    time falls after the close, nor for whoever has finished or has a row of the round
-    already (joined twice; left and came back after it was sent); a row dropped when they
-    left, never sent, is queued again. Runs in the caller's transaction, where
-    the membership became active; the number of invitations queued."""
-    if user_id is None and enterprise_id is None:
-        raise ValueError("whom to invite: a user or an enterprise")
-    now = svc.clock.now()
-    queued = 0
-    for round_ in await surveys_db.rounds_taking_answers(session, now):
-        provinces = await surveys_db.invitee_provinces(
-            session, round_.survey, round_.period, user_id=user_id, enterprise_id=enterprise_id)
-        for zone in ZONES:
-            if provinces.isdisjoint(surveys_db.provinces_in(zone)):
-                continue
-            invite_at = next_send_moment(round_.survey, now, zone)
-            if invite_at < round_.closes_at:
-                queued += await _queue_zone(svc, session, round_, zone, invite_at=invite_at,
-                                            user_id=user_id, enterprise_id=enterprise_id)
-    return queued
+T = TypeVar("T")
+
+
+async def inviting(svc: Services, use_case: Callable[[Mapping[int, RoundMessages]], Awaitable[T]]
+                   ) -> T:
+    """Run a use case that may make someone one of an open round's respondents, with the
+    messages of the rounds not closed rendered before its transaction (it queues them in
+    it; rendered again if a round opened or was moved in between)."""
+    result = await rendered_first(lambda: latecomer_messages(svc), use_case)
+    svc.outbox_changed()
+    return result
 
 
 async def open_round(svc: Services, round_id: int, *, at_once: bool = False) -> int | None:
-    """Queue a round's messages once; None when they were queued already."""
-    now = svc.clock.now()
+    """Queue a round's messages once; None when they were queued already (or it is gone)."""
 
-    async def queue(session: AsyncSession, round_: SurveyRound) -> int:
-        return await queue_messages(svc, session, round_, now=now, at_once=at_once)
+    async def render() -> RoundMessages | None:
+        round_ = await surveys_db.round_by_id(svc.sessionmaker, round_id)
+        return None if round_ is None else await round_messages(svc, round_)
 
-    return await surveys_db.queue_round(svc.sessionmaker, round_id, now=now, queue=queue)
+    async def commit(messages: RoundMessages | None) -> int | None:
+        if messages is None:
+            return None
+        return await round_messages_db.queue_round(svc.sessionmaker, messages,
+                                                   now=svc.clock.now(), at_once=at_once)
+
+    queued = await rendered_first(render, commit)
+    if queued is not None:
+        svc.wake_sender()
+    return queued
 
 
 async def close_round(svc: Services, round_id: int) -> SurveyRound | None:
@@ -203,60 +156,3 @@ async def move_round(svc: Services, round_id: int, opens: date, *,
     if moved is not None:
         svc.recheck_sender()
     return moved
-
-
-async def drop_reminders(svc: Services, session: AsyncSession, response: SurveyResponse) -> None:
-    """Someone finished: what the round still holds for them (and, for an enterprise's
-    report, for its other owners and admins) is not sent."""
-    round_ = await surveys_db.get_round(session, response.survey, response.period)
-    if round_ is None:
-        return
-    if load(response.survey).subject == "enterprise":
-        people = await surveys_db.respondents_of(session, response.survey, response.enterprise_id)
-    else:
-        people = [response.respondent_id] if response.respondent_id else []
-    for person in people:
-        for group in (invite_group(round_), remind_group(round_)):
-            await notify.drop(svc, session, group=group, recipient_id=person, reason="answered")
-
-
-async def tell_owners(svc: Services, session: AsyncSession, response: SurveyResponse, *,
-                      trainer: str) -> None:
-    """A trainer entered an enterprise's report: its owner and admins hear of it (they may
-    have been about to send their own, which would replace it)."""
-    people = await surveys_db.respondents_of(session, "kpi", response.enterprise_id)
-    await _tell(svc, session, response, people, group=f"survey-entered:{response.id}",
-                name=trainer,
-                baseline=N_("SCORE trainer {name} entered the baseline for {month}. Type /kpi "
-                            "to see it."),
-                report=N_("SCORE trainer {name} entered the KPI report for {month}. Type /kpi "
-                          "to see it."))
-
-
-async def tell_replaced(svc: Services, session: AsyncSession, earlier: SurveyResponse, *,
-                        by: str) -> None:
-    """Someone else sent the enterprise's report (or baseline) for a month: who sent the one
-    it replaces hears of it (they might otherwise think theirs stands)."""
-    if earlier.respondent_id is None:
-        return
-    await _tell(svc, session, earlier, [earlier.respondent_id],
-                group=f"survey-replaced:{earlier.id}", name=by,
-                baseline=N_("{name} sent a new baseline for {month}. It replaces the one you "
-                            "sent. Type /kpi to see it."),
-                report=N_("{name} sent a new KPI report for {month}. It replaces the one you "
-                          "sent. Type /kpi to see it."))
-
-
-async def _tell(svc: Services, session: AsyncSession, response: SurveyResponse, to: list[int],
-                *, group: str, name: str, baseline: str, report: str) -> None:
-    """A notice about a response, each in their language: `baseline` or `report` as its kind
-    is, with the person's `name` and the response's month."""
-    period, kind = response.period, response.kind
-
-    def render() -> notify.Message:
-        text = _(baseline if kind is ResponseKind.BASELINE else report)
-        return notify.Message(text.format(name=html.escape(name),
-                                          month=calendar.month_name(period, current_locale())))
-
-    await notify.queue(svc, session, group=group, key=group, to=to, render=render)
-
