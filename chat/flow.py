@@ -49,7 +49,7 @@ from telegram import InlineKeyboardButton, Message, Update
 from chat.buttons import NO_NONCE, Keyboard, new_nonce
 from chat.context import BotContext, Services
 from chat.i18n import _
-from chat.reply import Markup, ack, send, stale_button
+from chat.reply import Markup, ack, edit_pressed, flush, holding, lead, send, stale_button
 
 log = logging.getLogger(__name__)
 
@@ -357,8 +357,15 @@ class Run(Generic[D]):
         """A button of this run: pressed later, it reaches the open step only."""
         return self.keyboard().button(label, kind, value)
 
-    async def say(self, text: str, markup: Markup | None = None) -> Message:
-        return await send(self.update, self.context, text, markup)
+    async def say(self, text: str, markup: Markup | None = None) -> None:
+        """Reply. Text without buttons is held to lead the next message of this update (the
+        question that follows a "Thank you."), and sent alone when the update is done:
+        one message per update where one can say it (chat/reply.py)."""
+        await send(self.update, self.context, text, markup, hold=True)
+
+    async def flush(self) -> None:
+        """Send held text now: before calling the Bot API directly (a photo, a preview)."""
+        await flush(self.update, self.context)
 
     async def ack(self, text: str | None = None) -> None:
         await ack(self.update, text)
@@ -418,18 +425,25 @@ class Run(Generic[D]):
         while it is open (Telegram's "Restart bot", or a returning user's first message)."""
         step = self.step
         assert step is not None, "a run of the router is at a step"
-        await self.say(_("Let's continue where we left off."))
+        lead(self.update, _("Let's continue where we left off."))
         await step.ask(self)
 
-    async def reask(self, note: str | None = None) -> None:
-        if note:
-            await self.say(note)
+    async def reask(self, note: str | None = None, *, in_place: bool = False) -> None:
+        """Ask the open question again, `note` (what was wrong) as its first line: one
+        message. `in_place`: in the message whose button was pressed (a stale button of
+        this flow), where Telegram allows it."""
         step = self.step
         if step is None:  # a run that never asked anything: nothing to show again
+            if note:
+                await self.say(note)
             clear(self.context)
             return
-        if note and not step.repeat:
-            return
+        if note:
+            lead(self.update, note)
+            if not step.repeat:
+                return  # the note asks the question itself (sent when the update is done)
+        if in_place:
+            edit_pressed(self.update)
         await step.ask(self)
 
 
@@ -455,8 +469,7 @@ async def refuse(update: Update, context: BotContext, *, what: str) -> None:
 
 async def _finish_first(update: Update, context: BotContext) -> None:
     await ack(update)
-    await send(update, context, _("Please finish this first, or /cancel."))
-    await reask_open(update, context)
+    await reask_open(update, context, _("Please finish this first, or /cancel."))
 
 
 async def reask_open(update: Update, context: BotContext, note: str | None = None) -> bool:
@@ -567,7 +580,12 @@ class Router:
 
     # --- dispatching: one PTB handler in group 0 calls this for every update ----------------
     async def dispatch(self, update: Update, context: BotContext) -> None:
-        await self._dispatch(update, context)
+        try:
+            await self._dispatch(update, context)
+        finally:
+            # Text held to lead a message that never came goes out alone (also when the
+            # update failed: before the error handler's apology).
+            await flush(update, context)
         # Every press is answered, so it stops spinning on the phone, whatever the code it
         # reached did: a button that opens a flow, an action, a step. Code that answered
         # already (with a note, or first thing) is not answered twice.
@@ -667,7 +685,9 @@ class Router:
             # away). Where they were is shown again.
             await run.resume()
         elif command is not None and command.in_flow == "reask":
-            await command.handler(update, context)
+            # What the command says (/help's list) leads the question asked again.
+            with holding(update):
+                await command.handler(update, context)
             await run.reask()
         elif command is not None and command.in_flow == "run":
             await command.handler(update, context)
@@ -696,22 +716,28 @@ class Router:
             if button.nonce != NO_NONCE:
                 await stale_button(update)
                 return
-            await owner.handler(update, context)
             if owner.reask and run is not None:
+                # What the action says ("I will write in English") leads the question.
+                with holding(update):
+                    await owner.handler(update, context)
                 await run.reask()
+            else:
+                await owner.handler(update, context)
             return
         if run is None or owner is not run.flow or button.nonce != run.state["nonce"]:
-            # An earlier run's button, another flow's, or a kind we no longer know.
+            # An earlier run's button, another flow's, or a kind we no longer know. An
+            # earlier run of this flow: its message shows the open question instead; another
+            # flow's message (an invitation) is left as it is, and the question comes anew.
             await stale_button(update)
             if run is not None:
-                await run.reask()
+                await run.reask(in_place=owner is run.flow)
             return
         step = run.step
         assert step is not None
         answer = step.buttons.get(button.kind)
         if answer is None or not answer.accepts(run, button.value):
             await stale_button(update)
-            await run.reask()
+            await run.reask(in_place=True)
             return
         await run.apply(await answer.handler(run, button.value))
 

@@ -1,10 +1,21 @@
-"""Replying to the user who wrote: messages, button rows, answering a button press."""
+"""Replying to the user who wrote: messages, button rows, answering a button press.
+
+One reply per update where one can say it: Telegram lets a bot send about 30 messages a
+second in all, so a note sent apart from its question halves how many people the bot can
+answer at once, and on a phone it is noise. Text that only leads into what comes next (a note
+on wrong input, "Thank you.", /help's list inside a question) is *held* and becomes the first
+lines of the next message this update sends; the router sends what is still held, alone, when
+the update is done (`flush`). Only `send` merges: code that calls the Bot API directly after
+holding text flushes first.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from telegram import (
     ForceReply,
@@ -33,17 +44,113 @@ _answered: ContextVar[str | None] = ContextVar("answered_query", default=None)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
+# Telegram's limit on a message's text: held text that would make the next one longer goes
+# out apart.
+MAX_TEXT = 4096
+
+
+@dataclass
+class _Reply:
+    """What this update has held so far, to lead its next message."""
+
+    update_id: int
+    held: list[str] = field(default_factory=list)
+    holding: bool = False       # text-only messages are held (`holding`)
+    edit_pressed: bool = False  # the next message edits the one whose button was pressed
+
+
+# Keyed by the update's id, as `_answered`: it cannot leak to another update.
+_reply: ContextVar[_Reply | None] = ContextVar("reply", default=None)
+
+
+def _of(update: Update) -> _Reply:
+    reply = _reply.get()
+    if reply is None or reply.update_id != update.update_id:
+        reply = _Reply(update.update_id)
+        _reply.set(reply)
+    return reply
+
+
 def chat_id_of(update: Update) -> int:
     chat = update.effective_chat
     assert chat is not None, "the gate lets only updates with a chat through"
     return chat.id
 
 
+def lead(update: Update, text: str) -> None:
+    """Hold `text` to be the first lines of the next message this update sends."""
+    _of(update).held.append(text)
+
+
+@contextmanager
+def holding(update: Update) -> Iterator[None]:
+    """Within: text-only messages are held to lead the next message (a command answered
+    inside a question: its text then leads the question asked again)."""
+    reply = _of(update)
+    before, reply.holding = reply.holding, True
+    try:
+        yield
+    finally:
+        reply.holding = before
+
+
+def edit_pressed(update: Update) -> None:
+    """The next message this update sends replaces the text of the message whose button was
+    pressed, where Telegram allows it (a stale button: the question shown again in place)."""
+    if update.callback_query is not None and update.callback_query.message is not None:
+        _of(update).edit_pressed = True
+
+
 async def send(update: Update, context: BotContext, text: str,
-               markup: Markup | None = None) -> Message:
+               markup: Markup | None = None, *, hold: bool = False) -> Message | None:
+    """Send `text` (HTML) with what this update holds as its first lines. With `hold` (or
+    while `holding`), text without buttons is held instead (None is returned)."""
+    reply = _of(update)
+    if markup is None and (hold or reply.holding):
+        reply.held.append(text)
+        return None
+    if reply.held:
+        together = "\n\n".join([*reply.held, text])
+        if len(together) <= MAX_TEXT:
+            text = together
+        else:
+            await _send_now(update, context, "\n\n".join(reply.held), None)
+        reply.held.clear()
+    if reply.edit_pressed:
+        reply.edit_pressed = False
+        if (markup is None or isinstance(markup, InlineKeyboardMarkup)) and await _edit_pressed(
+                update, text, markup):
+            return None
+    return await _send_now(update, context, text, markup)
+
+
+async def flush(update: Update, context: BotContext) -> None:
+    """Send what this update still holds, alone: the update is done (or the code goes on to
+    call the Bot API directly, after which held text would arrive out of order)."""
+    reply = _reply.get()
+    if reply is None or reply.update_id != update.update_id or not reply.held:
+        return
+    text = "\n\n".join(reply.held)
+    reply.held.clear()
+    await _send_now(update, context, text, None)
+
+
+async def _send_now(update: Update, context: BotContext, text: str,
+                    markup: Markup | None) -> Message:
     bot: AppBot = context.bot
     return await bot.send_message(chat_id_of(update), text, reply_markup=markup,
                                   parse_mode=ParseMode.HTML)
+
+
+async def _edit_pressed(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        # Unchanged: it shows the question already. Too old, or a photo: sent anew.
+        return "not modified" in str(exc).lower()
+    return True
 
 
 def rows(buttons: Sequence[InlineKeyboardButton], width: int = 2) -> InlineKeyboardMarkup:

@@ -153,6 +153,7 @@ async def _take_text(run: Run[BroadcastData], key: Literal["text_id", "text_en"]
         return run.retry(_("That is too long: at most {limit} characters, please.").format(
             limit=format_number(MAX_TEXT)))
     try:
+        await run.flush()  # the preview comes after anything said before it
         await run.context.bot.send_message(run.user_id, text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
         return run.retry(_html_problem(exc.message) + "\n" + _(

@@ -11,7 +11,7 @@ from chat.context import BotContext
 from chat.describe import describe
 from chat.flow import reask_open, router_of
 from chat.i18n import _
-from chat.reply import ack
+from chat.reply import ack, flush
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +26,18 @@ async def on_error(update: object, context: BotContext) -> None:
     if update.callback_query:
         # Perhaps answered already, before the failure: the apology below comes anyway.
         await ack(update)
+    sorry = _("Sorry, something went wrong on our side. Your earlier answers are kept: please "
+              "try again in a moment.")
     try:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            _("Sorry, something went wrong on our side. Your earlier answers are kept: "
-              "please try again in a moment."))
+        # The answer may have been kept and the next question lost on the way: the question
+        # open now is shown again, the apology its first line, so what is typed next
+        # answers the question the user saw.
+        if await reask_open(update, context, sorry):
+            await flush(update, context)  # the apology, if the question did not take it
+            return
+    except Exception:  # an error handler must not fail in turn: logged, then the apology
+        log.warning("could not ask the open question again after the error", exc_info=True)
+    try:
+        await context.bot.send_message(update.effective_chat.id, sorry)
     except TelegramError:
         log.warning("could not tell the user about the error", exc_info=True)
-        return
-    try:
-        # The answer may have been kept and the next question lost on the way: show the
-        # question open now, so what is typed next answers the question the user saw.
-        await reask_open(update, context)
-    except Exception:  # an error handler must not fail in turn: logged, and no more
-        log.warning("could not ask the open question again after the error", exc_info=True)

@@ -221,13 +221,12 @@ async def code_command(update: Update, context: BotContext) -> None:
         return
     user = context.user_row
     assert user is not None
-    await send_code(context.bot, context.svc.bot_username, user.id, enterprise.name,
-                    enterprise.join_code, user.language)
     kb = context.keyboard()
-    await send(update, context,
-               _("Workers who joined: {count}.\nIf the code leaked, you can replace it: the old "
-                 "one stops working.").format(count=format_number(workers)),
-               rows([kb.button(_("Replace the code"), "rcode", enterprise.join_code)]))
+    await send_code(context.bot, context.svc.bot_username, user.id, enterprise.name,
+                    enterprise.join_code, user.language,
+                    more=_("Workers who joined: {count}.\nIf the code leaked, you can replace "
+                           "it: the old one stops working.").format(count=format_number(workers)),
+                    markup=rows([kb.button(_("Replace the code"), "rcode", enterprise.join_code)]))
 
 
 def _may_replace(context: BotContext) -> bool:
@@ -279,9 +278,10 @@ async def replace_answered(run: Run[ReplaceCodeData], answer: str) -> Outcome:
     await run.ack()
     user = run.context.user_row
     assert user is not None
-    await run.say(_("The old code no longer works. Here is the new one."))
+    await run.flush()
     await send_code(run.context.bot, run.svc.bot_username, user.id, enterprise.name,
-                    enterprise.join_code, user.language)
+                    enterprise.join_code, user.language,
+                    lead=_("The old code no longer works. Here is the new one."))
     return END
 
 

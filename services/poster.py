@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 
-from telegram import InputFile
+from telegram import InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 
 from chat import notify
@@ -49,11 +49,14 @@ async def poster_message(bot_username: str, enterprise_name: str, code: str) -> 
 
 
 async def send_code(bot: AppBot, bot_username: str, chat_id: int, enterprise_name: str,
-                    code: str, locale: str) -> None:
-    """The code and its poster as the reply to the owner's own command."""
+                    code: str, locale: str, *, lead: str = "", more: str = "",
+                    markup: InlineKeyboardMarkup | None = None) -> None:
+    """The code and its poster as the reply to the owner's own command: two messages, the
+    code's text (after `lead`, before `more`, with `markup`) and the poster file."""
     with use_locale(locale):
-        await bot.send_message(chat_id, code_text(bot_username, enterprise_name, code),
-                               parse_mode=ParseMode.HTML)
+        text = "\n\n".join(part for part in (lead, code_text(bot_username, enterprise_name,
+                                                                  code), more) if part)
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         poster = await poster_png(bot_username, enterprise_name, code)
         caption = _("A4 poster for the notice board")
     # As a file, not a photo: Telegram would recompress a photo to a JPEG unfit for printing.

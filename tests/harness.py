@@ -48,6 +48,7 @@ class BotHarness(SandboxBot):
         super().__init__(sandbox, partial(build_application, settings, **build),
                          allowed_updates=ALLOWED_UPDATES)
         self.settings = settings
+        self._replies: dict[int, list[Any]] = {}
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
@@ -115,12 +116,25 @@ class BotHarness(SandboxBot):
             raise TimeoutError(f"the outbox did not deliver: {waiting} messages waiting") from None
 
     async def text(self, user_id: int, text: str) -> None:
-        self.sandbox.send_text(user_id, text)
-        await self.settle()
+        await self._handled(user_id, lambda: self.sandbox.send_text(user_id, text))
 
     async def press(self, user_id: int, label: str) -> None:
-        self.sandbox.press_button(user_id, label)
-        await self.settle()
+        await self._handled(user_id, lambda: self.sandbox.press_button(user_id, label))
+
+    async def _handled(self, user_id: int, act: Any) -> None:
+        """The user acts; until the bot has handled it (the messages it sent them meanwhile
+        are kept for `replies`), then until the outbox delivered what it queued."""
+        seen = {m.message_id for m in self.sandbox.messages(user_id)}
+        act()
+        await SandboxBot.settle(self)
+        self._replies[user_id] = [m for m in self.sandbox.messages(user_id)
+                                  if m.from_bot and m.message_id not in seen]
+        await self.delivered()
+
+    def replies(self, user_id: int) -> list[str]:
+        """The messages the bot sent this user while handling their last text or press
+        (`text`, `press`), as they read them (a file's caption). Edits are not messages."""
+        return [m.text or "" for m in self._replies.get(user_id, [])]
 
     def last_text(self, chat_id: int) -> str:
         return self.sandbox.last_message(chat_id).text or ""
@@ -141,3 +155,4 @@ class BotHarness(SandboxBot):
     def _flow_state(self, user_id: int) -> dict[str, Any]:
         assert self.app is not None
         return (self.app.user_data.get(user_id) or {}).get("flow") or {}
+

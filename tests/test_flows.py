@@ -209,15 +209,17 @@ async def test_bad_input_is_re_asked_by_the_mechanism(flow_bot: BotHarness) -> N
     bot = flow_bot
     await _order_until_count(bot)
     await bot.text(OWNER, "lots")
-    assert bot.texts(OWNER)[-2:] == ["A number from 1 to 99, please.", "How many?"]
+    # One message: the note is the first line of the question asked again.
+    assert bot.replies(OWNER) == ["A number from 1 to 99, please.\n\nHow many?"]
     bot.sandbox.send_sticker(OWNER)
     await bot.settle()
-    assert bot.texts(OWNER)[-2:] == ["Please answer with text.", "How many?"]
+    assert bot.texts(OWNER)[-1] == "Please answer with text.\n\nHow many?"
     await bot.text(OWNER, "/help")
-    assert bot.last_text(OWNER) == "How many?" and "/language" in bot.texts(OWNER)[-2]
+    # /help inside a question: its list leads the question, one message.
+    [reply] = bot.replies(OWNER)
+    assert "/language" in reply and reply.endswith("\n\nHow many?")
     await bot.text(OWNER, "/code")
-    assert bot.texts(OWNER)[-2:] == ["Please answer the question first, or /cancel.",
-                                     "How many?"]
+    assert bot.replies(OWNER) == ["Please answer the question first, or /cancel.\n\nHow many?"]
     assert bot.step(OWNER) == "count"
 
 
@@ -276,7 +278,7 @@ async def test_another_flows_button_says_finish_first(bot: BotHarness) -> None:
     bot.sandbox.press(STAFF_ID, notice.buttons[0][1]["callback_data"],
                       message_id=notice.message_id)
     await bot.settle()
-    assert bot.texts(STAFF_ID)[-2] == "Please finish this first, or /cancel."
+    assert bot.last_text(STAFF_ID).startswith("Please finish this first, or /cancel.\n\n")
     assert "Who should become a trainer?" in bot.last_text(STAFF_ID)
     assert bot.open_flow(STAFF_ID) == "staff_roles"
     await bot.text(STAFF_ID, "/cancel")
@@ -397,7 +399,8 @@ async def test_a_button_that_opens_a_flow_is_answered_once(flow_bot: BotHarness)
     assert bot.last_text(OWNER) == "How many bolts to pick up?"
     # Pressed again with the question open: "finish this first", answered once.
     await press("nuts")
-    assert bot.texts(OWNER)[-2] == "Please finish this first, or /cancel."
+    assert bot.last_text(OWNER) == ("Please finish this first, or /cancel.\n\n"
+                                    "How many bolts to pick up?")
     await bot.text(OWNER, "/cancel")
     answers = await press("gone")
     assert answers[0].get("text") == "Sold out." and bot.open_flow(OWNER) is None
@@ -413,11 +416,11 @@ async def test_start_with_a_question_open_shows_it_again(flow_bot: BotHarness) -
     bot = flow_bot
     await _order_until_count(bot)
     await bot.text(OWNER, "/start")
-    assert bot.texts(OWNER)[-2:] == ["Let's continue where we left off.", "How many?"]
+    assert bot.replies(OWNER) == ["Let's continue where we left off.\n\nHow many?"]
     assert bot.step(OWNER) == "count"
     await bot.text(OWNER, "12")
     await bot.text(OWNER, "/start")
-    assert bot.texts(OWNER)[-2:] == ["Let's continue where we left off.", "12 bolts?"]
+    assert bot.replies(OWNER) == ["Let's continue where we left off.\n\n12 bolts?"]
     await bot.press(OWNER, "Yes")
     assert bot.last_text(OWNER) == "Ordered 12 bolts."
     # With nothing open, /start is first contact's own: someone who agreed is welcomed back.
@@ -432,7 +435,8 @@ async def test_a_step_that_returns_nothing_is_an_error_not_a_silent_stay(
     await bot.text(STAFF_ID, "/secret")
     await bot.text(STAFF_ID, "forgot")
     assert "the step's code returned None" in caplog.text
-    assert "Sorry, something went wrong" in "\n".join(bot.texts(STAFF_ID)[-2:])
-    assert bot.last_text(STAFF_ID) == "The password?"
+    assert bot.replies(STAFF_ID) == [
+        "Sorry, something went wrong on our side. Your earlier answers are kept: please try "
+        "again in a moment.\n\nThe password?"]
     await bot.text(STAFF_ID, "open sesame")
     assert bot.last_text(STAFF_ID) == "Accepted."

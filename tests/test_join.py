@@ -166,7 +166,7 @@ async def test_admin_invite_link_works_once(bot: BotHarness) -> None:
     await bot.press(WORKER2, "Yes, I agree")
     assert await _membership(bot, WORKER2) is None
     # Not a dead end: first contact goes on as for anyone new, with the role question.
-    assert "already used or is not valid" in bot.texts(WORKER2)[-2]
+    assert "already used or is not valid" in bot.last_text(WORKER2)
     assert "enrol your enterprise, or to join your workplace" in bot.last_text(WORKER2)
     assert bot.step(WORKER2) == "role"
     await bot.press(WORKER2, "Employee")
@@ -187,7 +187,7 @@ async def test_a_bad_invite_link_leaves_someone_with_a_role_where_they_were(
     await bot.text(WORKER2, "/start admin-NotAValidToken1234567890")
     await bot.press(WORKER2, "Bahasa Indonesia")
     await bot.press(WORKER2, "Setuju")
-    assert "Tautan undangan ini sudah dipakai" in bot.texts(WORKER2)[-2]
+    assert "Tautan undangan ini sudah dipakai" in bot.last_text(WORKER2)
     assert bot.step(WORKER2) == "role"
 
 
