@@ -28,11 +28,11 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from chat.clock import RealClock
-from db import broadcasts as broadcasts_db
-from db import outbox as outbox_db
-from db.audience import Audience
 from db.migrate import upgrade
 from db.models import Broadcast, OutboxMessage, User, UserStatus
+from db.queries import broadcasts as broadcasts_db
+from db.queries import outbox as outbox_db
+from db.queries.audience import Audience
 from db.session import create_engine
 from jobs.channel import Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender
@@ -171,7 +171,7 @@ async def add_users(sessionmaker: async_sessionmaker[AsyncSession], count: int, 
 
 async def queue_broadcast(
         sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int, float]:
-    """db.broadcasts.create(send_at=now) in its own transaction, commit included:
+    """db.queries.broadcasts.create(send_at=now) in its own transaction, commit included:
     (broadcast id, rows queued, seconds)."""
     started = time.perf_counter()
     async with sessionmaker() as session, session.begin():
@@ -342,7 +342,7 @@ class Probe:
         return wrapper
 
     def patch_queries(self) -> None:
-        """db.outbox's queries as the sender calls them (it looks them up on the module)."""
+        """db.queries.outbox's queries as the sender calls them (it looks them up on the module)."""
         counted = {
             "claim_due": lambda a, k, r: len(r),
             "record": lambda a, k, r: len(a[1]),
@@ -355,9 +355,9 @@ class Probe:
         }
         for name, rows_of in counted.items():
             original = getattr(outbox_db, name, None)
-            if original is None:  # not in this version of db/outbox.py
+            if original is None:  # not in this version of db/queries/outbox.py
                 continue
-            setattr(outbox_db, name, self._timed(f"db.outbox.{name}", original, rows_of))
+            setattr(outbox_db, name, self._timed(f"db.queries.outbox.{name}", original, rows_of))
             self._restore.append(lambda n=name, o=original: setattr(outbox_db, n, o))
 
     def patch_sender(self, sender: OutboxSender) -> None:

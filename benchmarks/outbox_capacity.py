@@ -4,9 +4,10 @@
     .venv/bin/python -m benchmarks.outbox_capacity --db postgres    # database `bench`
     .venv/bin/python -m benchmarks.outbox_capacity --users 2000     # a smoke run
 
-Steps: create the users in bulk (consented, active), time `db.broadcasts.create(send_at=now)`
-(one INSERT ... SELECT, commit included), then deliver the broadcast with the rate limit lifted
-(rate=1,000,000) and no latency, for each in_flight x claim_size asked for, through
+Steps: create the users in bulk (consented, active), time
+`db.queries.broadcasts.create(send_at=now)` (one INSERT ... SELECT, commit included), then
+deliver the broadcast with the rate limit lifted (rate=1,000,000) and no latency, for each
+in_flight x claim_size asked for, through
   * `null`: a Channel that returns Outcome.sent at once: what the outbox itself costs;
   * `sandbox`: TelegramChannel over PTB's Bot and the Bot API sandbox: outbox + PTB + emulator.
 Between runs the outbox is emptied and the broadcast queued again. Messages per second are
@@ -130,7 +131,8 @@ AREAS = (
 
 # Cumulative time is only trusted for paths without SQLAlchemy's greenlet switches: cProfile
 # keeps one stack per thread, so a switch leaves frames on it and whatever runs meanwhile is
-# counted under them (db.outbox.record would show more time than the whole run spent in SQL).
+# counted under them (db.queries.outbox.record would show more time than the whole run spent
+# in SQL).
 SPLIT = (
     (("bot/telegram_channel.py", "send"), "TelegramChannel.send (PTB + httpx + emulator)"),
     (("/sandbox/transport.py", "_handle"), "  of which BotApiSandbox._handle (the emulator)"),
@@ -323,7 +325,7 @@ async def run_all(url: str, args: argparse.Namespace) -> int:
     await analyze(sessionmaker, kind)
     print(f"users created in bulk:        {args.users} in {time.perf_counter() - started:.2f} s")
     broadcast = await queue_broadcast(sessionmaker)
-    print(f"queue the broadcast (db.broadcasts.create, INSERT ... SELECT, commit): "
+    print(f"queue the broadcast (db.queries.broadcasts.create, INSERT ... SELECT, commit): "
           f"{broadcast[1]} rows in {1000 * broadcast[2]:.0f} ms "
           f"({broadcast[1] / broadcast[2]:,.0f} rows/s)")
     print(f"peak RSS after queuing:       {peak_rss_mb():.0f} MiB")
@@ -374,7 +376,7 @@ async def run_all(url: str, args: argparse.Namespace) -> int:
 
     queue_times = [r.queue_seconds for r in runs] or [broadcast[2]]
     print(f"\n## results ({kind}, {args.users} users)")
-    print(f"queue time, db.broadcasts.create: first {1000 * queue_times[0]:.0f} ms; over "
+    print(f"queue time, db.queries.broadcasts.create: first {1000 * queue_times[0]:.0f} ms; over "
           f"{len(queue_times)} runs median {1000 * statistics.median(queue_times):.0f} ms, "
           f"min {1000 * min(queue_times):.0f}, max {1000 * max(queue_times):.0f}")
     server_col = kind == "postgres"

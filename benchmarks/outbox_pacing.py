@@ -165,7 +165,8 @@ async def run(url: str, args: argparse.Namespace) -> bool:
     print(f"# {machine_header()}")
     if args.try_pace_fix:
         print("# EXPERIMENT: OutboxSender._pace wrapped with the proposed change (--try-pace-fix)")
-    print(f"queued by db.broadcasts.create:        {queued} rows in {queue_seconds * 1000:.1f} ms")
+    print(f"queued by db.queries.broadcasts.create: {queued} rows in "
+          f"{queue_seconds * 1000:.1f} ms")
     print(f"outcomes in the database:              sent {counts.sent}, pending {counts.pending}, "
           f"skipped {counts.skipped}, failed {counts.failed}")
     print(f"sendMessage requests received:         {len(arrivals)}")

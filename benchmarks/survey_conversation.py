@@ -74,10 +74,10 @@ from chat.clock import RealClock
 from chat.context import Services, services_of
 from chat.i18n import load_catalogs, use_locale
 from config.settings import Settings
-from db import round_messages as round_messages_db
 from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound
+from db.queries import round_messages as round_queries
 from db.session import create_engine, create_sessionmaker
 from domain import kpi
 from domain.kpi_trend import trend_data
@@ -167,7 +167,7 @@ async def invite(svc: Services, sandbox: BotApiSandbox, round_id: int, user_ids:
     async with svc.sessionmaker() as session, session.begin():
         round_ = await session.get(SurveyRound, round_id)
         assert round_ is not None
-        await round_messages_db.queue_messages(session, round_,
+        await round_queries.queue_messages(session, round_,
                                                await rounds.round_messages(svc, round_),
                                                now=svc.clock.now(), at_once=True)
     deadline = time.monotonic() + within

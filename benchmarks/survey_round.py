@@ -48,8 +48,6 @@ from chat.clock import FakeClock
 from chat.context import Services
 from chat.i18n import load_catalogs
 from config.settings import Settings
-from db import outbox as outbox_db
-from db import surveys as surveys_db
 from db.models import (
     OutboxContent,
     OutboxGroup,
@@ -58,6 +56,8 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.queries import outbox as outbox_db
+from db.queries import surveys as survey_queries
 from db.session import create_engine, create_sessionmaker
 from services.surveys import rounds
 
@@ -69,7 +69,7 @@ FIRST_USER = 300_000_000
 
 
 class Enqueues:
-    """Each `db.outbox.enqueue` of an opening: its group, rows added and seconds."""
+    """Each `db.queries.outbox.enqueue` of an opening: its group, rows added and seconds."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, float]] = []
@@ -166,7 +166,7 @@ async def explain(engine: AsyncEngine, kind: str, statement: str, parameters: An
 async def finishing(engine: AsyncEngine, settings: Settings, world: World,
                     count: int) -> list[float]:
     """What a worker's finish costs the outbox with the whole round queued: seconds of
-    `db.surveys.drop_answered` (their invitation and reminder skipped), per worker,
+    `db.queries.surveys.drop_answered` (their invitation and reminder skipped), per worker,
     each in its own transaction as in `db.surveys.finish_response`."""
     svc = Services(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine),
                    signer=ButtonSigner(b"k" * 32), clock=FakeClock(NOW))
@@ -178,7 +178,7 @@ async def finishing(engine: AsyncEngine, settings: Settings, world: World,
                                   enterprise_id=enterprise_id, respondent_id=worker)
         started = time.perf_counter()
         async with svc.sessionmaker() as session, session.begin():
-            await surveys_db.drop_answered(session, response)
+            await survey_queries.drop_answered(session, response)
         seconds.append(time.perf_counter() - started)
     return seconds
 

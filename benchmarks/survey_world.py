@@ -16,7 +16,6 @@ from decimal import Decimal
 from sqlalchemy import insert, text
 
 from benchmarks.common import STAFF_ID, utcnow
-from db import surveys as surveys_db
 from db.models import (
     Enterprise,
     EnterpriseStatus,
@@ -29,6 +28,7 @@ from db.models import (
     User,
     UserStatus,
 )
+from db.queries import surveys as survey_queries
 from db.session import Sessions
 from domain.provinces import PROVINCES
 from domain.roles import Role
@@ -109,12 +109,12 @@ async def open_pulse_round_now(sessions: Sessions, now: datetime) -> int:
     (on the real clock) takes answers to it. Its invitations are queued by the caller."""
     today = now.date()
     period = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    plan = surveys_db.RoundPlan(survey="pulse", period=period, opens_on=today - timedelta(1),
+    plan = survey_queries.RoundPlan(survey="pulse", period=period, opens_on=today - timedelta(1),
                                 reminder_on=today + timedelta(days=3),
                                 closes_on=today + timedelta(days=10),
                                 closes_at=now + timedelta(days=10))
     async with sessions() as session, session.begin():
-        round_ = await surveys_db.ensure_round(session, plan, now=now)
+        round_ = await survey_queries.ensure_round(session, plan, now=now)
         return round_.id
 
 

@@ -174,8 +174,8 @@ def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang:
 
 async def _known_users(settings: Settings) -> list[tuple[int, str, str]]:
     """Who has used the bot in this database: their chats exist in the simulator too."""
+    from db.contact import chat_users
     from db.session import create_engine, create_sessionmaker
-    from db.users import chat_users
 
     engine = create_engine(settings.database_url)
     try:

@@ -18,7 +18,7 @@ written goes as one upsert (or one delete) for the whole commit, without reading
 first.
 
 That memory is only right while the persistence is the only writer of the table. Code that
-writes it itself (`db/drafts.py` inside a handler's transaction, the purge job, a
+writes it itself (`db/queries/drafts.py` inside a handler's transaction, the purge job, a
 test) makes the persistence forget what it knew, so the next commit of each key writes it
 again: an engine event watches every statement on the persistence's engine for the table's
 name.

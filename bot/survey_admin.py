@@ -10,7 +10,7 @@ from chat.buttons import ButtonSigner
 from chat.clock import Clock
 from chat.context import Services
 from config.settings import Settings
-from db import surveys as surveys_db
+from db.queries import surveys as survey_queries
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from domain import survey_calendar as calendar
@@ -39,7 +39,8 @@ async def open_now(settings: Settings, survey: str, period_text: str, *,
         if period > calendar.previous_period(now.astimezone(ZoneInfo(WIT)).date()):
             raise ValueError(f"{period:%Y-%m} has not ended yet: its round cannot open")
         async with svc.sessionmaker() as session, session.begin():
-            round_ = await surveys_db.ensure_round(session, rounds.plan(survey, period), now=now)
+            round_ = await survey_queries.ensure_round(session, rounds.plan(survey, period),
+                                                       now=now)
             # Past its close but not marked closed yet (the job had not run): its
             # invitations would only expire.
             round_id = round_.id
@@ -60,7 +61,7 @@ async def close_now(settings: Settings, survey: str, period_text: str, *,
     try:
         period = calendar.period_of(period_text)
         async with svc.sessionmaker() as session:
-            round_ = await surveys_db.get_round(session, survey, period)
+            round_ = await survey_queries.get_round(session, survey, period)
         if round_ is None:
             return f"there is no {survey} round of {period:%Y-%m}"
         if await rounds.close_round(svc, round_.id) is None:

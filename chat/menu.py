@@ -13,8 +13,8 @@ from telegram.error import TelegramError
 
 from chat.context import AppBot, Services
 from chat.i18n import N_, _, use_locale
-from db.staff import staff_ids
-from db.users import get_user
+from db.queries.staff import staff_ids
+from db.queries.users import get_user
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ recipient's language, sent by the outbox (jobs/outbox.py) at Telegram's pace.
                                _("..."), [[Button(_("Start"), "pulse", month)]]))
 
 `to` is a user id, several, or a SELECT of (user id, language) such as
-`db.audience.recipients(...)`: a SELECT becomes one INSERT ... SELECT however many people it
-reaches. `render` is called once per language with that language current, so `_()` inside
-it speaks the recipient's language; it may be a coroutine function (render an image with
-`await asyncio.to_thread(...)` there, never on the event loop). Handlers and jobs both use
+`db.queries.audience.recipients(...)`: a SELECT becomes one INSERT ... SELECT however many
+people it reaches. `render` is called once per language with that language current, so `_()`
+inside it speaks the recipient's language; it may be a coroutine function (render an image
+with `await asyncio.to_thread(...)` there, never on the event loop). Handlers and jobs both use
 this; the rows commit with the caller's transaction and the sender is woken then.
 """
 
@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.context import Services
 from chat.i18n import LOCALES, use_locale
-from db import outbox as outbox_db
 from db.models import MediaKind
-from db.outbox import BULK, REMINDER, URGENT, Button, Content, Counts, Media
+from db.queries import outbox as outbox_db
+from db.queries.outbox import BULK, REMINDER, URGENT, Button, Content, Counts, Media
 
 __all__ = ["BULK", "REMINDER", "URGENT", "Button", "Counts", "Media", "Message", "cancel",
            "counts", "document", "drop", "photo", "prepare", "queue", "rendered"]
@@ -98,7 +98,7 @@ async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,
 
 async def rendered(svc: Services, render: Render) -> outbox_db.Rendered:
     """`render()` in every language, as data for a use case to queue in its own transaction
-    (`db.outbox.enqueue_rendered`), to recipients it finds there. Wake the sender
+    (`db.queries.outbox.enqueue_rendered`), to recipients it finds there. Wake the sender
     (`svc.outbox_changed()`) once the use case has committed."""
     fallback = svc.settings.default_locale
     return outbox_db.Rendered(await _rendered(render, set(LOCALES) | {fallback}), fallback)
@@ -109,8 +109,8 @@ async def prepare(svc: Services, *, group: str, key: str,
                   render: Render, at: datetime | None = None, expires: datetime | None = None,
                   priority: int = BULK, revive: str | None = None) -> outbox_db.Outgoing:
     """What `queue` would queue, as data for a use case to queue in its own transaction
-    (`db.outbox.enqueue_outgoing`), rendered in every language now, before it. Wake the
-    sender (`svc.outbox_changed()`) once the use case has committed."""
+    (`db.queries.outbox.enqueue_outgoing`), rendered in every language now, before it. Wake
+    the sender (`svc.outbox_changed()`) once the use case has committed."""
     return outbox_db.Outgoing(
         group=group, key=key, to=to if isinstance(to, Select) else (
             (to,) if isinstance(to, int) else tuple(to)),

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from db.enterprises import approved_by_name
 from db.models import Enterprise, EnterpriseStatus, Role, TrainerAssignment, User
-from db.outbox import Outgoing, enqueue_outgoing
+from db.queries.enterprises import approved_by_name
+from db.queries.outbox import Outgoing, enqueue_outgoing
+from db.queries.users import users_with_role
 from db.session import Sessions
-from db.users import users_with_role
 
 
 @dataclass(frozen=True)

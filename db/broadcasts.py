@@ -1,84 +1,80 @@
-"""Queries about broadcasts: create, queue when due, list, cancel."""
+"""Staff broadcasts, as use cases that own their transaction: the audience's size, storing a
+composed broadcast, the list with its counts (their queries: `db/queries/broadcasts.py`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.audience import Audience, recipients
 from db.models import Broadcast, BroadcastStatus
-from db.outbox import BULK, Content, broadcast_group, cancel_group, enqueue
-from db.results import affected
+from db.queries import broadcasts as broadcasts_db
+from db.queries import enterprises as ent_db
+from db.queries import outbox as outbox_db
+from db.queries.audience import Audience, count_recipients
+from db.queries.drafts import forget_draft
+from db.session import Sessions
 
 
-async def create(session: AsyncSession, *, created_by: int, text_id: str, text_en: str | None,
-                 audience: Audience, send_at: datetime, now: datetime,
-                 staff_ids: frozenset[int]) -> Broadcast:
-    """A broadcast; one due now is queued in the same transaction, a later one by the job
-    `jobs/broadcasts.py` when it is due."""
-    broadcast = Broadcast(created_by=created_by, text_id=text_id, text_en=text_en,
-                          audience=audience.to_json(), status=BroadcastStatus.SCHEDULED,
-                          send_at=send_at, created_at=now)
-    session.add(broadcast)
-    await session.flush()
-    if send_at <= now:
-        await _queue(session, broadcast, now=now, staff_ids=staff_ids)
-    return broadcast
+async def audience_size(sessions: Sessions, audience: Audience, *, now: datetime,
+                        staff_ids: frozenset[int]) -> int:
+    async with sessions() as session:
+        return await count_recipients(session, audience, now=now, staff_ids=staff_ids)
 
 
-async def _queue(session: AsyncSession, broadcast: Broadcast, *, now: datetime,
-                 staff_ids: frozenset[int]) -> bool:
-    # Conditional, so two processes looking at the same due broadcast queue it once.
-    result = await session.execute(
-        update(Broadcast).where(Broadcast.id == broadcast.id,
-                                Broadcast.status == BroadcastStatus.SCHEDULED)
-        .values(status=BroadcastStatus.QUEUED, queued_at=now)
-        .execution_options(synchronize_session=False))
-    if affected(result) != 1:
-        return False
-    # Staff wrote the text: Indonesian always, English optionally. Everyone who does not read
-    # English gets the Indonesian text, and so do English readers when there is no English one.
-    indonesian = Content(broadcast.text_id)
-    count = await enqueue(
-        session, group=broadcast_group(broadcast.id), key=f"b{broadcast.id}",
-        recipients=recipients(Audience.from_json(broadcast.audience), now=now,
-                              staff_ids=staff_ids),
-        contents={"id": indonesian,
-                  "en": Content(broadcast.text_en) if broadcast.text_en else indonesian},
-        fallback="id", now=now, priority=BULK)
-    broadcast.status, broadcast.queued_at, broadcast.recipient_count = (
-        BroadcastStatus.QUEUED, now, count)
-    await session.flush()
-    return True
+async def find_approved(sessions: Sessions, text: str) -> dict[int, str]:
+    """Approved enterprises whose name contains `text`: id -> name."""
+    async with sessions() as session:
+        return {e.id: e.name for e in await ent_db.approved_by_name(session, text)}
 
 
-async def queue_due(session: AsyncSession, *, now: datetime,
-                    staff_ids: frozenset[int]) -> list[Broadcast]:
-    due = list(await session.scalars(select(Broadcast).where(
-        Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.send_at <= now)
-        .order_by(Broadcast.send_at)))
-    return [b for b in due if await _queue(session, b, now=now, staff_ids=staff_ids)]
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    queued: bool  # due now: its messages are in the outbox
+    count: int  # recipients queued, or matching now for a later one
 
 
-async def recent(session: AsyncSession, limit: int = 10) -> list[Broadcast]:
-    return list(await session.scalars(select(Broadcast).order_by(Broadcast.id.desc())
-                                      .limit(limit)))
+async def confirm_broadcast(sessions: Sessions, *, created_by: int, text_id: str,
+                            text_en: str | None, audience: Audience, send_at: datetime,
+                            now: datetime, staff_ids: frozenset[int]) -> Stored:
+    """Store the broadcast (queued at once when due) and delete the composer's draft in the
+    same transaction: after a crash its Confirm button is stale, never a second broadcast."""
+    async with sessions() as session, session.begin():
+        broadcast = await broadcasts_db.create(
+            session, created_by=created_by, text_id=text_id, text_en=text_en,
+            audience=audience, send_at=send_at, now=now, staff_ids=staff_ids)
+        queued = broadcast.status == BroadcastStatus.QUEUED
+        count = broadcast.recipient_count if queued else await count_recipients(
+            session, audience, now=now, staff_ids=staff_ids)
+        await forget_draft(session, created_by)
+        return Stored(broadcast.id, queued, count or 0)
 
 
-async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
-    return await session.get(Broadcast, broadcast_id)
+async def recent_with_counts(sessions: Sessions, limit: int, *, now: datetime,
+                             staff_ids: frozenset[int]
+                             ) -> list[tuple[Broadcast, outbox_db.Counts, int | None]]:
+    """The latest broadcasts, each with its outbox counts and, while scheduled, how many
+    would receive it now."""
+    items = []
+    async with sessions() as session:
+        for broadcast in await broadcasts_db.recent(session, limit):
+            counts = await outbox_db.broadcast_counts(session, broadcast.id)
+            matching = await count_recipients(
+                session, Audience.from_json(broadcast.audience), now=now,
+                staff_ids=staff_ids) if broadcast.status == BroadcastStatus.SCHEDULED else None
+            items.append((broadcast, counts, matching))
+    return items
 
 
-async def cancel(session: AsyncSession, broadcast_id: int, *, now: datetime) -> int | None:
-    """Cancel a broadcast that has not finished; the number of messages dropped, or None
-    when it was already cancelled."""
-    result = await session.execute(
-        update(Broadcast).where(Broadcast.id == broadcast_id,
-                                Broadcast.status != BroadcastStatus.CANCELLED)
-        .values(status=BroadcastStatus.CANCELLED, cancelled_at=now)
-        .execution_options(synchronize_session=False))
-    if affected(result) != 1:
-        return None
-    return await cancel_group(session, broadcast_group(broadcast_id), now=now)
+async def broadcast_with_counts(sessions: Sessions, broadcast_id: int
+                                ) -> tuple[Broadcast | None, outbox_db.Counts | None]:
+    async with sessions() as session:
+        broadcast = await broadcasts_db.get(session, broadcast_id)
+        counts = await outbox_db.broadcast_counts(session, broadcast_id) if broadcast else None
+    return broadcast, counts
+
+
+async def cancel_broadcast(sessions: Sessions, broadcast_id: int, *, now: datetime) -> int | None:
+    """Cancel it: the number of messages dropped, or None when it was cancelled already."""
+    async with sessions() as session, session.begin():
+        return await broadcasts_db.cancel(session, broadcast_id, now=now)

@@ -1,14 +1,16 @@
-"""Who wrote to the bot: use cases the gate runs for every update, owning their transaction."""
+"""Who wrote to the bot: use cases the gate runs for every update, and the list of who did,
+each owning its transaction."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from db.models import GroupChat, User
+from db.models import GroupChat, User, UserStatus
+from db.queries.users import set_blocked, touch_user
 from db.session import Sessions, without_transaction
-from db.users import set_blocked, touch_user
 
 
 async def user_who_wrote(sessions: Sessions, user_id: int, *, language: str,
@@ -44,3 +46,12 @@ async def first_message_in_group(sessions: Sessions, chat_id: int, *, now: datet
     except IntegrityError:
         return False  # another member's message in the same group got there first
     return True
+
+
+async def chat_users(sessions: Sessions) -> list[tuple[int, str, str]]:
+    """(id, name, language) of everyone who has written to the bot and not blocked it (the
+    simulator opens their chats: `score-bot simulate`)."""
+    async with sessions() as session:
+        rows = (await session.execute(select(User.id, User.name, User.language).where(
+            User.status == UserStatus.ACTIVE).order_by(User.id))).all()
+    return [(user_id, name or f"User{user_id}", language) for user_id, name, language in rows]

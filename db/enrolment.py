@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import enterprises as ent_db
-from db import outbox as outbox_db
-from db.drafts import forget_draft
-from db.enterprises import EnterpriseFields
 from db.models import Enterprise, EnterpriseStatus
+from db.queries import enterprises as ent_db
+from db.queries import outbox as outbox_db
+from db.queries.drafts import forget_draft
+from db.queries.enterprises import EnterpriseFields
+from db.queries.users import set_role
 from db.results import Stale
 from db.session import Sessions
-from db.users import set_role
 from domain.namesakes import judge
 from domain.roles import Role, role_after_enrolling
 

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from db import enterprises as ent_db
-from db import outbox as outbox_db
-from db import surveys as surveys_db
 from db.models import AdminInvite, Enterprise, EnterpriseStatus, MemberRole
-from db.round_messages import RoundMessages, invite_latecomers
+from db.queries import enterprises as ent_db
+from db.queries import outbox as outbox_db
+from db.queries import surveys as survey_queries
+from db.queries.round_messages import RoundMessages, invite_latecomers
+from db.queries.users import get_user, revoke_role, set_role
 from db.session import Sessions
-from db.users import get_user, revoke_role, set_role
 from domain.join_codes import new_invite_token, new_join_code, normalize_code
 from domain.join_limits import LOOKBACK, locked_until, tries_left
 from domain.roles import Role, role_after_admin_invite
@@ -89,7 +89,7 @@ async def move_to(sessions: Sessions, user_id: int, enterprise_id: int, *, now: 
             return None
         await ent_db.join(session, user_id, enterprise.id, MemberRole.WORKER, now=now)
         await set_role(session, user_id, Role.WORKER)
-        await surveys_db.drop_for_leaver(session, user_id)
+        await survey_queries.drop_for_leaver(session, user_id)
         await invite_latecomers(session, rounds, now=now, user_id=user_id)
         return enterprise.name
 
@@ -159,7 +159,7 @@ async def leave_workplace(sessions: Sessions, user_id: int, enterprise_id: int, 
             # Worker and admin follow the membership: no longer, once they left.
             await revoke_role(session, user_id)
         if left:
-            await surveys_db.drop_for_leaver(session, user_id)
+            await survey_queries.drop_for_leaver(session, user_id)
         return left
 
 

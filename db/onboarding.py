@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from db.queries.users import decline_consent, give_consent, set_language
 from db.session import Sessions
-from db.users import decline_consent, give_consent, set_language
 
 
 async def choose_language(sessions: Sessions, user_id: int, language: str) -> None:

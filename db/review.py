@@ -1,4 +1,5 @@
-"""Staff decide on enrolments: use cases that own their transaction."""
+"""Staff decide on enrolments: use cases that own their transaction (the card and namesakes
+they read: `db/queries/review.py`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import enterprises as ent_db
-from db import outbox as outbox_db
 from db.models import Enterprise, EnterpriseStatus, User
-from db.round_messages import RoundMessages, invite_latecomers
+from db.queries import enterprises as ent_db
+from db.queries import outbox as outbox_db
+from db.queries.review import Card, card_of, rivals_of
+from db.queries.round_messages import RoundMessages, invite_latecomers
+from db.queries.users import display_name, get_user
 from db.session import Sessions
-from db.users import display_name, get_user
 from domain.join_codes import new_join_code
-from domain.namesakes import rivals
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,6 @@ class NameApproved:
     """Not approved: another enterprise of the same name and city is approved already."""
 
     enterprise_id: int
-
-
-async def rivals_of(session: AsyncSession, enterprise: Enterprise) -> list[Enterprise]:
-    """The other enterprises of its name and city, waiting or approved: staff deciding on
-    it must see them (domain/namesakes.py)."""
-    found = await ent_db.namesakes(session, enterprise.name, enterprise.city)
-    keep = {n.id for n in rivals([ent_db.as_namesake(e) for e in found], enterprise.id)}
-    return [e for e in found if e.id in keep]
 
 
 async def _approved_rival(session: AsyncSession, enterprise_id: int) -> NameApproved | None:
@@ -136,20 +129,6 @@ async def pending_enterprise(sessions: Sessions, enterprise_id: int) -> Enterpri
     async with sessions() as session:
         enterprise = await ent_db.get_enterprise(session, enterprise_id)
     return enterprise if enterprise and enterprise.status == EnterpriseStatus.PENDING else None
-
-
-@dataclass(frozen=True)
-class Card:
-    """What a staff card of an enrolment shows."""
-
-    enterprise: Enterprise
-    modules: list[int]
-    rivals: list[Enterprise]  # the same name and city, waiting or approved
-
-
-async def card_of(session: AsyncSession, enterprise: Enterprise) -> Card:
-    return Card(enterprise, await ent_db.modules_of(session, enterprise.id),
-                await rivals_of(session, enterprise))
 
 
 async def pending_cards(sessions: Sessions, *, limit: int) -> list[Card]:

@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import User
+from db.queries.users import (
+    find_users,
+    get_user,
+    membership_role,
+    revoke_role,
+    set_role,
+    users_with_role,
+)
 from db.session import Sessions
-from db.users import find_users, get_user, membership_role, revoke_role, set_role, users_with_role
 from domain.roles import Role
 
 

@@ -19,8 +19,8 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.queries.surveys import answers_of
 from db.session import Sessions
-from db.surveys import answers_of
 from domain.questionnaire import Answer
 
 

@@ -24,10 +24,7 @@ from chat.i18n import N_, _, current_locale, format_date, format_number, ngettex
 from chat.keyboards import province_rows
 from chat.labels import module_name, role_name
 from chat.reply import ack, edit_or_send, rows, send, stale_button
-from db import outbox as outbox_db
-from db.audience import ROLES as AUDIENCE_ROLES
-from db.audience import Audience
-from db.broadcasting import (
+from db.broadcasts import (
     audience_size,
     broadcast_with_counts,
     cancel_broadcast,
@@ -36,6 +33,9 @@ from db.broadcasting import (
     recent_with_counts,
 )
 from db.models import Broadcast, BroadcastStatus
+from db.queries import outbox as outbox_db
+from db.queries.audience import ROLES as AUDIENCE_ROLES
+from db.queries.audience import Audience
 from domain import html_errors, schedule, text_input
 from domain.modules import MODULES, module_of
 from domain.provinces import PROVINCES, by_code, match_province

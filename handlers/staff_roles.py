@@ -23,6 +23,7 @@ from chat.labels import role_name
 from chat.menu import set_chat_menu
 from chat.reply import rows
 from db.models import User
+from db.queries.users import typed_id
 from db.roles import (
     change_role,
     find_people,
@@ -30,7 +31,6 @@ from db.roles import (
     person_and_role_after_revoke,
     role_holders,
 )
-from db.users import typed_id
 from domain.roles import GIVEN_BY_STAFF
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import logging
 from datetime import timedelta
 
 from chat.context import BotApplication, BotContext, application_of, services_of
-from db import broadcasts as broadcasts_db
 from db.models import Broadcast
+from db.queries import broadcasts as broadcasts_db
 
 log = logging.getLogger(__name__)
 

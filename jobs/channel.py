@@ -2,7 +2,7 @@
 
 Another channel (WhatsApp, the everyday messenger in Indonesia) can be put behind the same
 `Channel` later without touching the journeys or the outbox. Buttons arrive as what they mean
-(`db.outbox.Button`); each channel encodes them for the recipient its own way.
+(`db.queries.outbox.Button`); each channel encodes them for the recipient its own way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Protocol
 
 from db.models import MediaKind
-from db.outbox import Button
+from db.queries.outbox import Button
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from datetime import timedelta
 from typing import Any
 
 from chat.clock import Clock
-from db import outbox as outbox_db
 from db.models import OutboxMessage, OutboxState
+from db.queries import outbox as outbox_db
 from db.session import Sessions
 from jobs.channel import Attachment, Channel, Outcome, OutcomeKind, OutgoingMessage
 from jobs.sender_lock import NoLock

@@ -17,10 +17,10 @@ from telegram.error import TelegramError
 from chat.clock import Clock
 from chat.context import BotApplication, BotContext, application_of, services_of
 from chat.i18n import _, format_number, ngettext, use_locale
-from db import outbox as outbox_db
 from db.models import StallAlert
+from db.queries import outbox as outbox_db
+from db.queries.staff import all_staff
 from db.session import Sessions
-from db.staff import all_staff
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from chat.context import BotApplication, BotContext, Services, application_of, services_of
-from db import surveys as surveys_db
+from db.queries import surveys as survey_queries
 from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT
 from domain.questionnaire import NAMES
@@ -34,9 +34,9 @@ async def run_rounds(svc: Services) -> None:
             plan = rounds.plan(survey, period)
             # A bot first started after the 20th plans no round that could ask nobody.
             if plan.closes_at > now:
-                await surveys_db.ensure_round(session, plan, now=now)
+                await survey_queries.ensure_round(session, plan, now=now)
     async with svc.sessionmaker() as session:
-        due = [r.id for r in await surveys_db.rounds_to_close(session, now=now)]
+        due = [r.id for r in await survey_queries.rounds_to_close(session, now=now)]
     for round_id in due:
         if await rounds.close_round(svc, round_id) is not None:
             log.info("survey round %s closed", round_id)
@@ -44,7 +44,8 @@ async def run_rounds(svc: Services) -> None:
     # messages carry their own local send time.
     today = now.astimezone(ZoneInfo(WIT)).date()
     async with svc.sessionmaker() as session:
-        opening = [r.id for r in await surveys_db.rounds_to_queue(session, today=today, now=now)]
+        opening = [r.id for r in await survey_queries.rounds_to_queue(session, today=today,
+                                                                       now=now)]
     for round_id in opening:
         queued = await rounds.open_round(svc, round_id)
         if queued is not None:

@@ -1,7 +1,7 @@
 """Staff hear of a new enrolment through the outbox, and their notices follow the decision.
 
-Every staff member (STAFF_IDS and those promoted with /staff, `db/staff.py`) gets the details
-with Approve and Reject in their own language. The notices are outbox rows of the group
+Every staff member (STAFF_IDS and those promoted with /staff, `db/queries/staff.py`) gets the
+details with Approve and Reject in their own language. The notices are outbox rows of the group
 `enrolment:<id>`, so one to a staff member whose chat is briefly unreachable is retried, and
 the row keeps the message id to edit it later. When someone decides, notices already sent
 are edited (the verdict appended, the buttons gone) and those not sent yet are dropped. A
@@ -21,12 +21,12 @@ from chat import notify
 from chat.context import BotContext
 from chat.i18n import _, current_locale, format_date, format_number, use_locale
 from chat.labels import module_name, sector_name
-from db import enterprises as ent_db
-from db import outbox as outbox_db
 from db.models import Enterprise, EnterpriseStatus
-from db.review import Card, card_of
-from db.staff import staff_ids
-from db.users import display_name
+from db.queries import enterprises as ent_db
+from db.queries import outbox as outbox_db
+from db.queries.review import Card, card_of
+from db.queries.staff import staff_ids
+from db.queries.users import display_name
 from domain.provinces import WIB, by_code
 
 log = logging.getLogger(__name__)

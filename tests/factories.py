@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import TypeVar
 
-from db import enterprises as enterprises_db
-from db import users as users_db
 from db.models import Enterprise, EnterpriseStatus, MemberRole, Role, User
+from db.queries import enterprises as enterprises_db
+from db.queries import users as users_db
 from domain.join_codes import new_join_code
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness

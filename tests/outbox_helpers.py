@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from chat.clock import Clock
 from db.models import OutboxContent, OutboxGroup, OutboxMessage, OutboxState, User, UserStatus
-from db.outbox import Content, enqueue
+from db.queries.outbox import Content, enqueue
 from jobs.channel import Channel, Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender
 from sandbox import BotApiSandbox

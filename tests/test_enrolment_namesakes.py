@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from chat.context import services_of
-from db import enterprises as enterprises_db
 from db.models import Enterprise, EnterpriseStatus
+from db.queries import enterprises as enterprises_db
 from services import enrolment_review
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID

@@ -12,10 +12,10 @@ import pytest
 from alembic import command
 from sqlalchemy import func, inspect, select, text
 
-from db import enterprises as enterprises_db
-from db import users as users_db
 from db.migrate import alembic_config
 from db.models import Base, MemberRole, Role
+from db.queries import enterprises as enterprises_db
+from db.queries import users as users_db
 from db.session import create_engine, create_sessionmaker
 from domain.join_codes import new_join_code
 from tests.clocks import CLOCK_START as NOW

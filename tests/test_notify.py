@@ -196,8 +196,8 @@ async def test_a_document_goes_with_its_name_and_later_rows_reuse_the_upload(
 
 async def test_a_scheduled_broadcast_is_queued_by_the_job_when_due(bot: BotHarness,
                                                                    clock: FakeClock) -> None:
-    from db import broadcasts as broadcasts_db
-    from db.audience import Audience
+    from db.queries import broadcasts as broadcasts_db
+    from db.queries.audience import Audience
 
     await add_recipients(bot, [8001, 8002])
     created = clock.now()

@@ -15,7 +15,7 @@ from chat.clock import FakeClock
 from chat.context import services_of
 from config.settings import Settings
 from db.models import OutboxMessage, OutboxState, User, UserStatus
-from db.outbox import Content
+from db.queries.outbox import Content
 from db.session import create_engine, create_sessionmaker
 from jobs.channel import Outcome, OutgoingMessage
 from jobs.outbox import OutboxSender, SenderConfig, backoff
@@ -361,8 +361,8 @@ async def test_stop_does_not_wait_out_a_long_429(bot: BotHarness) -> None:
 
 
 async def test_cancel_drops_pending_keeps_sent(bot: BotHarness, clock: FakeClock) -> None:
-    from db import broadcasts as broadcasts_db
-    from db.audience import Audience
+    from db.queries import broadcasts as broadcasts_db
+    from db.queries.audience import Audience
 
     await add_recipients(bot, R)
     gate = GateChannel(TelegramChannel(bot.app.bot), allow=20,  # type: ignore[union-attr]
@@ -395,8 +395,8 @@ async def test_cancel_drops_pending_keeps_sent(bot: BotHarness, clock: FakeClock
 
 async def test_broadcast_reaches_each_recipient_in_their_language(bot: BotHarness,
                                                                   clock: FakeClock) -> None:
-    from db import broadcasts as broadcasts_db
-    from db.audience import Audience
+    from db.queries import broadcasts as broadcasts_db
+    from db.queries.audience import Audience
 
     await add_recipients(bot, [8001, 8002], language="id")
     await add_recipients(bot, [8003], language="en")

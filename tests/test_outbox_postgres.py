@@ -203,7 +203,7 @@ async def test_send_only_process_takes_over_from_a_killed_bot(database_url: str,
         engine = create_engine(database_url)
         harness_users = range(7000, 7020)
         from db.models import User, UserStatus
-        from db.outbox import Content, enqueue
+        from db.queries.outbox import Content, enqueue
 
         maker = create_sessionmaker(engine)
         async with maker() as session, session.begin():

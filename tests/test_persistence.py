@@ -121,7 +121,7 @@ async def test_an_unchanged_row_is_rewritten_after_an_hour(
 @pytest.mark.parametrize("change", ["delete", "update", "insert"])
 async def test_a_write_by_other_code_is_not_taken_for_ours(
         maker: async_sessionmaker[AsyncSession], change: str) -> None:
-    """Code that writes the table itself (db/drafts.py inside a handler's transaction)
+    """Code that writes the table itself (db/queries/drafts.py inside a handler's transaction)
     makes the persistence write the live values again, even unchanged ones."""
     persistence = await _started(maker)
     await persistence.update_user_data(USER, copy.deepcopy(DRAFT))

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db import broadcasts as broadcasts_db
-from db.audience import Audience
 from db.models import OutboxMessage, OutboxState, User, UserStatus
+from db.queries import broadcasts as broadcasts_db
+from db.queries.audience import Audience
 from db.session import create_engine, create_sessionmaker
 from sandbox import BotApiSandbox, SandboxServer
 from tests.bot_process import now_option, process_clock

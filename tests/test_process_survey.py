@@ -21,9 +21,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from chat.clock import FakeClock
-from db import enterprises as enterprises_db
-from db import users as users_db
 from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound, UserDraft
+from db.queries import enterprises as enterprises_db
+from db.queries import users as users_db
 from db.session import create_engine, create_sessionmaker
 from domain.join_codes import new_join_code
 from domain.roles import Role

@@ -251,7 +251,7 @@ async def test_users_of_an_earlier_session_have_their_chat_with_the_bot(
     """A survey opened from the command line reaches people who used the simulator before:
     as on Telegram, their chat with the bot exists although they have not written since."""
     from bot.cli import _known_users
-    from db import users as users_db
+    from db.queries import users as users_db
 
     engine = create_engine(settings.database_url)
     async with create_sessionmaker(engine)() as session, session.begin():

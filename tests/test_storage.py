@@ -10,10 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import enterprises as ent_db
 from db.models import Base, EnterpriseStatus, MemberRole, User
+from db.queries import enterprises as ent_db
+from db.queries.users import touch_user
 from db.session import create_engine
-from db.users import touch_user
 from domain.join_codes import new_join_code
 from tests.clocks import CLOCK_START as NOW
 

@@ -19,10 +19,10 @@ from chat.clock import FakeClock
 from chat.context import Services, services_of
 from config.settings import Settings
 from db import assignments, survey_results
-from db import enterprises as enterprises_db
 from db import roles as roles_db
 from db import surveys as surveys_db
 from db.models import Enterprise, ResponseKind, ResponseStatus, SurveyAnswer, SurveyResponse
+from db.queries import enterprises as enterprises_db
 from domain import kpi
 from domain.kpi_trend import ChartWords, TrendChart
 from handlers import kpi as kpi_handlers

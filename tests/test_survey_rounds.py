@@ -24,7 +24,6 @@ from chat.context import Services, services_of
 from config.settings import Settings
 from db import joining as joining_db
 from db import surveys as surveys_db
-from db import users as users_db
 from db.models import (
     Enterprise,
     Membership,
@@ -36,8 +35,10 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.queries import surveys as survey_queries
+from db.queries import users as users_db
+from db.queries.round_messages import RoundMessages
 from db.results import Stale
-from db.round_messages import RoundMessages
 from domain.provinces import WIB, WIT, WITA
 from domain.questionnaire import Answer
 from domain.roles import Role
@@ -131,7 +132,7 @@ async def run_job(bot: BotHarness) -> None:
 
 async def round_of(bot: BotHarness, survey: str, period: date) -> SurveyRound:
     async with bot.sessionmaker() as session:
-        round_ = await surveys_db.get_round(session, survey, period)
+        round_ = await survey_queries.get_round(session, survey, period)
     assert round_ is not None, f"no {survey} round for {period:%Y-%m}"
     return round_
 
@@ -361,8 +362,8 @@ async def test_a_moved_round_drops_what_was_queued_and_opens_on_the_new_date(
         assert (dropped.state, dropped.last_error) == (OutboxState.SKIPPED, "moved")
     # Meanwhile the round takes no answers: it has not opened.
     async with bot.sessionmaker() as session:
-        assert not surveys_db.is_open(kpi, clock_of(bot).now())
-        open_now_ = await surveys_db.open_rounds(session, "kpi", clock_of(bot).now())
+        assert not survey_queries.is_open(kpi, clock_of(bot).now())
+        open_now_ = await survey_queries.open_rounds(session, "kpi", clock_of(bot).now())
         assert kpi.id not in {r.id for r in open_now_}
 
     # The old date comes and goes: nothing is sent, nothing queued again.
@@ -703,8 +704,8 @@ async def test_a_bot_first_started_after_the_close_plans_no_round_that_asked_nob
     await factories.enterprise(bot, owner=OWNER_JB)
     await run_job(bot)
     async with bot.sessionmaker() as session:
-        assert await surveys_db.get_round(session, "kpi", NOVEMBER) is None
-        assert await surveys_db.get_round(session, "pulse", NOVEMBER) is None
+        assert await survey_queries.get_round(session, "kpi", NOVEMBER) is None
+        assert await survey_queries.get_round(session, "pulse", NOVEMBER) is None
     assert not received(bot, OWNER_JB, KPI_INVITATION)
 
 

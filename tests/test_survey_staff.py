@@ -16,7 +16,6 @@ from bot.survey_admin import open_now
 from chat.clock import FakeClock
 from chat.context import services_of
 from config.settings import Settings
-from db import surveys as surveys_db
 from db.models import (
     OutboxMessage,
     OutboxState,
@@ -27,6 +26,7 @@ from db.models import (
     SurveyRound,
     TrainerAssignment,
 )
+from db.queries import surveys as survey_queries
 from domain.kpi_trend import ChartWords, TrendChart
 from handlers import programme_chart
 from handlers.survey_stats import split_text
@@ -70,7 +70,7 @@ async def _final(bot: BotHarness, survey: str, period: date, enterprise_id: int,
 
 async def _round(bot: BotHarness, survey: str = "kpi", period: date = NOV) -> SurveyRound:
     async with bot.sessionmaker() as session, session.begin():
-        return await surveys_db.ensure_round(session, rounds.plan(survey, period), now=NOW)
+        return await survey_queries.ensure_round(session, rounds.plan(survey, period), now=NOW)
 
 
 async def _get_round(bot: BotHarness, round_id: int) -> SurveyRound:
@@ -349,7 +349,7 @@ async def test_staff_move_an_open_round_in_indonesian(survey_bot: BotHarness) ->
     await bot.delivered()
     assert "November" in bot.last_text(1001)
     async with bot.sessionmaker() as session:
-        round_ = await surveys_db.get_round(session, "kpi", NOV)
+        round_ = await survey_queries.get_round(session, "kpi", NOV)
     assert round_ is not None
     await bot.text(OTHER_STAFF_ID, "/surveys")
     await bot.press(OTHER_STAFF_ID, "📅 Pindahkan jadwal")

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 
-from db import enterprises as enterprises_db
 from db import surveys as surveys_db
-from db import users as users_db
 from db.migrate import alembic_config
 from db.models import MemberRole, Membership, ResponseKind, SurveyRound
+from db.queries import enterprises as enterprises_db
+from db.queries import surveys as survey_queries
+from db.queries import users as users_db
 from db.session import Sessions, create_engine, create_sessionmaker
 from domain.kpi import RATE_KEYS, inputs_from, rates
 from domain.questionnaire import Answer, load
@@ -65,7 +66,7 @@ async def _open_rounds(sessions: Sessions, survey: str) -> dict[date, int]:
     ids = {}
     async with sessions() as session, session.begin():
         for period, now in IN_ROUND.items():
-            round_ = await surveys_db.ensure_round(session, plan(survey, period), now=NOW)
+            round_ = await survey_queries.ensure_round(session, plan(survey, period), now=NOW)
             round_.queued_at = now - timedelta(days=1)
             ids[period] = round_.id
     return ids

@@ -10,7 +10,7 @@ from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User, UserStatus
-from db.users import SEEN_PRECISION, touch_user
+from db.queries.users import SEEN_PRECISION, touch_user
 from tests.clocks import CLOCK_START as NOW
 
 USER = 5001

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from chat import notify
 from chat.context import Services
 from chat.i18n import N_, _, current_locale
-from db import outbox as outbox_db
 from db import surveys as surveys_db
 from db.models import ResponseKind, SurveyResponse
+from db.queries import outbox as outbox_db
 from domain import survey_calendar as calendar
 
 ENTERED = (N_("SCORE trainer {name} entered the baseline for {month}. Type /kpi to see it."),

@@ -21,33 +21,34 @@ from chat.i18n import _, current_locale
 from db import round_messages as round_messages_db
 from db import surveys as surveys_db
 from db.models import SurveyRound
-from db.round_messages import ZONES as ZONES
-from db.round_messages import RoundMessages
-from db.round_messages import send_moment as send_moment
+from db.queries import surveys as survey_queries
+from db.queries.round_messages import ZONES as ZONES
+from db.queries.round_messages import RoundMessages
+from db.queries.round_messages import send_moment as send_moment
 
 # Named here too: the round's outbox groups are this journey's (tests and staff tools ask).
-from db.surveys import LEFT as LEFT
-from db.surveys import invite_group as invite_group
-from db.surveys import remind_group as remind_group
+from db.queries.surveys import LEFT as LEFT
+from db.queries.surveys import invite_group as invite_group
+from db.queries.surveys import remind_group as remind_group
 from domain import survey_calendar as calendar
 from services.prepared import rendered_first
 
 SURVEY_BUTTON = "survey"  # the invitation's button: opens the survey of its round
 
 
-def plan(survey: str, period: date) -> surveys_db.RoundPlan:
+def plan(survey: str, period: date) -> survey_queries.RoundPlan:
     """The dates of a month's round, on the schedule of PRODUCT.md."""
     dates = calendar.kpi_round(period) if survey == "kpi" else calendar.pulse_round(period)
     return _plan(survey, dates)
 
 
-def _plan(survey: str, dates: calendar.RoundDates) -> surveys_db.RoundPlan:
-    return surveys_db.RoundPlan(survey=survey, period=dates.period, opens_on=dates.opens,
+def _plan(survey: str, dates: calendar.RoundDates) -> survey_queries.RoundPlan:
+    return survey_queries.RoundPlan(survey=survey, period=dates.period, opens_on=dates.opens,
                                 reminder_on=dates.reminder, closes_on=dates.closes,
                                 closes_at=calendar.close_moment(dates.closes))
 
 
-def moved_plan(round_: SurveyRound, opens: date) -> surveys_db.RoundPlan:
+def moved_plan(round_: SurveyRound, opens: date) -> survey_queries.RoundPlan:
     dates = calendar.RoundDates(period=round_.period, opens=round_.opens_on,
                                 reminder=round_.reminder_on, closes=round_.closes_on)
     return _plan(round_.survey, calendar.moved(dates, opens, kpi=round_.survey == "kpi"))
@@ -96,9 +97,9 @@ async def round_messages(svc: Services, round_: SurveyRound) -> RoundMessages:
 
 async def latecomer_messages(svc: Services) -> dict[int, RoundMessages]:
     """The messages of every round not closed, for a use case that may make someone one of
-    its respondents (`db.round_messages.invite_latecomers`)."""
+    its respondents (`db.queries.round_messages.invite_latecomers`)."""
     async with svc.sessionmaker() as session:
-        found = await surveys_db.rounds_not_closed(session, svc.clock.now())
+        found = await survey_queries.rounds_not_closed(session, svc.clock.now())
     return {round_.id: await round_messages(svc, round_) for round_ in found}
 
 

@@ -97,7 +97,7 @@ class Content:
     media: Media | None = None
 
 
-# Who a message goes to: a SELECT of (user id, language), e.g. db.audience.recipients(), for
+# Who a message goes to: a SELECT of (user id, language), e.g. db.queries.audience.recipients(),
 # any number of people in one INSERT ... SELECT; or (user id, language) pairs.
 Recipients = Select[int, str] | Sequence[tuple[int, str | None]]
 

@@ -8,10 +8,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Membership, Role, User, UserStatus
-from db.session import Sessions
 
 # How stale `last_seen_at` may get before an update writes it again. It serves "active within
-# N days" (db/audience.py); writing it on every update made every update a write transaction.
+# N days" (db/queries/audience.py); writing it on every update made every update a write
+# transaction.
 SEEN_PRECISION = timedelta(hours=1)
 
 
@@ -129,10 +129,3 @@ async def display_name(session: AsyncSession, user_id: int) -> str:
     name = await session.scalar(select(User.name).where(User.id == user_id))
     return name or str(user_id)
 
-
-async def chat_users(sessions: Sessions) -> list[tuple[int, str, str]]:
-    """(id, name, language) of everyone who has written to the bot and not blocked it."""
-    async with sessions() as session:
-        rows = (await session.execute(select(User.id, User.name, User.language).where(
-            User.status == UserStatus.ACTIVE).order_by(User.id))).all()
-    return [(user_id, name or f"User{user_id}", language) for user_id, name, language in rows]
