@@ -166,6 +166,7 @@ def build_application(settings: Settings, *, token: str | None = None,
     sessionmaker = create_sessionmaker(engine)
     persistence = DbPersistence(sessionmaker, clock)
     processor = PerUserUpdateProcessor()
+    budget = flood_budget or SharedBudget(clock=clock)
     builder = (
         ApplicationBuilder()
         .token(token or settings.bot_token or "")
@@ -175,7 +176,7 @@ def build_application(settings: Settings, *, token: str | None = None,
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
         # Replies and the outbox share Telegram's flood limits, replies first.
-        .rate_limiter(flood_budget or SharedBudget(clock=clock))
+        .rate_limiter(budget)
         .post_init(partial(_post_init, start_sender=start_sender, sender_config=sender_config))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -193,7 +194,8 @@ def build_application(settings: Settings, *, token: str | None = None,
     processor.after_update = _commit_after_update
     app.bot_data["services"] = Services(settings=settings, engine=engine,
                                         sessionmaker=sessionmaker,
-                                        signer=ButtonSigner(b"unset"), clock=clock)
+                                        signer=ButtonSigner(b"unset"), clock=clock,
+                                        budget=budget)
     add_handlers(app)
     processor.commands = frozenset(app.bot_data[ROUTER_KEY].commands)
     drafts.schedule(app)

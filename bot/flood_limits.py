@@ -45,6 +45,15 @@ class SharedBudget(BaseRateLimiter[dict[str, Any]]):
         self._by_chat: dict[object, collections.deque[float]] = {}
         self._paused_until = 0.0
         self._replies_waiting = 0
+        # How long each reply since the last `take_reply_waits` waited for its place (the
+        # outbox watch reports them); bounded, in case nothing takes them.
+        self._reply_waits: collections.deque[float] = collections.deque(maxlen=100_000)
+
+    def take_reply_waits(self) -> list[float]:
+        """The seconds each reply waited for a place since the last call."""
+        waits = list(self._reply_waits)
+        self._reply_waits.clear()
+        return waits
 
     async def initialize(self) -> None:
         return None
@@ -77,6 +86,7 @@ class SharedBudget(BaseRateLimiter[dict[str, Any]]):
     async def _take_place(self, chat: object, *, bulk: bool) -> None:
         if not bulk:
             self._replies_waiting += 1
+        asked = self.clock.monotonic()
         try:
             while True:
                 now = self.clock.monotonic()
@@ -85,6 +95,8 @@ class SharedBudget(BaseRateLimiter[dict[str, Any]]):
                     wait = self._wait_for_place(chat, now, bulk=bulk)
                     if wait <= 0:
                         self._record(chat, now)
+                        if not bulk:
+                            self._reply_waits.append(now - asked)
                         return
                 await self.clock.sleep(wait)
         finally:

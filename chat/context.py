@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 from sqlalchemy import event
@@ -13,6 +14,7 @@ from chat.buttons import Button, ButtonSigner, Keyboard
 from chat.clock import Clock
 from config.settings import Settings
 from db.session import Sessions
+from domain.reply_waits import ReplyWaits
 
 if TYPE_CHECKING:
     from db.models import User
@@ -30,6 +32,12 @@ class Sender(Protocol):
     async def stop(self) -> None: ...
 
 
+class ReplyBudget(Protocol):
+    """What the outbox watch reads of the flood budget (bot/flood_limits.SharedBudget)."""
+
+    def take_reply_waits(self) -> list[float]: ...
+
+
 @dataclass
 class Services:
     """What the application's handlers and jobs share: made once by the wiring (bot/app.py,
@@ -44,6 +52,11 @@ class Services:
     # The outbox sender, while this process runs one (none in `score-bot survey`, nor when a
     # test runs the sender it needs itself).
     sender: Sender | None = None
+    # The flood budget every message passes (none where nothing reads it), and the last
+    # minute in which replies noticeably waited for it (jobs/outbox_watch.py).
+    budget: ReplyBudget | None = None
+    reply_waits: ReplyWaits | None = None
+    reply_waits_at: datetime | None = None
 
     def is_staff_id(self, user_id: int) -> bool:
         return user_id in self.settings.staff_ids

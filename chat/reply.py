@@ -106,7 +106,7 @@ async def send(update: Update, context: BotContext, text: str,
     """Send `text` (HTML) with what this update holds as its first lines. With `hold` (or
     while `holding`), text without buttons is held instead (None is returned)."""
     reply = _of(update)
-    if markup is None and (hold or reply.holding):
+    if markup is None and (hold or reply.holding) and not reply.edit_pressed:
         reply.held.append(text)
         return None
     if reply.held:

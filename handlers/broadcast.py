@@ -593,14 +593,34 @@ async def list_command(update: Update, context: BotContext) -> None:
     svc = context.svc
     items = await recent_with_counts(svc.sessionmaker, RECENT, now=svc.clock.now(),
                                      staff_ids=svc.settings.staff_ids)
+    waited = _replies_waited(svc)
     if not items:
-        await send(update, context, _("No broadcasts yet. /broadcast writes one."))
+        await send(update, context, "\n\n".join(
+            [_("No broadcasts yet. /broadcast writes one."), *waited]))
         return
     kb = context.keyboard()
     buttons = [kb.button("✖ " + _("Cancel #{id}").format(id=b.id), "blx", str(b.id))
                for b, counts, _m in items if _unfinished(b, counts)]
-    await send(update, context, "\n\n".join(_block(*item) for item in items),
+    await send(update, context, "\n\n".join([*(_block(*item) for item in items), *waited]),
                rows(buttons, width=2) if buttons else None)
+
+
+# How long a minute in which replies waited for Telegram's limit stays in /broadcasts.
+WAITED_SHOWN_FOR = timedelta(hours=1)
+
+
+def _replies_waited(svc: Services) -> list[str]:
+    """The last minute, within the hour, in which people noticed their replies wait for
+    Telegram's limit (jobs/outbox_watch.py): how close the bot runs to it."""
+    waits, at = svc.reply_waits, svc.reply_waits_at
+    if waits is None or at is None or svc.clock.now() - at > WAITED_SHOWN_FOR:
+        return []
+    return [_("⏱ In the minute to {time} WIB, replies waited for Telegram's limit of about "
+              "30 messages a second: {waited} of {replies}; the slowest 5% waited {p95} s or "
+              "more, the longest {longest} s.").format(
+        time=schedule.in_wib(at).strftime("%H:%M"), waited=format_number(waits.waited),
+        replies=format_number(waits.replies), p95=format_number(round(waits.p95, 1)),
+        longest=format_number(round(waits.longest, 1)))]
 
 
 async def _load(context: BotContext, broadcast_id: int) -> tuple[Broadcast | None,

@@ -73,18 +73,19 @@ async def show(update: Update, context: BotContext, place: surveys_db.Place) -> 
 
 async def _kpis(update: Update, context: BotContext, place: surveys_db.Place) -> None:
     """The trend as a chart, its caption the latest rates; in words alone when there is
-    nothing to draw."""
+    nothing to draw (held: the workers' survey's lines follow in the same message)."""
     history = await survey_results.kpi_history(context.svc.sessionmaker, place.enterprise_id)
     if not history.months and history.baseline is not None:
         assert history.baseline_period is not None
         await send(update, context, baseline_only(
-            place.name, history.baseline_period, kpi.rates(kpi.inputs_from(history.baseline))))
+            place.name, history.baseline_period, kpi.rates(kpi.inputs_from(history.baseline))),
+            hold=True)
         return
     if not history.months:
         await send(update, context, _("{name} has no monthly KPI report yet. The report is "
                                       "asked for at the start of each month; while a month "
                                       "is open, /survey fills it in or continues it.").format(
-            name=html.escape(place.name)))
+            name=html.escape(place.name)), hold=True)
         return
     baseline = (kpi.rates(kpi.inputs_from(history.baseline))
                 if history.baseline is not None else None)
@@ -101,7 +102,7 @@ async def _kpis(update: Update, context: BotContext, place: surveys_db.Place) ->
         # Every rate "not recorded" so far: a chart of empty panels would say nothing.
         lines.append(_("No KPI has been recorded in the reports yet, so there is nothing to "
                        "draw. Please send the numbers in the monthly report with /survey."))
-        await send(update, context, "\n".join(lines))
+        await send(update, context, "\n".join(lines), hold=True)
         return
     png = await trend_png(chart, chart_words(place.name))
     lines += rate_lines(monthly[latest], baseline)

@@ -1,8 +1,13 @@
-"""Staff are told, once per stall, when due messages wait over five minutes and nothing is sent.
+"""Watching the outbox and Telegram's flood budget, once a minute.
 
+Staff are told, once per stall, when due messages wait over five minutes and nothing is sent.
 Runs in the bot process on the job queue, apart from the sender, so that it still speaks when
 the sender is stuck (a 429 storm, a lost lock, Telegram unreachable). The alert goes straight
 to staff, not through the outbox that is stuck.
+
+How long replies waited for a place in the flood budget is reported (a log line, and
+/broadcasts for staff) for each minute in which people noticed it: how close the bot runs
+to Telegram's limit of about 30 messages a second (domain/reply_waits.py).
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from sqlalchemy import select
 from telegram.error import TelegramError
 
 from chat.clock import Clock
-from chat.context import BotApplication, BotContext, application_of, services_of
+from chat.context import BotApplication, BotContext, Services, application_of, services_of
 from chat.i18n import _, format_number, ngettext, use_locale
 from db.models import StallAlert
 from db.queries import outbox as outbox_db
 from db.queries.staff import all_staff
 from db.session import Sessions
+from domain.reply_waits import summary
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,21 @@ async def _job(context: BotContext) -> None:
                 log.warning("could not alert staff=%s: %s", chat_id, exc)
 
     await check_stall(svc.sessionmaker, svc.clock, alert)
+    report_reply_waits(svc)
+
+
+def report_reply_waits(svc: Services) -> None:
+    """The last minute's replies: logged, and kept for /broadcasts, when they waited long
+    enough for people to notice."""
+    if svc.budget is None:
+        return
+    waits = summary(svc.budget.take_reply_waits())
+    if waits is None or not waits.matters:
+        return
+    svc.reply_waits, svc.reply_waits_at = waits, svc.clock.now()
+    log.warning("replies waited for Telegram's flood limit in the last minute: %d of %d "
+                "waited; median %.0f ms, p95 %.0f ms, longest %.0f ms", waits.waited,
+                waits.replies, waits.median * 1000, waits.p95 * 1000, waits.longest * 1000)
 
 
 def schedule(application: BotApplication) -> None:

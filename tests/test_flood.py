@@ -3,13 +3,18 @@ Telegram does beyond about 30 messages a second in all and short bursts to one c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 
 from chat.clock import RealClock
+from chat.context import services_of
 from config.settings import Settings
+from domain.reply_waits import summary
+from jobs.outbox_watch import report_reply_waits
 from sandbox import BotApiSandbox, SandboxBot
+from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
 from tests.journeys import onboard
 from tests.outbox_helpers import add_recipients, deliveries, queue
@@ -106,3 +111,43 @@ async def test_one_users_flood_does_not_delay_anyone_else(bot: BotHarness) -> No
     await bot.settle(timeout=60)
     # Most of the flood was dropped rather than answered.
     assert len(bot.sandbox.texts(flooder)) < 300
+
+
+async def test_staff_see_how_long_replies_waited_for_telegrams_limit(
+        strict_bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    """Forty newcomers in one second are more than Telegram lets a bot answer in a second:
+    the watch reports the wait once (the log, and /broadcasts for staff), then nothing for a
+    quiet minute."""
+    bot = strict_bot
+    assert bot.app is not None
+    svc = services_of(bot.app)
+    assert svc.budget is not None
+    svc.budget.take_reply_waits()  # from a clean minute
+    for user_id in NEWCOMERS:
+        bot.sandbox.add_user(user_id, f"User {user_id}", language_code="en")
+    for user_id in NEWCOMERS:
+        bot.sandbox.send_text(user_id, "/start")
+    await bot.settle()
+    with caplog.at_level(logging.WARNING, logger="jobs.outbox_watch"):
+        report_reply_waits(svc)
+    assert svc.reply_waits is not None and svc.reply_waits.replies == len(NEWCOMERS)
+    assert svc.reply_waits.waited >= len(NEWCOMERS) - 29 and svc.reply_waits.matters
+    assert "replies waited for Telegram's flood limit" in caplog.text
+    bot.sandbox.add_user(STAFF_ID, "Rina", language_code="en")
+    await bot.text(STAFF_ID, "/broadcasts")
+    assert f"{svc.reply_waits.waited} of {len(NEWCOMERS)}" in bot.last_text(STAFF_ID)
+    assert "replies waited for Telegram's limit" in bot.last_text(STAFF_ID)
+    # A quiet minute (one reply that did not wait) is not reported.
+    caplog.clear()
+    report_reply_waits(svc)
+    assert "replies waited" not in caplog.text
+
+
+def test_reply_waits_are_summed_up_and_reported_only_when_noticed() -> None:
+    assert summary([]) is None
+    quiet = summary([0.0] * 95 + [0.3] * 5)
+    assert quiet is not None and quiet.waited == 5 and not quiet.matters
+    slow = summary([0.0] * 94 + [0.6] * 6)
+    assert slow is not None and slow.p95 == 0.6 and slow.matters
+    one_long = summary([0.0] * 99 + [2.5])
+    assert one_long is not None and one_long.p95 == 0.0 and one_long.matters

@@ -440,3 +440,44 @@ async def test_a_step_that_returns_nothing_is_an_error_not_a_silent_stay(
         "again in a moment.\n\nThe password?"]
     await bot.text(STAFF_ID, "open sesame")
     assert bot.last_text(STAFF_ID) == "Accepted."
+
+
+# --- one reply per update (chat/reply.py) ----------------------------------------------------
+async def test_a_stale_button_of_the_flow_shows_the_question_in_its_own_message(
+        flow_bot: BotHarness) -> None:
+    """Bolts pressed again on the item question, which is answered: no new message, the
+    pressed message becomes the open question (with its buttons), the popup says why."""
+    bot = flow_bot
+    await _order_until_count(bot)
+    item_question = next(m for m in bot.sandbox.messages(OWNER) if m.text == "Which item?")
+    await bot.press(OWNER, "Bolts")
+    assert bot.replies(OWNER) == []
+    edited = next(m for m in bot.sandbox.messages(OWNER)
+                  if m.message_id == item_question.message_id)
+    assert edited.text == "How many?"
+    answers = bot.sandbox.callback_answers(OWNER)
+    assert "no longer active" in (answers[-1].get("text") or "")
+    await bot.text(OWNER, "12")  # the question shown in place is answered as usual
+    assert bot.last_text(OWNER) == "12 bolts?"
+
+
+async def test_a_finished_flow_and_an_answer_each_get_one_message(flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "12")
+    assert bot.replies(OWNER) == ["12 bolts?"]
+    await bot.press(OWNER, "Yes")
+    assert bot.replies(OWNER) == ["Ordered 12 bolts."]
+
+
+async def test_help_inside_a_question_is_one_message_and_outside_it_too(
+        flow_bot: BotHarness) -> None:
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "/help")
+    [reply] = bot.replies(OWNER)
+    assert "/language" in reply and reply.endswith("\n\nHow many?")
+    await bot.text(OWNER, "/cancel")
+    await bot.text(OWNER, "/help")
+    [reply] = bot.replies(OWNER)
+    assert "/language" in reply and "How many?" not in reply
