@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -402,6 +403,26 @@ class SurveyRound(Base):
     moved_by: Mapped[int | None] = mapped_column(BigInteger)
     moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PulseRelease(Base):
+    """What an enterprise may read of a closed pulse round, released once and kept: noisy
+    counts of its eligible workers' answers (domain/owner_totals.py). Staff read the exact
+    answers; this is only what owners and admins see."""
+
+    __tablename__ = "pulse_releases"
+    __table_args__ = (UniqueConstraint("round_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    responses: Mapped[int] = mapped_column(Integer)        # noisy
+    exact_responses: Mapped[int] = mapped_column(Integer)  # of eligible workers
+    # {"question": {"choice": noisy count}}
+    counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
+    epsilon: Mapped[float] = mapped_column(Float)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ResponseKind(str, enum.Enum):

@@ -5,7 +5,7 @@ and domain/kpi.py's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -21,6 +21,7 @@ from db.models import (
     SurveyRound,
 )
 from db.session import Sessions
+from domain.join_patterns import JoinFlags, flags
 from domain.questionnaire import NAMES, Answer
 from domain.response_rates import EnterpriseTally, tally
 
@@ -100,3 +101,33 @@ async def kpi_reports(sessions: Sessions) -> list[tuple[date, dict[str, Answer]]
         answers[row.response_id][row.question] = Answer(
             number=row.number, percent=row.percent, choice=row.choice, skipped=row.skipped)
     return [(periods[response_id], found) for response_id, found in answers.items()]
+
+
+@dataclass(frozen=True)
+class Flagged:
+    enterprise_id: int
+    name: str
+    flags: JoinFlags
+
+
+async def join_flags(sessions: Sessions, enterprise_id: int | None = None) -> list[Flagged]:
+    """Approved enterprises whose workers in the bot look like more than its workers
+    (domain/join_patterns.py), or this one's flags whatever they are."""
+    async with sessions() as session:
+        query = select(Enterprise.id, Enterprise.name, Enterprise.worker_count).where(
+            Enterprise.status == EnterpriseStatus.APPROVED)
+        if enterprise_id is not None:
+            query = query.where(Enterprise.id == enterprise_id)
+        enterprises = (await session.execute(query.order_by(Enterprise.name))).all()
+        joins = (await session.execute(
+            select(Membership.enterprise_id, Membership.since, Membership.left_at)
+            .where(Membership.role == MemberRole.WORKER,
+                   Membership.enterprise_id.in_([e.id for e in enterprises])))).all()
+    joined: dict[int, list[datetime]] = {}
+    linked: dict[int, int] = {}
+    for row in joins:
+        joined.setdefault(row.enterprise_id, []).append(row.since)
+        linked[row.enterprise_id] = linked.get(row.enterprise_id, 0) + (row.left_at is None)
+    found = [Flagged(e.id, e.name, flags(joined.get(e.id, []), linked.get(e.id, 0),
+                                          e.worker_count)) for e in enterprises]
+    return [f for f in found if f.flags.any or enterprise_id is not None]

@@ -122,8 +122,7 @@ async def _pulse(update: Update, context: BotContext, place: surveys_db.Place) -
     lines = []
     if totals is not None:
         workers = await survey_results.linked_workers(svc.sessionmaker, place.enterprise_id)
-        lines = pulse_lines(load("pulse"), totals.period, totals.counts, totals.answered,
-                            totals.responses, workers)
+        lines = pulse_lines(load("pulse"), totals.period, totals.release, workers)
     running = await survey_results.pulse_running(svc.sessionmaker, now=now)
     if running is not None:
         # Totals that grow while a round is open would show each new answer: after the close.

@@ -18,7 +18,7 @@ from db import survey_stats
 from domain import response_rates as rr
 from domain.provinces import by_code
 from handlers import programme_chart
-from services.surveys.round_text import date_lines, round_state, round_title
+from services.surveys.round_text import date_lines, join_flag_lines, round_state, round_title
 
 # Button kinds (actions: they belong to no flow).
 SHOW_ROUND, EARLIER, CHART = "sstr", "ssto", "sstc"
@@ -44,8 +44,14 @@ async def surveys_command(update: Update, context: BotContext) -> None:
         return
     for round_ in rounds:
         await _send_round(update, context, round_.id)
+    flagged = await survey_stats.join_flags(context.svc.sessionmaker)
+    check = [_("<b>Before trusting their workers' survey, look at the workers in the bot "
+               "of:</b>")] if flagged else []
+    for item in flagged[:LIST_CAP]:
+        check += [html.escape(item.name), *join_flag_lines(item.flags)]
     kb = context.keyboard()
-    await send(update, context, _("More about the surveys:"),
+    await send(update, context, "\n".join([*check, *([""] if check else []),
+                                           _("More about the surveys:")]),
                rows([kb.button("📈 " + _("KPI chart"), CHART),
                      kb.button(_("Earlier rounds"), EARLIER)]))
 

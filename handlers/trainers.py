@@ -17,9 +17,10 @@ from chat.access import is_staff
 from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale
 from chat.reply import rows
-from db import assignments
+from db import assignments, survey_stats
 from db.models import Enterprise, User
 from domain.provinces import by_code
+from services.surveys.round_text import join_flag_lines
 
 
 class TrainersData(TypedDict, total=False):
@@ -123,6 +124,8 @@ async def ask_card(run: Run[TrainersData]) -> None:
             names=", ".join(html.escape(_who(t)) for t in assigned.trainers)))
     else:
         lines.append(_("No trainer is assigned yet."))
+    for flagged in await survey_stats.join_flags(run.svc.sessionmaker, enterprise.id):
+        lines += join_flag_lines(flagged.flags)
     buttons = [run.button("✖ " + _("Remove {name}").format(name=_short(_who(t))), REMOVE,
                           str(t.id)) for t in assigned.trainers]
     buttons += [run.button("➕ " + _("Assign a trainer"), MENU, "add"),

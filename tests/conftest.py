@@ -20,6 +20,7 @@ from config.settings import Settings
 from db.migrate import upgrade
 from db.models import Base
 from db.session import create_engine, create_sessionmaker
+from domain import owner_totals
 from sandbox import BotApiSandbox, SandboxServer
 from tests.clocks import virtual_clock
 from tests.harness import BotHarness
@@ -239,3 +240,10 @@ async def server(sandbox: BotApiSandbox) -> AsyncIterator[SandboxServer]:
     await srv.start()
     yield srv
     await srv.stop()
+
+
+@pytest.fixture
+def exact_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What owners read of the workers' survey without its noise, so a test can state the
+    shares (the noise itself: tests/test_owner_totals.py)."""
+    monkeypatch.setattr(owner_totals, "laplace_noise", list)

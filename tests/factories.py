@@ -89,15 +89,19 @@ async def enterprise(bot: BotHarness, *, owner: int, name: str = "PT Maju Jaya",
 
 async def worker(bot: BotHarness, user_id: int, of: Enterprise | int, *,
                  role: MemberRole | str = MemberRole.WORKER, name: str = "Ani",
-                 language: str = "id", left: bool = False, **user_fields: object) -> User:
-    """A user who joined `of` as a worker (or `role="admin"`), and with `left` left it again."""
+                 language: str = "id", left: bool = False, joined_days_ago: int = 30,
+                 **user_fields: object) -> User:
+    """A user who joined `of` as a worker (or `role="admin"`) `joined_days_ago` (a month:
+    their answers count in what the owner reads, domain/owner_totals.py), and with `left`
+    left it again."""
     role = MemberRole(role)
     await user(bot, user_id, name=name, language=language, role=Role(role.value),
                **user_fields)  # type: ignore[arg-type]
     enterprise_id = of if isinstance(of, int) else of.id
     now = bot.clock.now()
     async with bot.sessionmaker() as session, session.begin():
-        await enterprises_db.join(session, user_id, enterprise_id, role, now=now)
+        await enterprises_db.join(session, user_id, enterprise_id, role,
+                                  now=now - timedelta(days=joined_days_ago))
         if left:
             await enterprises_db.leave(session, user_id, now=now)
     return await _get(bot, User, user_id)

@@ -67,10 +67,13 @@ async def _seed(url: str, *, namesakes: bool = False) -> None:
 
 
 async def _rows(url: str) -> dict[str, int]:
+    """The rows of each table the models know and the database has (at an old revision, the
+    newer tables do not exist yet)."""
     engine = create_engine(url)
     async with engine.connect() as conn:
+        present = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         counts = {t.name: (await conn.scalar(select(func.count()).select_from(t))) or 0
-                  for t in Base.metadata.sorted_tables}
+                  for t in Base.metadata.sorted_tables if t.name in present}
     await engine.dispose()
     return counts
 
@@ -93,11 +96,14 @@ def test_rows_that_refer_to_a_copied_table_survive_both_ways(url: str) -> None:
     before = asyncio.run(_rows(url))
     assert before["memberships"] == 2 and before["module_interests"] == 2
     command.upgrade(config, "head")
-    assert asyncio.run(_rows(url)) == before
+    # The same rows; tables new since 0008 come empty.
+    after = asyncio.run(_rows(url))
+    assert {t: n for t, n in after.items() if t in before} == before
+    assert {n for t, n in after.items() if t not in before} <= {0}
     command.downgrade(config, "0008")
     assert asyncio.run(_rows(url)) == before
     command.upgrade(config, "head")
-    assert asyncio.run(_rows(url)) == before
+    assert asyncio.run(_rows(url)) == after
 
 
 def test_a_downgrade_that_fails_leaves_the_database_as_it_was(url: str) -> None:

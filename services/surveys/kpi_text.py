@@ -10,8 +10,8 @@ from datetime import date
 from decimal import Decimal
 
 from chat.i18n import N_, _, current_locale, ngettext
-from domain import kpi
-from domain.anonymity import may_show, still_needed
+from domain import kpi, owner_totals
+from domain.anonymity import MIN_ANSWERS
 from domain.kpi_trend import ChartWords
 from domain.questionnaire import YES, YES_NO, Questionnaire
 from domain.survey_calendar import month_name
@@ -84,44 +84,41 @@ def medians_words() -> ChartWords:
                       locale=current_locale())
 
 
-def pulse_lines(questionnaire: Questionnaire, period: date,
-                counts: Mapping[str, Mapping[str, int]], answered: Mapping[str, int],
-                responses: int, workers: int) -> list[str]:
-    """The workers' answers as totals, per question with at least five answers. Counts,
-    never percentages, never names; and no count of a question that is not shown (how many
-    answered a follow-up says how many said yes before it)."""
+def pulse_lines(questionnaire: Questionnaire, period: date, release: owner_totals.Release,
+                workers: int) -> list[str]:
+    """What owners and admins read of their workers' survey: shares rounded to 10% of noisy
+    totals of the workers who had joined two weeks before the round (domain/owner_totals.py),
+    per question with at least five; never counts of one answer, never names."""
     language = current_locale()
-    lines = [_("<b>Workers' survey, {month}</b>").format(
-                 month=month_name(period, language)),
+    lines = [_("<b>Workers' survey, {month}</b>").format(month=month_name(period, language)),
              ngettext("{count} worker has joined the enterprise in the bot.",
                       "{count} workers have joined the enterprise in the bot.",
                       workers).format(count=workers)]
-    if not may_show(responses):
-        lines.append(ngettext(
-            "The results are shown when at least five workers have answered: {count} more "
-            "answer is needed.",
-            "The results are shown when at least five workers have answered: {count} more "
-            "answers are needed.", still_needed(responses)).format(
-                count=still_needed(responses)))
+    if not owner_totals.may_show(release):
+        lines.append(_("The results are not shown: fewer than five workers who had joined "
+                       "two weeks before the survey answered it. This keeps each worker's "
+                       "answers confidential."))
         return lines
+    lines.append(_("About {count} workers answered. The shares are rounded and slightly "
+                   "blurred, so that no one's answer can be worked out.").format(
+        count=owner_totals.about(release.responses)))
     hidden = []
     for question in questionnaire.questions:
-        n = answered.get(question.key, 0)
+        counts = release.counts.get(question.key, {})
         label = html.escape(question.label[language])
-        if not may_show(n):
+        if sum(counts.values()) < MIN_ANSWERS:
             hidden.append(label)
             continue
         parts = []
-        values = (YES, "no") if question.type == YES_NO else [c.value for c in question.choices]
-        for value in values:
+        for value, share in owner_totals.shares(counts).items():
             if question.type == YES_NO:
                 text = _("Yes") if value == YES else _("No")
             else:
                 choice = question.choice(value)
                 text = choice.text[language] if choice else value
-            parts.append(f"{html.escape(text)} {counts.get(question.key, {}).get(value, 0)}")
-        lines.append(f"{label} ({n}): " + ", ".join(parts))
+            parts.append(f"{html.escape(text)} {share}%")
+        lines.append(f"{label}: " + ", ".join(parts))
     if hidden:
-        lines.append(_("Fewer than five answers, not shown: {questions}.").format(
-            questions=", ".join(hidden)))
+        lines.append(_("Too few answers to show, to keep them confidential: {questions}.")
+                     .format(questions=", ".join(hidden)))
     return lines
