@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from chat.describe import describe
+from chat.describe import describe, names_no_user
 
 log = logging.getLogger("bot.updates")
 
@@ -80,8 +80,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                     else:
                         self._locks[key] = (lock, users - 1)
         finally:
-            log.info("update user=%s %s %.0fms", key, describe(update, self.commands),
-                     (time.perf_counter() - start) * 1000)
+            log.info("update user=%s %s %.0fms", "-" if names_no_user(update) else key,
+                     describe(update, self.commands), (time.perf_counter() - start) * 1000)
 
     async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._running:

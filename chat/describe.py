@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from contextvars import ContextVar
 
 from telegram import Update
 
 # What a user typed must never reach the log: not a phone number typed as "/0812...", and
 # not a newline that would forge a second log line.
 _WORD = re.compile(r"[^a-z0-9_]")
+
+
+# The update whose log line names no user (keyed by its id, so it cannot leak to another).
+_unnamed: ContextVar[int | None] = ContextVar("unnamed_update", default=None)
+
+
+def leave_unnamed(update: Update) -> None:
+    """This update's log line names no user: a worker's pulse answer, which the log must not
+    tie to a person through its time."""
+    _unnamed.set(update.update_id)
+
+
+def names_no_user(update: object) -> bool:
+    return isinstance(update, Update) and _unnamed.get() == update.update_id
 
 
 def describe(update: object, commands: Collection[str] = ()) -> str:

@@ -456,9 +456,14 @@ class SurveyResponse(Base):
     status: Mapped[ResponseStatus] = mapped_column(_enum(ResponseStatus, "response_status"),
                                                    default=ResponseStatus.OPEN)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
-    # Who answered; emptied when they ask to be forgotten, the anonymous answers stay.
+    # Who answered; emptied when they ask to be forgotten, the anonymous answers stay, and
+    # for a worker's pulse when its round closes (db/surveys.close_round): no one can resume
+    # it then, and nothing may link it to the worker any more.
     respondent_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    # A pulse response unlinked at the close: a random id, new for each response of each
+    # round, so responses stay distinct without naming anyone.
+    respondent_ref: Mapped[str | None] = mapped_column(String(16))
     entered_as: Mapped[str] = mapped_column(String(16))  # owner, admin, trainer or worker
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,9 +10,10 @@ replaced, in the same transaction.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ from db.models import (
     User,
 )
 from db.queries import outbox as outbox_db
+from db.queries.pulse_releases import release_all
 from db.queries.surveys import (
     RoundPlan,
     answers_of,
@@ -60,7 +62,9 @@ async def round_by_id(sessions: Sessions, round_id: int) -> SurveyRound | None:
 
 async def close_round(sessions: Sessions, round_id: int, *, now: datetime) -> SurveyRound | None:
     """Close a round now (at its time, or early from the command line), and drop its
-    invitations and reminders not sent yet, in one commit. None when it was closed already."""
+    invitations and reminders not sent yet, in one commit. None when it was closed already.
+    A workers' round also makes what each enterprise may read of it (its release, while the
+    answers still say who had joined when), then unlinks its responses from the workers."""
     async with sessions() as session, session.begin():
         round_ = await session.get(SurveyRound, round_id, with_for_update=True)
         if round_ is None or round_.closed_at is not None:
@@ -71,17 +75,47 @@ async def close_round(sessions: Sessions, round_id: int, *, now: datetime) -> Su
         round_.closes_on = min(round_.closes_on, now.astimezone(ZoneInfo(WIB)).date())
         for group in (invite_group(round_), remind_group(round_)):
             await outbox_db.drop_unsent(session, group, reason="closed")
+        if load(round_.survey).subject != "enterprise" and round_.queued_at is not None:
+            await release_all(session, round_, now=now)
+            await _unlink(session, round_)
         return round_
+
+
+async def _unlink(session: AsyncSession, round_: SurveyRound) -> None:
+    """No one can resume a closed round's responses: each loses its respondent for a random
+    id, and its times keep only the day."""
+    responses = (await session.scalars(select(SurveyResponse).where(
+        SurveyResponse.survey == round_.survey, SurveyResponse.period == round_.period,
+        SurveyResponse.respondent_id.is_not(None)))).all()
+    for response in responses:
+        response.respondent_id, response.respondent_ref = None, secrets.token_hex(8)
+        response.started_at = day_of(response.started_at)
+        response.updated_at = day_of(response.updated_at)
+        if response.finished_at is not None:
+            response.finished_at = day_of(response.finished_at)
+    ids = [r.id for r in responses]
+    for answer in (await session.scalars(select(SurveyAnswer).where(
+            SurveyAnswer.response_id.in_(ids)))).all() if ids else ():
+        answer.answered_at = day_of(answer.answered_at)
+
+
+def day_of(moment: datetime) -> datetime:
+    """Only the day of a moment (its date in WIB, as 00:00 UTC): a pulse response's times
+    must not tell, beside a log or a chat, when one worker answered."""
+    local = moment.astimezone(ZoneInfo(WIB)).date()
+    return datetime(local.year, local.month, local.day, tzinfo=UTC)
 
 
 async def move_round(sessions: Sessions, round_id: int, plan: RoundPlan, *, staff_id: int,
                      now: datetime) -> SurveyRound | None:
     """New dates for a round that is not closed. If its messages were queued, those of the
     old dates not sent yet are dropped, and the round is queued again (with the new
-    version's keys) when its new opening day comes: all in one commit."""
+    version's keys) when its new opening day comes: all in one commit. None, and nothing
+    changes, once its closing time has passed, even before the job marks it closed: owners
+    may have read its totals, and a round read can never take answers again."""
     async with sessions() as session, session.begin():
         round_ = await session.get(SurveyRound, round_id, with_for_update=True)
-        if round_ is None or round_.closed_at is not None:
+        if round_ is None or round_.closed_at is not None or round_.closes_at <= now:
             return None
         old_version = round_.version
         round_.opens_on, round_.reminder_on = plan.opens_on, plan.reminder_on
@@ -304,8 +338,10 @@ async def finish_response(sessions: Sessions, response_id: int, *, keep: Iterabl
             await session.execute(update(SurveyResponse).where(*finals)
                                   .values(status=ResponseStatus.REPLACED)
                                   .execution_options(synchronize_session="fetch"))
+        # A worker's pulse keeps only the day it was finished (day_of).
+        finished = now if load(response.survey).subject == "enterprise" else day_of(now)
         response.status, response.finished_at, response.updated_at = (
-            ResponseStatus.FINAL, now, now)
+            ResponseStatus.FINAL, finished, now)
         if response.kind is ResponseKind.MONTHLY:
             await drop_answered(session, response)
         if notices is not None:

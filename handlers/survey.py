@@ -19,6 +19,7 @@ from telegram import Update
 
 from chat.access import role_of
 from chat.context import BotContext
+from chat.describe import leave_unnamed
 from chat.flow import BUTTON, END, Flow, Outcome, Run
 from chat.i18n import _, current_locale
 from chat.reply import rows
@@ -416,8 +417,15 @@ def _offered(run: Run[SurveyData], value: str) -> bool:
     return value in choice_values(question) or (value == SKIPPED and question.optional)
 
 
+def _private(run: Run[SurveyData]) -> None:
+    """A worker's pulse answer: its log line names no one (chat/describe.py)."""
+    if _questionnaire(run).subject != "enterprise":
+        leave_unnamed(run.update)
+
+
 @ask_question.on_button(ANSWER, offered=_offered)
 async def button_answer(run: Run[SurveyData], value: str) -> Outcome:
+    _private(run)
     await run.ack()
     if value == SKIPPED:
         return await _keep(run, Answer(skipped=True), raw=None)
@@ -426,6 +434,7 @@ async def button_answer(run: Run[SurveyData], value: str) -> Outcome:
 
 @ask_question.on_text()
 async def text_answer(run: Run[SurveyData], text: str) -> Outcome:
+    _private(run)
     question = _question(run)
     typed = " ".join(text.split()).casefold()
     if typed.rstrip(".!") in {label.casefold() for label in _questionnaire(run).skip.values()}:

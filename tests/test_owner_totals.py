@@ -3,13 +3,15 @@ owner with extra accounts, the noise, the release kept once."""
 
 from __future__ import annotations
 
+import logging
 import statistics
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.survey_admin import close_now
-from db.models import PulseRelease
+from db.models import PulseRelease, SurveyAnswer, SurveyResponse
 from domain import join_patterns, owner_totals
 from domain.questionnaire import load
 from tests import factories
@@ -144,3 +146,45 @@ def test_with_old_accounts_the_noise_still_hides_which_answer_was_the_workers() 
             "always" if seen["always"] > seen["rarely"] else ("rarely", "always")[n % 2 - 1])
         right += guess == worker_said
     assert right / trials < 0.8
+
+
+async def test_pulse_answers_are_unlinked_at_the_close_and_keep_only_the_day(
+        survey_bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing ties a worker to their pulse answers through time: the log line of an answer
+    names no one, finishing keeps only the day, and the close unlinks each response (a
+    random id instead of the worker) and leaves the answers only their day; what owners
+    read was released before, while the answers still said who had joined when."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    workers = list(range(2001, 2006))
+    for worker in workers:
+        await factories.worker(bot, worker, maju)
+    await open_round(bot, "pulse")
+    clock_of(bot).advance(3600 * 11 + 1234)  # an evening's minute, not midnight
+    with caplog.at_level(logging.INFO, logger="bot.updates"):
+        for worker in workers:
+            await _answer(bot, worker, ANSWERS)
+    # The invitation's button (who opened the survey) is named; no answer is.
+    lines = [r.getMessage() for r in caplog.records]
+    answers = [line for line in lines if "button:" in line and "button:survey" not in line]
+    assert len(answers) == len(workers) * len(ANSWERS)
+    assert all(line.startswith("update user=- ") for line in answers)
+    async with bot.sessionmaker() as session:
+        finished = (await session.scalars(select(SurveyResponse.finished_at).where(
+            SurveyResponse.survey == "pulse"))).all()
+    assert finished and all(f is not None and (f.hour, f.minute, f.second) == (0, 0, 0)
+                            for f in finished)
+    await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
+    async with bot.sessionmaker() as session:
+        responses = (await session.scalars(select(SurveyResponse).where(
+            SurveyResponse.survey == "pulse"))).all()
+        times = (await session.scalars(select(SurveyAnswer.answered_at))).all()
+        release = await session.scalar(select(PulseRelease))
+    assert len(responses) == 5 and {r.respondent_id for r in responses} == {None}
+    refs = {r.respondent_ref for r in responses}
+    assert len(refs) == 5 and all(ref and len(ref) == 16 for ref in refs)
+    for response in responses:
+        for moment in (response.started_at, response.updated_at):
+            assert (moment.hour, moment.minute, moment.second) == (0, 0, 0)
+    assert times and {(t.hour, t.minute, t.second) for t in times} == {(0, 0, 0)}
+    assert release is not None and release.exact_responses == 5

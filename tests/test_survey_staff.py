@@ -5,7 +5,7 @@ assigning trainers to enterprises."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -502,3 +502,27 @@ async def test_an_assignment_and_the_trainers_notice_commit_together(
     await bot.delivered()
     assert [t for t in bot.texts(BUDI) if "assigned you to PT Maju Jaya" in t] == [
         bot.last_text(BUDI)]
+
+
+async def test_a_round_past_its_closing_time_cannot_be_moved_at_the_confirmation(
+        survey_bot: BotHarness) -> None:
+    """Staff ask to move an open round, and confirm only after its closing time: owners may
+    have read its totals by then, so it is refused, although the job has not marked it
+    closed yet, and its dates stay."""
+    bot = survey_bot
+    await factories.enterprise(bot, owner=1001)
+    await open_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
+    async with bot.sessionmaker() as session:
+        round_ = await survey_queries.get_round(session, "kpi", NOV)
+    assert round_ is not None
+    bot.sandbox.add_user(STAFF_ID, "Rina", language_code="en")
+    await bot.text(STAFF_ID, "/surveys")
+    await bot.press(STAFF_ID, "📅 Move")
+    await bot.text(STAFF_ID, "10 December")
+    assert "Yes, move it" in str(bot.sandbox.last_message(STAFF_ID).buttons)
+    _advance_to(bot, round_.closes_at + timedelta(minutes=1))
+    await bot.press(STAFF_ID, "✅ Yes, move it")
+    assert "This round is closed" in bot.last_text(STAFF_ID)
+    after = await _get_round(bot, round_.id)
+    assert (after.opens_on, after.closes_at, after.version) == (
+        round_.opens_on, round_.closes_at, round_.version)

@@ -147,11 +147,9 @@ async def move_round(svc: Services, round_id: int, opens: date, *,
                      staff_id: int) -> SurveyRound | None:
     """New dates from `opens`. Messages of the old dates not sent yet are dropped; the
     round's messages are queued again for the new dates when they come."""
-    async with svc.sessionmaker() as session:
-        current = await session.get(SurveyRound, round_id)
+    current = await surveys_db.round_by_id(svc.sessionmaker, round_id)
     if current is None:
         return None
-
     moved = await surveys_db.move_round(svc.sessionmaker, round_id, moved_plan(current, opens),
                                         staff_id=staff_id, now=svc.clock.now())
     if moved is not None:
