@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from sqlalchemy import make_url
 from telegram.error import InvalidToken
 
 from bot.logs import setup_logging
@@ -206,6 +207,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
     _migrate(settings)
     load_catalogs()
     action = open_now if args.survey_command == "open" else close_now
+    # Which database this was: the bot's, the simulator's (data/simulator.db) or a copy.
+    print(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     try:
         print(asyncio.run(action(settings, args.survey, args.period, clock=_clock(args))))
     except ValueError as exc:

@@ -27,6 +27,11 @@ NEGATIVE = "negative"
 NOT_WHOLE = "not_whole"
 PERCENT_NOT_ALLOWED = "percent_not_allowed"
 PERCENT_OVER_100 = "percent_over_100"
+TOO_MANY_DECIMALS = "too_many_decimals"
+# Decimals a number may have: fewer than the survey's columns keep exactly on both databases
+# (NUMERIC(20, 6) would round "0,0000004" kWh to 0), and enough for a defect rate of
+# "0,125%".
+MAX_DECIMALS = 3
 
 # Longer than any number a report needs, with a word or two around it.
 MAX_LENGTH = 40
@@ -130,6 +135,10 @@ def read_number(text: str | None, *, whole: bool, percent_allowed: bool = False
         return None, NOT_A_NUMBER
     if minus_match and number != 0:
         return None, NEGATIVE
+    exponent = number.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+        # Stored as shown, or not at all: never rounded away after the person confirmed it.
+        return None, TOO_MANY_DECIMALS
     if percent:
         if not percent_allowed:
             return None, PERCENT_NOT_ALLOWED

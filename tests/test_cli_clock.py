@@ -4,6 +4,7 @@ process tests run the bot with it (tests/bot_process.py); here, what a mistyped 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,15 @@ def test_another_days_bot_never_runs_on_telegram(monkeypatch: pytest.MonkeyPatch
     assert cli.main(["run", "--now", "2027-02-01T08:55+07:00"]) == 2
     err = capsys.readouterr().err
     assert "--now: not with Telegram's Bot API" in err and "simulate --now" in err
+
+
+def test_survey_commands_say_which_database_they_used(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """The bot's, the simulator's or a copy: staff must see which one a round was opened in."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/simulator.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert cli.main(["survey", "close", "--survey", "kpi", "--period", "2026-11",
+                     "--now", "2026-12-07T09:00+07:00"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"database: {url}", "there is no kpi round of 2026-11"]

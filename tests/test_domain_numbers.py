@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain import numbers
 from domain.numbers import (
     EMPTY,
     NEGATIVE,
@@ -140,3 +141,12 @@ def test_formatted_numbers_read_back() -> None:
     for value in ("1250.5", "1250000", "0.25", "7"):
         shown = format_number(Decimal(value), "id")
         assert read_number(shown, whole=False) == (Number(Decimal(value)), None)
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("0,0000004", numbers.TOO_MANY_DECIMALS), ("1,2345", numbers.TOO_MANY_DECIMALS),
+    ("0,1255%", numbers.TOO_MANY_DECIMALS), ("0,125%", None), ("1.250,75", None),
+    ("2,500", None),  # 2,5 or 2500: asked which (Ambiguous), never refused
+])
+def test_more_decimals_than_are_kept_are_refused(text: str, error: str | None) -> None:
+    assert numbers.read_number(text, whole=False, percent_allowed=True)[1] == error

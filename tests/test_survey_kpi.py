@@ -128,6 +128,9 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
     ("units_rejected", "120%", "Persen paling tinggi 100%"),
     ("electricity_kwh", "abc",
      "Mohon ketik angka (misalnya 120 atau 2,5), atau tekan “Tidak dicatat”."),
+    # Stored as shown or not at all: NUMERIC(20, 6) would keep 0 on PostgreSQL.
+    ("electricity_kwh", "0,0000004", "paling banyak tiga angka di belakang koma, misalnya 2,125"),
+    ("units_rejected", "0,1255%", "paling banyak tiga angka di belakang koma"),
     ("women", "belum tahu",
      "Mohon ketik bilangan bulat (misalnya 120), atau tekan “Tidak dicatat”."),
 ])

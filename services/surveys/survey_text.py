@@ -42,6 +42,9 @@ def number_note(error: str, question: Question, *, answers: Answers | None = Non
         return _("The number cannot be below zero.")
     if error == numbers.NOT_WHOLE:
         return _("Please type a whole number, without decimals.")
+    if error == numbers.TOO_MANY_DECIMALS:
+        return _("Please round it to at most three decimals, for example {decimal}.").format(
+            decimal=show_number(Decimal("2.125")))
     if error == numbers.PERCENT_NOT_ALLOWED:
         return _("Please type the number itself, not a percentage.")
     if error in (numbers.PERCENT_OVER_100, PERCENT_TOO_BIG):
