@@ -18,7 +18,12 @@ from db import survey_stats
 from domain import response_rates as rr
 from domain.provinces import by_code
 from handlers import programme_chart
-from services.surveys.round_text import date_lines, join_flag_lines, round_state, round_title
+from services.surveys.round_text import (
+    held_date_lines,
+    join_flag_lines,
+    round_state,
+    round_title,
+)
 
 # Button kinds (actions: they belong to no flow).
 SHOW_ROUND, EARLIER, CHART = "sstr", "ssto", "sstc"
@@ -99,7 +104,7 @@ def round_card(tallies: survey_stats.RoundTallies, *, now: datetime) -> str:
     state = round_state(queued=round_.queued_at is not None, closed_at=round_.closed_at,
                         closes_at=round_.closes_at, now=now)
     lines = [f"<b>{html.escape(round_title(round_.survey, round_.period))}</b> ({state})",
-             *date_lines(round_.opens_on, round_.reminder_on, round_.closes_on)]
+             *held_date_lines(round_, now=now)]
     if round_.moved_at is not None:
         lines.append(_("The dates were moved by staff."))
     rows_ = tallies.enterprises

@@ -526,3 +526,26 @@ async def test_a_round_past_its_closing_time_cannot_be_moved_at_the_confirmation
     after = await _get_round(bot, round_.id)
     assert (after.opens_on, after.closes_at, after.version) == (
         round_.opens_on, round_.closes_at, round_.version)
+
+
+async def test_the_card_shows_the_dates_a_round_really_had(survey_bot: BotHarness) -> None:
+    """November's KPI report opened on the 12th, from the command line (planned for the 1st,
+    its reminder on the 10th): the card says when it opened, that there is no reminder, and
+    when it closed."""
+    bot = survey_bot
+    await factories.staff(bot)
+    await factories.enterprise(bot, owner=1001)
+    _advance_to(bot, datetime(2026, 12, 12, 2, 0, tzinfo=UTC))
+    await open_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
+    await bot.text(STAFF_ID, "/surveys")
+    kpi = next(t for t in bot.texts(STAFF_ID) if t.startswith("KPI report, November 2026"))
+    assert kpi.splitlines()[:4] == [
+        "KPI report, November 2026 (open)",
+        "Opened: Saturday, 12 December 2026 (planned for Tuesday, 1 December 2026)",
+        "Reminder: none, it opened on or after the reminder day",
+        "Closes: Sunday, 20 December 2026",
+    ]
+    _advance_to(bot, datetime(2026, 12, 21, 2, 0, tzinfo=UTC))
+    await bot.text(STAFF_ID, "/surveys")
+    kpi = [t for t in bot.texts(STAFF_ID) if t.startswith("KPI report, November 2026")][-1]
+    assert "(closed)\n" in kpi and "Closed: Sunday, 20 December 2026" in kpi

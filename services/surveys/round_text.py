@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from chat.i18n import _, current_locale, format_number
+from db.models import SurveyRound
 from domain import survey_calendar as calendar
 from domain.join_patterns import JoinFlags
 from domain.provinces import WIB
@@ -52,4 +53,32 @@ def join_flag_lines(flags: JoinFlags) -> list[str]:
         lines.append(_("⚠️ {count} workers joined within one hour, on {date} from {time} WIB.")
                      .format(count=format_number(flags.burst_size), date=day_words(local.date()),
                              time=local.strftime("%H.%M")))
+    return lines
+
+
+def held_date_lines(round_: SurveyRound, *, now: datetime) -> list[str]:
+    """The dates a round really has, for staff: the day it opened (not the planned one, if
+    it opened late or at once), its reminder only while it can still be sent, and the day
+    it closed or closes. Rounds are dated in WIB."""
+    opened = (round_.queued_at.astimezone(ZoneInfo(WIB)).date()
+              if round_.queued_at is not None else None)
+    closed = round_.closed_at is not None or round_.closes_at <= now
+    lines = []
+    if opened is None:
+        lines.append(_("Opens: {date}").format(date=day_words(round_.opens_on)))
+    elif opened != round_.opens_on:
+        lines.append(_("Opened: {date} (planned for {planned})").format(
+            date=day_words(opened), planned=day_words(round_.opens_on)))
+    else:
+        lines.append(_("Opened: {date}").format(date=day_words(opened)))
+    if opened is not None and opened >= round_.reminder_on:
+        lines.append(_("Reminder: none, it opened on or after the reminder day"))
+    elif round_.reminder_on >= round_.closes_on:
+        lines.append(_("Reminder: none, it would come on the closing day"))
+    elif closed or round_.reminder_on < now.astimezone(ZoneInfo(WIB)).date():
+        lines.append(_("Reminder: sent {date}").format(date=day_words(round_.reminder_on)))
+    else:
+        lines.append(_("Reminder: {date}").format(date=day_words(round_.reminder_on)))
+    lines.append((_("Closed: {date}") if closed else _("Closes: {date}")).format(
+        date=day_words(round_.closes_on)))
     return lines
