@@ -143,13 +143,19 @@ def _panel(ax: Axes, months: list[date], values: list[Decimal | None], base: Dec
         ax.axhline(float(base), color=_BASELINE, linestyle="--", linewidth=1.4)
     last = max((i for i, value in enumerate(values) if value is not None), default=None)
     if last is not None:
-        # The latest value in words at the panel's corner, its point drawn larger: a number
-        # written next to the line would sit on the line or on the baseline.
+        # The latest value drawn larger, and in words at the panel's corner: a number written
+        # next to the line would sit on the line or on the baseline.
         latest = values[last]
         assert latest is not None
         ax.plot([last], [float(latest)], color=_BRAND, marker="o", markersize=7)
-        ax.set_title(_number(latest, words.locale), loc="right", fontsize=10, fontweight="bold",
-                     color=_BRAND, pad=8, parse_math=False)
+        if last == len(values) - 1:
+            ax.set_title(_number(latest, words.locale), loc="right", fontsize=10,
+                         fontweight="bold", color=_BRAND, pad=8, parse_math=False)
+        else:
+            # The latest month was not recorded: the corner says so, never an older month's
+            # value, which would read as this month's.
+            ax.set_title(words.not_recorded, loc="right", fontsize=10, color=_GREY, pad=8,
+                         parse_math=False)
     # Rates are not negative: the axis starts at 0 so that a small change does not look
     # dramatic. Always a span, even when every value is 0 (matplotlib warns on an empty one).
     shown = [float(value) for value in recorded] + ([float(base)] if base is not None else [])

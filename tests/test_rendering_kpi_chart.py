@@ -143,7 +143,8 @@ def test_the_figure_says_it_in_indonesian() -> None:
         "Sep 2025", "Nov 2025", "Jan 2026", "Mar 2026"]
     # The latest value, with a decimal comma, and its digits kept.
     assert defect.get_title(loc="right") == "1,1"
-    assert axes[1].get_title(loc="right") == "2,4"  # the latest recorded month: February
+    # March was not recorded: the corner says so, not February's 2,4.
+    assert axes[1].get_title(loc="right") == "Tidak dicatat"
     assert all("," in label.get_text() or label.get_text().isdigit()
                for label in defect.get_yticklabels())
     legend = figure.legends[0]
