@@ -419,6 +419,8 @@ class PulseRelease(Base):
         ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     responses: Mapped[int] = mapped_column(Integer)        # noisy
     exact_responses: Mapped[int] = mapped_column(Integer)  # of eligible workers
+    # Its workers in the bot when the round opened (whom the round asked), not today's.
+    members: Mapped[int] = mapped_column(Integer)
     # {"question": {"choice": noisy count}}
     counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
     epsilon: Mapped[float] = mapped_column(Float)

@@ -7,11 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db.models import (
-    MemberRole,
-    Membership,
     ResponseKind,
     ResponseStatus,
     SurveyResponse,
@@ -76,14 +74,6 @@ async def latest_pulse_totals(sessions: Sessions, enterprise_id: int, *,
             return None
         return PulseTotals(round_.period,
                            await release_of(session, round_, enterprise_id, now=now))
-
-
-async def linked_workers(sessions: Sessions, enterprise_id: int) -> int:
-    """How many workers joined the enterprise (never who)."""
-    async with sessions() as session:
-        return await session.scalar(select(func.count()).select_from(Membership).where(
-            Membership.enterprise_id == enterprise_id, Membership.left_at.is_(None),
-            Membership.role == MemberRole.WORKER)) or 0
 
 
 async def reported_months(sessions: Sessions, enterprise_id: int) -> tuple[set[date], set[date]]:

@@ -62,10 +62,11 @@ class Release:
     counts: dict[str, dict[str, int]]  # question -> choice -> noisy count
     exact_responses: int               # not shown: whether five eligible workers answered
     epsilon: float
+    members: int = 0                   # its workers in the bot when the round opened
 
 
 def release(choices: Mapping[str, Sequence[str]], counts: Mapping[str, Mapping[str, int]],
-            responses: int, noise: Noise | None = None) -> Release:
+            responses: int, noise: Noise | None = None, *, members: int = 0) -> Release:
     """Noisy totals of the eligible workers' answers: every choice of every question
     (`choices`, in order) and the number of responses."""
     order = [(question, choice) for question, values in choices.items() for choice in values]
@@ -75,7 +76,7 @@ def release(choices: Mapping[str, Sequence[str]], counts: Mapping[str, Mapping[s
     for (question, choice), value in zip(order, noisy, strict=False):
         released[question][choice] = max(0, value)
     return Release(responses=max(0, noisy[-1]), counts=released, exact_responses=responses,
-                   epsilon=epsilon_of_round(len(choices)))
+                   epsilon=epsilon_of_round(len(choices)), members=members)
 
 
 def may_show(release_: Release) -> bool:

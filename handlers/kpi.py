@@ -121,8 +121,7 @@ async def _pulse(update: Update, context: BotContext, place: surveys_db.Place) -
                                                       now=now)
     lines = []
     if totals is not None:
-        workers = await survey_results.linked_workers(svc.sessionmaker, place.enterprise_id)
-        lines = pulse_lines(load("pulse"), totals.period, totals.release, workers)
+        lines = pulse_lines(load("pulse"), totals.period, totals.release)
     running = await survey_results.pulse_running(svc.sessionmaker, now=now)
     if running is not None:
         # Totals that grow while a round is open would show each new answer: after the close.

@@ -220,8 +220,8 @@ async def test_both_surveys_a_kill_halfway_then_kpi_and_surveys_through_the_runn
                             "--period", "2026-10")
     assert code == 0 and "is closed" in said, said
     sandbox.send_text(OWNER, "/kpi")
-    totals = await wait_for(sandbox, OWNER, "pekerja sudah bergabung", timeout=60)
-    assert "6 pekerja sudah bergabung" in totals
+    totals = await wait_for(sandbox, OWNER, "pekerja terhubung dengan", timeout=60)
+    assert "6 pekerja terhubung dengan perusahaan di bot saat survei dibuka" in totals
     # Shares of noisy totals (the noise may hide them: fewer than five noisy answers), and
     # never a count of answers.
     shown = "Sekitar" in totals and "Rasa aman saat bekerja: " in totals and "%" in totals

@@ -167,7 +167,7 @@ async def test_six_workers_one_finishing_after_a_restart_and_the_owner_sees_tota
     await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
     await bot.text(OWNER, "/kpi")
     totals = bot.last_text(OWNER)
-    assert "6 pekerja sudah bergabung" in totals
+    assert "6 pekerja terhubung dengan perusahaan di bot saat survei dibuka" in totals
     # Six answered ("about 5"); five answered the first (the sixth preferred not to): shown
     # as shares (here without the noise: exact_release), never as counts.
     assert "Sekitar 5 pekerja menjawab." in totals

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect_insert import insert_for
 from db.models import (
+    MemberRole,
     Membership,
     PulseRelease,
     ResponseKind,
@@ -32,7 +33,8 @@ async def release_of(session: AsyncSession, round_: SurveyRound, enterprise_id: 
         await session.execute(insert_for(session)(PulseRelease).values(
             round_id=round_.id, enterprise_id=enterprise_id, responses=made.responses,
             exact_responses=made.exact_responses, counts=made.counts, epsilon=made.epsilon,
-            released_at=now).on_conflict_do_nothing(index_elements=["round_id", "enterprise_id"]))
+            members=made.members, released_at=now)
+            .on_conflict_do_nothing(index_elements=["round_id", "enterprise_id"]))
         # Another look at the same moment released it first: theirs is the one.
         stored = await _stored(session, round_.id, enterprise_id)
     assert stored is not None
@@ -57,7 +59,8 @@ async def _stored(session: AsyncSession, round_id: int,
     if row is None:
         return None
     return owner_totals.Release(responses=row.responses, counts=row.counts,
-                                exact_responses=row.exact_responses, epsilon=row.epsilon)
+                                exact_responses=row.exact_responses, epsilon=row.epsilon,
+                                members=row.members)
 
 
 async def _made(session: AsyncSession, round_: SurveyRound,
@@ -83,4 +86,10 @@ async def _made(session: AsyncSession, round_: SurveyRound,
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for question, choice, count in rows:
         counts[question][str(choice)] = count
-    return owner_totals.release(owner_totals.choices_of(load("pulse")), counts, responses)
+    opened = round_.queued_at
+    members = await session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.enterprise_id == enterprise_id, Membership.role == MemberRole.WORKER,
+        Membership.since <= opened,
+        or_(Membership.left_at.is_(None), Membership.left_at > opened))) or 0
+    return owner_totals.release(owner_totals.choices_of(load("pulse")), counts, responses,
+                                members=members)

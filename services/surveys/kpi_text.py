@@ -84,23 +84,25 @@ def medians_words() -> ChartWords:
                       locale=current_locale())
 
 
-def pulse_lines(questionnaire: Questionnaire, period: date, release: owner_totals.Release,
-                workers: int) -> list[str]:
+def pulse_lines(questionnaire: Questionnaire, period: date,
+                release: owner_totals.Release) -> list[str]:
     """What owners and admins read of their workers' survey: shares rounded to 10% of noisy
     totals of the workers who had joined two weeks before the round (domain/owner_totals.py),
     per question with at least five; never counts of one answer, never names."""
     language = current_locale()
     lines = [_("<b>Workers' survey, {month}</b>").format(month=month_name(period, language)),
-             ngettext("{count} worker has joined the enterprise in the bot.",
-                      "{count} workers have joined the enterprise in the bot.",
-                      workers).format(count=workers)]
+             ngettext("{count} worker was linked to the enterprise in the bot when the "
+                      "survey opened.",
+                      "{count} workers were linked to the enterprise in the bot when the "
+                      "survey opened.", release.members).format(count=release.members)]
     if not owner_totals.may_show(release):
         lines.append(_("The results are not shown: fewer than five workers who had joined "
                        "two weeks before the survey answered it. This keeps each worker's "
                        "answers confidential."))
         return lines
-    lines.append(_("About {count} workers answered. The shares are rounded and slightly "
-                   "blurred, so that no one's answer can be worked out.").format(
+    lines.append(_("About {count} workers answered. The shares are rounded and blurred on "
+                   "purpose, more so when few answered, so that no one's answer can be worked "
+                   "out.").format(
         count=owner_totals.about(release.responses)))
     hidden = []
     for question in questionnaire.questions:

@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
     sa.Column('responses', sa.Integer(), nullable=False),
     sa.Column('exact_responses', sa.Integer(), nullable=False),
+    sa.Column('members', sa.Integer(), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=False),
     sa.Column('epsilon', sa.Float(), nullable=False),
     sa.Column('released_at', db.types.UTCDateTime(timezone=True), nullable=False),
