@@ -55,6 +55,16 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _days_off(day.year)
 
 
+def day_off_name(day: date) -> str | None:
+    """Why `day` is not a working day: the holiday's name (in Indonesian), "" for a weekend;
+    None on a working day."""
+    if day in _days_off(day.year):
+        names = holidays.country_holidays("ID", years=day.year, categories=(
+            holidays.PUBLIC, holidays.GOVERNMENT), language="id")
+        return str(names.get(day) or "")
+    return "" if day.weekday() >= 5 else None
+
+
 def first_working_day_on_or_after(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
@@ -104,14 +114,23 @@ def moved(dates: RoundDates, opens: date, *, kpi: bool) -> RoundDates:
     """The round opening on `opens` instead (staff moved it: Lebaran, a national holiday).
     The reminder keeps its distance from the opening (a KPI reminder then goes on to the next
     working day: it is for offices); the close stays, unless that leaves less than a week or
-    falls before the reminder. A round cannot open before the month it asks about has ended
-    (ValueError)."""
+    falls on or before the reminder. A round cannot open before the month it asks about has
+    ended (ValueError)."""
     if opens < _month_after(dates.period):
         raise ValueError(f"a round for {dates.period:%Y-%m} cannot open on {opens}")
     reminder = opens + (dates.reminder - dates.opens)
     if kpi:
         reminder = first_working_day_on_or_after(reminder)
-    return RoundDates(dates.period, opens, reminder, max(dates.closes, opens + MIN_OPEN, reminder))
+    # The reminder comes before the closing day, never on it.
+    closes = max(dates.closes, opens + MIN_OPEN, reminder + timedelta(days=1))
+    return RoundDates(dates.period, opens, reminder, closes)
+
+
+def next_round_opens(period: date, *, kpi: bool) -> date:
+    """When the round about the month after `period` is planned to open: a moved round must
+    have closed by then (two rounds of one survey are never open at once)."""
+    following = _month_after(period)
+    return (kpi_round(following) if kpi else pulse_round(following)).opens
 
 
 def local_moment(day: date, at: time, zone: str) -> datetime:

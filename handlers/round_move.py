@@ -19,6 +19,7 @@ from chat.i18n import N_, _, current_locale
 from chat.reply import rows
 from db import surveys as surveys_db
 from db.models import SurveyRound
+from domain import survey_calendar as calendar
 from domain import typed_dates
 from domain.survey_calendar import month_name
 from services.surveys import rounds
@@ -95,14 +96,33 @@ async def date_typed(run: Run[MoveData], text: str) -> Outcome:
         return await _closed(run)
     if day == round_.opens_on:
         return run.retry(_("The round opens on that day already."))
+    off = calendar.day_off_name(day)
+    if off is not None:
+        # Invitations on a holiday or a weekend reach people away from work.
+        if off:
+            return run.retry(_("{date} is a holiday ({name}). Please choose a working "
+                               "day.").format(date=day_words(day), name=html.escape(off)))
+        return run.retry(_("{date} is a weekend. Please choose a working day.").format(
+            date=day_words(day)))
     try:
-        rounds.moved_plan(round_, day)
+        plan = rounds.moved_plan(round_, day)
     except ValueError:
         # A round about November cannot open before November has ended.
         return run.retry(_("A round about {month} cannot open before that month has "
                            "ended.").format(month=month_name(round_.period, current_locale())))
+    following = calendar.next_round_opens(round_.period, kpi=round_.survey == "kpi")
+    if plan.closes_on >= following:
+        return run.retry(_("Then it would still be open when the next month's round opens on "
+                           "{date}. Please choose an earlier day.").format(
+            date=day_words(following)))
     run.data["opens"] = day.isoformat()
     return ask_confirm
+
+
+def _send_time(round_: SurveyRound) -> str:
+    """When a round's invitations go out, local time: "09.00" (KPI), "19.30" (pulse)."""
+    at = calendar.KPI_INVITE_TIME if round_.survey == "kpi" else calendar.PULSE_INVITE_TIME
+    return at.strftime("%H.%M")
 
 
 @MOVE.step("rm_confirm", expects=BUTTON)
@@ -114,10 +134,14 @@ async def ask_confirm(run: Run[MoveData]) -> None:
     opens = date.fromisoformat(run.data["opens"])
     plan = rounds.moved_plan(round_, opens)
     lines = [_("Move <b>{title}</b> to these dates?").format(title=_title(round_)),
-             *date_lines(plan.opens_on, plan.reminder_on, plan.closes_on)]
+             *date_lines(plan.opens_on, plan.reminder_on, plan.closes_on), "",
+             _("Invitations go out on {date} at {time} local time, the reminder on {reminder} "
+               "to those who have not answered.").format(
+                 date=day_words(plan.opens_on), time=_send_time(round_),
+                 reminder=day_words(plan.reminder_on))]
     if round_.queued_at is not None:
-        lines += ["", _("The invitations went out already. Until the new day nobody can "
-                        "answer, then those who have not answered are invited again.")]
+        lines.append(_("The invitations went out already. Until the new day nobody can "
+                       "answer, then those who have not answered are invited again."))
     await run.say("\n".join(lines), rows([
         run.button("✅ " + _("Yes, move it"), CONFIRM, "yes"),
         run.button(_("Another date"), CONFIRM, "date"),

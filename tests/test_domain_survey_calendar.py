@@ -13,6 +13,7 @@ from domain.survey_calendar import (
     avoid_friday_prayers,
     close_moment,
     date_words,
+    day_off_name,
     first_working_day_on_or_after,
     is_working_day,
     kpi_round,
@@ -20,6 +21,7 @@ from domain.survey_calendar import (
     month_name,
     month_only,
     moved,
+    next_round_opens,
     next_send_moment,
     outside_prayers,
     period_key,
@@ -193,7 +195,7 @@ def test_moved_late_stays_open_a_week() -> None:
     assert late.opens == date(2026, 12, 16)
     # Nine days later is Christmas (a Friday), then a weekend.
     assert late.reminder == date(2026, 12, 28)
-    assert late.closes == late.reminder  # never before the reminder
+    assert late.closes == date(2026, 12, 29)  # after the reminder, never on its day
     pulse = moved(pulse_round(date(2026, 11, 1)), date(2026, 12, 16), kpi=False)
     assert (pulse.reminder, pulse.closes) == (date(2026, 12, 19), date(2026, 12, 23))
 
@@ -230,3 +232,11 @@ def test_words() -> None:
     assert date_words(date(2026, 12, 1), "id") == "Selasa, 1 Desember 2026"
     assert date_words(date(2026, 12, 7), "en") == "Monday, 7 December 2026"
     assert date_words(date(2026, 12, 1) + timedelta(days=6), "id") == "Senin, 7 Desember 2026"
+
+
+def test_a_moved_round_opens_on_working_days_and_closes_before_the_next_one() -> None:
+    assert day_off_name(date(2026, 12, 25)) == "Hari Raya Natal"
+    assert day_off_name(date(2026, 12, 24)) == "Cuti Bersama Hari Raya Natal"
+    assert day_off_name(date(2026, 12, 26)) == ""  # a Saturday
+    assert day_off_name(date(2026, 12, 14)) is None
+    assert next_round_opens(date(2026, 11, 1), kpi=True) == date(2027, 1, 4)

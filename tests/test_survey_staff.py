@@ -312,7 +312,9 @@ async def test_staff_move_a_round_that_has_not_opened(early_bot: BotHarness) -> 
         "Move KPI report, November 2026 to these dates?\n"
         "Opens: Tuesday, 8 December 2026\n"
         "Reminder: Thursday, 17 December 2026\n"
-        "Closes: Sunday, 20 December 2026")
+        "Closes: Sunday, 20 December 2026\n\n"
+        "Invitations go out on Tuesday, 8 December 2026 at 09.00 local time, the reminder on "
+        "Thursday, 17 December 2026 to those who have not answered.")
     assert (await _get_round(bot, round_.id)).opens_on == date(2026, 12, 1)  # not yet
     await bot.press(STAFF_ID, "✅ Yes, move it")
     assert bot.last_text(STAFF_ID).startswith("KPI report, November 2026 is moved.\n"
@@ -549,3 +551,22 @@ async def test_the_card_shows_the_dates_a_round_really_had(survey_bot: BotHarnes
     await bot.text(STAFF_ID, "/surveys")
     kpi = [t for t in bot.texts(STAFF_ID) if t.startswith("KPI report, November 2026")][-1]
     assert "(closed)\n" in kpi and "Closed: Sunday, 20 December 2026" in kpi
+
+
+async def test_a_round_is_moved_only_to_a_working_day_before_the_next_round(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.staff(bot)
+    await _round(bot, "kpi")
+    await bot.text(STAFF_ID, "/surveys")
+    await bot.press(STAFF_ID, "📅 Move")
+    await bot.text(STAFF_ID, "25 December")
+    assert bot.last_text(STAFF_ID).startswith(
+        "Friday, 25 December 2026 is a holiday (Hari Raya Natal). Please choose a working day.")
+    await bot.text(STAFF_ID, "26 December")
+    assert bot.last_text(STAFF_ID).startswith("Saturday, 26 December 2026 is a weekend.")
+    await bot.text(STAFF_ID, "30 December")  # it would close after 4 January
+    assert bot.last_text(STAFF_ID).startswith(
+        "Then it would still be open when the next month's round opens on Monday, 4 January "
+        "2027.")
+    assert bot.step(STAFF_ID) == "rm_date"
