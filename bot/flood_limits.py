@@ -50,7 +50,8 @@ class SharedBudget(BaseRateLimiter[dict[str, Any]]):
         self._reply_waits: collections.deque[float] = collections.deque(maxlen=100_000)
 
     def take_reply_waits(self) -> list[float]:
-        """The seconds each reply waited for a place since the last call."""
+        """The seconds each reply waited for a place in all since the last call (0 for one
+        that waited only for its own chat's turn)."""
         waits = list(self._reply_waits)
         self._reply_waits.clear()
         return waits
@@ -87,17 +88,22 @@ class SharedBudget(BaseRateLimiter[dict[str, Any]]):
         if not bulk:
             self._replies_waiting += 1
         asked = self.clock.monotonic()
+        # Whether the bot's limit in all held it (or a 429's pause), not this chat's own burst:
+        # only that says how close the bot runs to Telegram's limit.
+        crowded = False
         try:
             while True:
                 now = self.clock.monotonic()
                 wait = self._paused_until - now
+                crowded = crowded or wait > 0
                 if wait <= 0:
                     wait = self._wait_for_place(chat, now, bulk=bulk)
                     if wait <= 0:
                         self._record(chat, now)
                         if not bulk:
-                            self._reply_waits.append(now - asked)
+                            self._reply_waits.append(now - asked if crowded else 0.0)
                         return
+                    crowded = crowded or len(self._sent) >= self.overall
                 await self.clock.sleep(wait)
         finally:
             if not bulk:

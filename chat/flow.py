@@ -660,7 +660,13 @@ class Router:
         command = self.commands.get(name)
         run = self.run_of(update, context)
         if command is not None and not command.allowed(context):
-            await refuse(update, context, what=name)
+            if run is None:
+                await refuse(update, context, what=name)
+                return
+            # Inside a question: what a refused command gets leads the question again.
+            with holding(update):
+                await refuse(update, context, what=name)
+            await run.reask()
             return
         if run is None:
             if command is not None:

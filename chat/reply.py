@@ -110,12 +110,10 @@ async def send(update: Update, context: BotContext, text: str,
         reply.held.append(text)
         return None
     if reply.held:
-        together = "\n\n".join([*reply.held, text])
-        if len(together) <= MAX_TEXT:
-            text = together
-        else:
-            await _send_now(update, context, "\n\n".join(reply.held), None)
+        *before, text = _pieces([*reply.held, text])
         reply.held.clear()
+        for piece in before:  # held text too long to lead it: apart, in order
+            await _send_now(update, context, piece, None)
     if reply.edit_pressed:
         reply.edit_pressed = False
         if (markup is None or isinstance(markup, InlineKeyboardMarkup)) and await _edit_pressed(
@@ -130,9 +128,28 @@ async def flush(update: Update, context: BotContext) -> None:
     reply = _reply.get()
     if reply is None or reply.update_id != update.update_id or not reply.held:
         return
-    text = "\n\n".join(reply.held)
+    pieces = _pieces(reply.held)
     reply.held.clear()
-    await _send_now(update, context, text, None)
+    for piece in pieces:
+        await _send_now(update, context, piece, None)
+
+
+def _length(text: str) -> int:
+    """A text's length as Telegram counts it (UTF-16 code units), here before its HTML tags
+    are taken out: never less than Telegram's count."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _pieces(texts: list[str]) -> list[str]:
+    """`texts` joined into as few messages as fit Telegram's limit, in order; the last
+    piece ends with the last text."""
+    pieces: list[str] = []
+    for text in texts:
+        if pieces and _length(pieces[-1]) + 2 + _length(text) <= MAX_TEXT:
+            pieces[-1] += "\n\n" + text
+        else:
+            pieces.append(text)
+    return pieces
 
 
 async def _send_now(update: Update, context: BotContext, text: str,

@@ -13,6 +13,7 @@ from db.queries import outbox as outbox_db
 from db.queries import surveys as survey_queries
 from db.queries.round_messages import RoundMessages, invite_latecomers
 from db.queries.users import get_user, revoke_role, set_role
+from db.results import Stale
 from db.session import Sessions
 from domain.join_codes import new_invite_token, new_join_code, normalize_code
 from domain.join_limits import LOOKBACK, locked_until, tries_left
@@ -106,9 +107,11 @@ async def invited_to(sessions: Sessions, token: str) -> str | None:
 
 async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role | None, *,
                         now: datetime, rounds: Mapping[int, RoundMessages],
-                        owner_news: outbox_db.Rendered | None) -> tuple[str, Role] | None:
+                        owner_news: outbox_db.Rendered | None,
+                        news_name: str | None = None) -> tuple[str, Role] | None:
     """Use a one-time admin invite: the user becomes an admin of its enterprise; its owner
-    gets `owner_news` (who reports for the enterprise now) and the rounds open now
+    gets `owner_news` (who reports for the enterprise now, rendered naming it `news_name`:
+    db.results.Stale if it was renamed since) and the rounds open now
     (`rounds`: their messages) invite the new admin, in one transaction. Returns the
     enterprise's name and the user's role afterwards, or None for a used or unknown
     link."""
@@ -121,6 +124,8 @@ async def accept_invite(sessions: Sessions, user_id: int, token: str, role: Role
         after = role_after_admin_invite(role)
         if after is not role:
             await set_role(session, user_id, after)
+        if owner_news is not None and news_name is not None and enterprise.name != news_name:
+            raise Stale(f"enterprise {enterprise.id} was renamed since its news was rendered")
         if owner_news is not None and enterprise.owner_id is not None:
             await outbox_db.enqueue_rendered(
                 session, owner_news, group=f"owner:{enterprise.id}", key=f"admin{user_id}",

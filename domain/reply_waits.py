@@ -18,6 +18,8 @@ NOTICEABLE = 0.1
 # Reported when the slowest twentieth of replies waited this long, or one waited this long.
 REPORT_P95 = 0.5
 REPORT_LONGEST = 2.0
+# A minute with fewer replies is not near the limit of about 30 a second, whatever waited.
+MIN_REPLIES = 20
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ class ReplyWaits:
     @property
     def matters(self) -> bool:
         """Worth telling: people noticed the wait."""
-        return self.p95 >= REPORT_P95 or self.longest >= REPORT_LONGEST
+        return self.replies >= MIN_REPLIES and (
+            self.p95 >= REPORT_P95 or self.longest >= REPORT_LONGEST)
 
 
 def summary(waits: Sequence[float]) -> ReplyWaits | None:

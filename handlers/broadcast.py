@@ -615,10 +615,10 @@ def _replies_waited(svc: Services) -> list[str]:
     waits, at = svc.reply_waits, svc.reply_waits_at
     if waits is None or at is None or svc.clock.now() - at > WAITED_SHOWN_FOR:
         return []
-    return [_("⏱ In the minute to {time} WIB, replies waited for Telegram's limit of about "
-              "30 messages a second: {waited} of {replies}; the slowest 5% waited {p95} s or "
-              "more, the longest {longest} s.").format(
-        time=schedule.in_wib(at).strftime("%H:%M"), waited=format_number(waits.waited),
+    return [_("⏱ Replies waited for Telegram's limit of about 30 messages a second, in the "
+              "minute until {time} WIB: {waited} of {replies}. The slowest 5% waited {p95} s "
+              "or more, the longest {longest} s.").format(
+        time=schedule.in_wib(at).strftime("%H.%M"), waited=format_number(waits.waited),
         replies=format_number(waits.replies), p95=format_number(round(waits.p95, 1)),
         longest=format_number(round(waits.longest, 1)))]
 

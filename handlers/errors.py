@@ -6,11 +6,12 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from chat.context import BotContext
 from chat.describe import describe
 from chat.flow import reask_open, router_of
-from chat.i18n import _
+from chat.i18n import _, resolve_locale, set_locale
 from chat.reply import ack, flush
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,25 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: BotContext) -> None:
     log.error("error while handling %s", describe(update, router_of(context).commands),
               exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
+        return
+    try:
+        await _apologise(update, context)
+    finally:
+        # One apology, and the update goes no further: the gate (group -1) failing must not
+        # leave the router to handle it without the user's role and verified button.
+        raise ApplicationHandlerStop
+
+
+async def _apologise(update: Update, context: BotContext) -> None:
+    if update.effective_chat is None:
         return
     if update.effective_chat.type != "private":
         return
+    if context.user_row is None and update.effective_user is not None:
+        # The gate failed before it knew the user's language: Telegram's, as for a newcomer.
+        set_locale(resolve_locale(None, update.effective_user.language_code,
+                                  context.svc.settings.default_locale))
     if update.callback_query:
         # Perhaps answered already, before the failure: the apology below comes anyway.
         await ack(update)

@@ -203,6 +203,7 @@ async def confirmed(run: Run[RolesData], answer: str) -> Outcome:
     else:
         await run.say(_("{who} now has the role {role}.").format(who=_who(target),
                                                                       role=role_name(role)))
+    await run.flush()  # the confirmation first: the target may be this staff member
     await _tell_target(run.context, target, role, before.value if before else None)
     return END
 

@@ -402,19 +402,32 @@ async def ask_question(run: Run[SurveyData]) -> None:
     language = current_locale()
     n, of = questionnaire.position(question, _answers(run))
     text = question.text[language].format(month=month_words(_period(run)))
-    buttons = [run.button(c.text[language], ANSWER, c.value) for c in question.choices]
+    tag = _tag(run, question)
+    buttons = [run.button(c.text[language], ANSWER, tag + c.value) for c in question.choices]
     if question.type == YES_NO:
-        buttons = [run.button(_("Yes"), ANSWER, "yes"), run.button(_("No"), ANSWER, "no")]
+        buttons = [run.button(_("Yes"), ANSWER, tag + "yes"),
+                   run.button(_("No"), ANSWER, tag + "no")]
     if question.optional:
-        buttons.append(run.button(questionnaire.skip[language], ANSWER, SKIPPED))
+        buttons.append(run.button(questionnaire.skip[language], ANSWER, tag + SKIPPED))
     await run.say(f"<b>{n}/{of}</b> {html.escape(text)}",
                   rows(buttons, width=1) if buttons else None)
+
+
+def _tag(run: Run[SurveyData], question: Question) -> str:
+    """What a question's answer buttons carry before their value ("7."): the question they
+    answer. Every question is this one step, so without it an earlier question's "Tidak"
+    would answer the open one."""
+    return f"{_questionnaire(run).questions.index(question)}."
 
 
 def _offered(run: Run[SurveyData], value: str) -> bool:
     """A button of the open question (not of an earlier one of this run: answered)."""
     question = _question(run)
-    return value in choice_values(question) or (value == SKIPPED and question.optional)
+    tag = _tag(run, question)
+    if not value.startswith(tag):
+        return False
+    choice = value.removeprefix(tag)
+    return choice in choice_values(question) or (choice == SKIPPED and question.optional)
 
 
 def _private(run: Run[SurveyData]) -> None:
@@ -427,6 +440,7 @@ def _private(run: Run[SurveyData]) -> None:
 async def button_answer(run: Run[SurveyData], value: str) -> Outcome:
     _private(run)
     await run.ack()
+    value = value.removeprefix(_tag(run, _question(run)))
     if value == SKIPPED:
         return await _keep(run, Answer(skipped=True), raw=None)
     return await _keep(run, Answer(choice=value), raw=None)

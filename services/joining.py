@@ -9,7 +9,9 @@ from chat import notify
 from chat.context import Services
 from chat.i18n import _
 from db import joining as joining_db
+from db.queries import outbox as outbox_db
 from domain.roles import Role
+from services.prepared import rendered_first
 from services.surveys.rounds import inviting
 
 
@@ -30,10 +32,20 @@ async def accept_admin_invite(svc: Services, user_id: int, token: str, role: Rol
                               admin_name: str) -> tuple[str, Role] | None:
     """An admin invite link opened (db.joining.accept_invite): the owner hears who now
     reports for the enterprise, and a round open now invites the new admin."""
-    name = await joining_db.invited_to(svc.sessionmaker, token)
-    news = None if name is None else await notify.rendered(svc, lambda: notify.Message(_(
-        "{admin} is now an admin of {name}.").format(admin=html.escape(admin_name),
-                                                     name=html.escape(name))))
-    return await inviting(svc, lambda open_rounds: joining_db.accept_invite(
-        svc.sessionmaker, user_id, token, role, now=svc.clock.now(), rounds=open_rounds,
-        owner_news=news))
+    async def render() -> tuple[str | None, outbox_db.Rendered | None]:
+        name = await joining_db.invited_to(svc.sessionmaker, token)
+        if name is None:
+            return None, None
+        return name, await notify.rendered(svc, lambda: notify.Message(_(
+            "{admin} is now an admin of {name}.").format(admin=html.escape(admin_name),
+                                                         name=html.escape(name))))
+
+    async def commit(news: tuple[str | None, outbox_db.Rendered | None]
+                     ) -> tuple[str, Role] | None:
+        name, rendered = news
+        return await inviting(svc, lambda open_rounds: joining_db.accept_invite(
+            svc.sessionmaker, user_id, token, role, now=svc.clock.now(), rounds=open_rounds,
+            owner_news=rendered, news_name=name))
+
+    # Renamed meanwhile (staff approved a new name): the owner's news is rendered again.
+    return await rendered_first(render, commit)

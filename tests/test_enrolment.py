@@ -20,6 +20,8 @@ from db.models import (
     User,
     UserDraft,
 )
+from db.review import NameApproved
+from services import enrolment_review
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
@@ -433,3 +435,23 @@ async def test_the_owners_news_names_the_enterprise_as_it_is_when_approved(
     assert not any("PT Nama Lama" in t for t in texts)
     assert sum(f"Good news: {enterprise.name} is approved" in t for t in texts) == 1
     assert sum(enterprise.join_code in t for t in texts if enterprise.join_code) == 1
+
+
+async def test_a_pending_enrolment_with_a_kept_join_code_can_be_rejected(
+        bot: BotHarness) -> None:
+    """Approved once (it has a code on its poster), then pending again: rejecting it needs
+    no code, and the owner is told why."""
+    enterprise = await factories.enterprise(bot, owner=OWNER, code="K7P2QX",
+                                            owner_language="en")
+    async with bot.sessionmaker() as session, session.begin():
+        row = await session.get(Enterprise, enterprise.id)
+        assert row is not None
+        row.status = EnterpriseStatus.PENDING
+    assert bot.app is not None
+    decided = await enrolment_review.reject(services_of(bot.app), enterprise.id, STAFF_ID,
+                                            "Not in the programme area")
+    assert decided is not None and not isinstance(decided, NameApproved)
+    rejected, _owner = decided
+    assert rejected.status is EnterpriseStatus.REJECTED and rejected.join_code == "K7P2QX"
+    await bot.settle()
+    assert "Not in the programme area" in bot.last_text(OWNER)

@@ -481,3 +481,29 @@ async def test_help_inside_a_question_is_one_message_and_outside_it_too(
     await bot.text(OWNER, "/help")
     [reply] = bot.replies(OWNER)
     assert "/language" in reply and "How many?" not in reply
+
+
+def test_held_text_too_long_to_lead_goes_apart_in_messages_that_fit() -> None:
+    """Held pieces join as far as Telegram's 4,096 characters allow (counted as Telegram
+    does, in UTF-16: an emoji is two), in order, the last with the message they lead."""
+    from chat.reply import MAX_TEXT, _pieces
+
+    long = "x" * 3000
+    assert _pieces([long, long, "Question?"]) == [long, long + "\n\nQuestion?"]
+    assert _pieces(["Note.", "Question?"]) == ["Note.\n\nQuestion?"]
+    emoji = "🙂" * 2000  # 4,000 UTF-16 units
+    assert _pieces([emoji, "x" * 100]) == [emoji, "x" * 100]
+    assert all(len(p.encode("utf-16-le")) // 2 <= MAX_TEXT
+               for p in _pieces(["y" * 4096, "z" * 10, "w"]))
+
+
+async def test_a_refused_command_inside_a_question_leads_the_question(
+        flow_bot: BotHarness) -> None:
+    """/pending is staff's: inside a question, what anyone gets for an unknown command is
+    the first lines of the question asked again, one message."""
+    bot = flow_bot
+    await _order_until_count(bot)
+    await bot.text(OWNER, "/pending")
+    [reply] = bot.replies(OWNER)
+    assert reply.endswith("\n\nHow many?") and reply != "How many?"
+    assert bot.step(OWNER) == "count"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from db import joining as joining_db
 from db.models import JoinAttempt, MemberRole, Membership, User
 from tests import factories
 from tests.harness import BotHarness
@@ -285,3 +287,27 @@ async def test_owner_commands_are_refused_to_workers(bot: BotHarness) -> None:
     for command in ("/code", "/invite"):
         await bot.text(WORKER, command)
         assert "for the owner of the enterprise" in bot.last_text(WORKER)
+
+
+async def test_the_owners_news_of_a_new_admin_names_the_enterprise_as_it_is(
+        bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The news is rendered before the joining's transaction; renamed in between (staff
+    approved a new name), it is rendered again: never the old name."""
+    await _approved(bot)
+    await bot.text(OWNER, "/invite")
+    payload = bot.last_text(OWNER).split()[-1].split("start=")[1]
+    real, calls = joining_db.invited_to, []
+
+    async def named_before_a_rename(*args: Any) -> str | None:
+        calls.append(args)
+        found = await real(*args)
+        return "PT Nama Lama" if found and len(calls) == 1 else found
+
+    monkeypatch.setattr(joining_db, "invited_to", named_before_a_rename)
+    bot.sandbox.add_user(ADMIN, "Dewi", language_code="en")
+    await bot.text(ADMIN, f"/start {payload}")
+    await bot.press(ADMIN, "English")
+    await bot.press(ADMIN, "Yes, I agree")
+    assert len(calls) == 2
+    news = [t for t in bot.texts(OWNER) if "is now an admin" in t]
+    assert news == ["Dewi is now an admin of PT Maju Jaya."]

@@ -281,3 +281,32 @@ async def test_survey_typed_again_mid_survey_shows_where_the_worker_was(
     assert bot.last_text(WORKERS[0]).startswith("Kita lanjutkan yang tadi, ya.\n\n2/6")
     await bot.press(WORKERS[0], "Aman")
     assert bot.last_text(WORKERS[0]).startswith("3/6")
+
+
+async def test_an_earlier_questions_button_never_answers_the_open_one(
+        survey_bot: BotHarness, exact_release: None) -> None:
+    """Question 1's "Selalu" pressed at question 3, whose buttons have a "Selalu" too: stale,
+    nothing recorded for question 3, and the question is shown again in the pressed
+    message; the buttons of that copy answer question 3 only."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    await bot.press(2001, "Mulai survei")
+    first = bot.sandbox.last_message(2001)
+    await bot.press(2001, "Sering")
+    await bot.press(2001, "Aman")
+    assert bot.last_text(2001).startswith("3/6")
+    always = next(b["callback_data"] for row in first.buttons for b in row
+                  if b["text"] == "Selalu")
+    bot.sandbox.press(2001, always, message_id=first.message_id)
+    await bot.settle()
+    assert bot.sandbox.callback_answers(2001)[-1].get("text") == "Tombol ini sudah tidak berlaku."
+    async with bot.sessionmaker() as session:
+        answered = set((await session.scalars(select(SurveyAnswer.question))).all())
+    assert answered == {"supervisor_listens", "feel_safe"}
+    shown_again = next(m for m in bot.sandbox.messages(2001)
+                       if m.message_id == first.message_id)
+    assert (shown_again.text or "").startswith("3/6")
+    await bot.press(2001, "Kadang-kadang")
+    assert bot.last_text(2001).startswith("4/6")

@@ -175,10 +175,12 @@ async def decide(session: AsyncSession, enterprise_id: int, staff_id: int, *, ap
     code: str | None = None
     if seen is not None:
         name, code = seen
-        where += [Enterprise.name == name,
-                  or_(Enterprise.join_code.is_(None), Enterprise.join_code == code)]
-        if approve and code is not None and await code_taken(session, code, but=enterprise_id):
-            raise Stale(f"join code {code} was taken meanwhile")
+        where.append(Enterprise.name == name)
+        if approve:
+            # The code the news gives: the enterprise's own, or the new one drawn for it.
+            where.append(or_(Enterprise.join_code.is_(None), Enterprise.join_code == code))
+            if code is not None and await code_taken(session, code, but=enterprise_id):
+                raise Stale(f"join code {code} was taken meanwhile")
     if approve:
         if code is None:
             assert new_code is not None
