@@ -318,6 +318,9 @@ class Run(Generic[D]):
 
     def __init__(self, flow: Flow[D], update: Update, context: BotContext, state: dict[str, Any]):
         self.flow, self.update, self.context, self.state = flow, update, context, state
+        # The open question is being shown again (after wrong input, /help, /start): its
+        # step may leave out what only its first asking says (a greeting).
+        self.asked_again = False
 
     @property
     def data(self) -> D:
@@ -426,6 +429,7 @@ class Run(Generic[D]):
         step = self.step
         assert step is not None, "a run of the router is at a step"
         lead(self.update, _("Let's continue where we left off."))
+        self.asked_again = True
         await step.ask(self)
 
     async def reask(self, note: str | None = None, *, in_place: bool = False) -> None:
@@ -444,6 +448,7 @@ class Run(Generic[D]):
                 return  # the note asks the question itself (sent when the update is done)
         if in_place:
             edit_pressed(self.update)
+        self.asked_again = True
         await step.ask(self)
 
 

@@ -63,9 +63,11 @@ async def begin(run: Run[StartData], code: str | None = None) -> Outcome:
 
 @FIRST_CONTACT.step("lang", expects=BUTTON)
 async def ask_language(run: Run[StartData]) -> None:
-    await run.say(_("Welcome to SCORE Assistant, the assistant of the ILO SCORE programme.\n"
-                    "Please choose your language."),
-                  rows(language_buttons(run.keyboard(), "lang")))
+    # Welcomed once: asked again, the question alone follows the note.
+    text = (_("Please choose your language.") if run.asked_again else
+            _("Welcome to SCORE Assistant, the assistant of the ILO SCORE programme.\n"
+              "Please choose your language."))
+    await run.say(text, rows(language_buttons(run.keyboard(), "lang")))
 
 
 @ask_language.on_button("lang", LANGUAGES)

@@ -27,12 +27,12 @@ async def approve(svc: Services, enterprise_id: int, staff_id: int) -> Decided:
         if basis is None:
             return None
         name, code = basis
+        # Two messages: the news with the code, then the poster (a file).
         return review_db.OwnerNews(name=name, code=code, messages=[
-            await notify.rendered(svc, lambda: notify.Message(_(
+            await notify.rendered(svc, lambda: notify.Message("\n\n".join([_(
                 "Good news: {name} is approved for SCORE! Workers can now join with the code "
-                "below.").format(name=html.escape(name)))),
-            await notify.rendered(svc, lambda: notify.Message(
-                code_text(svc.bot_username, name, code))),
+                "below.").format(name=html.escape(name)),
+                code_text(svc.bot_username, name, code)]))),
             await notify.rendered(svc, lambda: poster_message(svc.bot_username, name, code)),
         ], rounds=await latecomer_messages(svc))
 

@@ -455,3 +455,13 @@ async def test_a_pending_enrolment_with_a_kept_join_code_can_be_rejected(
     assert rejected.status is EnterpriseStatus.REJECTED and rejected.join_code == "K7P2QX"
     await bot.settle()
     assert "Not in the programme area" in bot.last_text(OWNER)
+
+
+async def test_approval_news_is_two_messages_the_code_then_the_poster(bot: BotHarness) -> None:
+    await _open_staff_chats(bot)
+    await enrol(bot, OWNER, "en")
+    before = len(bot.sandbox.messages(OWNER))
+    await bot.press(STAFF_ID, "Approve")
+    news, poster = bot.sandbox.messages(OWNER)[before:]
+    assert (news.text or "").startswith("Good news:") and "Join code:" in (news.text or "")
+    assert poster.document is not None

@@ -175,3 +175,13 @@ async def test_staff_get_their_menu_from_the_start(bot: BotHarness) -> None:
     menus = [c for c in bot.sandbox.calls_of("setMyCommands")
              if (c.params.get("scope") or {}).get("chat_id") == STAFF_ID]
     assert menus and "pending" in [cmd["command"] for cmd in menus[-1].params["commands"]]
+
+
+async def test_a_word_typed_at_the_language_question_is_one_message_without_the_greeting(
+        bot: BotHarness) -> None:
+    bot.sandbox.add_user(7301, "Sari", language_code="id")
+    await bot.text(7301, "/start")
+    assert "Selamat datang" in bot.last_text(7301)
+    await bot.text(7301, "halo")
+    assert bot.replies(7301) == ["Silakan pilih salah satu tombol di bawah ini.\n\n"
+                                 "Silakan pilih bahasa."]
