@@ -168,6 +168,20 @@ def outside_prayers(moment: datetime, zone: str) -> datetime:
     return avoid_friday_prayers(moment.astimezone(ZoneInfo(zone))).astimezone(UTC)
 
 
+# Quiet hours: no invitation or reminder reaches anyone from 21.00 to 06.00 local time.
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 0)
+
+
+def outside_quiet_hours(moment: datetime, zone: str) -> datetime:
+    """`moment`, or 06.00 local time after it when it falls in the night in `zone` (a round
+    opened at once at midnight invites in the morning); in UTC."""
+    local = moment.astimezone(ZoneInfo(zone))
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return moment.astimezone(UTC)
+    day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
+    return local_moment(day, QUIET_UNTIL, zone)
+
+
 def close_moment(day: date) -> datetime:
     """The end of a round's closing `day`: 00:00 WIB the day after (staff work from
     Jakarta), in UTC. Unsent invitations and reminders expire then."""

@@ -39,6 +39,7 @@ from db.queries import surveys as survey_queries
 from db.queries import users as users_db
 from db.queries.round_messages import RoundMessages
 from db.results import Stale
+from domain import survey_calendar as calendar
 from domain.provinces import WIB, WIT, WITA
 from domain.questionnaire import Answer
 from domain.roles import Role
@@ -1119,3 +1120,26 @@ async def test_an_enterprise_approved_mid_round_gets_the_kpi_report(
     await bot.press(STAFF_ID, "Reject")
     await bot.text(STAFF_ID, "Not a manufacturer")
     assert OWNER_BA not in await invitations(bot, "kpi")
+
+
+async def test_a_round_opened_at_once_at_night_invites_in_the_morning(
+        start_bot: StartBot) -> None:
+    """Staff open November's KPI report at once at 00.30 WIB on 2 December: nobody is woken
+    by it. Invitations wait for 06.00 in each zone (and never go out before)."""
+    bot = await start_bot(FakeClock(utc(2026, 12, 1, 17, 30)))  # 00.30 WIB, 02.30 WIT
+    maju = await factories.enterprise(bot, owner=OWNER_JB)
+    papua = await factories.enterprise(bot, owner=OWNER_PA, name="PT Papua Mandiri",
+                                       province="PA")
+    assert maju and papua
+    await open_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
+    sent_at = when(await invitations(bot, "kpi"))
+    assert sent_at == {OWNER_JB: utc(2026, 12, 1, 23), OWNER_PA: utc(2026, 12, 1, 21)}
+    await move_clock(bot, utc(2026, 12, 1, 20, 59))
+    assert not received(bot, OWNER_PA, KPI_INVITATION)
+
+
+def test_quiet_hours_move_what_goes_out_now_to_the_morning() -> None:
+    assert calendar.outside_quiet_hours(utc(2026, 12, 7, 13), WIB) == utc(2026, 12, 7, 13)
+    assert calendar.outside_quiet_hours(utc(2026, 12, 7, 14), WIB) == utc(2026, 12, 7, 23)
+    assert calendar.outside_quiet_hours(utc(2026, 12, 7, 17), WIT) == utc(2026, 12, 7, 21)
+    assert calendar.outside_quiet_hours(utc(2026, 12, 7, 22, 59), WIB) == utc(2026, 12, 7, 23)

@@ -78,11 +78,14 @@ async def queue_messages(session: AsyncSession, round_: SurveyRound, messages: R
     queued = 0
     for zone in ZONES:
         planned = send_moment(round_.survey, round_.opens_on, zone)
-        # Sent now (at once, or the job ran after the planned time): still never in Friday
-        # prayers, which only the planned times avoid by themselves.
-        invite_at = calendar.outside_prayers(now if at_once else max(now, planned), zone)
-        queued += await _queue_zone(session, round_, messages, zone, invite_at=invite_at,
-                                    now=now)
+        # Sent now (at once, or the job ran after the planned time): still never at night
+        # (21.00-06.00 there) nor in Friday prayers, which the planned times avoid by
+        # themselves.
+        invite_at = calendar.outside_prayers(calendar.outside_quiet_hours(
+            now if at_once else max(now, planned), zone), zone)
+        if invite_at < round_.closes_at:  # the morning may come after the close
+            queued += await _queue_zone(session, round_, messages, zone, invite_at=invite_at,
+                                        now=now)
     return queued
 
 
