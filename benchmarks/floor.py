@@ -72,7 +72,7 @@ VARIANTS = ("floor-telegram", "floor-write", "floor-read-write", "floor-group-wr
 
 QUESTION = ("Selama bulan November 2026, seberapa sering atasan langsung Anda mendengarkan ide "
             "atau usulan Anda?")
-LABELS = ("Tidak pernah", "Jarang", "Kadang-kadang", "Sering", "Selalu", "Tidak mau menjawab")
+LABELS = ("Tidak pernah", "Jarang", "Kadang-kadang", "Sering", "Selalu", "Tidak ingin menjawab")
 # As long as the bot's signed data (kind|nonce|value|signature).
 DATA = tuple(f"sv|k3J9xQ2a|{i}|Zq81_xYw3A" for i in range(len(LABELS)))
 KEYBOARD = InlineKeyboardMarkup(

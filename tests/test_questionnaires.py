@@ -44,7 +44,7 @@ def test_the_definitions_speak_every_language_of_the_bot() -> None:
 
 def test_both_questionnaires_of_the_product() -> None:
     kpi, pulse = load("kpi"), load("pulse")
-    assert kpi.skip["id"] == "Tidak dicatat" and pulse.skip["id"] == "Tidak mau menjawab"
+    assert kpi.skip["id"] == "Tidak dicatat" and pulse.skip["id"] == "Tidak ingin menjawab"
     assert len(kpi.questions) == 16 and len(pulse.questions) == 6
     # Every KPI item but the headcount may be "not recorded"; every pulse question skipped.
     assert [q.key for q in kpi.questions if not q.optional] == ["headcount"]

@@ -44,13 +44,14 @@ async def test_a_worker_answers_with_buttons(survey_bot: BotHarness, exact_relea
     # The press is answered once (it stops spinning), by the mechanism.
     assert [c.error for c in bot.sandbox.calls_of("answerCallbackQuery")[before:]] == [None]
     texts = bot.sandbox.texts(2001)
-    # Who sees the answers, and that it is voluntary, before the first question.
+    # Who cannot see the answers, and that it is not compulsory, before the first question.
     intro, question = texts[-1].split("\n\n", 1)  # one message
-    assert "minimal lima pekerja" in intro and "sukarela" in intro
+    assert intro.startswith("Atasan, HRD, dan pemilik perusahaan tidak bisa melihat jawaban "
+                            "Anda.") and "tidak wajib" in intro
     assert question.startswith("1/6 Selama bulan November")
     labels = [b["text"] for row in bot.sandbox.last_message(2001).buttons for b in row]
     assert labels == ["Tidak pernah", "Jarang", "Kadang-kadang", "Sering", "Selalu",
-                      "Tidak mau menjawab"]
+                      "Tidak ingin menjawab"]
     for label in ALL_YES:
         await bot.press(2001, label)
     assert "Terima kasih" in bot.last_text(2001)
@@ -148,7 +149,7 @@ async def test_six_workers_one_finishing_after_a_restart_and_the_owner_sees_tota
             await bot.press(worker, label)
     # The fifth prefers not to say whether the supervisor listens: not an answer.
     await bot.press(WORKERS[4], "Mulai survei")
-    for label in ["Tidak mau menjawab", *ALL_YES[1:]]:
+    for label in ["Tidak ingin menjawab", *ALL_YES[1:]]:
         await bot.press(WORKERS[4], label)
     # The sixth stops halfway; the bot restarts; they go on at the same question.
     await bot.press(WORKERS[5], "Mulai survei")
@@ -310,3 +311,22 @@ async def test_an_earlier_questions_button_never_answers_the_open_one(
     assert (shown_again.text or "").startswith("3/6")
     await bot.press(2001, "Kadang-kadang")
     assert bot.last_text(2001).startswith("4/6")
+
+
+async def test_every_invitation_says_who_cannot_see_the_answers(
+        survey_bot: BotHarness, exact_release: None) -> None:
+    """Where workers decide to tap (LANGUAGE.md, "Workers and their trust")."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    invitation = next(t for t in bot.texts(2001) if t.startswith("Survei singkat"))
+    assert "Atasan, HRD, dan pemilik perusahaan tidak bisa melihat jawaban Anda." in invitation
+    assert "tidak wajib" in invitation and "sukarela" not in invitation
+    await bot.press(2001, "Mulai survei")
+    await bot.press(2001, "Sering")
+    await bot.press(2001, "Aman")
+    labels = [b["text"] for row in bot.sandbox.last_message(2001).buttons for b in row]
+    # Each button makes sense without its question: never a bare "Tidak" beside "Kadang-kadang".
+    assert labels == ["Selalu", "Kadang-kadang", "Tidak tersedia", "Saya tidak perlu APD",
+                      "Tidak ingin menjawab"]

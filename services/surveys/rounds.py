@@ -69,7 +69,8 @@ def _invitation(round_: SurveyRound) -> notify.Message:
         label = _("Fill in the report")
     else:
         text = _("A short survey about your work in {month}: six questions, about one minute. "
-                 "Answering is voluntary.").format(month=month)
+                 "Your supervisor, HR and the owner cannot see your answers. The survey is "
+                 "not compulsory.").format(month=month)
         label = _("Start the survey")
     return notify.Message(text, [[notify.Button(label, SURVEY_BUTTON, str(round_.id))]])
 
@@ -82,8 +83,9 @@ def _reminder(round_: SurveyRound) -> notify.Message:
                  "{date}.").format(month=month, date=until)
         label = _("Fill in the report")
     else:
-        text = _("A reminder: the workers' survey for {month} is open until {date}. Answering "
-                 "is voluntary.").format(month=month, date=until)
+        text = _("A reminder: the workers' survey for {month} is open until {date}. Your "
+                 "supervisor, HR and the owner cannot see your answers. The survey is not "
+                 "compulsory.").format(month=month, date=until)
         label = _("Start the survey")
     return notify.Message(text, [[notify.Button(label, SURVEY_BUTTON, str(round_.id))]])
 
