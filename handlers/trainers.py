@@ -201,7 +201,8 @@ async def trainer_picked(run: Run[TrainersData], value: str) -> Outcome:
         key=f"assigned:{enterprise_id}:{int(now.timestamp())}", to=trainer_id,
         render=lambda: notify.Message(_(
             "The SCORE team assigned you to {name}. During a visit you can enter or check "
-            "its monthly KPI report, and enter its baseline, with /survey.").format(
+            "its monthly KPI report with /survey, and its baseline (the figures before the "
+            "training) with /baseline.").format(
             name=html.escape(name))))
     added = await assignments.assign_trainer(run.svc.sessionmaker, trainer_id, enterprise_id,
                                             staff_id=run.user_id, now=now, notice=notice)

@@ -440,6 +440,7 @@ async def test_staff_assign_and_remove_a_trainer(survey_bot: BotHarness) -> None
     assert await _assigned(bot) == {(BUDI, maju.id)}
     await bot.delivered()
     assert "assigned you to PT Maju Jaya" in bot.last_text(BUDI)
+    assert "/survey" in bot.last_text(BUDI) and "with /baseline" in bot.last_text(BUDI)
     await bot.press(STAFF_ID, "Close")
     assert bot.open_flow(STAFF_ID) is None
 
