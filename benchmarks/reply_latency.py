@@ -34,6 +34,7 @@ import tempfile
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
@@ -142,11 +143,21 @@ async def _typing_bot(url: str, *, typists: int, rate: float, seconds: float
 async def _typing_floor(url: str, *, typists: int, rate: float, seconds: float
                         ) -> tuple[list[float], int, float]:
     """The floor bot, answering every message with a question and its buttons."""
-    floor = FloorBot("floor-read-write", url, [Step("press", "")] * 10_000)
-    await floor.setup()
     sandbox = BotApiSandbox()
     sandbox.strict_limits = True
-    app = sandbox.application_builder().concurrent_updates(True).build()
+    return await _floor_typing(sandbox, sandbox.application_builder(), url, typists=typists,
+                               rate=rate, seconds=seconds)
+
+
+async def _floor_typing(sandbox: BotApiSandbox, builder: ApplicationBuilder[Any, Any, Any, Any,
+                                                                           Any, Any],
+                        url: str, *, typists: int, rate: float, seconds: float
+                        ) -> tuple[list[float], int, float]:
+    """The typing script against the floor bot, built by `builder` (in process, or over
+    HTTP)."""
+    floor = FloorBot("floor-read-write", url, [Step("press", "")] * 10_000)
+    await floor.setup()
+    app = builder.concurrent_updates(True).build()
     app.add_handler(MessageHandler(filters.TEXT, floor.on_text))
     await app.initialize()
     assert app.updater is not None
@@ -193,25 +204,9 @@ async def _typing_over_http(url: str, *, typists: int, rate: float, seconds: flo
                 finally:
                     proc.terminate()
                     await proc.wait()
-        floor = FloorBot("floor-read-write", url, [Step("press", "")] * 10_000)
-        await floor.setup()
-        app = (ApplicationBuilder().token(sandbox.token).base_url(f"{server.url}/bot")
-               .concurrent_updates(True).build())
-        app.add_handler(MessageHandler(filters.TEXT, floor.on_text))
-        await app.initialize()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1,
-                                        allowed_updates=ALLOWED_UPDATES)
-        await app.start()
-        try:
-            for user_id in users:
-                sandbox.open_chat(user_id, f"User {user_id}", language_code="id")
-            return await _drive(sandbox, users, rate=rate, seconds=seconds)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await floor.close()
+        return await _floor_typing(
+            sandbox, ApplicationBuilder().token(sandbox.token).base_url(f"{server.url}/bot"),
+            url, typists=typists, rate=rate, seconds=seconds)
     finally:
         await server.stop()
 
