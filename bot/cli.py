@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -155,8 +156,6 @@ def _serve(app: BotApplication, settings: Settings) -> None:
 
 def _simulate(settings: Settings, *, fresh: bool, user_id: int, name: str, lang: str,
               clock: RealClock) -> int:
-    from functools import partial
-
     from bot.app import ALLOWED_UPDATES, build_application
     from chat.i18n import load_catalogs
     from sandbox import run_simulator
@@ -206,7 +205,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level)
     _migrate(settings)
     load_catalogs()
-    action = open_now if args.survey_command == "open" else close_now
+    action = (partial(open_now, late=args.late) if args.survey_command == "open"
+              else close_now)
     # Which database this was: the bot's, the simulator's (data/simulator.db) or a copy.
     print(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     try:
@@ -262,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         command = survey_sub.add_parser(name, help=text)
         command.add_argument("--survey", choices=("kpi", "pulse"), required=True)
         command.add_argument("--period", required=True, help="the month asked about: YYYY-MM")
+        if name == "open":
+            command.add_argument("--late", action="store_true",
+                                 help="a month whose round never ran: open it now, with its "
+                                      "own dates from today")
         _now_option(command)
         command.set_defaults(func=cmd_survey)
     args = parser.parse_args(argv)

@@ -14,7 +14,7 @@ from db.queries import surveys as survey_queries
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from domain import survey_calendar as calendar
-from domain.provinces import WIT
+from domain.provinces import WIB, WIT
 from services.surveys import rounds
 
 
@@ -28,8 +28,10 @@ async def _services(settings: Settings, clock: Clock) -> Services:
 
 
 async def open_now(settings: Settings, survey: str, period_text: str, *,
-                   clock: Clock) -> str:
-    """Open the round now: its invitations go out at once. What to print."""
+                   clock: Clock, late: bool = False) -> str:
+    """Open the round now: its invitations go out at once. A month whose round never ran and
+    whose dates have passed opens only `late`, with its own dates from today. What to
+    print."""
     svc = await _services(settings, clock)
     try:
         period = calendar.period_of(period_text)
@@ -38,19 +40,32 @@ async def open_now(settings: Settings, survey: str, period_text: str, *,
         # easternmost zone first, as the job counts opening days).
         if period > calendar.previous_period(now.astimezone(ZoneInfo(WIT)).date()):
             raise ValueError(f"{period:%Y-%m} has not ended yet: its round cannot open")
+        plan = rounds.plan(survey, period)
+        async with svc.sessionmaker() as session:
+            existing = await survey_queries.get_round(session, survey, period)
+        if existing is None and plan.closes_at <= now:
+            if not late:
+                # Not recorded: a "closed" round that never ran would list enterprises that
+                # were not there then as not having answered.
+                return (f"the {survey} round of {period:%Y-%m} never ran and its dates have "
+                        "passed; nothing was recorded. --late opens it now, with its own "
+                        "dates from today")
+            plan = rounds.late_plan(survey, period, now.astimezone(ZoneInfo(WIB)).date())
         async with svc.sessionmaker() as session, session.begin():
-            round_ = await survey_queries.ensure_round(session, rounds.plan(survey, period),
-                                                       now=now)
+            round_ = await survey_queries.ensure_round(session, plan, now=now)
             # Past its close but not marked closed yet (the job had not run): its
             # invitations would only expire.
-            round_id = round_.id
+            round_id, closes_on = round_.id, round_.closes_on
             closed = round_.closed_at is not None or round_.closes_at <= now
         if closed:
             return f"the {survey} round of {period:%Y-%m} is closed; nothing was sent"
         queued = await rounds.open_round(svc, round_id, at_once=True)
         if queued is None:
             return f"the {survey} round of {period:%Y-%m} was open already; nothing new was sent"
-        return f"the {survey} round of {period:%Y-%m} is open: {queued} invitations queued"
+        opened = "open late" if plan.closes_on != rounds.plan(survey, period).closes_on \
+            else "open"
+        return (f"the {survey} round of {period:%Y-%m} is {opened} until {closes_on}: "
+                f"{queued} invitations queued")
     finally:
         await svc.engine.dispose()
 

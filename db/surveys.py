@@ -62,12 +62,19 @@ async def round_by_id(sessions: Sessions, round_id: int) -> SurveyRound | None:
 
 async def close_round(sessions: Sessions, round_id: int, *, now: datetime) -> SurveyRound | None:
     """Close a round now (at its time, or early from the command line), and drop its
-    invitations and reminders not sent yet, in one commit. None when it was closed already.
+    invitations and reminders not sent yet, in one commit. None when it was closed already,
+    or never ran (then it is forgotten).
     A workers' round also makes what each enterprise may read of it (its release, while the
     answers still say who had joined when), then unlinks its responses from the workers."""
     async with sessions() as session, session.begin():
         round_ = await session.get(SurveyRound, round_id, with_for_update=True)
         if round_ is None or round_.closed_at is not None:
+            return None
+        if round_.queued_at is None:
+            # It never ran (the bot was not running on its days): not recorded as closed,
+            # which would list as not having answered people it never asked. `score-bot
+            # survey open --late` can open it with its own dates.
+            await session.delete(round_)
             return None
         round_.closed_at = now
         round_.closes_at = min(round_.closes_at, now)

@@ -577,7 +577,7 @@ async def test_opening_twice_sends_nothing_new_and_closing_drops_the_rest(
     clock = clock_of(bot)
 
     said = await open_now(bot.settings, "kpi", "2026-11", clock=clock)
-    assert said == "the kpi round of 2026-11 is open: 1 invitations queued"
+    assert said == "the kpi round of 2026-11 is open until 2026-12-20: 1 invitations queued"
     await bot.delivered()
     assert len(received(bot, OWNER_JB, KPI_INVITATION)) == 1
     assert when(await invitations(bot, "kpi")) == {OWNER_JB: DEC_2}
@@ -631,8 +631,27 @@ async def test_a_round_past_its_close_is_not_opened(start_bot: StartBot) -> None
     bot = await start_bot(FakeClock(NOVEMBER_CLOSE))
     await factories.enterprise(bot, owner=OWNER_JB)
     said = await open_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot))
-    assert said == "the kpi round of 2026-11 is closed; nothing was sent"
+    assert said == ("the kpi round of 2026-11 never ran and its dates have passed; nothing "
+                    "was recorded. --late opens it now, with its own dates from today")
     assert await outbox_size(bot) == 0
+    # Not recorded as a closed round with everyone as not having answered.
+    async with bot.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(SurveyRound)) == 0
+
+
+async def test_a_month_that_never_ran_opens_late_on_purpose(start_bot: StartBot) -> None:
+    """Staff run November in late December: its own dates from today, a week at least, the
+    reminder before the close, invitations in the morning (not at 00.00 WIB)."""
+    bot = await start_bot(FakeClock(NOVEMBER_CLOSE))  # 21 December, 00.00 WIB
+    await factories.enterprise(bot, owner=OWNER_JB)
+    said = await open_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot), late=True)
+    assert said == "the kpi round of 2026-11 is open late until 2026-12-31: 1 invitations queued"
+    kpi = await round_of(bot, "kpi", NOVEMBER)
+    assert (kpi.opens_on, kpi.closes_on) == (date(2026, 12, 21), date(2026, 12, 31))
+    assert kpi.opens_on < kpi.reminder_on < kpi.closes_on
+    assert when(await invitations(bot, "kpi")) == {OWNER_JB: utc(2026, 12, 20, 23)}
+    await move_clock(bot, utc(2026, 12, 20, 23, 1))
+    assert received(bot, OWNER_JB, KPI_INVITATION)
 
 
 async def test_the_command_line_opens_a_round_once(
@@ -646,7 +665,8 @@ async def test_the_command_line_opens_a_round_once(
     command = ["survey", "open", "--survey", "kpi", "--period", "2026-11", *at]
     # In a thread: the command runs its own event loop, as from a shell.
     assert await asyncio.to_thread(cli.main, command) == 0
-    assert "the kpi round of 2026-11 is open: 1 invitations queued" in capsys.readouterr().out
+    assert "the kpi round of 2026-11 is open until 2026-12-20: 1 invitations queued" in \
+        capsys.readouterr().out
     assert await asyncio.to_thread(cli.main, command) == 0
     assert "was open already; nothing new was sent" in capsys.readouterr().out
     assert list(await invitations(bot, "kpi")) == [OWNER_JB]
@@ -684,9 +704,9 @@ async def test_opening_invites_only_consenting_active_members_of_approved_enterp
 
     clock = clock_of(bot)
     assert await open_now(bot.settings, "kpi", "2026-11", clock=clock) == (
-        "the kpi round of 2026-11 is open: 2 invitations queued")
+        "the kpi round of 2026-11 is open until 2026-12-20: 2 invitations queued")
     assert await open_now(bot.settings, "pulse", "2026-11", clock=clock) == (
-        "the pulse round of 2026-11 is open: 1 invitations queued")
+        "the pulse round of 2026-11 is open until 2026-12-20: 1 invitations queued")
     await bot.delivered()
     assert set(await invitations(bot, "kpi")) == {OWNER_JB, admin}
     assert set(await reminders(bot, "kpi")) == {OWNER_JB, admin}
@@ -1143,3 +1163,18 @@ def test_quiet_hours_move_what_goes_out_now_to_the_morning() -> None:
     assert calendar.outside_quiet_hours(utc(2026, 12, 7, 14), WIB) == utc(2026, 12, 7, 23)
     assert calendar.outside_quiet_hours(utc(2026, 12, 7, 17), WIT) == utc(2026, 12, 7, 21)
     assert calendar.outside_quiet_hours(utc(2026, 12, 7, 22, 59), WIB) == utc(2026, 12, 7, 23)
+
+
+async def test_a_round_that_never_ran_is_forgotten_not_closed(start_bot: StartBot) -> None:
+    """Planned, then the bot was down on all its days: past its close, the job forgets it
+    rather than record a closed round that asked nobody."""
+    bot = await start_bot(FakeClock(utc(2026, 11, 30, 10)))
+    await factories.enterprise(bot, owner=OWNER_JB)
+    async with bot.sessionmaker() as session, session.begin():
+        await survey_queries.ensure_round(session, rounds.plan("kpi", NOVEMBER),
+                                          now=clock_of(bot).now())
+    clock_of(bot).advance((NOVEMBER_CLOSE - clock_of(bot).now()).total_seconds() + 60)
+    await run_job(bot)
+    async with bot.sessionmaker() as session:
+        left = (await session.scalars(select(SurveyRound))).all()
+    assert [(r.survey, r.period) for r in left] == []

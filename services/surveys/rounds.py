@@ -48,6 +48,13 @@ def _plan(survey: str, dates: calendar.RoundDates) -> survey_queries.RoundPlan:
                                 closes_at=calendar.close_moment(dates.closes))
 
 
+def late_plan(survey: str, period: date, opens: date) -> survey_queries.RoundPlan:
+    """A month's round that never ran, opened late on purpose on `opens`: its own dates
+    from then on (a week at least, the reminder before the close)."""
+    dates = calendar.kpi_round(period) if survey == "kpi" else calendar.pulse_round(period)
+    return _plan(survey, calendar.moved(dates, opens, kpi=survey == "kpi"))
+
+
 def moved_plan(round_: SurveyRound, opens: date) -> survey_queries.RoundPlan:
     dates = calendar.RoundDates(period=round_.period, opens=round_.opens_on,
                                 reminder=round_.reminder_on, closes=round_.closes_on)
