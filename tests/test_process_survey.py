@@ -224,7 +224,9 @@ async def test_both_surveys_a_kill_halfway_then_kpi_and_surveys_through_the_runn
     assert "6 pekerja terhubung dengan perusahaan di bot saat survei dibuka" in totals
     # Shares of noisy totals (the noise may hide them: fewer than five noisy answers), and
     # never a count of answers.
-    shown = "Sekitar" in totals and "Rasa aman saat bekerja: " in totals and "%" in totals
+    # (which questions show depends on the noise: a question under five noisy answers is
+    # named as hidden).
+    shown = "Sekitar" in totals and "%" in totals
     assert shown or "tidak ditampilkan" in totals, totals
     assert "(6)" not in totals and "(5)" not in totals
     photos = [m for m in sandbox.messages(OWNER) if m.photo is not None]
