@@ -71,14 +71,20 @@ async def _ask(sandbox: BotApiSandbox, user_id: int, delay: float,
     latencies.append(time.monotonic() - sent)
 
 
-async def _round(url: str, *, users: int, seconds: float, broadcast: int,
-                 seed: int) -> tuple[list[float], int, int]:
+async def _started_bot(url: str) -> tuple[BotApiSandbox, SandboxBot]:
+    """The bot on its own sandbox in strict mode (Telegram's flood limits), started."""
     sandbox = BotApiSandbox()
     sandbox.strict_limits = True
     settings = Settings(database_url=url, bot_token=None, staff_ids=frozenset())
     bot = SandboxBot(sandbox, partial(build_application, settings, clock=RealClock()),
                      allowed_updates=ALLOWED_UPDATES)
     await bot.start()
+    return sandbox, bot
+
+
+async def _round(url: str, *, users: int, seconds: float, broadcast: int,
+                 seed: int) -> tuple[list[float], int, int]:
+    sandbox, bot = await _started_bot(url)
     assert bot.app is not None
     sessions = services_of(bot.app).sessionmaker
     try:
@@ -123,12 +129,7 @@ async def _typing_bot(url: str, *, typists: int, rate: float, seconds: float
                       ) -> tuple[list[float], int, float]:
     """The bot: each typist opens first contact (/start: the language question, with its
     buttons), then types at it."""
-    sandbox = BotApiSandbox()
-    sandbox.strict_limits = True
-    settings = Settings(database_url=url, bot_token=None, staff_ids=frozenset())
-    bot = SandboxBot(sandbox, partial(build_application, settings, clock=RealClock()),
-                     allowed_updates=ALLOWED_UPDATES)
-    await bot.start()
+    sandbox, bot = await _started_bot(url)
     try:
         users = list(range(TYPISTS_FROM, TYPISTS_FROM + typists))
         for user_id in users:

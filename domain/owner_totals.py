@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from domain.anonymity import MIN_ANSWERS
 from domain.questionnaire import NO, YES, YES_NO, Questionnaire
@@ -100,9 +102,13 @@ def about(count: int, step: int = 5) -> int:
 
 def laplace_noise(values: list[int]) -> list[int]:
     """Discrete Laplace noise of scale NOISE_SCALE on each value (OpenDP's sampler)."""
-    import opendp.prelude as dp  # loaded on the first release: a second at start-up
+    return list(_measurement()(values))
+
+
+@cache
+def _measurement() -> Any:
+    import opendp.prelude as dp  # loaded at the first release, not at every start-up
 
     dp.enable_features("contrib")
-    measurement = dp.m.make_laplace(dp.vector_domain(dp.atom_domain(T=int)),
-                                    dp.l1_distance(T=int), scale=NOISE_SCALE)
-    return list(measurement(values))
+    return dp.m.make_laplace(dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int),
+                             scale=NOISE_SCALE)

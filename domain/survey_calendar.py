@@ -15,9 +15,11 @@ instant for one zone.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -43,12 +45,13 @@ _FRIDAY = 4
 
 
 @lru_cache(maxsize=16)
-def _days_off(year: int) -> frozenset[date]:
-    # Joint leave days (cuti bersama) are in the government category, not the public one.
-    # The language is given so the package never reads the process's locale.
+def _days_off(year: int) -> Mapping[date, str]:
+    """The year's days off and their names (in Indonesian). Joint leave days (cuti bersama)
+    are in the government category, not the public one. The language is given so the
+    package never reads the process's locale."""
     calendar = holidays.country_holidays(
         "ID", years=year, categories=(holidays.PUBLIC, holidays.GOVERNMENT), language="id")
-    return frozenset(calendar)
+    return MappingProxyType({day: str(name) for day, name in calendar.items()})
 
 
 def is_working_day(day: date) -> bool:
@@ -58,10 +61,9 @@ def is_working_day(day: date) -> bool:
 def day_off_name(day: date) -> str | None:
     """Why `day` is not a working day: the holiday's name (in Indonesian), "" for a weekend;
     None on a working day."""
-    if day in _days_off(day.year):
-        names = holidays.country_holidays("ID", years=day.year, categories=(
-            holidays.PUBLIC, holidays.GOVERNMENT), language="id")
-        return str(names.get(day) or "")
+    name = _days_off(day.year).get(day)
+    if name is not None:
+        return name
     return "" if day.weekday() >= 5 else None
 
 
