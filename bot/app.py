@@ -38,6 +38,7 @@ from handlers import (
     join,
     kpi,
     review,
+    round_late,
     round_move,
     staff_roles,
     start,
@@ -72,6 +73,7 @@ def build_router() -> Router:
     router.add_flow(staff_roles.ROLES)
     router.add_flow(survey.SURVEY)
     router.add_flow(round_move.MOVE)
+    router.add_flow(round_late.LATE)
     router.add_flow(trainers.TRAINERS)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
@@ -103,6 +105,8 @@ def build_router() -> Router:
     router.add_action(survey_stats.EARLIER, survey_stats.earlier_pressed, allowed=is_staff)
     router.add_action(survey_stats.CHART, survey_stats.chart_pressed, allowed=is_staff)
     router.add_action(survey_stats.MOVE_BUTTON, round_move.MOVE.starter("round_id"),
+                      allowed=is_staff)
+    router.add_action(survey_stats.LATE_BUTTON, round_late.LATE.starter("shown"),
                       allowed=is_staff)
     return router
 

@@ -402,6 +402,10 @@ class SurveyRound(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     moved_by: Mapped[int | None] = mapped_column(BigInteger)
     moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A month opened late on purpose (staff run October in December) asks only those who were
+    # members of an enterprise approved before this moment, the month's end: not whoever
+    # joined since. None: whoever is a member while the round is open.
+    members_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -86,12 +86,13 @@ async def reported_months(sessions: Sessions, enterprise_id: int) -> tuple[set[d
             {p for p, k in rows if k is ResponseKind.BASELINE})
 
 
-async def pulse_running(sessions: Sessions, *, now: datetime) -> tuple[date, date] | None:
-    """The month and closing day of the workers' survey running now, if one is."""
+async def pulse_running(sessions: Sessions, *, now: datetime) -> list[tuple[date, date]]:
+    """The month and closing day of each workers' survey running now, oldest month first
+    (a month opened late runs beside the current one)."""
     async with sessions() as session:
-        row = (await session.execute(
+        rows = (await session.execute(
             select(SurveyRound.period, SurveyRound.closes_on).where(
                 SurveyRound.survey == "pulse", SurveyRound.queued_at.is_not(None),
                 SurveyRound.closed_at.is_(None), SurveyRound.closes_at > now)
-            .order_by(SurveyRound.period.desc()).limit(1))).first()
-    return (row[0], row[1]) if row is not None else None
+            .order_by(SurveyRound.period))).all()
+    return [(row[0], row[1]) for row in rows]

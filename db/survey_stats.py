@@ -20,6 +20,7 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
+from db.queries.surveys import RoundPlan, invitees
 from db.session import Sessions
 from domain.join_patterns import JoinFlags, flags
 from domain.questionnaire import NAMES, Answer
@@ -33,15 +34,41 @@ class RoundTallies:
 
 
 async def latest_rounds(sessions: Sessions) -> list[SurveyRound]:
-    """The most recent round of each survey (KPI first), those that exist."""
+    """The most recent round of each survey (KPI first), those that exist, and beside it any
+    earlier one not closed yet (a month opened late runs beside the current one)."""
     async with sessions() as session:
-        found = []
+        found: list[SurveyRound] = []
         for survey in NAMES:
-            round_ = await session.scalar(select(SurveyRound).where(SurveyRound.survey == survey)
+            latest = await session.scalar(select(SurveyRound).where(SurveyRound.survey == survey)
                                           .order_by(SurveyRound.period.desc()).limit(1))
-            if round_ is not None:
-                found.append(round_)
+            if latest is None:
+                continue
+            found.append(latest)
+            found += (await session.scalars(select(SurveyRound).where(
+                SurveyRound.survey == survey, SurveyRound.closed_at.is_(None),
+                SurveyRound.id != latest.id).order_by(SurveyRound.period.desc()))).all()
         return found
+
+
+async def round_periods(sessions: Sessions) -> dict[str, set[date]]:
+    """The months each survey has a round of (run, running or planned)."""
+    async with sessions() as session:
+        rows = (await session.execute(select(SurveyRound.survey, SurveyRound.period))).all()
+    found: dict[str, set[date]] = {survey: set() for survey in NAMES}
+    for survey, period in rows:
+        found.setdefault(survey, set()).add(period)
+    return found
+
+
+async def invitee_count(sessions: Sessions, plan: RoundPlan) -> int:
+    """How many people a round of `plan` would invite now (a month staff may open late)."""
+    # A round not added to any session: `invitees` reads only its survey, month and members.
+    round_ = SurveyRound(survey=plan.survey, period=plan.period,
+                         members_until=plan.members_until)
+    query = invitees(round_)
+    async with sessions() as session:
+        return await session.scalar(
+            select(func.count()).select_from(query.subquery())) or 0
 
 
 async def recent_rounds(sessions: Sessions, limit: int = 12) -> list[SurveyRound]:

@@ -396,6 +396,17 @@ class Place:
     name: str
     province: str
     entered_as: str  # owner, admin, worker or trainer
+    # Since when: the membership's start (a trainer's: the enterprise's approval), and the
+    # enterprise's approval; a month opened late is answered only by who was there then.
+    since: datetime | None = None
+    approved_at: datetime | None = None
+
+    def was_there(self, round_: SurveyRound) -> bool:
+        """Whether this place answers `round_`: any, unless it is a month opened late,
+        asked of those who were members (of an enterprise approved) by its end."""
+        until = round_.members_until
+        return until is None or (self.since is not None and self.since < until
+                                 and self.approved_at is not None and self.approved_at < until)
 
 
 @dataclass(frozen=True)
@@ -422,10 +433,10 @@ async def places_of(sessions: Sessions, user_id: int) -> Places:
     async with sessions() as session:
         rows = (await session.execute(
             select(Enterprise.id, Enterprise.name, Enterprise.province, Membership.role,
-                   Enterprise.status)
+                   Enterprise.status, Membership.since, Enterprise.decided_at)
             .join(Membership, Membership.enterprise_id == Enterprise.id)
             .where(Membership.user_id == user_id, Membership.left_at.is_(None)))).all()
-        places = [Place(r[0], r[1], r[2], r[3].value) for r in rows
+        places = [Place(r[0], r[1], r[2], r[3].value, since=r[5], approved_at=r[6]) for r in rows
                   if r[4] is EnterpriseStatus.APPROVED]
         unapproved = next((Unapproved(r[1], rejected=r[4] is EnterpriseStatus.REJECTED)
                            for r in rows if r[4] is not EnterpriseStatus.APPROVED
@@ -433,14 +444,14 @@ async def places_of(sessions: Sessions, user_id: int) -> Places:
         # Assignments count while the person is a trainer: staff may revoke the role and
         # leave the assignments, which then come back with it.
         assigned = (await session.execute(
-            select(Enterprise.id, Enterprise.name, Enterprise.province)
+            select(Enterprise.id, Enterprise.name, Enterprise.province, Enterprise.decided_at)
             .join(TrainerAssignment, TrainerAssignment.enterprise_id == Enterprise.id)
             .join(User, User.id == TrainerAssignment.trainer_id)
             .where(TrainerAssignment.trainer_id == user_id, User.role == Role.TRAINER,
                    Enterprise.status == EnterpriseStatus.APPROVED)
             .order_by(Enterprise.name))).all()
     own = {p.enterprise_id for p in places}
-    return Places(places + [Place(r[0], r[1], r[2], "trainer")
+    return Places(places + [Place(r[0], r[1], r[2], "trainer", since=r[3], approved_at=r[3])
                             for r in assigned if r[0] not in own], unapproved)
 
 
@@ -487,7 +498,8 @@ async def offer(sessions: Sessions, user_id: int, *, round_id: int | None,
             rounds = [r for survey in NAMES for r in await open_rounds(session, survey, now)]
         result.choices = [Answerable(r.survey, r.period, ResponseKind.MONTHLY, place)
                           for place in places for r in rounds
-                          if place.entered_as in load(r.survey).respondents]
+                          if place.entered_as in load(r.survey).respondents
+                          and place.was_there(r)]
         if round_id is None and not result.choices:
             # Nothing open, but a round of theirs that staff moved: when it opens.
             answered = {name for name in NAMES

@@ -190,6 +190,12 @@ def close_moment(day: date) -> datetime:
     return local_moment(day + timedelta(days=1), time(0, 0), WIB)
 
 
+def month_end(period: date) -> datetime:
+    """The end of the month of `period`: 00:00 WIB on the first of the next month, in UTC
+    (who was a member "in October" had joined before then)."""
+    return local_moment(_month_after(period), time(0, 0), WIB)
+
+
 _PERIOD = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 

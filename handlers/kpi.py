@@ -122,10 +122,9 @@ async def _pulse(update: Update, context: BotContext, place: surveys_db.Place) -
     lines = []
     if totals is not None:
         lines = pulse_lines(load("pulse"), totals.period, totals.release)
-    running = await survey_results.pulse_running(svc.sessionmaker, now=now)
-    if running is not None:
-        # Totals that grow while a round is open would show each new answer: after the close.
-        month, closes_on = running
+    # Totals that grow while a round is open would show each new answer: after the close.
+    # Each month running is named (a month opened late runs beside the current one).
+    for month, closes_on in await survey_results.pulse_running(svc.sessionmaker, now=now):
         lines.append(_("The workers' survey for {month} is running. Its results are shown "
                        "after it closes on {date}.").format(
             month=month_name(month, current_locale()),

@@ -18,6 +18,7 @@ from db import survey_stats
 from domain import response_rates as rr
 from domain.provinces import by_code
 from handlers import programme_chart
+from services.surveys import rounds
 from services.surveys.round_text import (
     held_date_lines,
     join_flag_lines,
@@ -28,6 +29,7 @@ from services.surveys.round_text import (
 # Button kinds (actions: they belong to no flow).
 SHOW_ROUND, EARLIER, CHART = "sstr", "ssto", "sstc"
 MOVE_BUTTON = "rmv"  # opens handlers/round_move.py's flow
+LATE_BUTTON = "rlt"  # opens handlers/round_late.py's flow
 
 # Telegram takes at most 4096 characters in a message; lists are capped well below, and a
 # card that still runs over is split at a line.
@@ -42,23 +44,26 @@ async def surveys_command(update: Update, context: BotContext) -> None:
     if context.args and context.args[0].lower() in ("chart", "grafik"):
         await programme_chart.send_chart(update, context)
         return
-    rounds = await survey_stats.latest_rounds(context.svc.sessionmaker)
-    if not rounds:
+    found = await survey_stats.latest_rounds(context.svc.sessionmaker)
+    kb = context.keyboard()
+    late = ([kb.button("📂 " + _("Open a past month"), LATE_BUTTON)]
+            if await rounds.late_months(context.svc) else [])
+    if not found:
         await send(update, context, _("There are no survey rounds yet. The first one is "
-                                      "planned when a month ends."))
+                                      "planned when a month ends."),
+                   rows(late) if late else None)
         return
-    for round_ in rounds:
+    for round_ in found:
         await _send_round(update, context, round_.id)
     flagged = await survey_stats.join_flags(context.svc.sessionmaker)
     check = [_("<b>Before trusting their workers' survey, look at the workers in the bot "
                "of:</b>")] if flagged else []
     for item in flagged[:LIST_CAP]:
         check += [html.escape(item.name), *join_flag_lines(item.flags)]
-    kb = context.keyboard()
     await send(update, context, "\n".join([*check, *([""] if check else []),
                                            _("More about the surveys:")]),
                rows([kb.button("📈 " + _("KPI chart"), CHART),
-                     kb.button(_("Earlier rounds"), EARLIER)]))
+                     kb.button(_("Earlier rounds"), EARLIER), *late]))
 
 
 async def round_pressed(update: Update, context: BotContext) -> None:

@@ -62,9 +62,10 @@ async def enterprise(bot: BotHarness, *, owner: int, name: str = "PT Maju Jaya",
                      province: str = "JB", city: str = "Bekasi", sector: str = "auto_parts",
                      workers: int = 120, modules: Iterable[int] = (1, 5),
                      code: str | None = None, owner_language: str = "id",
-                     decided_by: int = STAFF_ID) -> Enterprise:
-    """An enterprise enrolled by `owner`, then approved (with a join code: `code`, or a new
-    one), rejected, or left pending. An owner not in the database yet is made, as an owner."""
+                     decided_by: int = STAFF_ID, days_ago: int = 0) -> Enterprise:
+    """An enterprise enrolled by `owner` `days_ago`, then approved (with a join code: `code`,
+    or a new one), rejected, or left pending. An owner not in the database yet is made, as an
+    owner."""
     status = EnterpriseStatus(status)
     async with bot.sessionmaker() as session:
         known = await users_db.get_user(session, owner)
@@ -74,7 +75,7 @@ async def enterprise(bot: BotHarness, *, owner: int, name: str = "PT Maju Jaya",
         name=name, sector=sector, sector_other=None, province=province, city=city,
         worker_count=workers, contact_name=known.name or "Sari", phone="+6281234567890",
         modules=list(modules))
-    now = bot.clock.now()
+    now = bot.clock.now() - timedelta(days=days_ago)
     async with bot.sessionmaker() as session, session.begin():
         created = await enterprises_db.create_enterprise(session, owner, fields, now=now)
         if status is not EnterpriseStatus.PENDING:

@@ -643,9 +643,12 @@ async def test_a_month_that_never_ran_opens_late_on_purpose(start_bot: StartBot)
     """Staff run November in late December: its own dates from today, a week at least, the
     reminder before the close, invitations in the morning (not at 00.00 WIB)."""
     bot = await start_bot(FakeClock(NOVEMBER_CLOSE))  # 21 December, 00.00 WIB
-    await factories.enterprise(bot, owner=OWNER_JB)
+    await factories.enterprise(bot, owner=OWNER_JB, days_ago=60)
+    # Approved in December: it was not there in November, so it is not asked about it.
+    await factories.enterprise(bot, owner=OWNER_BA, name="PT Bali Indah", province="BA")
     said = await open_now(bot.settings, "kpi", "2026-11", clock=clock_of(bot), late=True)
-    assert said == "the kpi round of 2026-11 is open late until 2026-12-31: 1 invitations queued"
+    assert said == ("the kpi round of 2026-11 is open late until 2026-12-31, asking those who "
+                    "were members by the end of 2026-11: 1 invitations queued")
     kpi = await round_of(bot, "kpi", NOVEMBER)
     assert (kpi.opens_on, kpi.closes_on) == (date(2026, 12, 21), date(2026, 12, 31))
     assert kpi.opens_on < kpi.reminder_on < kpi.closes_on

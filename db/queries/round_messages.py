@@ -111,7 +111,7 @@ async def invite_latecomers(session: AsyncSession, messages: Mapping[int, RoundM
     queued = 0
     for round_ in await rounds_taking_answers(session, now):
         provinces = await invitee_provinces(
-            session, round_.survey, round_.period, user_id=user_id, enterprise_id=enterprise_id)
+            session, round_, user_id=user_id, enterprise_id=enterprise_id)
         zones = [zone for zone in ZONES if not provinces.isdisjoint(provinces_in(zone))]
         for zone in zones:
             invite_at = next_send_moment(round_.survey, now, zone)
@@ -135,7 +135,7 @@ async def _queue_zone(session: AsyncSession, round_: SurveyRound, messages: Roun
     provinces = provinces_in(zone)
 
     def to() -> Select[int, str]:
-        return invitees(round_.survey, round_.period, provinces=provinces, user_id=user_id,
+        return invitees(round_, provinces=provinces, user_id=user_id,
                         enterprise_id=enterprise_id)
 
     queued = await outbox_db.enqueue_rendered(

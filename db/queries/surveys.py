@@ -48,6 +48,7 @@ class RoundPlan:
     reminder_on: date
     closes_on: date
     closes_at: datetime
+    members_until: datetime | None = None  # a month opened late: its end (SurveyRound)
 
 
 async def get_round(session: AsyncSession, survey: str, period: date) -> SurveyRound | None:
@@ -63,7 +64,8 @@ async def ensure_round(session: AsyncSession, plan: RoundPlan, *, now: datetime)
         return existing
     round_ = SurveyRound(survey=plan.survey, period=plan.period, opens_on=plan.opens_on,
                          reminder_on=plan.reminder_on, closes_on=plan.closes_on,
-                         closes_at=plan.closes_at, version=0, created_at=now)
+                         closes_at=plan.closes_at, members_until=plan.members_until,
+                         version=0, created_at=now)
     session.add(round_)
     await session.flush()
     return round_
@@ -147,18 +149,23 @@ def provinces_in(zone: str) -> list[str]:
     return [p.code for p in PROVINCES if p.timezone == zone]
 
 
-def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = None,
+def invitees(round_: SurveyRound, *, provinces: Iterable[str] | None = None,
              user_id: int | None = None, enterprise_id: int | None = None) -> Select[int, str]:
-    """SELECT of (user id, language) of everyone a round invites: the owners and admins
+    """SELECT of (user id, language) of everyone `round_` invites: the owners and admins
     (KPI) or the workers (pulse) of approved enterprises, who consented and have not
     blocked the bot, leaving out whoever already finished. `user_id` or `enterprise_id`
-    keeps only that person, or that enterprise's people (who joined after the opening)."""
+    keeps only that person, or that enterprise's people (who joined after the opening).
+    A month opened late asks only who was a member, of an enterprise approved, by its end."""
+    survey, period = round_.survey, round_.period
     roles = member_roles(survey)
     query = (select(User.id, User.language)
              .join(Membership, and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
              .join(Enterprise, Enterprise.id == Membership.enterprise_id)
              .where(Membership.role.in_(roles), Enterprise.status == EnterpriseStatus.APPROVED,
                     User.consent_at.is_not(None), User.status == UserStatus.ACTIVE))
+    if round_.members_until is not None:
+        query = query.where(Membership.since < round_.members_until,
+                            Enterprise.decided_at < round_.members_until)
     if provinces is not None:
         query = query.where(Enterprise.province.in_(list(provinces)))
     if user_id is not None:
@@ -175,12 +182,12 @@ def invitees(survey: str, period: date, *, provinces: Iterable[str] | None = Non
     return query.where(~exists(finished))
 
 
-async def invitee_provinces(session: AsyncSession, survey: str, period: date, *,
+async def invitee_provinces(session: AsyncSession, round_: SurveyRound, *,
                             user_id: int | None = None,
                             enterprise_id: int | None = None) -> set[str]:
     """The provinces of the enterprises `invitees` finds for one person or one enterprise:
     the time zones their invitations are queued in."""
-    query = invitees(survey, period, user_id=user_id, enterprise_id=enterprise_id)
+    query = invitees(round_, user_id=user_id, enterprise_id=enterprise_id)
     return set((await session.scalars(
         query.with_only_columns(Enterprise.province).distinct())).all())
 

@@ -81,4 +81,16 @@ def held_date_lines(round_: SurveyRound, *, now: datetime) -> list[str]:
         lines.append(_("Reminder: {date}").format(date=day_words(round_.reminder_on)))
     lines.append((_("Closed: {date}") if closed else _("Closes: {date}")).format(
         date=day_words(round_.closes_on)))
+    if round_.members_until is not None:
+        lines.append(late_line(round_.survey, round_.period))
     return lines
+
+
+def late_line(survey: str, period: date) -> str:
+    """What a month opened late asks, for staff."""
+    month = calendar.month_name(period, current_locale())
+    if survey == "kpi":
+        return _("Opened late on purpose: it asks the enterprises that were approved by the "
+                 "end of {month}.").format(month=month)
+    return _("Opened late on purpose: it asks the workers who were in the bot by the end of "
+             "{month}.").format(month=month)
