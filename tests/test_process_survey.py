@@ -21,7 +21,14 @@ from PIL import Image
 from sqlalchemy import select
 
 from chat.clock import FakeClock
-from db.models import ResponseStatus, SurveyAnswer, SurveyResponse, SurveyRound, UserDraft
+from db.models import (
+    PulseRelease,
+    ResponseStatus,
+    SurveyAnswer,
+    SurveyResponse,
+    SurveyRound,
+    UserDraft,
+)
 from db.queries import enterprises as enterprises_db
 from db.queries import users as users_db
 from db.session import create_engine, create_sessionmaker
@@ -251,3 +258,99 @@ async def test_both_surveys_a_kill_halfway_then_kpi_and_surveys_through_the_runn
     await engine.dispose()
     assert len(finals) == 7  # the owner's report and six pulses
     assert sorted(skipped) == sorted(NOT_RECORDED)
+
+
+# --- issue 14's attack through the Bot API server ------------------------------------------------
+OWNERS_ACCOUNTS = [2101, 2102, 2103, 2104]
+REAL_WORKER = 2001
+CODE = "K7P2QX"
+
+
+async def _press_when(sandbox: BotApiSandbox, user_id: int, label: str) -> None:
+    """Press the button labelled (in part) `label` once a bot message carries it."""
+    def has_it() -> bool | None:
+        return any(label in button.get("text", "")
+                   for message in sandbox.messages(user_id) for row in message.buttons
+                   for button in row) or None
+
+    await sandbox.wait_until(has_it, 30)
+    sandbox.press_button(user_id, label)
+
+
+async def _answer_by_position(sandbox: BotApiSandbox, user_id: int, index: int) -> None:
+    """The whole pulse, each question's `index`-th button: the same answers every time,
+    whatever their words."""
+    sandbox.press_button(user_id, "Mulai survei")
+    await wait_for(sandbox, user_id, "1/6")
+    for _question in range(7):
+        last = sandbox.messages(user_id)[-1]
+        buttons = [button for row in last.buttons for button in row]
+        sandbox.press(user_id, buttons[index]["callback_data"], message_id=last.message_id)
+        # The next question, or the thanks, in a message of its own.
+        said = await sandbox.wait_until(lambda: next(
+            (m.text or "" for m in sandbox.messages(user_id)[-1:]
+             if m.message_id != last.message_id), None), 30)
+        if "Terima kasih" in said:
+            return
+    raise AssertionError(f"{user_id} never finished: {sandbox.texts(user_id)[-2:]}")
+
+
+async def test_an_owner_with_four_accounts_reads_nothing_of_his_worker_through_a_server(
+        server: SandboxServer, bot_process: BotProcess, database_url: str) -> None:
+    """Issue 14's attack as the owner would play it, over HTTP against `score-bot run`: four
+    accounts of his own join with the join code through the bot, the round opens, they and
+    his one real worker answer, the round closes, and the owner's /kpi shows nothing of the
+    worker's answer; staff see the four accounts that joined within the hour."""
+    sandbox = server.sandbox
+    world = _World(database_url, sandbox)
+    maju = await factories.enterprise(world, owner=OWNER, code=CODE)  # type: ignore[arg-type]
+    await factories.worker(world, REAL_WORKER, maju, name="Dewi")  # type: ignore[arg-type]
+    await factories.staff(world)  # type: ignore[arg-type]
+    async with world.sessionmaker() as session, session.begin():
+        session.add(SurveyRound(survey="pulse", period=PERIOD, opens_on=START.date(),
+                                reminder_on=START.date() + timedelta(days=3),
+                                closes_on=START.date() + timedelta(days=7),
+                                closes_at=START + timedelta(days=7), version=0,
+                                created_at=START))
+    await world.engine.dispose()
+    bot_process.clock = process_clock(START)
+    await bot_process.start()
+
+    for account in OWNERS_ACCOUNTS:
+        sandbox.open_chat(account, "Budi", language_code="id")
+        sandbox.send_text(account, f"/start join-{CODE}")
+        await _press_when(sandbox, account, "Indonesia")
+        await _press_when(sandbox, account, "Setuju")
+        await wait_for(sandbox, account, "PT Maju Jaya")
+    code, said = await _cli(database_url, bot_process, "survey", "open", "--survey", "pulse",
+                            "--period", "2026-10")
+    assert code == 0 and "5 invitations queued" in said, said
+    for user_id in [REAL_WORKER, *OWNERS_ACCOUNTS]:
+        await wait_for(sandbox, user_id, "Survei singkat tentang pekerjaan Anda")
+    # The worker answers one way; the owner's four accounts all another, known to him.
+    await _answer_by_position(sandbox, REAL_WORKER, 1)
+    await asyncio.gather(*(_answer_by_position(sandbox, account, 0)
+                           for account in OWNERS_ACCOUNTS))
+    code, said = await _cli(database_url, bot_process, "survey", "close", "--survey", "pulse",
+                            "--period", "2026-10")
+    assert code == 0 and "is closed" in said, said
+
+    sandbox.send_text(OWNER, "/kpi")
+    totals = await wait_for(sandbox, OWNER, "saat survei dibuka", timeout=60)
+    # Only the worker's answer counts (the accounts joined within two weeks of the round):
+    # one answer is never shown, as a share or a count, whatever the noise.
+    assert "%" not in totals and "(1)" not in totals, totals
+    for worker_choice in ("Jarang", "Tidak aman"):
+        assert worker_choice not in totals, totals
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session:
+        release = await session.scalar(select(PulseRelease))
+        finals = (await session.scalars(select(SurveyResponse).where(
+            SurveyResponse.status == ResponseStatus.FINAL))).all()
+    await engine.dispose()
+    assert len(finals) == 5
+    assert release is not None and release.exact_responses == 1
+    # Staff see who to look at before trusting the enterprise's survey.
+    sandbox.send_text(STAFF_ID, "/surveys")
+    check = await wait_for(sandbox, STAFF_ID, "More", timeout=30)
+    assert "PT Maju Jaya\n⚠️ 4 workers joined within one hour" in check, check
