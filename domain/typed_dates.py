@@ -12,12 +12,12 @@ one to come, and "besok" counts from today in Jakarta (WIB), where staff work.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import dateparser
 
-from domain.provinces import WIB
+from domain.provinces import WIB, WIT, WITA
 
 # Error keys.
 EMPTY = "empty"
@@ -98,3 +98,88 @@ def read_coming_day(text: str | None, now: datetime, *,
             return None, PAST
         return None, TOO_FAR
     return day, None
+
+
+# --- a day and a time ("7/12 09.00", "besok jam 2 siang", "tomorrow 2pm") -------------------
+NO_TIME = "no_time"            # a day without its time
+NO_SUCH_TIME = "no_such_time"  # 25.00, 9.75
+
+# A workshop or a visit is planned months ahead at most; a broadcast within the year.
+MOMENT_MAX_AHEAD = timedelta(days=366)
+
+ZONES = {"wib": WIB, "wita": WITA, "wit": WIT}
+_HALF_YEAR = timedelta(days=183)
+_YEAR = re.compile(r"\b\d{4}\b")
+_ZONE = re.compile(r"\s*\b(wib|wita|wit)\b\.?$")
+# The time at the end: after "jam"/"pukul"/"at", or with minutes ("09.00", "9:30"), or with
+# am/pm; "pagi/siang/sore/malam" say which half of the day ("jam 2 siang" is 14.00).
+_TIME = re.compile(
+    r"(?:^|\s|,)(?:(?P<word>jam|pukul|pkl|pk|at)\.?\s*)?"
+    r"(?P<hour>\d{1,2})(?:[.:](?P<minute>\d{2}))?\s*"
+    r"(?P<half>am|pm|a\.m\.|p\.m\.|pagi|siang|sore|malam)?$")
+
+
+def _time_of(text: str) -> tuple[str, int, int] | None | str:
+    """(the text before the time, hour, minute); None when no time is written; NO_SUCH_TIME
+    when one is, but no clock shows it."""
+    match = _TIME.search(text)
+    if match is None or not (match["word"] or match["minute"] or match["half"]):
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    half = (match["half"] or "").replace(".", "")
+    if half in ("pm", "siang", "sore", "malam") and hour < 12:
+        # "jam 11 siang" is 11.00, "jam 1 siang" 13.00: midday words past 11 add twelve.
+        if not (half == "siang" and hour >= 10):
+            hour += 12
+    elif half in ("am", "pagi") and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return NO_SUCH_TIME
+    return text[:match.start()].strip(" ,"), hour, minute
+
+
+def read_coming_moment(text: str | None, now: datetime, *, zone: str = WIB,
+                       max_ahead: timedelta = MOMENT_MAX_AHEAD
+                       ) -> tuple[datetime | None, str | None]:
+    """(the moment, in UTC, None) for a day and a time still to come within `max_ahead`, else
+    (None, an error key). The time is local to `zone` (the event's province) unless the text
+    names one ("09.00 WITA"); "besok" counts from today there."""
+    value = " ".join((text or "").split())
+    if not value:
+        return None, EMPTY
+    if len(value) > _MAX_CHARS:
+        return None, NOT_A_DATE
+    words = value.casefold()
+    named = _ZONE.search(words)
+    if named is not None:
+        zone = ZONES[named.group(1)]
+        words = words[:named.start()].strip()
+    found = _time_of(words)
+    if found == NO_SUCH_TIME:
+        return None, NO_SUCH_TIME
+    if found is None or isinstance(found, str):
+        # Only a day ("7 Desember"): is it a date at all?
+        day_words = normalise(words)
+        base = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return None, (NO_TIME if day_words and _parse(day_words, base, "future") else
+                      NOT_A_DATE)
+    day_text, hour, minute = found
+    base = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    day_words = normalise(day_text)
+    if not day_words:
+        day_words = "hari ini"  # "jam 14.00": today
+    day = _parse(day_words, base, "future")
+    if day is None:
+        return None, NOT_A_DATE
+    moment = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone))
+    if day > base.date() + _HALF_YEAR and not _YEAR.search(day_words):
+        # "7/12" typed on 8 December is next year's to dateparser; meant was the day that
+        # just passed (nobody plans a workshop a year ahead without saying the year).
+        earlier = _parse(day_words, base, "past")
+        if earlier is not None and earlier <= base.date():
+            return None, PAST
+    if moment <= now:
+        return None, PAST
+    if moment - now > max_ahead:
+        return None, TOO_FAR
+    return moment.astimezone(UTC), None

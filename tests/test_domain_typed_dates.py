@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain import typed_dates
+from domain.provinces import WIB, WIT, WITA
 from domain.typed_dates import EMPTY, NOT_A_DATE, PAST, TOO_FAR, normalise, read_coming_day
 
 # Wednesday 2 December 2026, 10:00 in Jakarta.
@@ -63,3 +66,64 @@ def test_normalise() -> None:
     assert normalise("Senin depan") == "senin"
     assert normalise("besok lusa") == "dalam 3 hari"
     assert normalise("2 minggu lagi") == "dalam 2 minggu"
+
+
+# --- a day and a time -----------------------------------------------------------------------
+# Tuesday 8 December 2026, 10:00 WIB.
+TUE_8 = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+
+
+def _local(moment: datetime | None, zone: str = WIB) -> str:
+    assert moment is not None
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("17/12 09.00", "2026-12-17 09:00"),
+    ("17 Des jam 9", "2026-12-17 09:00"),
+    ("17 Desember 2026 09.00", "2026-12-17 09:00"),
+    ("2026-12-17 09:00", "2026-12-17 09:00"),
+    ("besok 14.00", "2026-12-09 14:00"),
+    ("lusa jam 9", "2026-12-10 09:00"),
+    ("Senin depan 10.00", "2026-12-14 10:00"),
+    ("tomorrow 2pm", "2026-12-09 14:00"),
+    ("besok jam 2 siang", "2026-12-09 14:00"),
+    ("besok jam 11 siang", "2026-12-09 11:00"),
+    ("besok jam 7 malam", "2026-12-09 19:00"),
+    ("Jumat 13.30", "2026-12-11 13:30"),
+    ("20 Des pukul 08.00", "2026-12-20 08:00"),
+    ("jam 14.00", "2026-12-08 14:00"),
+    ("5/1 09.00", "2027-01-05 09:00"),
+    ("  besok   14:00 ", "2026-12-09 14:00"),
+])
+def test_a_day_and_a_time_as_people_type_them(typed: str, meant: str) -> None:
+    moment, error = typed_dates.read_coming_moment(typed, TUE_8)
+    assert error is None, error
+    assert _local(moment) == meant
+
+
+def test_the_time_is_the_events_zone_unless_one_is_named() -> None:
+    # A visit in Makassar: 09.00 there is 08.00 in Jakarta.
+    moment, _ = typed_dates.read_coming_moment("besok 09.00", TUE_8, zone=WITA)
+    assert _local(moment, WITA) == "2026-12-09 09:00" and _local(moment) == "2026-12-09 08:00"
+    moment, _ = typed_dates.read_coming_moment("besok 09.00 WIT", TUE_8)
+    assert _local(moment, WIT) == "2026-12-09 09:00"
+
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("", typed_dates.EMPTY),
+    ("   ", typed_dates.EMPTY),
+    ("hello", typed_dates.NOT_A_DATE),
+    ("besok", typed_dates.NO_TIME),
+    ("17 Desember 2026", typed_dates.NO_TIME),
+    ("besok 25.00", typed_dates.NO_SUCH_TIME),
+    ("besok 9.75", typed_dates.NO_SUCH_TIME),
+    ("31/2 09.00", typed_dates.NOT_A_DATE),
+    ("jam 9", typed_dates.PAST),            # 09.00 today has passed at 10.00
+    ("7/12 09.00", typed_dates.PAST),       # yesterday, not next December
+    ("7 Des jam 9", typed_dates.PAST),
+    ("2027-12-20 09:00", typed_dates.TOO_FAR),
+    ("x" * 80, typed_dates.NOT_A_DATE),
+])
+def test_bad_moments_say_what_is_wrong(typed: str, error: str) -> None:
+    assert typed_dates.read_coming_moment(typed, TUE_8) == (None, error)
