@@ -53,8 +53,9 @@ async def recent_rounds(sessions: Sessions, limit: int = 12) -> list[SurveyRound
 
 async def round_tallies(sessions: Sessions, round_id: int) -> RoundTallies | None:
     """Per approved enterprise: answered of asked (KPI: its final report; pulse: final
-    responses of the workers the round asked, `_asked_by`). An earlier round counts the enterprises approved
-    today too: simpler than their history, and one that answered is always counted."""
+    responses of the workers the round asked, `_asked_by`). An earlier round counts the
+    enterprises approved today too: simpler than their history, and one that answered is
+    always counted."""
     async with sessions() as session:
         round_ = await session.get(SurveyRound, round_id)
         if round_ is None:
