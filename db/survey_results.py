@@ -5,11 +5,12 @@ domain/owner_totals.py; whether they may be shown is the caller's to ask)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from db.models import (
+    Enterprise,
     ResponseKind,
     ResponseStatus,
     SurveyResponse,
@@ -19,6 +20,7 @@ from db.queries.pulse_releases import release_of
 from db.queries.surveys import answers_of
 from db.session import Sessions
 from domain import owner_totals
+from domain.kpi_checks import Reference
 from domain.questionnaire import Answer
 
 
@@ -48,6 +50,32 @@ async def kpi_history(sessions: Sessions, enterprise_id: int) -> KpiHistory:
             else:
                 history.months[response.period] = answers
     return history
+
+
+async def kpi_reference(sessions: Sessions, enterprise_id: int, period: date, *,
+                        baseline: bool) -> Reference:
+    """What a KPI report of `period` is compared with (domain/kpi_checks.py): the headcount
+    the enterprise enrolled with, the final report of the month before (a monthly one, else
+    the baseline entered for that month) and, for a monthly report, its latest baseline."""
+    before = (period.replace(day=1) - timedelta(days=1)).replace(day=1)
+    async with sessions() as session:
+        enrolled = await session.scalar(select(Enterprise.worker_count)
+                                        .where(Enterprise.id == enterprise_id))
+        final = (SurveyResponse.survey == "kpi", SurveyResponse.enterprise_id == enterprise_id,
+                 SurveyResponse.status == ResponseStatus.FINAL)
+        rows = (await session.execute(select(SurveyResponse.id, SurveyResponse.kind).where(
+            *final, SurveyResponse.period == before))).all()
+        # A monthly report of that month before its baseline: it is what the owner saw.
+        earlier_id = next((r.id for r in sorted(rows, key=lambda r: r.kind
+                                                is not ResponseKind.MONTHLY)), None)
+        baseline_id = None if baseline else await session.scalar(
+            select(SurveyResponse.id).where(*final, SurveyResponse.kind == ResponseKind.BASELINE)
+            .order_by(SurveyResponse.period.desc()).limit(1))
+        return Reference(
+            enrolled=enrolled,
+            earlier_period=before if earlier_id is not None else None,
+            earlier=await answers_of(session, earlier_id) if earlier_id is not None else {},
+            baseline=await answers_of(session, baseline_id) if baseline_id is not None else {})
 
 
 @dataclass

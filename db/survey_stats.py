@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from db.models import (
     Enterprise,
@@ -80,8 +80,9 @@ async def recent_rounds(sessions: Sessions, limit: int = 12) -> list[SurveyRound
 
 async def round_tallies(sessions: Sessions, round_id: int) -> RoundTallies | None:
     """Per approved enterprise: answered of asked (KPI: its final report; pulse: final
-    responses of its linked workers). An earlier round counts the enterprises approved
-    today too: simpler than their history, and one that answered is always counted."""
+    responses of the workers the round asked, `_asked_by`). An earlier round counts the
+    enterprises approved today too: simpler than their history, and one that answered is
+    always counted."""
     async with sessions() as session:
         round_ = await session.get(SurveyRound, round_id)
         if round_ is None:
@@ -101,12 +102,22 @@ async def round_tallies(sessions: Sessions, round_id: int) -> RoundTallies | Non
         else:
             asked = dict((await session.execute(
                 select(Membership.enterprise_id, func.count())
-                .where(Membership.role == MemberRole.WORKER, Membership.left_at.is_(None))
+                .where(Membership.role == MemberRole.WORKER, *_asked_by(round_))
                 .group_by(Membership.enterprise_id))).all())
     rows = [EnterpriseTally(row[0], row[1], row[2],
                             tally(finals.get(row[0], 0), asked.get(row[0], 0)))
             for row in enterprises]
     return RoundTallies(round_, rows)
+
+
+def _asked_by(round_: SurveyRound) -> tuple[ColumnElement[bool], ...]:
+    """The memberships a pulse round asked: its workers when it opened and those who joined
+    before it closed (invited as they joined), not today's: a worker who left since was
+    asked, one who joined after was not. A round not opened yet asks today's workers."""
+    if round_.queued_at is None:
+        return (Membership.left_at.is_(None),)
+    return (Membership.since < round_.closes_at,
+            or_(Membership.left_at.is_(None), Membership.left_at > round_.queued_at))
 
 
 async def kpi_reports(sessions: Sessions) -> list[tuple[date, dict[str, Answer]]]:

@@ -384,6 +384,21 @@ async def withdraw_response(sessions: Sessions, response_id: int, *, now: dateti
             .values(status=ResponseStatus.REPLACED, updated_at=now))
 
 
+async def replaced_answers(sessions: Sessions, response: SurveyResponse
+                           ) -> tuple[dict[str, Answer], dict[str, Answer]] | None:
+    """The answers of the final response `response` would replace, and its own so far; None
+    when it replaces none. Read before finishing, to say what changed: one sent in between
+    is not replaced without asking (`finish_response`), so it is this one."""
+    async with sessions() as session:
+        earlier = await session.scalar(select(SurveyResponse.id).where(
+            *_same_month(response.survey, response.period, response.kind,
+                         response.enterprise_id, response.respondent_id or 0),
+            SurveyResponse.status == ResponseStatus.FINAL, SurveyResponse.id != response.id))
+        if earlier is None:
+            return None
+        return await answers_of(session, earlier), await answers_of(session, response.id)
+
+
 async def response_by_id(sessions: Sessions, response_id: int) -> SurveyResponse | None:
     async with sessions() as session:
         return await session.get(SurveyResponse, response_id)

@@ -160,6 +160,13 @@ class Questionnaire:
                 return question, error
         return None
 
+    def changes(self, before: Answers, after: Answers) -> list[Question]:
+        """The questions whose answer differs between a response and the one it replaces, in
+        order: a number changed, "not recorded" became a number, a follow-up asked in only
+        one of them."""
+        old, new = self.kept(before), self.kept(after)
+        return [q for q in self.questions if old.get(q.key) != new.get(q.key)]
+
     def kept(self, answers: Answers) -> dict[str, Answer]:
         """The answers that count: not those to a question no longer asked (a follow-up
         after the yes became a no)."""

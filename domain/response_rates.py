@@ -2,8 +2,9 @@
 all, and which enterprises have not answered.
 
 The KPI report asks each approved enterprise once (its final report counts); the pulse asks
-each worker linked to an enterprise. A worker who answered and has left since still counts
-as asked, so a share is never above 100%.
+each worker linked to an enterprise when the round opened or joined while it was open, not
+today's workers (db/survey_stats.py). A worker who answered without being counted so (a
+membership ended and begun again) still counts as asked, so a share is never above 100%.
 """
 
 from __future__ import annotations

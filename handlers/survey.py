@@ -26,7 +26,7 @@ from chat.reply import rows
 from db import survey_results
 from db import surveys as surveys_db
 from db.models import ResponseKind
-from domain import kpi, numbers
+from domain import kpi, kpi_checks, numbers
 from domain import survey_calendar as calendar
 from domain.provinces import WIB
 from domain.questionnaire import (
@@ -46,7 +46,13 @@ from domain.roles import Role
 from services.surveys import finishing
 from services.surveys.kpi_text import rate_lines
 from services.surveys.rounds import month_words
-from services.surveys.survey_text import not_approved, number_note, show_answer, show_number
+from services.surveys.survey_text import (
+    doubt_text,
+    not_approved,
+    number_note,
+    show_answer,
+    show_number,
+)
 
 
 class SurveyOption(TypedDict):
@@ -88,6 +94,18 @@ class Which(TypedDict):
     b: str     # read with a decimal comma
 
 
+class Unsure(TypedDict):
+    """An answer that fits but is unlikely (domain/kpi_checks.py): asked about first."""
+
+    raw: str
+    number: str          # a Decimal, as text
+    percent: bool
+    reason: str          # a kpi_checks reason
+    compared: str        # what it was compared with, a Decimal as text
+    month: str | None    # ISO: the month of that earlier figure; None for the baseline's
+    other: str | None    # the typed number read with a decimal comma ("1,25"), if it can be
+
+
 class SurveyData(TypedDict, total=False):
     options: list[SurveyOption]   # offered to pick from
     # The option chosen (SurveyOption's fields but the period, set when it is known).
@@ -106,6 +124,7 @@ class SurveyData(TypedDict, total=False):
     answers: dict[str, StoredAnswer]   # by question key
     q: str                        # the key of the question asked
     which: Which
+    unsure: Unsure
 
 
 def _cancelled(run: Run[SurveyData]) -> str:
@@ -117,8 +136,8 @@ def _cancelled(run: Run[SurveyData]) -> str:
 SURVEY: Flow[SurveyData] = Flow("survey", command="survey", reentry=False,
                                 cancelled=_cancelled)
 
-ANSWER, PICK, REPLACE, WHICH, CONFIRM, FIX, BASELINE, SUPERSEDED = (
-    "sva", "svpick", "svrep", "svwhich", "svok", "svfix", "svbase", "svsup")
+ANSWER, PICK, REPLACE, WHICH, CONFIRM, FIX, BASELINE, SUPERSEDED, SURE = (
+    "sva", "svpick", "svrep", "svwhich", "svok", "svfix", "svbase", "svsup", "svsure")
 
 
 # --- opening ------------------------------------------------------------------------------
@@ -485,7 +504,8 @@ async def _number_typed(run: Run[SurveyData], question: Question, text: str) -> 
                   for reading in (value.thousands, value.decimal_comma)}
         fitting = [reading for reading, error in errors.items() if error is None]
         if len(fitting) == 1:
-            return await _checked(run, question, fitting[0], False, raw=text)
+            other = value.decimal_comma if fitting[0] == value.thousands else None
+            return await _checked(run, question, fitting[0], False, raw=text, other=other)
         if not fitting:
             return run.retry(number_note(errors[value.thousands] or numbers.NOT_A_NUMBER,
                                          question, answers=_answers(run),
@@ -507,14 +527,82 @@ def _error_of(run: Run[SurveyData], question: Question, value: Decimal) -> str |
 
 
 async def _checked(run: Run[SurveyData], question: Question, value: Decimal, percent: bool, *,
-                   raw: str) -> Outcome:
+                   raw: str, other: Decimal | None = None) -> Outcome:
+    """A typed number that fits is kept, unless it is unlikely: then asked about first.
+    `other`: the reading of "1,250" that was set aside (1,25), offered when asked."""
     if question.whole and not percent and value != value.to_integral_value():
         return run.retry(number_note(numbers.NOT_WHOLE, question))
     error = check_number(question, value, percent=percent, answers=_answers(run))
+    if error is None and _questionnaire(run).key == "kpi" and not percent:
+        error = kpi_checks.refusal(question.key, value, period=_period(run))
     if error is not None:
         return run.retry(number_note(error, question, answers=_answers(run),
-                                     questionnaire=_questionnaire(run)))
+                                     questionnaire=_questionnaire(run), period=_period(run)))
+    if _questionnaire(run).key == "kpi":
+        reference = await survey_results.kpi_reference(
+            run.svc.sessionmaker, int(run.data["enterprise_id"]), _period(run),
+            baseline=run.data["kind"] == ResponseKind.BASELINE.value)
+        doubt = kpi_checks.doubt(question.key, value, percent=percent, answers=_answers(run),
+                                 reference=reference)
+        if doubt is not None:
+            run.data["unsure"] = {
+                "raw": raw, "number": str(value), "percent": percent, "reason": doubt.reason,
+                "compared": str(doubt.compared),
+                "month": doubt.period.isoformat() if doubt.period else None,
+                "other": str(other) if other is not None else None}
+            return ask_sure
     return await _keep(run, Answer(number=value, percent=percent), raw=raw)
+
+
+@SURVEY.step("survey_sure", expects=BUTTON)
+async def ask_sure(run: Run[SurveyData]) -> None:
+    unsure = run.data["unsure"]
+    question = _question(run)
+    value = Decimal(unsure["number"])
+    doubt = kpi_checks.Doubt(
+        unsure["reason"], Decimal(unsure["compared"]),
+        date.fromisoformat(unsure["month"]) if unsure["month"] else None)
+    other = unsure["other"]
+    text = doubt_text(question, value, doubt, other=Decimal(other) if other else None)
+    again = run.button(_("Type it again"), SURE, "again")
+    if other is not None:
+        # "1.250 atau 1,25?": both readings, and typing it again.
+        buttons = rows([run.button(show_number(value), SURE, "keep"),
+                        run.button(show_number(Decimal(other)), SURE, "other"), again])
+    else:
+        buttons = rows([run.button(_("Yes, {value} is right").format(value=show_number(value)),
+                                   SURE, "keep"), again], width=1)
+    await run.say(text, buttons)
+
+
+def _sure_offered(run: Run[SurveyData], value: str) -> bool:
+    unsure = run.data.get("unsure")
+    return unsure is not None and (value in ("keep", "again")
+                                   or (value == "other" and unsure["other"] is not None))
+
+
+@ask_sure.on_text()
+async def typed_instead_of_sure(run: Run[SurveyData], text: str) -> Outcome:
+    """A number typed instead of a choice: the answer to the question, checked afresh."""
+    run.data.pop("unsure", None)
+    run.go_to(ask_question)
+    return await _number_typed(run, _question(run), text)
+
+
+@ask_sure.on_button(SURE, offered=_sure_offered)
+async def sure_answered(run: Run[SurveyData], value: str) -> Outcome:
+    await run.ack()
+    unsure = run.data.pop("unsure")
+    run.go_to(ask_question)
+    if value == "again":
+        return ask_question
+    if value == "other":
+        # The other reading of "1,250", checked as any typed number (it may not be whole).
+        assert unsure["other"] is not None
+        return await _checked(run, _question(run), Decimal(unsure["other"]), False,
+                              raw=unsure["raw"])
+    return await _keep(run, Answer(number=Decimal(unsure["number"]),
+                                   percent=unsure["percent"]), raw=unsure["raw"])
 
 
 @SURVEY.step("survey_which", expects=BUTTON)

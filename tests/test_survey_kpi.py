@@ -527,7 +527,9 @@ async def test_cancel_while_changing_an_answer_goes_back_to_the_summary(
 
 async def test_only_a_reading_that_fits_is_taken_without_asking(survey_bot: BotHarness) -> None:
     bot = survey_bot
-    await report_opened(bot)
+    await factories.enterprise(bot, owner=OWNER, workers=1000)  # 1200 is no surprise there
+    await open_round(bot)
+    await bot.press(OWNER, "Isi laporan")
     await bot.text(OWNER, "1,200")  # 1,2 workers cannot be: 1200
     assert bot.last_text(OWNER).startswith("2/16")
     await bot.text(OWNER, "1,500")  # 1500 women of 1200 cannot be, nor 1,5: neither fits
@@ -656,8 +658,51 @@ async def test_a_trainer_whose_report_another_trainer_replaces_is_told(
     await bot.press(second, "Yes, send the report")  # the figures Budi sent, as they were
     await bot.delivered()
     assert bot.last_text(TRAINER) == ("Tono sent a new KPI report for November 2026. It "
-                                      "replaces the one you sent. Type /kpi to see it.")
+                                      "replaces the one you sent. Type /kpi to see it.\n\n"
+                                      "The answers are the same as before.")
     assert "Trainer SCORE Tono" in bot.last_text(OWNER)  # owners hear of a trainer's entry
+
+
+async def test_those_told_of_a_replaced_report_read_what_changed(
+        survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER, name="PT Maju Jaya")
+    await factories.user(bot, TRAINER, role="trainer", language="en", name="Budi")
+    svc = services_of(bot.app)  # type: ignore[arg-type]
+    await assignments.assign_trainer(svc.sessionmaker, TRAINER, maju.id, staff_id=1, now=NOW)
+    await open_round(bot)
+    # The trainer enters it at a visit, resignations not recorded.
+    await bot.text(TRAINER, "/survey")
+    await answer_all(bot, TRAINER, dict(ANSWERS, left_resigned="-"), skip="Not recorded")
+    await bot.press(TRAINER, "Yes, send the report")
+    await bot.delivered()
+    clock_of(bot).advance(60)
+    # The owner answers again ("Isi lagi") and corrects two figures from the summary.
+    await bot.text(OWNER, "/survey")
+    await bot.press(OWNER, "Ya, isi lagi")
+    for label, value in (("Mengundurkan diri", "1"), ("Jam kerja", "22.500")):
+        await bot.press(OWNER, "Ubah jawaban")
+        await bot.press(OWNER, label)
+        await bot.text(OWNER, value)
+    await bot.press(OWNER, "Ya, kirim laporan")
+    await bot.delivered()
+    # In the trainer's language, numbers as English writes them; unchanged answers unlisted.
+    assert bot.last_text(TRAINER) == (
+        "Sari sent a new KPI report for November 2026. It replaces the one you sent. Type "
+        "/kpi to see it.\n\nWhat changed:\nHours worked: 21,000 → 22,500\n"
+        "Resigned: Not recorded → 1")
+    # The trainer answers again: the owner, told of a trainer's entry, reads it in Indonesian.
+    clock_of(bot).advance(60)
+    await bot.text(TRAINER, "/survey")
+    await bot.press(TRAINER, "Yes, answer again")
+    await bot.press(TRAINER, "Change an answer")
+    await bot.press(TRAINER, "Hours worked")
+    await bot.text(TRAINER, "21000")
+    await bot.press(TRAINER, "Yes, send the report")
+    await bot.delivered()
+    assert bot.last_text(OWNER) == (
+        "Trainer SCORE Budi sudah mengisi laporan KPI bulan November 2026. Ketik /kpi untuk "
+        "melihatnya.\n\nYang berubah:\nJam kerja: 22.500 → 21.000")
 
 
 async def _owner_sends_while_admin_answers(bot: BotHarness) -> int:
@@ -673,7 +718,7 @@ async def _owner_sends_while_admin_answers(bot: BotHarness) -> int:
     await answer_all(bot, OWNER, ANSWERS)
     await bot.press(OWNER, "Ya, kirim laporan")
     assert "laporan sudah tersimpan" in bot.last_text(OWNER)
-    await answer_all(bot, admin, {"headcount": "500", **{k: "-" for k in list(ANSWERS)[1:]}})
+    await answer_all(bot, admin, {"headcount": "200", **{k: "-" for k in list(ANSWERS)[1:]}})
     await bot.press(admin, "Ya, kirim laporan")
     return admin
 
@@ -711,11 +756,16 @@ async def test_replacing_someone_elses_report_after_a_yes_tells_them(
     responses, answers = await stored(bot)
     assert [(r.respondent_id, r.status) for r in responses] == [
         (OWNER, ResponseStatus.REPLACED), (admin, ResponseStatus.FINAL)]
-    assert answers["headcount"].number == 500
+    assert answers["headcount"].number == 200
     await bot.delivered()
-    assert bot.last_text(OWNER) == (
+    told = bot.last_text(OWNER)
+    assert told.startswith(
         "Dewi mengirim laporan KPI baru untuk bulan November 2026. Laporan ini menggantikan "
-        "laporan yang Bapak/Ibu kirim. Ketik /kpi untuk melihatnya.")
+        "laporan yang Bapak/Ibu kirim. Ketik /kpi untuk melihatnya.\n\nYang berubah:\n"
+        "Jumlah pekerja: 120 → 200\nPekerja perempuan: 45 → Tidak dicatat\n")
+    # Every answer changed, one line each; a follow-up no longer asked has no answer.
+    assert len(told.splitlines()) == 3 + 16
+    assert "Hari hilang karena kecelakaan: 3 → -" in told
     # The owner answering again later is asked as anyone replacing a sent report.
     await bot.text(OWNER, "/survey")
     assert "sudah dikirim. Isi lagi?" in bot.last_text(OWNER)

@@ -26,6 +26,7 @@ from db.models import (
     SurveyRound,
     TrainerAssignment,
 )
+from db.queries import enterprises as enterprises_db
 from db.queries import surveys as survey_queries
 from domain.kpi_trend import ChartWords, TrendChart
 from handlers import programme_chart
@@ -36,7 +37,7 @@ from services.surveys import charts, rounds
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
 from tests.harness import BotHarness
-from tests.survey_helpers import NOW, clock_of
+from tests.survey_helpers import NOW, clock_of, open_round
 
 NOV = date(2026, 11, 1)
 OCT = date(2026, 10, 1)
@@ -572,3 +573,23 @@ async def test_a_round_is_moved_only_to_a_working_day_before_the_next_round(
         "Then it would still be open when the next month's round opens on Monday, 4 January "
         "2027.")
     assert bot.step(STAFF_ID) == "rm_date"
+
+
+async def test_a_rounds_workers_are_those_it_asked_not_todays(survey_bot: BotHarness) -> None:
+    """Workers who left after the round are still counted as asked; those who joined after
+    its close are not (today's members would say 1 of 4)."""
+    bot = survey_bot
+    await factories.staff(bot)
+    maju = await factories.enterprise(bot, owner=1001, name="PT Maju")
+    for worker in (2001, 2002, 2003):
+        await factories.worker(bot, worker, maju)
+    await open_round(bot, "pulse")
+    await _final(bot, "pulse", NOV, maju.id, 2001)
+    clock_of(bot).advance(timedelta(days=20).total_seconds())  # past the close
+    async with bot.sessionmaker() as session, session.begin():
+        await enterprises_db.leave(session, 2003, now=clock_of(bot).now())
+    for worker in (2004, 2005):
+        await factories.worker(bot, worker, maju, joined_days_ago=0)
+    await bot.text(STAFF_ID, "/surveys")
+    pulse = next(t for t in bot.texts(STAFF_ID) if "November 2026" in t and "worker" in t)
+    assert "Answered: 1 of 3 workers (33%)" in pulse, pulse

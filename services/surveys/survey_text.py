@@ -5,11 +5,13 @@ not approved yet has no surveys."""
 from __future__ import annotations
 
 import html
+from datetime import date
 from decimal import Decimal
 
 from chat.i18n import _, current_locale
 from db.surveys import Unapproved
-from domain import numbers
+from domain import kpi_checks, numbers
+from domain import survey_calendar as calendar
 from domain.questionnaire import (
     ABOVE_OTHER,
     PERCENT_TOO_BIG,
@@ -31,9 +33,15 @@ def show_number(value: Decimal, *, percent: bool = False) -> str:
 
 
 def number_note(error: str, question: Question, *, answers: Answers | None = None,
-                questionnaire: Questionnaire | None = None, skip: str | None = None) -> str:
+                questionnaire: Questionnaire | None = None, skip: str | None = None,
+                period: date | None = None) -> str:
     """Why a typed number was not taken, in the user's language; with `skip` (an optional
-    question's skip button), text that is no number also names the button."""
+    question's skip button), text that is no number also names the button. `period`: the
+    month asked about."""
+    if error == kpi_checks.MORE_DAYS_THAN_MONTH and period is not None:
+        return _("{month} has only {days} days. Please check the number.").format(
+            month=calendar.month_name(period, current_locale()),
+            days=kpi_checks.days_in_month(period))
     if error == numbers.EMPTY:
         return _("Please type a number.")
     if error == numbers.TOO_LONG:
@@ -74,6 +82,41 @@ def number_note(error: str, question: Question, *, answers: Answers | None = Non
     if question.whole:
         return _("Please type a whole number, for example 120.")
     return _("Please type a number, for example 120 or {decimal}.").format(decimal=decimal)
+
+
+def doubt_text(question: Question, value: Decimal, doubt: kpi_checks.Doubt, *,
+               other: Decimal | None = None) -> str:
+    """An unlikely answer shown back with why it is unlikely, and the question whether it is
+    right; with `other` (the other reading of "1,250"), which of the two was meant."""
+    language = current_locale()
+    before = show_number(doubt.compared)
+    month = calendar.month_name(doubt.period, language) if doubt.period else None
+    if doubt.reason == kpi_checks.ABOVE_ENROLLED:
+        why = _("That is more than twice the {count} workers the enterprise enrolled "
+                "with.").format(count=before)
+    elif doubt.reason == kpi_checks.HOURS_PER_WORKER:
+        why = _("That is {hours} hours per worker in the month ({workers} workers), more "
+                "than {limit}.").format(
+            hours=show_number(kpi_checks.hours_per_worker(value, doubt.compared)),
+            workers=before, limit=show_number(kpi_checks.HOURS_PER_WORKER_LIMIT))
+    elif doubt.reason == kpi_checks.TENFOLD_UP and month is not None:
+        why = _("That is ten times or more the {before} reported for {month}.").format(
+            before=before, month=month)
+    elif doubt.reason == kpi_checks.TENFOLD_UP:
+        why = _("That is ten times or more the baseline ({before}, the figure from before "
+                "the training).").format(before=before)
+    elif month is not None:
+        why = _("That is a tenth or less of the {before} reported for {month}.").format(
+            before=before, month=month)
+    else:
+        why = _("That is a tenth or less of the baseline ({before}, the figure from before "
+                "the training).").format(before=before)
+    if other is not None:
+        ask = _("Did you mean {a} or {b}?").format(a=show_number(value), b=show_number(other))
+    else:
+        ask = _("Is this number right?")
+    return "\n".join([f"<b>{html.escape(question.label[language])}: {show_number(value)}</b>",
+                      why, ask])
 
 
 def _in_sentence(label: str) -> str:
