@@ -99,6 +99,11 @@ async def round_tallies(sessions: Sessions, round_id: int) -> RoundTallies | Non
             .group_by(SurveyResponse.enterprise_id))).all())
         if round_.survey == "kpi":
             asked: dict[int, int] = {row[0]: 1 for row in enterprises}
+            if round_.members_until is not None:
+                # A month opened late asked the enterprises approved by its end.
+                asked = {key: 1 for key in (await session.scalars(select(Enterprise.id).where(
+                    Enterprise.status == EnterpriseStatus.APPROVED,
+                    Enterprise.decided_at < round_.members_until))).all()}
         else:
             asked = dict((await session.execute(
                 select(Membership.enterprise_id, func.count())
@@ -114,9 +119,12 @@ def _asked_by(round_: SurveyRound) -> tuple[ColumnElement[bool], ...]:
     """The memberships a pulse round asked: its workers when it opened and those who joined
     before it closed (invited as they joined), not today's: a worker who left since was
     asked, one who joined after was not. A round not opened yet asks today's workers."""
+    # A month opened late asked only who was a member by the month's end.
+    joined_by = (round_.closes_at if round_.members_until is None
+                 else min(round_.closes_at, round_.members_until))
     if round_.queued_at is None:
-        return (Membership.left_at.is_(None),)
-    return (Membership.since < round_.closes_at,
+        return (Membership.left_at.is_(None), Membership.since < joined_by)
+    return (Membership.since < joined_by,
             or_(Membership.left_at.is_(None), Membership.left_at > round_.queued_at))
 
 

@@ -287,9 +287,13 @@ async def _answer_by_position(sandbox: BotApiSandbox, user_id: int, index: int) 
         buttons = [button for row in last.buttons for button in row]
         sandbox.press(user_id, buttons[index]["callback_data"], message_id=last.message_id)
         # The next question, or the thanks, in a message of its own.
-        said = await sandbox.wait_until(lambda: next(
-            (m.text or "" for m in sandbox.messages(user_id)[-1:]
-             if m.message_id != last.message_id), None), 30)
+        asked = last.message_id
+
+        def answered(asked: int = asked) -> str | None:
+            return next((m.text or "" for m in sandbox.messages(user_id)[-1:]
+                         if m.message_id != asked), None)
+
+        said = await sandbox.wait_until(answered, 30)
         if "Terima kasih" in said:
             return
     raise AssertionError(f"{user_id} never finished: {sandbox.texts(user_id)[-2:]}")

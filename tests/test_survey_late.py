@@ -117,6 +117,8 @@ async def test_staff_open_a_month_that_never_ran_from_surveys(late_bot: BotHarne
     cards = [text for text in bot.texts(STAFF_ID) if "Workers' survey, October 2026" in text]
     assert "Opened late on purpose: it asks the workers who were in the bot by the end of " \
         "October 2026." in cards[-1]
+    # Of PT Lama's two workers, the round asked the one of October's.
+    assert "PT Lama: 0 of 1 (0%)" in cards[-1]
 
 
 async def test_the_late_kpi_report_asks_enterprises_approved_by_the_months_end(
@@ -134,6 +136,11 @@ async def test_the_late_kpi_report_asks_enterprises_approved_by_the_months_end(
     assert "This report is asked late on purpose. Please give the numbers of October." in \
         bot.last_text(OWNER)
     assert bot.sandbox.texts(NEW_OWNER) == []
+    # Staff's card counts the enterprises it asked: PT Baru was not there in October.
+    await bot.text(STAFF_ID, "/surveys")
+    card = next(text for text in bot.texts(STAFF_ID)
+                if text.startswith("KPI report, October 2026 (open)"))
+    assert "Answered: 0 of 1 enterprise (0%)" in card and "PT Baru" not in card
 
 
 async def test_no_opens_nothing_and_an_old_month_button_opens_nothing_twice(
@@ -206,8 +213,7 @@ async def test_two_months_open_say_which_month_each_is_for(late_bot: BotHarness)
     await _world(bot)
     # November's rounds run on their own dates; October is opened late beside them.
     await run_rounds(services_of(bot.app))  # type: ignore[arg-type]
-    for survey, label in (("kpi", "KPI report, October 2026"),
-                          ("pulse", "Workers' survey, October 2026")):
+    for label in ("KPI report, October 2026", "Workers' survey, October 2026"):
         await bot.text(STAFF_ID, "/surveys")
         await bot.press(STAFF_ID, LATE_BUTTON)
         await bot.press(STAFF_ID, label)
