@@ -111,8 +111,8 @@ def snippet(text: str, limit: int) -> str:
 async def begin(run: Run[BroadcastData]) -> Outcome:
     """/broadcast: staff only (the router checks it now and again at every answer)."""
     _set_audience(run, Audience())
-    await run.say(_("Let's write a broadcast: the text, who receives it, and when. /cancel stops "
-                    "at any time."))
+    await run.say(_("Let's write a broadcast: the text, who receives it, and when. Type "
+                    "/cancel to stop."))
     return ask_text_id
 
 

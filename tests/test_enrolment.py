@@ -163,7 +163,7 @@ async def test_rejection_asks_reason_and_tells_owner(bot: BotHarness) -> None:
     assert "Please write why PT Maju Jaya is rejected" in bot.last_text(STAFF_ID)
     await bot.text(STAFF_ID, "x" * 600)
     assert bot.last_text(STAFF_ID) == (
-        "That is too long: at most 500 characters, please, or /cancel.")
+        "That is too long: at most 500 characters, please. Type /cancel to stop.")
     await bot.text(STAFF_ID, "Not a manufacturer")
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.status == EnterpriseStatus.REJECTED
