@@ -45,7 +45,8 @@ def choosing_role(context: BotContext) -> bool:
     """At the role question, /enrol or /join is the answer typed rather than tapped: the
     guides say "choose the owner button, or send /enrol"."""
     state = current_state(context)
-    return bool(state) and state.get("name") == FIRST_CONTACT.name and state.get("step") == "role"
+    return (state is not None and state.get("name") == FIRST_CONTACT.name
+            and state.get("step") == "role")
 
 
 @FIRST_CONTACT.entry

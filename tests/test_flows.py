@@ -219,7 +219,8 @@ async def test_bad_input_is_re_asked_by_the_mechanism(flow_bot: BotHarness) -> N
     [reply] = bot.replies(OWNER)
     assert "/language" in reply and reply.endswith("\n\nHow many?")
     await bot.text(OWNER, "/code")
-    assert bot.replies(OWNER) == ["Please answer the question first. Type /cancel to stop.\n\nHow many?"]
+    assert bot.replies(OWNER) == [
+        "Please answer the question first. Type /cancel to stop.\n\nHow many?"]
     assert bot.step(OWNER) == "count"
 
 

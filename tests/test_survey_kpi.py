@@ -346,7 +346,8 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     await bot.press(TRAINER, "Yes, send the report")
     await bot.delivered()
     # The owner hears of it (they may have been about to enter their own).
-    assert "sudah mengisi baseline (angka sebelum pelatihan) untuk September 2026" in bot.last_text(OWNER)
+    assert ("sudah mengisi baseline (angka sebelum pelatihan) untuk September 2026"
+            in bot.last_text(OWNER))
     assert "baseline is saved" in bot.last_text(TRAINER)
     responses, _ = await stored(bot)
     assert responses[-1].kind is ResponseKind.BASELINE
@@ -398,7 +399,8 @@ async def test_the_owner_sees_the_trend_against_the_baseline(
     await bot.press(OWNER, "Ya, kirim laporan")
     news = bot.last_text(OWNER)
     # 2 % rejects now against 4 % at the latest baseline: better.
-    assert "Dibandingkan dengan baseline (angka sebelum pelatihan):\nTingkat reject (%): 2 (baseline 4, −2 lebih baik)" in news
+    assert ("Dibandingkan dengan baseline (angka sebelum pelatihan):\n"
+            "Tingkat reject (%): 2 (baseline 4, −2 lebih baik)") in news
     await bot.text(OWNER, "/kpi")
     message = bot.sandbox.last_message(OWNER)
     assert message.photo is not None
@@ -825,13 +827,15 @@ async def test_once_approved_the_owner_gets_the_report_and_others_keep_their_ans
         assert await enterprises_db.decide(session, pending.id, 1, approve=True, reason=None,
                                            new_code=lambda: "K7P2QX", now=bot.clock.now())
     await bot.text(OWNER, "/baseline")
-    assert bot.last_text(OWNER).startswith("Baseline (angka sebelum pelatihan) ini untuk bulan apa?")
+    assert bot.last_text(OWNER).startswith(
+        "Baseline (angka sebelum pelatihan) ini untuk bulan apa?")
     await bot.text(OWNER, "/cancel")
     await factories.user(bot, 5001)
     await bot.text(5001, "/kpi")
     assert bot.last_text(5001).startswith("Laporan KPI untuk pemilik dan admin perusahaan.")
     await bot.text(5001, "/baseline")
-    assert bot.last_text(5001).startswith("Baseline (angka sebelum pelatihan) diisi oleh pemilik perusahaan")
+    assert bot.last_text(5001).startswith(
+        "Baseline (angka sebelum pelatihan) diisi oleh pemilik perusahaan")
     await bot.text(5001, "/survey")
     assert "belum ada survei" in bot.last_text(5001)
 
