@@ -64,8 +64,11 @@ def build_router() -> Router:
                     role_changed=help.role_changed)
     # Conversations (flows), each with the command that starts it, if any.
     router.add_flow(start.FIRST_CONTACT, interrupts=start.opens_a_link)
-    router.add_flow(enrol.ENROL)
-    router.add_flow(join.JOIN, interrupts=join.code_given)
+    # At the role question of first contact, /enrol and /join answer it.
+    router.add_flow(enrol.ENROL, interrupts=start.choosing_role)
+    router.add_flow(join.JOIN,
+                    interrupts=lambda context: join.code_given(context)
+                    or start.choosing_role(context))
     router.add_flow(join.LEAVE)
     router.add_flow(join.REPLACE_CODE)
     router.add_flow(review.REJECT)

@@ -474,7 +474,7 @@ async def refuse(update: Update, context: BotContext, *, what: str) -> None:
 
 async def _finish_first(update: Update, context: BotContext) -> None:
     await ack(update)
-    await reask_open(update, context, _("Please finish this first, or /cancel."))
+    await reask_open(update, context, _("Please finish this first. Type /cancel to stop."))
 
 
 async def reask_open(update: Update, context: BotContext, note: str | None = None) -> bool:
@@ -703,7 +703,7 @@ class Router:
         elif command is not None and command.in_flow == "run":
             await command.handler(update, context)
         else:
-            await run.reask(_("Please answer the question first, or /cancel."))
+            await run.reask(_("Please answer the question first. Type /cancel to stop."))
 
     async def _cancel(self, run: Run[Any]) -> None:
         edit = run.state.pop("edit", None)

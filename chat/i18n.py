@@ -11,7 +11,7 @@ import contextlib
 import gettext as _gettext
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -117,6 +117,15 @@ def format_date(value: date | datetime, locale: str | None = None) -> str:
     if isinstance(value, datetime):
         return _babel_format_datetime(value, pattern, locale=loc)
     return _babel_format_date(value, pattern, locale=loc)
+
+
+def format_time(value: time | datetime, locale: str | None = None, zone: str | None = None) -> str:
+    """The hour as the reader writes it: "08.00 WIB" in Indonesian, "08:00 WIB" in English
+    (`zone`, when given, follows). The wall time of `value` as it is: convert it to the zone
+    first."""
+    loc = locale or current_locale()
+    shown = f"{value.hour:02d}{'.' if loc == 'id' else ':'}{value.minute:02d}"
+    return f"{shown} {zone}" if zone else shown
 
 
 def format_number(value: int | float, locale: str | None = None) -> str:

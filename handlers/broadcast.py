@@ -20,7 +20,7 @@ from telegram.error import BadRequest
 from chat.access import is_staff
 from chat.context import BotContext, Services
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Retry, Run
-from chat.i18n import N_, _, current_locale, format_date, format_number, ngettext
+from chat.i18n import N_, _, current_locale, format_date, format_number, format_time, ngettext
 from chat.keyboards import province_rows
 from chat.labels import module_name, role_name
 from chat.reply import ack, edit_or_send, rows, send, stale_button
@@ -92,9 +92,9 @@ def when_text(moment: datetime, zone: str = "WIB") -> str:
     the team works from Jakarta, the recipients may not."""
     local = schedule.in_zone(moment, zone)
     shown = _("{date}, {time} {zone}").format(date=format_date(local),
-                                              time=local.strftime("%H:%M"), zone=zone)
+                                              time=format_time(local), zone=zone)
     if zone != "WIB":
-        shown += " ({time} WIB)".format(time=schedule.in_wib(moment).strftime("%H:%M"))
+        shown += f" ({format_time(schedule.in_wib(moment), zone='WIB')})"
     return shown
 
 
@@ -111,8 +111,8 @@ def snippet(text: str, limit: int) -> str:
 async def begin(run: Run[BroadcastData]) -> Outcome:
     """/broadcast: staff only (the router checks it now and again at every answer)."""
     _set_audience(run, Audience())
-    await run.say(_("Let's write a broadcast: the text, who receives it, and when. /cancel stops "
-                    "at any time."))
+    await run.say(_("Let's write a broadcast: the text, who receives it, and when. Type "
+                    "/cancel to stop."))
     return ask_text_id
 
 
@@ -439,7 +439,7 @@ async def _enterprise_typed(run: Run[BroadcastData], text: str) -> Outcome:
 # --- when -----------------------------------------------------------------------------------
 def _example(svc: Services) -> str:
     tomorrow = schedule.in_wib(svc.clock.now()) + timedelta(days=1)
-    return tomorrow.strftime("%Y-%m-%d") + " 08:00"
+    return f"{tomorrow:%Y-%m-%d} {format_time(tomorrow.replace(hour=8, minute=0))}"
 
 
 @COMPOSE.step("bc_when", note=N_("Please press Send now, or type a date and time."))
@@ -618,7 +618,7 @@ def _replies_waited(svc: Services) -> list[str]:
     return [_("⏱ Replies waited for Telegram's limit of about 30 messages a second, in the "
               "minute until {time} WIB: {waited} of {replies}. The slowest 5% waited {p95} s "
               "or more, the longest {longest} s.").format(
-        time=schedule.in_wib(at).strftime("%H.%M"), waited=format_number(waits.waited),
+        time=format_time(schedule.in_wib(at)), waited=format_number(waits.waited),
         replies=format_number(waits.replies), p95=format_number(round(waits.p95, 1)),
         longest=format_number(round(waits.longest, 1)))]
 

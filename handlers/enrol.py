@@ -106,8 +106,8 @@ async def begin(run: Run[EnrolData]) -> Outcome:
             name=html.escape(existing["name"])))
         return ask_summary
     run.data["enrol"] = {"modules": []}
-    await run.say(_("Let's enrol your enterprise: eight short questions. /cancel stops at any "
-                    "time."))
+    await run.say(_("Let's enrol your enterprise: eight short questions. Type /cancel to "
+                    "stop."))
     return ask_name
 
 

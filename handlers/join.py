@@ -89,7 +89,7 @@ async def code_typed(run: Run[JoinData], text: str) -> Outcome:
         await run.say(_("A join code has six letters and numbers, like K7P2QX, never 0, O, 1, I "
                         "or L. It is on the "
                         "SCORE poster at the factory, or ask HRD, the SCORE trainer or the "
-                        "improvement team (EIT). /cancel stops."))
+                        "improvement team (EIT). Type /cancel to stop."))
         return STAY
     return await try_code(run, text)
 
@@ -119,7 +119,8 @@ async def try_code(run: Run[JoinData], text: str) -> Outcome:
                          "move_from": result.moving_from})
         return ask_move
     if result.enterprise_name is None:
-        note = _("I do not know this code. Please check it and send it again, or /cancel.")
+        note = _("I do not know this code. Please check it and send it again. Type /cancel to "
+                 "stop.")
         left = result.tries_left
         if left is not None and MAX_WRONG - left >= WARN_FROM:
             note += "\n" + ngettext("You can try {count} more time.",

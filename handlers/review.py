@@ -82,14 +82,14 @@ async def reject_begin(run: Run[RejectData], enterprise_id: str) -> Outcome:
 
 
 def _reason_note(run: Run[RejectData]) -> str:
-    return _("Please write why {name} is rejected, or /cancel.").format(
+    return _("Please write why {name} is rejected. Type /cancel to stop.").format(
         name=html.escape(run.data["name"]))
 
 
 @REJECT.step("reason", note=_reason_note, repeat=False)
 async def ask_reason(run: Run[RejectData]) -> None:
     await run.say(_("Why is {name} rejected? The owner will read your answer.\n"
-                    "/cancel keeps the enrolment waiting.")
+                    "Type /cancel to stop: the enrolment then keeps waiting.")
                   .format(name=html.escape(run.data["name"])))
 
 
@@ -99,8 +99,9 @@ def _reason(text: str | None) -> tuple[str | None, str | None]:
 
 
 @ask_reason.on_text(_reason, {
-    text_input.TOO_LONG: N_("That is too long: at most 500 characters, please, or /cancel."),
-    "*": N_("Please write the reason in a few words, or /cancel.")})
+    text_input.TOO_LONG: N_("That is too long: at most 500 characters, please. Type /cancel "
+                            "to stop."),
+    "*": N_("Please write the reason in a few words. Type /cancel to stop.")})
 async def reason_given(run: Run[RejectData], reason: str) -> Outcome:
     decided = await review.reject(run.svc, int(run.data["enterprise"]), run.user_id, reason)
     if decided is None:

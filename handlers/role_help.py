@@ -21,8 +21,7 @@ def role_help(role: str | None) -> str:
                     "/leave – you no longer work there"),
         "trainer": _("/survey – enter the KPI report of an enterprise you support\n"
                      "/baseline – enter its KPIs before training\n"
-                     "/kpi – its trend\n"
-                     "Visit reminders will come here."),
+                     "/kpi – its trend"),
         "staff": _("/pending – enrolments waiting for approval\n"
                    "/broadcast – write a message to many users\n"
                    "/broadcasts – recent broadcasts, their progress, cancelling\n"

@@ -97,8 +97,8 @@ async def ask_confirm(run: Run[LateData]) -> None:
         _("Open <b>{title}</b> late, with these dates?").format(title=_title(survey, period)),
         *date_lines(plan.opens_on, plan.reminder_on, plan.closes_on), "",
         late_line(survey, period), asked,
-        _("The invitations go out at once. Where it is night (21.00 to 06.00), they go out "
-          "at 06.00 local time.")]), rows([
+        _("The invitations go out at once. Where it is night (21:00 to 06:00), they go out "
+          "at 06:00 local time.")]), rows([
         run.button("✅ " + _("Yes, open it"), CONFIRM, "yes"),
         run.button("✖ " + _("No"), CONFIRM, "no")], width=1))
 

@@ -15,7 +15,7 @@ from typing import TypedDict
 
 from chat.access import is_staff
 from chat.flow import BUTTON, END, Flow, Outcome, Run, clear
-from chat.i18n import N_, _, current_locale
+from chat.i18n import N_, _, current_locale, format_time
 from chat.reply import rows
 from db import surveys as surveys_db
 from db.models import SurveyRound
@@ -122,7 +122,7 @@ async def date_typed(run: Run[MoveData], text: str) -> Outcome:
 def _send_time(round_: SurveyRound) -> str:
     """When a round's invitations go out, local time: "09.00" (KPI), "19.30" (pulse)."""
     at = calendar.KPI_INVITE_TIME if round_.survey == "kpi" else calendar.PULSE_INVITE_TIME
-    return at.strftime("%H.%M")
+    return format_time(at)
 
 
 @MOVE.step("rm_confirm", expects=BUTTON)

@@ -9,7 +9,7 @@ from telegram import Update
 
 from chat.access import has_no_role
 from chat.context import BotContext
-from chat.flow import BUTTON, END, Flow, Outcome, Run
+from chat.flow import BUTTON, END, Flow, Outcome, Run, current_state
 from chat.i18n import N_, _, set_locale
 from chat.keyboards import language_buttons
 from chat.menu import set_chat_menu
@@ -39,6 +39,14 @@ def opens_a_link(context: BotContext) -> bool:
     replaces whatever question was open."""
     args = context.args or []
     return bool(args) and parse_start_payload(args[0]) is not None
+
+
+def choosing_role(context: BotContext) -> bool:
+    """At the role question, /enrol or /join is the answer typed rather than tapped: the
+    guides say "choose the owner button, or send /enrol"."""
+    state = current_state(context)
+    return (state is not None and state.get("name") == FIRST_CONTACT.name
+            and state.get("step") == "role")
 
 
 @FIRST_CONTACT.entry

@@ -128,9 +128,19 @@ class SurveyData(TypedDict, total=False):
 
 
 def _cancelled(run: Run[SurveyData]) -> str:
-    if "response_id" in run.data:
-        return _("Stopped. The answers given so far are kept. Type /survey to continue later.")
-    return _("Cancelled. Type /help to see the menu.")
+    """Each answer is in the database as it is given: /survey (/baseline) opens the same
+    response again while its round is open, and only a response finished (a report
+    confirmed) counts."""
+    if "response_id" not in run.data:
+        return _("Cancelled. Type /help to see the menu.")
+    if run.data.get("kind") == ResponseKind.BASELINE.value:
+        return _("Stopped. The answers given so far are kept, and the baseline counts once "
+                 "you send it at the end. Type /baseline to continue.")
+    if run.data.get("survey") == "kpi":
+        return _("Stopped. The answers given so far are kept. The report counts once you send "
+                 "it at the end, before it closes. Type /survey to continue.")
+    return _("Stopped. Your answers so far are kept until the survey closes, and they count "
+             "once you finish it. Type /survey to continue.")
 
 
 SURVEY: Flow[SurveyData] = Flow("survey", command="survey", reentry=False,
@@ -651,11 +661,12 @@ async def _refused(run: Run[SurveyData], refusal: surveys_db.Refusal) -> Outcome
                  "then. The answers given so far are kept.").format(
             date=calendar.date_words(refusal.opens_on, current_locale()))
     elif refusal.reason == "not_allowed":
-        text = _("This survey for {name} has ended: you no longer answer for it. The "
-                 "answers given so far are kept.").format(
+        text = _("This survey for {name} has ended: you no longer answer for it, so these "
+                 "answers are not counted.").format(
             name=html.escape(run.data.get("name", "")))
     else:
-        text = _("This survey closed meanwhile. The answers given so far are kept. Thank you.")
+        text = _("This survey closed before it was finished, so these answers are not "
+                 "counted. Thank you.")
     await run.say(text)
     return END
 

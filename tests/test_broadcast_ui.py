@@ -366,7 +366,8 @@ async def test_commands_and_stray_input_inside_the_composer(bot: BotHarness) -> 
     await _world(bot)
     await _write_texts(bot, "Halo")
     await bot.text(STAFF, "/staff")
-    assert bot.last_text(STAFF).startswith("Please answer the question first, or /cancel.")
+    assert bot.last_text(STAFF).startswith(
+        "Please answer the question first. Type /cancel to stop.")
     assert "Who receives it?" in bot.last_text(STAFF)
     await bot.text(STAFF, "/help")
     assert "/broadcasts" in bot.last_text(STAFF) and "Who receives it?" in bot.last_text(STAFF)
@@ -409,7 +410,8 @@ async def test_one_conversation_at_a_time_and_the_composer_across_a_restart(
     await bot.text(STAFF, "/enrol")
     assert "name of your company" in bot.last_text(STAFF)
     await bot.text(STAFF, "/broadcast")
-    assert bot.last_text(STAFF).startswith("Please answer the question first, or /cancel.")
+    assert bot.last_text(STAFF).startswith(
+        "Please answer the question first. Type /cancel to stop.")
     assert "name of your company" in bot.last_text(STAFF)
     await bot.text(STAFF, "PT Staff Test")
     assert "What does your company make?" in bot.last_text(STAFF)

@@ -163,7 +163,7 @@ async def test_rejection_asks_reason_and_tells_owner(bot: BotHarness) -> None:
     assert "Please write why PT Maju Jaya is rejected" in bot.last_text(STAFF_ID)
     await bot.text(STAFF_ID, "x" * 600)
     assert bot.last_text(STAFF_ID) == (
-        "That is too long: at most 500 characters, please, or /cancel.")
+        "That is too long: at most 500 characters, please. Type /cancel to stop.")
     await bot.text(STAFF_ID, "Not a manufacturer")
     enterprise = await enterprise_of(bot, OWNER)
     assert enterprise.status == EnterpriseStatus.REJECTED
@@ -465,3 +465,24 @@ async def test_approval_news_is_two_messages_the_code_then_the_poster(bot: BotHa
     news, poster = bot.sandbox.messages(OWNER)[before:]
     assert (news.text or "").startswith("Good news:") and "Join code:" in (news.text or "")
     assert poster.document is not None
+
+
+async def test_enrol_typed_at_the_role_question_answers_it(bot: BotHarness) -> None:
+    """The guides say "choose the owner button, or send /enrol": typed at the role question,
+    /enrol starts the enrolment rather than asking to answer first."""
+    await onboard(bot, OWNER, "en", role=None)
+    assert "enrol your enterprise, or to join" in bot.last_text(OWNER)
+    await bot.text(OWNER, "/enrol")
+    assert "What is the name of your company?" in bot.last_text(OWNER)
+    # Sent again at that first question, it asks the same question again.
+    await bot.text(OWNER, "/enrol")
+    assert "What is the name of your company?" in bot.last_text(OWNER)
+    await answer_enrolment(bot, OWNER, "en")
+    await bot.press(OWNER, "Confirm")
+    assert (await enterprise_of(bot, OWNER)).name == "PT Maju Jaya"
+
+
+async def test_join_typed_at_the_role_question_asks_for_the_code(bot: BotHarness) -> None:
+    await onboard(bot, OWNER, "en", role=None)
+    await bot.text(OWNER, "/join")
+    assert "send the join code" in bot.last_text(OWNER)

@@ -219,7 +219,8 @@ async def test_bad_input_is_re_asked_by_the_mechanism(flow_bot: BotHarness) -> N
     [reply] = bot.replies(OWNER)
     assert "/language" in reply and reply.endswith("\n\nHow many?")
     await bot.text(OWNER, "/code")
-    assert bot.replies(OWNER) == ["Please answer the question first, or /cancel.\n\nHow many?"]
+    assert bot.replies(OWNER) == [
+        "Please answer the question first. Type /cancel to stop.\n\nHow many?"]
     assert bot.step(OWNER) == "count"
 
 
@@ -278,7 +279,7 @@ async def test_another_flows_button_says_finish_first(bot: BotHarness) -> None:
     bot.sandbox.press(STAFF_ID, notice.buttons[0][1]["callback_data"],
                       message_id=notice.message_id)
     await bot.settle()
-    assert bot.last_text(STAFF_ID).startswith("Please finish this first, or /cancel.\n\n")
+    assert bot.last_text(STAFF_ID).startswith("Please finish this first. Type /cancel to stop.\n\n")
     assert "Who should become a trainer?" in bot.last_text(STAFF_ID)
     assert bot.open_flow(STAFF_ID) == "staff_roles"
     await bot.text(STAFF_ID, "/cancel")
@@ -399,7 +400,7 @@ async def test_a_button_that_opens_a_flow_is_answered_once(flow_bot: BotHarness)
     assert bot.last_text(OWNER) == "How many bolts to pick up?"
     # Pressed again with the question open: "finish this first", answered once.
     await press("nuts")
-    assert bot.last_text(OWNER) == ("Please finish this first, or /cancel.\n\n"
+    assert bot.last_text(OWNER) == ("Please finish this first. Type /cancel to stop.\n\n"
                                     "How many bolts to pick up?")
     await bot.text(OWNER, "/cancel")
     answers = await press("gone")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -10,6 +10,7 @@ from chat.i18n import (
     _,
     format_date,
     format_number,
+    format_time,
     normalize_language_code,
     resolve_locale,
     use_locale,
@@ -44,3 +45,19 @@ def test_translation_follows_the_current_locale() -> None:
         assert _("Done") == "Selesai"
     with use_locale("en"):
         assert _("Done") == "Done"
+
+
+def test_times_as_each_language_writes_them() -> None:
+    assert format_time(time(8, 0), "id", zone="WIB") == "08.00 WIB"
+    assert format_time(time(19, 30), "id") == "19.30"
+    assert format_time(time(8, 0), "en", zone="WIB") == "08:00 WIB"
+    assert format_time(datetime(2026, 12, 7, 9, 5, tzinfo=UTC), "en") == "09:05"
+
+
+def test_a_broadcast_time_in_the_readers_language() -> None:
+    from handlers.broadcast import when_text
+    moment = datetime(2026, 12, 8, 1, 30, tzinfo=UTC)  # 09.30 WITA, 08.30 WIB
+    with use_locale("id"):
+        assert when_text(moment, "WITA") == "Selasa, 8 Desember 2026, pukul 09.30 WITA (08.30 WIB)"
+    with use_locale("en"):
+        assert when_text(moment, "WITA") == "Tuesday, 8 December 2026, 09:30 WITA (08:30 WIB)"

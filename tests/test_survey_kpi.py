@@ -70,7 +70,7 @@ async def test_owner_reports_the_kpis_from_the_invitation(survey_bot: BotHarness
     assert "Jumlah pekerja: 120" in summary
     assert "Listrik (kWh): 12.500,5" in summary
     # The rates, computed and shown back before anything is final: 300 of 15.000 rejected.
-    assert "Tingkat cacat (%): 2" in summary
+    assert "Tingkat reject (%): 2" in summary
     responses, _ = await stored(bot)
     assert responses[0].status is ResponseStatus.OPEN
     await bot.press(OWNER, "Ya, kirim laporan")
@@ -101,7 +101,7 @@ async def test_english_owner_with_items_not_recorded(survey_bot: BotHarness) -> 
     assert "Women: Not recorded" in summary
     assert "Defect rate (%): 2.5" in summary and "Electricity (kWh): 12,500.5" in summary
     # The rate says it as the item above it does, capital and all.
-    assert "Suggestions per 100 workers: Not recorded" in summary
+    assert "Suggestions implemented per 100 workers: Not recorded" in summary
     assert "Days lost to accidents" not in summary
     await bot.press(OWNER, "Yes, send the report")
     assert "the report is saved" in bot.last_text(OWNER)
@@ -346,7 +346,8 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     await bot.press(TRAINER, "Yes, send the report")
     await bot.delivered()
     # The owner hears of it (they may have been about to enter their own).
-    assert "sudah mengisi baseline untuk September 2026" in bot.last_text(OWNER)
+    assert ("sudah mengisi baseline (angka sebelum pelatihan) untuk September 2026"
+            in bot.last_text(OWNER))
     assert "baseline is saved" in bot.last_text(TRAINER)
     responses, _ = await stored(bot)
     assert responses[-1].kind is ResponseKind.BASELINE
@@ -369,7 +370,7 @@ async def test_a_trainer_enters_the_baseline_of_an_assigned_enterprise_only(
     # A worker has no baseline to enter.
     await factories.worker(bot, 2001, maju)
     await bot.text(2001, "/baseline")
-    assert "Baseline diisi oleh pemilik perusahaan" in bot.last_text(2001)
+    assert "Baseline (angka sebelum pelatihan) diisi oleh pemilik perusahaan" in bot.last_text(2001)
     assert bot.open_flow(TRAINER + 1) is None
 
 
@@ -398,13 +399,14 @@ async def test_the_owner_sees_the_trend_against_the_baseline(
     await bot.press(OWNER, "Ya, kirim laporan")
     news = bot.last_text(OWNER)
     # 2 % rejects now against 4 % at the latest baseline: better.
-    assert "Tingkat cacat (%): 2 (baseline 4, −2 lebih baik)" in news
+    assert ("Dibandingkan dengan baseline (angka sebelum pelatihan):\n"
+            "Tingkat reject (%): 2 (baseline 4, −2 lebih baik)") in news
     await bot.text(OWNER, "/kpi")
     message = bot.sandbox.last_message(OWNER)
     assert message.photo is not None
     image = Image.open(io.BytesIO(message.photo))
     assert image.format == "PNG" and image.width == 1080
-    assert "Tingkat cacat (%): 2" in (message.text or "")
+    assert "Tingkat reject (%): 2" in (message.text or "")
     # The numbers behind the picture, as /kpi handed them to the drawing: the months before
     # training lead in, October has no report (a gap), the line is the latest baseline.
     chart, words = drawn[-1]
@@ -414,7 +416,7 @@ async def test_the_owner_sees_the_trend_against_the_baseline(
     assert chart.baseline[kpi.DEFECT_RATE] == Decimal(4)
     absent = kpi.round_rate(Decimal(30 * 100) / (120 * 22))
     assert chart.series[kpi.ABSENTEEISM] == [absent, absent, None, absent]
-    assert words.locale == "id" and words.series[kpi.DEFECT_RATE] == "Tingkat cacat (%)"
+    assert words.locale == "id" and words.series[kpi.DEFECT_RATE] == "Tingkat reject (%)"
 
 
 async def test_reports_with_nothing_recorded_get_words_not_an_empty_chart(
@@ -438,7 +440,7 @@ async def test_reports_with_nothing_recorded_get_words_not_an_empty_chart(
     # The rates say it as the items above them do (LANGUAGE.md: "Tidak dicatat").
     summary = bot.last_text(OWNER)
     assert "Pekerja perempuan: Tidak dicatat" in summary
-    assert "Tingkat cacat (%): Tidak dicatat" in summary and "tidak dicatat" not in summary
+    assert "Tingkat reject (%): Tidak dicatat" in summary and "tidak dicatat" not in summary
     await bot.press(OWNER, "Ya, kirim laporan")
     before = len(bot.sandbox.messages(OWNER))
     await bot.text(OWNER, "/kpi")
@@ -460,13 +462,13 @@ async def test_reports_with_nothing_recorded_get_words_not_an_empty_chart(
     await bot.text(OWNER, "/survey")
     await bot.press(OWNER, "Ya, isi lagi")
     await bot.press(OWNER, "Ubah jawaban")
-    await bot.press(OWNER, "Usulan pekerja yang dijalankan")
+    await bot.press(OWNER, "Usulan yang diterapkan")
     await bot.text(OWNER, "6")
     await bot.press(OWNER, "Ya, kirim laporan")
     await bot.text(OWNER, "/kpi")
     message = bot.sandbox.last_message(OWNER)
     assert message.photo is not None and len(drawn) == 1
-    assert "Usulan per 100 pekerja: 5" in (message.text or "")
+    assert "Usulan yang diterapkan per 100 pekerja: 5" in (message.text or "")
 
 
 async def test_workers_and_strangers_get_no_kpi_report(survey_bot: BotHarness) -> None:
@@ -580,8 +582,8 @@ async def test_a_trainer_unassigned_while_entering_a_report_cannot_send_it(
     assert await assignments.unassign_trainer(svc.sessionmaker, TRAINER, maju.id)
     await bot.text(TRAINER, "45")
     assert bot.last_text(TRAINER) == (
-        "This survey for PT Maju Jaya has ended: you no longer answer for it. The answers "
-        "given so far are kept.")
+        "This survey for PT Maju Jaya has ended: you no longer answer for it, so these "
+        "answers are not counted.")
     responses, answers = await stored(bot)
     assert [r.status for r in responses] == [ResponseStatus.OPEN]
     assert set(answers) == {"headcount"}
@@ -797,8 +799,8 @@ async def test_a_baseline_without_monthly_reports_is_shown_in_words(
     # Nothing yet: no baseline, no report.
     await bot.text(OWNER, "/kpi")
     assert bot.last_text(OWNER) == (
-        "PT Maju Jaya belum punya laporan KPI bulanan. Laporan diminta setiap awal bulan; "
-        "selama masih dibuka, laporan bisa diisi atau dilanjutkan dengan /survey.")
+        "PT Maju Jaya belum punya laporan KPI bulanan. Laporan diminta setiap awal bulan. "
+        "Selama laporan masih dibuka, ketik /survey untuk mengisi atau melanjutkannya.")
     for month, rejected in (("Agustus 2026", "900"), ("September 2026", "600")):
         await bot.text(OWNER, "/baseline")
         await bot.press(OWNER, month)
@@ -812,17 +814,18 @@ async def test_a_baseline_without_monthly_reports_is_shown_in_words(
     absent = kpi.round_rate(Decimal(30 * 100) / (120 * 22))
     # The latest baseline, September: 600 of 15.000 rejected.
     assert sent[0].text == "\n".join([
-        "PT Maju Jaya", "Baseline: September 2026", "Tingkat cacat (%): 4",
+        "PT Maju Jaya", "Baseline (angka sebelum pelatihan): September 2026",
+        "Tingkat reject (%): 4",
         f"Tingkat ketidakhadiran (%): {str(absent).replace('.', ',')}",
-        "Tingkat turnover (%): 2,5", "Kecelakaan dengan hari hilang per 1.000.000 jam: 47,62",
-        "Usulan per 100 pekerja: Tidak dicatat", "kWh per unit: 0,83",
+        "Tingkat turnover (%): 2,5", "Kecelakaan hilang hari kerja per 1 juta jam kerja: 47,62",
+        "Usulan yang diterapkan per 100 pekerja: Tidak dicatat", "kWh per unit: 0,83",
         "Grafik tren muncul setelah laporan bulanan masuk. Laporan diminta setiap awal bulan."])
     # An admin in English sees the same.
     await factories.worker(bot, 2002, maju, role="admin", language="en")
     await bot.text(2002, "/kpi")
     text = bot.last_text(2002)
     assert text.startswith("PT Maju Jaya\nBaseline: September 2026\nDefect rate (%): 4\n")
-    assert "Suggestions per 100 workers: Not recorded" in text
+    assert "Suggestions implemented per 100 workers: Not recorded" in text
     assert text.endswith("The trend chart comes once the monthly reports arrive. The report "
                          "is asked for at the start of each month.")
     # The first monthly report: the chart, against the baseline.
@@ -833,7 +836,7 @@ async def test_a_baseline_without_monthly_reports_is_shown_in_words(
     await bot.text(OWNER, "/kpi")
     message = bot.sandbox.last_message(OWNER)
     assert message.photo is not None
-    assert "Tingkat cacat (%): 2 (baseline 4, −2 lebih baik)" in (message.text or "")
+    assert "Tingkat reject (%): 2 (baseline 4, −2 lebih baik)" in (message.text or "")
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
@@ -874,13 +877,15 @@ async def test_once_approved_the_owner_gets_the_report_and_others_keep_their_ans
         assert await enterprises_db.decide(session, pending.id, 1, approve=True, reason=None,
                                            new_code=lambda: "K7P2QX", now=bot.clock.now())
     await bot.text(OWNER, "/baseline")
-    assert bot.last_text(OWNER).startswith("Baseline ini untuk bulan apa?")
+    assert bot.last_text(OWNER).startswith(
+        "Baseline (angka sebelum pelatihan) ini untuk bulan apa?")
     await bot.text(OWNER, "/cancel")
     await factories.user(bot, 5001)
     await bot.text(5001, "/kpi")
     assert bot.last_text(5001).startswith("Laporan KPI untuk pemilik dan admin perusahaan.")
     await bot.text(5001, "/baseline")
-    assert bot.last_text(5001).startswith("Baseline diisi oleh pemilik perusahaan")
+    assert bot.last_text(5001).startswith(
+        "Baseline (angka sebelum pelatihan) diisi oleh pemilik perusahaan")
     await bot.text(5001, "/survey")
     assert "belum ada survei" in bot.last_text(5001)
 

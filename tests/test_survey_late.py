@@ -91,8 +91,8 @@ async def test_staff_open_a_month_that_never_ran_from_surveys(late_bot: BotHarne
         "Opened late on purpose: it asks the workers who were in the bot by the end of "
         "October 2026.\n"
         "It invites 1 worker now.\n"
-        "The invitations go out at once. Where it is night (21.00 to 06.00), they go out at "
-        "06.00 local time.")
+        "The invitations go out at once. Where it is night (21:00 to 06:00), they go out at "
+        "06:00 local time.")
     assert await _round(bot, "pulse", OCT) is None  # nothing recorded before the yes
     await bot.press(STAFF_ID, "✅ Yes, open it")
     assert bot.last_text(STAFF_ID) == ("Workers' survey, October 2026 is open until Tuesday, "

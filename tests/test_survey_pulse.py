@@ -176,7 +176,7 @@ async def test_six_workers_one_finishing_after_a_restart_and_the_owner_sees_tota
            "Sering 100%, Selalu 0%" in totals
     assert "Rasa aman saat bekerja: " in totals
     # Five said yes and answered the follow-up.
-    assert "Usulan ditindaklanjuti: Sudah dijalankan 100%" in totals
+    assert "Usulan sudah dijalankan: Sudah dijalankan 100%" in totals
     for worker in WORKERS:
         assert str(worker) not in totals
 
@@ -222,8 +222,8 @@ async def test_a_follow_up_with_fewer_than_five_answers_says_no_count(
     await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
     await bot.text(OWNER, "/kpi")
     totals = bot.last_text(OWNER)
-    assert "Menyampaikan usulan: Ya 60%, Tidak 40%" in totals
-    assert "demi kerahasiaan: Usulan ditindaklanjuti." in totals
+    assert "Menyampaikan usulan: Ya, pernah 60%, Tidak pernah 40%" in totals
+    assert "demi kerahasiaan: Usulan sudah dijalankan." in totals
     assert "Belum" not in totals
 
 
@@ -259,12 +259,12 @@ async def test_a_round_moved_while_a_worker_answers_says_when_it_opens_again(
                                    date(2026, 12, 8), staff_id=STAFF_ID)
     await bot.press(WORKERS[0], "Aman")
     assert bot.last_text(WORKERS[0]) == (
-        "Survei ini dipindahkan dan akan dibuka lagi pada Selasa, 8 Desember 2026. Akan ada "
-        "pesan saat itu. Jawaban yang sudah diisi tetap tersimpan.")
+        "Jadwal survei ini dipindahkan. Survei dibuka lagi pada Selasa, 8 Desember 2026, dan "
+        "Anda akan mendapat pesan saat itu. Jawaban yang sudah diisi tetap tersimpan.")
     # /survey says the same, without an invitation at hand.
     await bot.text(WORKERS[0], "/survey")
     assert bot.last_text(WORKERS[0]).startswith(
-        "Survei ini dipindahkan dan akan dibuka pada Selasa, 8 Desember 2026.")
+        "Jadwal survei ini dipindahkan. Survei dibuka pada Selasa, 8 Desember 2026,")
     answers = await answers_of(bot, WORKERS[0])
     assert set(answers) == {"supervisor_listens"}
 
@@ -330,3 +330,29 @@ async def test_every_invitation_says_who_cannot_see_the_answers(
     # Each button makes sense without its question: never a bare "Tidak" beside "Kadang-kadang".
     assert labels == ["Selalu", "Kadang-kadang", "Tidak tersedia", "Saya tidak perlu APD",
                       "Tidak ingin menjawab"]
+
+
+async def test_cancel_keeps_the_answers_and_survey_goes_on(survey_bot: BotHarness,
+                                                           exact_release: None) -> None:
+    """/cancel says what happens: the answers stay, count once finished, and /survey goes
+    on at the next question. A yes-or-no question's buttons make sense without it."""
+    bot = survey_bot
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await factories.worker(bot, 2001, maju)
+    await open_round(bot, "pulse")
+    await bot.press(2001, "Mulai survei")
+    for label in ["Sering", "Aman", "Selalu"]:
+        await bot.press(2001, label)
+    labels = [b["text"] for row in bot.sandbox.last_message(2001).buttons for b in row]
+    assert labels == ["Ya, pernah", "Tidak pernah", "Tidak ingin menjawab"]
+    await bot.text(2001, "/cancel")
+    assert bot.last_text(2001) == (
+        "Dihentikan. Jawaban Anda tetap tersimpan sampai survei ditutup, dan baru dihitung "
+        "setelah survei selesai diisi. Ketik /survey untuk melanjutkan.")
+    assert set(await answers_of(bot, 2001)) == {"supervisor_listens", "feel_safe",
+                                                "ppe_available"}
+    await bot.text(2001, "/survey")
+    assert "4/6" in bot.last_text(2001)
+    await bot.press(2001, "Tidak pernah")
+    await bot.press(2001, "Tidak pernah")
+    assert "Terima kasih" in bot.last_text(2001)

@@ -315,7 +315,7 @@ async def test_staff_move_a_round_that_has_not_opened(early_bot: BotHarness) -> 
         "Opens: Tuesday, 8 December 2026\n"
         "Reminder: Thursday, 17 December 2026\n"
         "Closes: Sunday, 20 December 2026\n\n"
-        "Invitations go out on Tuesday, 8 December 2026 at 09.00 local time, the reminder on "
+        "Invitations go out on Tuesday, 8 December 2026 at 09:00 local time, the reminder on "
         "Thursday, 17 December 2026 to those who have not answered.")
     assert (await _get_round(bot, round_.id)).opens_on == date(2026, 12, 1)  # not yet
     await bot.press(STAFF_ID, "✅ Yes, move it")

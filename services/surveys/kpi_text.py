@@ -21,9 +21,9 @@ RATE_NAMES = {
     kpi.DEFECT_RATE: N_("Defect rate (%)"),
     kpi.ABSENTEEISM: N_("Absenteeism (%)"),
     kpi.TURNOVER: N_("Turnover (%)"),
-    kpi.LTIFR: N_("Lost-time accidents per 1,000,000 hours"),
-    kpi.SEVERITY: N_("Days lost per 1,000,000 hours"),
-    kpi.SUGGESTIONS_PER_100: N_("Suggestions per 100 workers"),
+    kpi.LTIFR: N_("Lost-time accidents per 1 million hours worked"),
+    kpi.SEVERITY: N_("Days lost per 1 million hours worked"),
+    kpi.SUGGESTIONS_PER_100: N_("Suggestions implemented per 100 workers"),
     kpi.KWH_PER_UNIT: N_("kWh per unit"),
     kpi.WOMEN_SHARE: N_("Women (%)"),
     kpi.CUSTOMER_CLAIMS: N_("Customer claims"),
@@ -43,8 +43,11 @@ def _signed(delta: Decimal) -> str:
 def rate_lines(rates: Mapping[str, Decimal | None],
                baseline: Mapping[str, Decimal | None] | None,
                keys: tuple[str, ...] = kpi.HEADLINE_KEYS) -> list[str]:
-    """One line per rate: its value, and its change from the baseline when both are known."""
+    """One line per rate: its value, and its change from the baseline when both are known,
+    after a line that says once what the baseline is (LANGUAGE.md)."""
     lines = []
+    if baseline is not None:
+        lines.append(_("Compared with the baseline (the figures before training):"))
     for change in kpi.changes({k: rates.get(k) for k in keys}, baseline):
         # As the item's own button says it ("Tidak dicatat"), in the summary just above.
         value = show_number(change.now) if change.now is not None else _("Not recorded")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from chat.i18n import _, current_locale, format_number
+from chat.i18n import _, current_locale, format_number, format_time
 from db.models import SurveyRound
 from domain import survey_calendar as calendar
 from domain.join_patterns import JoinFlags
@@ -52,7 +52,7 @@ def join_flag_lines(flags: JoinFlags) -> list[str]:
         local = flags.burst_at.astimezone(ZoneInfo(WIB))
         lines.append(_("⚠️ {count} workers joined within one hour, on {date} from {time} WIB.")
                      .format(count=format_number(flags.burst_size), date=day_words(local.date()),
-                             time=local.strftime("%H.%M")))
+                             time=format_time(local)))
     return lines
 
 
