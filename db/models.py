@@ -490,3 +490,127 @@ class SurveyAnswer(Base):
     choice: Mapped[str | None] = mapped_column(String(40))
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)  # "not recorded", "prefer not"
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventStatus(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    DONE = "done"            # a visit that happened (reported)
+    CANCELLED = "cancelled"
+
+
+class Workshop(Base):
+    """A module's classroom workshop in a city, for the enterprises of its province that are
+    interested in the module (PRODUCT.md, "How SCORE training runs"). `version` goes up when
+    staff change its date: its reminders are planned again under the new version."""
+
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    module: Mapped[int] = mapped_column(SmallInteger)
+    province: Mapped[str] = mapped_column(String(4))
+    city: Mapped[str] = mapped_column(String(200))
+    venue: Mapped[str] = mapped_column(Text)  # the address as staff wrote it
+    venue_lat: Mapped[float | None] = mapped_column(Float)
+    venue_lon: Mapped[float | None] = mapped_column(Float)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    days: Mapped[int] = mapped_column(SmallInteger)
+    notes_id: Mapped[str | None] = mapped_column(Text)
+    notes_en: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"))
+    version: Mapped[int] = mapped_column(SmallInteger, default=0)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Rsvp(str, enum.Enum):
+    ATTEND = "attend"
+    DECLINE = "decline"
+
+
+class WorkshopInvite(Base):
+    """One enterprise invited to a workshop, and its answer (None: not answered yet)."""
+
+    __tablename__ = "workshop_invites"
+    __table_args__ = (UniqueConstraint("workshop_id", "enterprise_id",
+                                       name="uq_workshop_invites_workshop_enterprise"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"),
+                                             index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
+                                               index=True)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[Rsvp | None] = mapped_column(_enum(Rsvp, "rsvp"))
+    answered_by: Mapped[int | None] = mapped_column(BigInteger)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkshopParticipant(Base):
+    """Someone an enterprise names as coming to a workshop, and whether they came."""
+
+    __tablename__ = "workshop_participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invite_id: Mapped[int] = mapped_column(ForeignKey("workshop_invites.id", ondelete="CASCADE"),
+                                           index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sex: Mapped[str] = mapped_column(String(1))     # "f", "m"
+    kind: Mapped[str] = mapped_column(String(8))    # "manager", "worker"
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+    recorded_by: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Visit(Base):
+    """A trainer's consulting visit to an enterprise for a module, and its report."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
+                                               index=True)
+    trainer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    module: Mapped[int] = mapped_column(SmallInteger)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"))
+    version: Mapped[int] = mapped_column(SmallInteger, default=0)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The report, once the trainer says it happened.
+    report_done: Mapped[str | None] = mapped_column(Text)
+    report_next_steps: Mapped[str | None] = mapped_column(Text)
+    eit_met: Mapped[bool | None] = mapped_column(Boolean)  # the improvement team met since
+    reported_by: Mapped[int | None] = mapped_column(BigInteger)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EventReminder(Base):
+    """A message about a workshop or a visit, due at a moment (domain/event_schedule.py):
+    rows derived from the event, queued through the outbox by jobs/event_reminders.py when
+    due, so a restart loses and repeats nothing. Moving the event replans its rows under a
+    new `version` (which is part of the outbox keys); cancelling it deletes those not queued.
+    """
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (
+        UniqueConstraint("event", "event_id", "version", "kind",
+                         name="uq_event_reminders_event_kind"),
+        Index("ix_event_reminders_due", "queued_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(String(16))  # "workshop", "visit"
+    event_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(16))   # domain/event_schedule.py's kinds
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How many messages it queued (0: nobody to tell, or the event had begun).
+    queued: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
