@@ -494,11 +494,11 @@ def timing_note(moment: datetime, urgent: bool) -> str:
     lines = []
     night = quiet_hours.night_zones(moment)
     if night == list(quiet_hours.ZONES):
-        lines.append(_("🌙 That is night time (21.00–06.00) in every zone: it goes out at 06.00 "
+        lines.append(_("🌙 That is night time (21:00–06:00) in every zone: it goes out at 06:00 "
                        "in each recipient's zone."))
     elif night:
-        lines.append(_("🌙 That is night time (21.00–06.00) in {zones}: recipients there get it "
-                       "at 06.00 their time.").format(zones=_zones(night)))
+        lines.append(_("🌙 That is night time (21:00–06:00) in {zones}: recipients there get it "
+                       "at 06:00 their time.").format(zones=_zones(night)))
     lines.append(_("Someone in the middle of a survey or another conversation with the bot gets "
                    "it when they finish, at most 2 hours later."))
     return "\n".join(lines)
@@ -588,22 +588,22 @@ async def confirmed(run: Run[BroadcastData], answer: str) -> Outcome:
     count = format_number(stored.count)
     if stored.queued:
         svc.wake_sender()
-        lines = [_("Broadcast #{id} goes out at 06.00 in each recipient's zone: it is night "
+        lines = [_("Broadcast #{id} goes out at 06:00 in each recipient's zone: it is night "
                    "now. Recipients: {count}.").format(id=stored.id, count=count) if everywhere
                  else _("Broadcast #{id} is on its way. Recipients: {count}.").format(
                      id=stored.id, count=count)]
         if night and not everywhere:
-            lines.append(_("It is night now in {zones}: recipients there get it at 06.00 their "
+            lines.append(_("It is night now in {zones}: recipients there get it at 06:00 their "
                            "time.").format(zones=_zones(night)))
     else:
         lines = [_("Broadcast #{id} is scheduled for {when}. Recipients now: {count}. The "
                    "audience is worked out again at that time.").format(
             id=stored.id, when=when_text(send_at, bc.get("zone", "WIB")), count=count)]
         if everywhere:
-            lines.append(_("That is night time in every zone: it goes out at 06.00 in each "
+            lines.append(_("That is night time in every zone: it goes out at 06:00 in each "
                            "recipient's zone."))
         elif night:
-            lines.append(_("It is night then in {zones}: recipients there get it at 06.00 "
+            lines.append(_("It is night then in {zones}: recipients there get it at 06:00 "
                            "their time.").format(zones=_zones(night)))
     lines.append(_("/broadcasts shows the progress."))
     await run.say("\n".join(lines))

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from chat.clock import FakeClock
 from db.models import (
     Broadcast,
     BroadcastStatus,
@@ -249,7 +250,7 @@ async def test_whole_composer_with_a_combined_audience_sends_now(bot: BotHarness
     assert await _broadcasts(bot) == []  # nothing stored before the confirmation
     await bot.press(STAFF, "Confirm")
     # `make test-dates` starts some runs at night: then it says when it will really go out.
-    assert ("goes out at 06.00 in each recipient's zone: it is night now. Recipients: 2."
+    assert ("goes out at 06:00 in each recipient's zone: it is night now. Recipients: 2."
             if quiet_hours.night_zones(bot.clock.now()) else
             "on its way. Recipients: 2.") in bot.last_text(STAFF)
     assert "/broadcasts" in bot.last_text(STAFF)
@@ -355,8 +356,10 @@ async def test_sent_in_each_recipients_language(bot: BotHarness) -> None:
     await bot.press(STAFF, "Send now")
     await bot.press(STAFF, "Confirm")
     # Started at night (`make test-dates`): it waits for the morning in WIB, everyone's zone.
-    bot.clock.advance(max(0.0, (quiet_hours.outside_quiet_hours(bot.clock.now(), WIB)
-                                - bot.clock.now()).total_seconds()))
+    clock = bot.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(max(0.0, (quiet_hours.outside_quiet_hours(clock.now(), WIB)
+                            - clock.now()).total_seconds()))
     # The sender runs in the app: wait until it delivered all of them.
     await wait_final(bot, EVERYONE)
     states = {r.state for r in await _outbox(bot)}

@@ -380,7 +380,7 @@ def _due(now: datetime) -> Any:
                     OutboxMessage.lease_until < now))
 
 
-def _held(now: datetime) -> Any:
+def held_for_conversation(now: datetime) -> Any:
     """A due row of a bulk group whose recipient is in the middle of a conversation (their
     draft's open flow touched within the last ten minutes) waits, for two hours at most
     since it became due. Other rows, other recipients' and this recipient's notices, are
@@ -397,13 +397,13 @@ def _held(now: datetime) -> Any:
 
 
 def _sendable(now: datetime) -> Any:
-    return and_(_due(now), not_(_held(now)))
+    return and_(_due(now), not_(held_for_conversation(now)))
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta,
                     skip_locked: bool, owner: str) -> list[OutboxMessage]:
     """Mark up to `limit` due rows as being sent by `owner`, until the lease ends; rows held
-    for their recipient's conversation (`_held`) stay where they are."""
+    for their recipient's conversation (`held_for_conversation`) stay where they are."""
     due = (select(OutboxMessage.id).where(_sendable(now))
            .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
     if skip_locked:
@@ -491,7 +491,7 @@ async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
     A row held for a conversation is left out: when the conversation ends or goes quiet is
     not known ahead, so the sender's poll finds it (else it would seem due now, always)."""
     pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.state == OutboxState.PENDING, not_(_held(now))))
+        OutboxMessage.state == OutboxState.PENDING, not_(held_for_conversation(now))))
     leased = await session.scalar(select(func.min(OutboxMessage.lease_until)).where(
         OutboxMessage.state == OutboxState.SENDING))
     times = [t for t in (pending, leased) if t is not None]
@@ -599,7 +599,7 @@ async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
     held for its recipient's conversation is not stuck."""
     pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
         OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now,
-        not_(_held(now))))
+        not_(held_for_conversation(now))))
     lapsed = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
         OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now))
     times = [t for t in (pending, lapsed) if t is not None]
