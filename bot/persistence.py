@@ -17,6 +17,11 @@ differs, or when its row was last written more than `REFRESH` ago: the 14-day pu
 written goes as one upsert (or one delete) for the whole commit, without reading the rows
 first.
 
+A draft with an open flow (a survey, an enrolment) also says when its user last did something
+in it (`flow_at`): bulk messages wait while that is recent (docs/decisions/0010). So such a
+draft is written again after `TOUCH` even when unchanged (an answer refused, /help inside a
+question): `flow_at` is at most that late.
+
 That memory is only right while the persistence is the only writer of the table. Code that
 writes it itself (`db/queries/drafts.py` inside a handler's transaction, the purge job, a
 test) makes the persistence forget what it knew, so the next commit of each key writes it
@@ -40,12 +45,15 @@ from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from chat.clock import Clock
 from chat.context import BotData, ChatData, UserData
+from chat.flow import DRAFT_KEY
 from db.models import UserDraft
 from db.session import Sessions
 from domain.drafts import DRAFT_LIFETIME
 
 # A row unchanged for this long is written again anyway, to move its `updated_at`.
 REFRESH = timedelta(hours=1)
+# ... and one with an open flow after this long, to move its `flow_at`.
+TOUCH = timedelta(minutes=1)
 
 _DELETE = object()  # buffered: the key goes
 _ABSENT = object()  # known: the database has no row for the key
@@ -70,7 +78,7 @@ class _Stored:
         if value is _DELETE:
             return stored is not _ABSENT
         return (stored is _ABSENT or stored != value or written_at is None
-                or now - written_at >= REFRESH)
+                or now - written_at >= (TOUCH if _in_flow(value) else REFRESH))
 
     def wrote(self, key: Any, value: object, now: datetime) -> None:
         self.rows[key] = (_ABSENT, None) if value is _DELETE else (value, now)
@@ -211,13 +219,18 @@ class DbPersistence(BasePersistence[UserData, ChatData, BotData]):
         await self.commit()
 
 
+def _in_flow(value: object) -> bool:
+    return isinstance(value, dict) and value.get(DRAFT_KEY) is not None
+
+
 async def _write(conn: AsyncConnection, drafts: dict[int, object], now: datetime) -> None:
     """One upsert for the drafts with a value, one delete for those that go."""
     gone = [user_id for user_id, data in drafts.items() if data is _DELETE]
     kept = [(user_id, data) for user_id, data in drafts.items() if data is not _DELETE]
     if kept:
         await conn.execute(_upsert(conn.dialect.name), [
-            {"user_id": user_id, "data": data, "updated_at": now} for user_id, data in kept])
+            {"user_id": user_id, "data": data, "updated_at": now,
+             "flow_at": now if _in_flow(data) else None} for user_id, data in kept])
     if gone:
         await conn.execute(delete(UserDraft).where(UserDraft.user_id.in_(gone)))
 
@@ -229,4 +242,5 @@ def _upsert(dialect: str) -> Executable:
     stmt = insert(UserDraft)
     return stmt.on_conflict_do_update(
         index_elements=["user_id"],
-        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at})
+        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at,
+              "flow_at": stmt.excluded.flow_at})

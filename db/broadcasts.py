@@ -36,13 +36,14 @@ class Stored:
 
 async def confirm_broadcast(sessions: Sessions, *, created_by: int, text_id: str,
                             text_en: str | None, audience: Audience, send_at: datetime,
-                            now: datetime, staff_ids: frozenset[int]) -> Stored:
+                            now: datetime, staff_ids: frozenset[int],
+                            urgent: bool = False) -> Stored:
     """Store the broadcast (queued at once when due) and delete the composer's draft in the
     same transaction: after a crash its Confirm button is stale, never a second broadcast."""
     async with sessions() as session, session.begin():
         broadcast = await broadcasts_db.create(
             session, created_by=created_by, text_id=text_id, text_en=text_en,
-            audience=audience, send_at=send_at, now=now, staff_ids=staff_ids)
+            audience=audience, send_at=send_at, now=now, staff_ids=staff_ids, urgent=urgent)
         queued = broadcast.status == BroadcastStatus.QUEUED
         count = broadcast.recipient_count if queued else await count_recipients(
             session, audience, now=now, staff_ids=staff_ids)

@@ -190,10 +190,18 @@ class UserDraft(Base):
     """A user's half-written answers (PTB user_data). Deleted on cancel, confirm, or at 14 days."""
 
     __tablename__ = "user_drafts"
+    # Only drafts with an open flow: the outbox asks who is in a conversation right now.
+    __table_args__ = (Index("ix_user_drafts_flow_at", "flow_at",
+                            postgresql_where=sql("flow_at IS NOT NULL"),
+                            sqlite_where=sql("flow_at IS NOT NULL")),)
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the user last did something in the draft's open flow (bot/persistence.py writes it
+    # at most a minute late); None without an open flow. A bulk message waits while it is
+    # recent (db/queries/outbox.py, docs/decisions/0010).
+    flow_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AppSecret(Base):
@@ -250,6 +258,9 @@ class Broadcast(Base):
     audience: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus, "broadcast_status"))
     send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Staff chose to send it at night too, and into conversations: not held for the morning
+    # nor for someone answering a survey (docs/decisions/0010).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql("false"))
     recipient_count: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -268,6 +279,10 @@ class OutboxGroup(Base):
     # "broadcast:12", "enrolment:7": the kind, a colon, what in that kind.
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
+    # Sent to many people at once, not about something of theirs (a broadcast, a round's
+    # invitations): its rows wait while their recipient is in a conversation
+    # (db/queries/outbox.py BULK_KINDS, docs/decisions/0010).
+    bulk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from babel.dates import format_date
 
+from domain import quiet_hours
 from domain.provinces import WIB
 
 KPI_INVITE_TIME = time(9, 0)
@@ -170,18 +171,9 @@ def outside_prayers(moment: datetime, zone: str) -> datetime:
     return avoid_friday_prayers(moment.astimezone(ZoneInfo(zone))).astimezone(UTC)
 
 
-# Quiet hours: no invitation or reminder reaches anyone from 21.00 to 06.00 local time.
-QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 0)
-
-
-def outside_quiet_hours(moment: datetime, zone: str) -> datetime:
-    """`moment`, or 06.00 local time after it when it falls in the night in `zone` (a round
-    opened at once at midnight invites in the morning); in UTC."""
-    local = moment.astimezone(ZoneInfo(zone))
-    if QUIET_UNTIL <= local.time() < QUIET_FROM:
-        return moment.astimezone(UTC)
-    day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
-    return local_moment(day, QUIET_UNTIL, zone)
+# Quiet hours: no invitation or reminder reaches anyone from 21.00 to 06.00 local time; the
+# rule is shared with every bulk message (domain/quiet_hours.py).
+outside_quiet_hours = quiet_hours.outside_quiet_hours
 
 
 def close_moment(day: date) -> datetime:

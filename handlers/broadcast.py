@@ -36,7 +36,7 @@ from db.models import Broadcast, BroadcastStatus
 from db.queries import outbox as outbox_db
 from db.queries.audience import ROLES as AUDIENCE_ROLES
 from db.queries.audience import Audience
-from domain import html_errors, schedule, text_input
+from domain import html_errors, quiet_hours, schedule, text_input
 from domain.modules import MODULES, module_of
 from domain.provinces import PROVINCES, by_code, match_province
 
@@ -55,6 +55,7 @@ class BroadcastData(TypedDict, total=False):
     ents: dict[str, str]           # the names of the enterprises found so far, by id
     send_at: str                   # "now", or an ISO moment
     zone: str                      # the time zone the moment was typed in
+    urgent: bool                   # sent at once, even at night and into conversations
 
 
 COMPOSE: Flow[BroadcastData] = Flow("broadcast", command="broadcast", allowed=is_staff,
@@ -480,7 +481,30 @@ def _send_at(bc: BroadcastData) -> datetime | None:
 
 
 # --- summary and confirmation ---------------------------------------------------------------
-def _summary(bc: BroadcastData, count: int, *, full: bool) -> str:
+def _zones(zones: list[str]) -> str:
+    return ", ".join(quiet_hours.ZONE_NAMES[z] for z in zones)
+
+
+def timing_note(moment: datetime, urgent: bool) -> str:
+    """What really happens at `moment`: night hours and conversations make it wait, unless
+    it is urgent (domain/quiet_hours.py)."""
+    if urgent:
+        return _("⚡ <b>Urgent</b>: it goes out at once, even at night and to people in the "
+                 "middle of a survey.")
+    lines = []
+    night = quiet_hours.night_zones(moment)
+    if night == list(quiet_hours.ZONES):
+        lines.append(_("🌙 That is night time (21:00–06:00) in every zone: it goes out at 06:00 "
+                       "in each recipient's zone."))
+    elif night:
+        lines.append(_("🌙 That is night time (21:00–06:00) in {zones}: recipients there get it "
+                       "at 06:00 their time.").format(zones=_zones(night)))
+    lines.append(_("Someone in the middle of a survey or another conversation with the bot gets "
+                   "it when they finish, at most 2 hours later."))
+    return "\n".join(lines)
+
+
+def _summary(bc: BroadcastData, count: int, now: datetime, *, full: bool) -> str:
     def shown(text: str) -> str:
         return text if full else snippet(text, 300)
 
@@ -500,17 +524,36 @@ def _summary(bc: BroadcastData, count: int, *, full: bool) -> str:
         _("Recipients now: <b>{count}</b>").format(count=format_number(count)),
         _("When: {when}").format(when=when_text(send_at, bc.get("zone", "WIB")) if send_at
                                  else _("now")),
+        timing_note(send_at or now, bool(bc.get("urgent"))),
     ])
+
+
+async def _summary_view(run: Run[BroadcastData]) -> tuple[str, InlineKeyboardMarkup]:
+    count = await _count(run.svc, _audience(run))
+    now = run.svc.clock.now()
+    text = _summary(run.data, count, now, full=True)
+    if len(text) > MAX_TEXT:
+        text = _summary(run.data, count, now, full=False)
+    urgent = bool(run.data.get("urgent"))
+    return text, InlineKeyboardMarkup([
+        [run.button("✅ " + _("Confirm"), "bcok", "yes"),
+         run.button("✖ " + _("Cancel"), "bcok", "no")],
+        [run.button(_("Not urgent: wait for daytime") if urgent
+                    else "⚡ " + _("Urgent: send at once"), "bcurg", "off" if urgent else "on")]])
 
 
 @COMPOSE.step("bc_confirm", expects=BUTTON)
 async def ask_summary(run: Run[BroadcastData]) -> None:
-    count = await _count(run.svc, _audience(run))
-    text = _summary(run.data, count, full=True)
-    if len(text) > MAX_TEXT:
-        text = _summary(run.data, count, full=False)
-    await run.say(text, rows([run.button("✅ " + _("Confirm"), "bcok", "yes"),
-                              run.button("✖ " + _("Cancel"), "bcok", "no")]))
+    await run.say(*await _summary_view(run))
+
+
+@ask_summary.on_button("bcurg", ("on", "off"))
+async def urgency_chosen(run: Run[BroadcastData], value: str) -> Outcome:
+    """Urgent or not: the same message shows what will happen then."""
+    await run.ack()
+    run.data["urgent"] = value == "on"
+    await edit_or_send(run.update, run.context, *await _summary_view(run))
+    return STAY
 
 
 @ask_summary.on_button("bcok", ("yes", "no"))
@@ -530,25 +573,40 @@ async def confirmed(run: Run[BroadcastData], answer: str) -> Outcome:
         # The time passed while the summary was open: ask again rather than send at once.
         await run.say(_("That time has passed meanwhile. Please choose the time again."))
         return ask_when
+    urgent = bool(bc.get("urgent"))
     # The draft goes with the broadcast, in one transaction: after a crash here the
     # Confirm button is stale, never a second broadcast.
     stored = await confirm_broadcast(
         svc.sessionmaker, created_by=run.user_id, text_id=bc["text_id"],
         text_en=bc.get("text_en"), audience=_audience(run), send_at=send_at, now=now,
-        staff_ids=svc.settings.staff_ids)
-    log.info("broadcast %s by staff=%s: %s recipients, %s", stored.id, run.user_id,
-             stored.count, "queued" if stored.queued else f"scheduled for {send_at.isoformat()}")
+        staff_ids=svc.settings.staff_ids, urgent=urgent)
+    log.info("broadcast %s by staff=%s: %s recipients, %s%s", stored.id, run.user_id,
+             stored.count, "queued" if stored.queued else f"scheduled for {send_at.isoformat()}",
+             ", urgent" if urgent else "")
+    night = [] if urgent else quiet_hours.night_zones(send_at)
+    everywhere = night == list(quiet_hours.ZONES)
+    count = format_number(stored.count)
     if stored.queued:
         svc.wake_sender()
-        await run.say(_(
-            "Broadcast #{id} is on its way. Recipients: {count}.\n/broadcasts shows the "
-            "progress.").format(id=stored.id, count=format_number(stored.count)))
+        lines = [_("Broadcast #{id} goes out at 06:00 in each recipient's zone: it is night "
+                   "now. Recipients: {count}.").format(id=stored.id, count=count) if everywhere
+                 else _("Broadcast #{id} is on its way. Recipients: {count}.").format(
+                     id=stored.id, count=count)]
+        if night and not everywhere:
+            lines.append(_("It is night now in {zones}: recipients there get it at 06:00 their "
+                           "time.").format(zones=_zones(night)))
     else:
-        await run.say(_(
-            "Broadcast #{id} is scheduled for {when}. Recipients now: {count}. The audience is "
-            "worked out again at that time.\n/broadcasts shows the progress.").format(
-            id=stored.id, when=when_text(send_at, bc.get("zone", "WIB")),
-            count=format_number(stored.count)))
+        lines = [_("Broadcast #{id} is scheduled for {when}. Recipients now: {count}. The "
+                   "audience is worked out again at that time.").format(
+            id=stored.id, when=when_text(send_at, bc.get("zone", "WIB")), count=count)]
+        if everywhere:
+            lines.append(_("That is night time in every zone: it goes out at 06:00 in each "
+                           "recipient's zone."))
+        elif night:
+            lines.append(_("It is night then in {zones}: recipients there get it at 06:00 "
+                           "their time.").format(zones=_zones(night)))
+    lines.append(_("/broadcasts shows the progress."))
+    await run.say("\n".join(lines))
     return END
 
 
@@ -567,8 +625,10 @@ def _status(broadcast: Broadcast, counts: outbox_db.Counts) -> str:
 
 
 def _block(broadcast: Broadcast, counts: outbox_db.Counts, matching: int | None) -> str:
+    urgent = " · ⚡ " + _("Urgent") if broadcast.urgent else ""
     lines = [
-        f"<b>#{broadcast.id}</b> · {_status(broadcast, counts)} · {when_text(broadcast.send_at)}",
+        f"<b>#{broadcast.id}</b> · {_status(broadcast, counts)} · {when_text(broadcast.send_at)}"
+        + urgent,
         f"<i>{snippet(broadcast.text_id, 80)}</i>",
     ]
     if matching is not None:

@@ -206,7 +206,7 @@ class OutboxSender:
     async def _wait_for_due(self) -> None:
         """Nothing due: sleep until the next retry or deferred row, or until woken."""
         async with self.sessionmaker() as session:
-            due_at = await outbox_db.next_due_at(session)
+            due_at = await outbox_db.next_due_at(session, self.clock.now())
         if due_at is not None:
             wait = (due_at - self.clock.now()).total_seconds()
             if wait <= self.config.idle_poll:

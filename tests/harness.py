@@ -16,6 +16,7 @@ from chat.clock import Clock
 from chat.context import services_of
 from config.settings import Settings
 from db.models import OutboxMessage, OutboxState
+from db.queries.outbox import held_for_conversation
 from jobs.outbox import SenderConfig
 from sandbox import BotApiSandbox, SandboxBot
 from tests.clocks import virtual_clock
@@ -95,11 +96,13 @@ class BotHarness(SandboxBot):
             nonlocal woken, waiting
             soon = svc.clock.now() + DELIVERY_HORIZON
             async with self.sessionmaker() as session:
+                # A bulk message waiting for its recipient's conversation to end is not due.
                 waiting = await session.scalar(select(func.count()).select_from(OutboxMessage)
                                                .where(or_(
                     OutboxMessage.state == OutboxState.SENDING,
                     (OutboxMessage.state == OutboxState.PENDING)
-                    & (OutboxMessage.next_attempt_at <= soon))))
+                    & (OutboxMessage.next_attempt_at <= soon)
+                    & ~held_for_conversation(svc.clock.now()))))
             if waiting and not woken:
                 # Rows queued outside the app's handlers (a round opened from the command
                 # line's function, a test's own rows) wake no one: the sender would find them

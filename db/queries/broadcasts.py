@@ -16,12 +16,12 @@ from db.results import affected
 
 async def create(session: AsyncSession, *, created_by: int, text_id: str, text_en: str | None,
                  audience: Audience, send_at: datetime, now: datetime,
-                 staff_ids: frozenset[int]) -> Broadcast:
+                 staff_ids: frozenset[int], urgent: bool = False) -> Broadcast:
     """A broadcast; one due now is queued in the same transaction, a later one by the job
     `jobs/broadcasts.py` when it is due."""
     broadcast = Broadcast(created_by=created_by, text_id=text_id, text_en=text_en,
                           audience=audience.to_json(), status=BroadcastStatus.SCHEDULED,
-                          send_at=send_at, created_at=now)
+                          send_at=send_at, urgent=urgent, created_at=now)
     session.add(broadcast)
     await session.flush()
     if send_at <= now:
@@ -42,13 +42,15 @@ async def _queue(session: AsyncSession, broadcast: Broadcast, *, now: datetime,
     # Staff wrote the text: Indonesian always, English optionally. Everyone who does not read
     # English gets the Indonesian text, and so do English readers when there is no English one.
     indonesian = Content(broadcast.text_id)
+    # A broadcast is bulk: each recipient's row is due at 06.00 in their zone when it is
+    # night there, and waits while they are in a conversation; an urgent one does neither.
     count = await enqueue(
         session, group=broadcast_group(broadcast.id), key=f"b{broadcast.id}",
         recipients=recipients(Audience.from_json(broadcast.audience), now=now,
                               staff_ids=staff_ids),
         contents={"id": indonesian,
                   "en": Content(broadcast.text_en) if broadcast.text_en else indonesian},
-        fallback="id", now=now, priority=BULK)
+        fallback="id", now=now, priority=BULK, bulk=not broadcast.urgent)
     broadcast.status, broadcast.queued_at, broadcast.recipient_count = (
         BroadcastStatus.QUEUED, now, count)
     await session.flush()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
     true,
@@ -43,15 +44,30 @@ from db.models import (
     OutboxMessage,
     OutboxState,
     User,
+    UserDraft,
     UserStatus,
 )
+from db.queries import zones
 from db.results import affected
 from db.types import UTCDateTime
+from domain import quiet_hours
+from domain.provinces import WIB
 
 # Lower goes first. A staff notice must not wait behind a broadcast to 30,000 people.
 URGENT = 10
 REMINDER = 50
 BULK = 100
+
+# The kinds of group (a group key's first part) sent to many people at once, not about
+# something of the recipient's own: broadcasts, and a survey round's invitations and
+# reminders ("survey:<round>:v<n>:invite"); later weekly tips. Their rows never go out in
+# the night of the recipient's zone, and wait while the recipient is in a conversation with
+# the bot (docs/decisions/0010). Everything else goes at once: staff's notices of an
+# enrolment to review, an owner's approval news, a trainer's assignment, "your report was
+# replaced" ("survey-replaced:<id>" is a kind of its own, not "survey").
+# Workshop and visit reminders wait too (PRODUCT.md: a reminder never breaks a conversation
+# in progress); what they are about is days or hours ahead, and each expires at its start.
+BULK_KINDS = frozenset({"broadcast", "survey", "tip", "workshop", "visit"})
 
 UNSENT = (OutboxState.PENDING, OutboxState.SENDING)
 
@@ -106,21 +122,36 @@ def broadcast_group(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}"
 
 
-async def _ensure_group(session: AsyncSession, key: str, now: datetime) -> None:
+def group_kind(key: str) -> str:
+    return key.split(":", 1)[0][:32]
+
+
+async def _ensure_group(session: AsyncSession, key: str, now: datetime,
+                        bulk: bool | None = None) -> None:
+    kind = group_kind(key)
     await session.execute(insert_for(session)(OutboxGroup).values(
-        key=key, kind=key.split(":", 1)[0][:32], created_at=now)
+        key=key, kind=kind, bulk=kind in BULK_KINDS if bulk is None else bulk, created_at=now)
         .on_conflict_do_nothing(index_elements=["key"]))
 
 
-async def open_group(session: AsyncSession, key: str, *, now: datetime) -> int | None:
-    """The group's id, created on first use; None when it was cancelled."""
-    await _ensure_group(session, key, now)
+@dataclass(frozen=True)
+class OpenGroup:
+    id: int
+    bulk: bool  # its rows wait for daytime and for the end of a conversation
+
+
+async def open_group(session: AsyncSession, key: str, *, now: datetime,
+                     bulk: bool | None = None) -> OpenGroup | None:
+    """The group, created on first use (bulk as its kind says, unless `bulk` says otherwise:
+    an urgent broadcast is not); None when it was cancelled."""
+    await _ensure_group(session, key, now, bulk)
     # FOR SHARE on PostgreSQL: a cancel being committed right now is waited for, so rows are
     # not added to a group that has just been cancelled.
-    row = (await session.execute(select(OutboxGroup.id, OutboxGroup.cancelled_at)
+    row = (await session.execute(select(OutboxGroup.id, OutboxGroup.bulk,
+                                        OutboxGroup.cancelled_at)
                                  .where(OutboxGroup.key == key)
                                  .with_for_update(read=True))).one()
-    return None if row.cancelled_at is not None else row.id
+    return None if row.cancelled_at is not None else OpenGroup(row.id, row.bulk)
 
 
 async def _media_id(session: AsyncSession, media: Media, now: datetime) -> int:
@@ -175,7 +206,8 @@ def _on_conflict(statement: Any, revive: str | None) -> Any:
 async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Recipients,
                   contents: Mapping[str, Content], fallback: str, now: datetime,
                   at: datetime | None = None, expires_at: datetime | None = None,
-                  priority: int = BULK, revive: str | None = None) -> int:
+                  priority: int = BULK, revive: str | None = None,
+                  bulk: bool | None = None) -> int:
     """Queue one message per recipient, in their language; the number of rows added (or,
     with `revive`, queued again).
 
@@ -185,15 +217,20 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
     `revive` before it was sent (someone who left and is a recipient again). `at` is when
     to send (default now), `now` is when it was queued. Nothing is queued into a cancelled
     group.
+
+    A bulk group's rows (`BULK_KINDS`, unless `bulk` says otherwise when the group is made)
+    due in the night of their recipient's zone are due at 06.00 there instead
+    (domain/quiet_hours.py).
     """
     if not isinstance(recipients, Select) and not recipients:
         return 0
-    group_id = await open_group(session, group, now=now)
-    if group_id is None:
+    opened = await open_group(session, group, now=now, bulk=bulk)
+    if opened is None:
         return 0
-    content_ids = await _content_ids(session, contents, group_id, now)
+    content_ids = await _content_ids(session, contents, opened.id, now)
     fallback_id = content_ids[fallback]
     at = at or now
+    times = quiet_hours.send_times(at) if opened.bulk else dict.fromkeys(quiet_hours.ZONES, at)
     insert_ = insert_for(session)
     if isinstance(recipients, Select):
         who = recipients.subquery()
@@ -203,16 +240,19 @@ async def enqueue(session: AsyncSession, *, group: str, key: str, recipients: Re
         source = select(
             literal(f"{key}:") + cast(who.c.id, String), who.c.id, content,
             literal(priority), literal(OutboxState.PENDING.value), literal(0),
-            literal(at, UTCDateTime()), literal(expires_at, UTCDateTime()),
+            zones.send_time(who.c.id, times), literal(expires_at, UTCDateTime()),
             literal(now, UTCDateTime()),
         ).where(true())  # SQLite parses ON CONFLICT after a SELECT only with a WHERE
         result = await session.execute(_on_conflict(insert_(OutboxMessage).from_select(
             ["dedup_key", "recipient_id", "content_id", "priority", "state", "attempts",
              "next_attempt_at", "expires_at", "created_at"], source), revive))
         return affected(result)
+    zone_of = await zones.zones_of(session, (u for u, _ in recipients)) \
+        if len(set(times.values())) > 1 else {}
     rows = [dict(dedup_key=f"{key}:{user_id}", recipient_id=user_id,
                  content_id=content_ids.get(language or "", fallback_id), priority=priority,
-                 state=OutboxState.PENDING, attempts=0, next_attempt_at=at,
+                 state=OutboxState.PENDING, attempts=0,
+                 next_attempt_at=times[zone_of.get(user_id, WIB)],
                  expires_at=expires_at, created_at=now) for user_id, language in recipients]
     table = OutboxMessage.__table__
     # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs (one compiled
@@ -342,10 +382,31 @@ def _due(now: datetime) -> Any:
                     OutboxMessage.lease_until < now))
 
 
+def held_for_conversation(now: datetime) -> Any:
+    """A due row of a bulk group whose recipient is in the middle of a conversation (their
+    draft's open flow touched within the last ten minutes) waits, for two hours at most
+    since it became due. Other rows, other recipients' and this recipient's notices, are
+    claimed meanwhile. Both subqueries are uncorrelated (a few people are in a conversation
+    at any moment; a group has a few contents), so the claim stays one cheap statement."""
+    in_conversation = select(UserDraft.user_id).where(
+        UserDraft.flow_at > now - quiet_hours.CONVERSATION_IDLE)
+    bulk_contents = select(OutboxContent.id).join(
+        OutboxGroup, OutboxGroup.id == OutboxContent.group_id).where(OutboxGroup.bulk)
+    return and_(OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.next_attempt_at > now - quiet_hours.CONVERSATION_WAIT_AT_MOST,
+                OutboxMessage.recipient_id.in_(in_conversation),
+                OutboxMessage.content_id.in_(bulk_contents))
+
+
+def _sendable(now: datetime) -> Any:
+    return and_(_due(now), not_(held_for_conversation(now)))
+
+
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta,
                     skip_locked: bool, owner: str) -> list[OutboxMessage]:
-    """Mark up to `limit` due rows as being sent by `owner`, until the lease ends."""
-    due = (select(OutboxMessage.id).where(_due(now))
+    """Mark up to `limit` due rows as being sent by `owner`, until the lease ends; rows held
+    for their recipient's conversation (`held_for_conversation`) stay where they are."""
+    due = (select(OutboxMessage.id).where(_sendable(now))
            .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
@@ -427,10 +488,12 @@ async def cancelled_groups(session: AsyncSession, ids: Iterable[int]) -> set[int
         OutboxGroup.id.in_(wanted), OutboxGroup.cancelled_at.is_not(None))))
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the next row becomes due: a retry or a deferred message, or a lapsing lease."""
+async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next row becomes due: a retry or a deferred message, or a lapsing lease.
+    A row held for a conversation is left out: when the conversation ends or goes quiet is
+    not known ahead, so the sender's poll finds it (else it would seem due now, always)."""
     pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.state == OutboxState.PENDING))
+        OutboxMessage.state == OutboxState.PENDING, not_(held_for_conversation(now))))
     leased = await session.scalar(select(func.min(OutboxMessage.lease_until)).where(
         OutboxMessage.state == OutboxState.SENDING))
     times = [t for t in (pending, leased) if t is not None]
@@ -534,9 +597,11 @@ async def sent_messages(session: AsyncSession, group: str) -> list[tuple[int, in
 
 
 async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
-    """Since when the longest-waiting due message waits (a lapsed claim counts too)."""
+    """Since when the longest-waiting due message waits (a lapsed claim counts too); one
+    held for its recipient's conversation is not stuck."""
     pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now))
+        OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now,
+        not_(held_for_conversation(now))))
     lapsed = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
         OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now))
     times = [t for t in (pending, lapsed) if t is not None]
@@ -545,7 +610,7 @@ async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
 
 async def count_due(session: AsyncSession, now: datetime) -> int:
     return await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        _due(now))) or 0
+        _sendable(now))) or 0
 
 
 async def last_sent(session: AsyncSession) -> datetime | None:
