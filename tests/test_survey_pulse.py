@@ -100,7 +100,7 @@ async def test_the_follow_up_is_asked_only_after_a_yes(survey_bot: BotHarness,
     await bot.press(2001, "Start the survey")
     await bot.press(2001, "Prefer not to answer")
     await bot.press(2001, "Safe")
-    await bot.text(2001, "always")  # a choice typed instead of pressed
+    await bot.text(2001, "always there")  # a choice typed instead of pressed
     assert bot.last_text(2001).startswith("4/6")
     await bot.text(2001, "maybe")  # not a choice
     assert "choose one of the buttons" in bot.last_text(2001)
@@ -286,7 +286,8 @@ async def test_survey_typed_again_mid_survey_shows_where_the_worker_was(
 
 async def test_an_earlier_questions_button_never_answers_the_open_one(
         survey_bot: BotHarness, exact_release: None) -> None:
-    """Question 1's "Selalu" pressed at question 3, whose buttons have a "Selalu" too: stale,
+    """Question 1's "Selalu" pressed at question 3, whose "Selalu tersedia" carries the same
+    value ("always"): stale,
     nothing recorded for question 3, and the question is shown again in the pressed
     message; the buttons of that copy answer question 3 only."""
     bot = survey_bot
@@ -309,7 +310,7 @@ async def test_an_earlier_questions_button_never_answers_the_open_one(
     shown_again = next(m for m in bot.sandbox.messages(2001)
                        if m.message_id == first.message_id)
     assert (shown_again.text or "").startswith("3/6")
-    await bot.press(2001, "Kadang-kadang")
+    await bot.press(2001, "Kadang-kadang tersedia")
     assert bot.last_text(2001).startswith("4/6")
 
 
@@ -328,8 +329,8 @@ async def test_every_invitation_says_who_cannot_see_the_answers(
     await bot.press(2001, "Aman")
     labels = [b["text"] for row in bot.sandbox.last_message(2001).buttons for b in row]
     # Each button makes sense without its question: never a bare "Tidak" beside "Kadang-kadang".
-    assert labels == ["Selalu", "Kadang-kadang", "Tidak tersedia", "Saya tidak perlu APD",
-                      "Tidak ingin menjawab"]
+    assert labels == ["Selalu tersedia", "Kadang-kadang tersedia", "Tidak tersedia",
+                      "Saya tidak perlu APD", "Tidak ingin menjawab"]
 
 
 async def test_cancel_keeps_the_answers_and_survey_goes_on(survey_bot: BotHarness,
