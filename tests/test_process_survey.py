@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from chat.clock import FakeClock
 from db.models import (
+    OutboxMessage,
+    OutboxState,
     PulseRelease,
     ResponseStatus,
     SurveyAnswer,
@@ -358,3 +360,99 @@ async def test_an_owner_with_four_accounts_reads_nothing_of_his_worker_through_a
     sandbox.send_text(STAFF_ID, "/surveys")
     check = await wait_for(sandbox, STAFF_ID, "More", timeout=30)
     assert "PT Maju Jaya\n⚠️ 4 workers joined within one hour" in check, check
+
+
+# --- issue 14: a late round, a moved round and the night, the bot started at chosen instants ---
+LATE_OWNER, LATE_WORKER = 1001, 2001
+NIGHT = datetime(2026, 12, 8, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta"))  # Tuesday, 23.30 WIB
+
+
+async def _restart_at(bot_process: BotProcess, moment: datetime) -> None:
+    """Stop the bot and start it again as if it were `moment` (time moved forward)."""
+    assert await bot_process.stop(signal.SIGTERM) == 0
+    bot_process.clock = process_clock(moment)
+    await bot_process.start()
+
+
+async def _round_planned(database_url: str, survey: str, period: date) -> None:
+    """Until the bot's round job has planned the round (it runs a few seconds after start)."""
+    engine = create_engine(database_url)
+
+    async def planned() -> bool:
+        async with create_sessionmaker(engine)() as session:
+            return await session.scalar(select(SurveyRound.id).where(
+                SurveyRound.survey == survey, SurveyRound.period == period)) is not None
+
+    try:
+        await poll_until(planned, timeout=30, every=0.1, what=f"no {survey} round {period}")
+    finally:
+        await engine.dispose()
+
+
+async def _pending(database_url: str, user_id: int) -> list[datetime]:
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session:
+        due = (await session.scalars(select(OutboxMessage.next_attempt_at).where(
+            OutboxMessage.recipient_id == user_id,
+            OutboxMessage.state == OutboxState.PENDING))).all()
+    await engine.dispose()
+    return sorted(due)
+
+
+async def test_a_late_round_a_moved_round_and_the_night_across_restarts(
+        server: SandboxServer, bot_process: BotProcess, database_url: str) -> None:
+    """Staff open October late at 23.30 WIB: nothing reaches the worker in the night; the bot
+    started at 06.01 the next morning delivers it, saying it comes late. Staff then move
+    November's workers' survey to Friday; the bot started that evening at 19.31 invites."""
+    sandbox = server.sandbox
+    world = _World(database_url, sandbox)
+    world.clock = FakeClock(NIGHT)
+    maju = await factories.enterprise(world, owner=LATE_OWNER,  # type: ignore[arg-type]
+                                      days_ago=90)
+    await factories.worker(world, LATE_WORKER, maju, joined_days_ago=60)  # type: ignore[arg-type]
+    await factories.staff(world)  # type: ignore[arg-type]
+    await world.engine.dispose()
+    bot_process.clock = process_clock(NIGHT)
+    await bot_process.start()
+
+    sandbox.send_text(STAFF_ID, "/surveys")
+    await _press_when(sandbox, STAFF_ID, "Open a past month")
+    await _press_when(sandbox, STAFF_ID, "Workers' survey, October 2026")
+    await wait_for(sandbox, STAFF_ID, "It invites 1 worker now.")
+    sandbox.press_button(STAFF_ID, "Yes, open it")
+    await wait_for(sandbox, STAFF_ID, "1 invitation is queued.")
+    # The night in Jakarta: due at 06.00, not now.
+    morning = datetime(2026, 12, 9, 6, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+    assert morning in await _pending(database_url, LATE_WORKER)
+    await asyncio.sleep(1.5)  # the sender had its chance: nothing goes out at night
+    assert sandbox.texts(LATE_WORKER) == []
+
+    await _restart_at(bot_process, morning + timedelta(minutes=1))
+    invitation = await wait_for(sandbox, LATE_WORKER, "Oktober", timeout=60)
+    assert "terlambat" in invitation, invitation
+
+    # November's workers' survey (planned by the bot's own job) is moved to Friday.
+    await _round_planned(database_url, "pulse", date(2026, 11, 1))
+    sandbox.send_text(STAFF_ID, "/surveys")
+    await wait_for(sandbox, STAFF_ID, "More about the surveys")
+    pulse_card = next(m for m in sandbox.messages(STAFF_ID)
+                      if (m.text or "").startswith("Workers' survey, November 2026"))
+    move = next(b["callback_data"] for row in pulse_card.buttons for b in row
+                if "Move" in b["text"])
+    sandbox.press(STAFF_ID, move, message_id=pulse_card.message_id)
+    await wait_for(sandbox, STAFF_ID, "When should it open instead?")
+    sandbox.send_text(STAFF_ID, "11 December")
+    confirm = await wait_for(sandbox, STAFF_ID, "to these dates?")
+    assert "Invitations go out on Friday, 11 December 2026 at 19:30 local time" in confirm
+    sandbox.press_button(STAFF_ID, "Yes, move it")
+    await wait_for(sandbox, STAFF_ID, "is moved")
+
+    def novembers() -> list[str]:
+        return [t for t in sandbox.texts(LATE_WORKER)
+                if "November" in t and "Survei singkat tentang pekerjaan Anda" in t]
+
+    before = len(novembers())  # the job opened it this morning, on its planned dates
+    await _restart_at(bot_process, datetime(2026, 12, 11, 19, 31,
+                                            tzinfo=ZoneInfo("Asia/Jakarta")))
+    # Invited again on the new day (it had not been answered).
+    await sandbox.wait_until(lambda: len(novembers()) > before or None, 60)
