@@ -247,7 +247,7 @@ async def test_a_restart_between_scheduling_and_the_reminder_loses_nothing(
 
 
 async def test_a_visit_in_makassar_is_read_and_reminded_in_wita(bot: BotHarness) -> None:
-    await _world(bot, province="SN", city="Makassar")
+    await _world(bot, province="SN", city="Makassar", trainer_language="id")
     visit = await _staff_schedules(bot)  # "14/12 09.00": Makassar's 09.00
     assert visit.starts_at == datetime(2026, 12, 14, 1, 0, tzinfo=UTC)
     assert "Senin, 14 Desember 2026, 09.00 WITA" in bot.texts(OWNER)[-1]
@@ -255,7 +255,25 @@ async def test_a_visit_in_makassar_is_read_and_reminded_in_wita(bot: BotHarness)
     # 07.59 WITA on Sunday: nothing; 08.00 WITA (07.00 WIB): the reminders.
     assert await _at(bot, datetime(2026, 12, 12, 23, 59, tzinfo=UTC)) == 0
     assert await _at(bot, datetime(2026, 12, 13, 0, 0, tzinfo=UTC)) == 3
-    assert "09:00 WITA" in _news(bot, TRAINER, seen)[0]
+    reminder = _news(bot, TRAINER, seen)[0]
+    assert "Pengingat: besok Bapak/Ibu" in reminder and "09.00 WITA" in reminder
+    # The hour before is 08.00 WITA; the question three hours after the start, in WITA.
+    assert await _at(bot, datetime(2026, 12, 14, 0, 0, tzinfo=UTC)) == 1
+    assert await _at(bot, datetime(2026, 12, 14, 4, 0, tzinfo=UTC)) == 1
+    assert "Senin, 14 Desember 2026, 09.00 WITA" in bot.texts(TRAINER)[-1]
+    await bot.press(TRAINER, "✅ Ya, sudah terlaksana")
+    assert "Apa yang dikerjakan" in bot.replies(TRAINER)[-1]
+
+
+async def test_help_and_menus_name_the_visit_commands(bot: BotHarness) -> None:
+    await _world(bot)
+    await bot.text(TRAINER, "/help")
+    assert "/visit – schedule" in bot.replies(TRAINER)[-1]
+    assert "I remind you" in bot.replies(TRAINER)[-1]
+    await bot.text(OWNER, "/help")
+    assert "/visits – kunjungan pendampingan trainer SCORE" in bot.replies(OWNER)[-1]
+    await bot.text(STAFF_ID, "/help")
+    assert "/visits Budi" in bot.replies(STAFF_ID)[-1]
 
 
 async def test_a_trainer_cannot_touch_a_visit_that_is_not_theirs(
