@@ -110,6 +110,7 @@ def build_router() -> Router:
     router.add_action(visit_texts.YES, visit_answer.REPORT.starter("visit"))
     router.add_action(visit_texts.MOVED, visit_answer.MOVE.starter("visit"))
     router.add_action(visit_texts.CANCELLED, visit_answer.CANCEL.starter("visit"))
+    router.add_action(visits.ASK, visits.ask_pressed)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)

@@ -13,14 +13,20 @@ from chat.access import is_staff, role_of
 from chat.context import BotContext
 from chat.i18n import _, current_locale
 from chat.labels import module_name
-from chat.reply import send
+from chat.reply import rows, send
 from db import visits as visits_db
-from db.visits import Listing, VisitInfo
+from db.visits import Listing, Refusal, VisitInfo
 from domain.provinces import by_code, match_province
 from domain.roles import Role
 from services import visits
 
 SEES = (Role.OWNER, Role.ADMIN, Role.TRAINER, Role.STAFF)
+ASK = "vask"  # a trainer's "Answer" under an unreported visit
+NAME_CHARS = 30
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
 
 
 def may_see(context: BotContext) -> bool:
@@ -64,7 +70,13 @@ async def visits_command(update: Update, context: BotContext) -> None:
             text += "\n" + _("Please answer “Did the visit happen?” for each of them: the "
                              "question comes after the visit.")
         text += "\n" + _("To schedule a visit, type /visit.")
-        await send(update, context, text)
+        keyboard = context.keyboard()
+        # A question missed (or asked while the bot was busy elsewhere) can be had again.
+        await send(update, context, text, rows([keyboard.button(
+            _("Answer: {name}, {day}").format(name=_short(v.enterprise),
+                                               day=visits.short_day(v.starts_at, v.zone)),
+            ASK, visits.button_value(v)) for v in listing.unreported], width=1)
+            if listing.unreported else None)
         return
     enterprises = await visits_db.told_enterprises(svc.sessionmaker, user_id)
     if not enterprises:
@@ -75,6 +87,26 @@ async def visits_command(update: Update, context: BotContext) -> None:
     await send(update, context, _text(
         listing, title=_("<b>Consulting visits of SCORE trainers</b>"), trainer=True,
         enterprise=len(enterprises) > 1, unreported=False))
+
+
+async def ask_pressed(update: Update, context: BotContext) -> None:
+    """A trainer's Answer button in /visits: "Did the visit happen?" again, with its
+    buttons, if the visit is still theirs to answer."""
+    button = context.button
+    assert button is not None
+    read = visits.read_value(button.value)
+    user_id = update.effective_user.id  # type: ignore[union-attr]
+    refusal = (await visits_db.check(context.svc.sessionmaker, read[0], read[1], user_id)
+               if read else Refusal.GONE)
+    info = await visits_db.visit(context.svc.sessionmaker, read[0]) if read else None
+    if refusal is not None or info is None:
+        await send(update, context, visits.refusal_text(refusal or Refusal.GONE))
+        return
+    message = visits.asked(info)
+    keyboard = context.keyboard()
+    await send(update, context, message.text, rows(
+        [keyboard.button(b.text, b.kind, b.value) for row in message.buttons for b in row],
+        width=1))
 
 
 async def _staff(update: Update, context: BotContext, text: str) -> None:

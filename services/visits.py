@@ -39,6 +39,12 @@ def when_words(moment: datetime, zone: str) -> str:
     return f"{format_date(local.date())}, {format_time(local, zone=ZONE_NAMES.get(zone))}"
 
 
+def short_day(moment: datetime, zone: str) -> str:
+    """"14/12" as a button's day."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local.day}/{local.month}"
+
+
 def button_value(info: VisitInfo) -> str:
     return f"{info.id}.{info.version}"
 
@@ -164,6 +170,12 @@ async def cancel(svc: Services, info: VisitInfo, trainer_id: int,
 
 
 # --- the reminders (jobs/event_reminders.py) -----------------------------------------------
+def asked(info: VisitInfo, *, again: bool = False) -> notify.Message:
+    """"Did the visit happen?" with its three buttons: after the visit, the next morning
+    once more, and from /visits for a visit not reported yet."""
+    return _asked(info, again=again)
+
+
 def _asked(info: VisitInfo, *, again: bool) -> notify.Message:
     lead = (_("You have not told us yet. Did your consulting visit to {place} on {when} "
               "happen?") if again else

@@ -182,6 +182,12 @@ async def test_no_answer_is_asked_again_once_then_rescheduled(bot: BotHarness) -
     assert "Not reported yet" in listing
     assert listing.split("Not reported yet")[1].count("PT Maju Jaya") == 1
 
+    # The trainer's /visits has it too, with the question again behind a button.
+    await bot.text(TRAINER, "/visits")
+    assert "Not reported yet" in bot.replies(TRAINER)[-1]
+    await bot.press(TRAINER, "Answer: PT Maju Jaya, 2/12")
+    assert "Did your consulting visit" in bot.replies(TRAINER)[-1]
+
     # Rescheduled: a new date, read in the enterprise's zone and confirmed in words.
     owner_seen = len(bot.texts(OWNER))
     await bot.press(TRAINER, "📅 It was rescheduled")
@@ -297,6 +303,10 @@ async def test_a_trainer_cannot_touch_a_visit_that_is_not_theirs(
     await bot.settle()
     assert len(bot.texts(OTHER_TRAINER)) == before
     assert (await _visit(bot, visit.id)).status is EventStatus.SCHEDULED
+    # Nor does /visits' Answer button, signed for him, open Budi's question.
+    bot.sandbox.press(OTHER_TRAINER, signer.data(OTHER_TRAINER, "vask", f"{visit.id}.0"))
+    await bot.settle()
+    assert "not yours" in bot.texts(OTHER_TRAINER)[-1]
     # Nor can he schedule a visit to an enterprise not assigned to him.
     await bot.text(OTHER_TRAINER, "/visit maju")
     assert "No enterprise is assigned" in bot.replies(OTHER_TRAINER)[-1] or \
