@@ -45,11 +45,15 @@ from handlers import (
     survey,
     survey_stats,
     trainers,
+    visit_answer,
+    visit_new,
+    visits,
 )
 from jobs import broadcasts as broadcast_jobs
-from jobs import drafts, outbox_watch, survey_rounds
+from jobs import drafts, event_reminders, outbox_watch, survey_rounds, visit_reminders
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
+from services import visits as visit_texts
 from services.surveys import rounds
 
 log = logging.getLogger(__name__)
@@ -78,6 +82,10 @@ def build_router() -> Router:
     router.add_flow(round_move.MOVE)
     router.add_flow(round_late.LATE)
     router.add_flow(trainers.TRAINERS)
+    router.add_flow(visit_new.VISIT_NEW)
+    router.add_flow(visit_answer.REPORT)
+    router.add_flow(visit_answer.MOVE)
+    router.add_flow(visit_answer.CANCEL)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -86,6 +94,7 @@ def build_router() -> Router:
     router.add_command("invite", join.invite_command)
     router.add_command("kpi", kpi.kpi_command)
     router.add_command("baseline", survey.start_baseline)
+    router.add_command("visits", visits.visits_command, allowed=visits.may_see)
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
@@ -97,6 +106,11 @@ def build_router() -> Router:
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))
     router.add_action(rounds.SURVEY_BUTTON, survey.SURVEY.starter("round_id"))
     router.add_action(kpi.PICK, kpi.enterprise_picked)
+    # "Did the visit happen?": only the visit's trainer (checked by the flows' entries).
+    router.add_action(visit_texts.YES, visit_answer.REPORT.starter("visit"))
+    router.add_action(visit_texts.MOVED, visit_answer.MOVE.starter("visit"))
+    router.add_action(visit_texts.CANCELLED, visit_answer.CANCEL.starter("visit"))
+    router.add_action(visits.ASK, visits.ask_pressed)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
@@ -208,6 +222,7 @@ def build_application(settings: Settings, *, token: str | None = None,
     drafts.schedule(app)
     outbox_watch.schedule(app)
     broadcast_jobs.schedule(app)
+    event_reminders.schedule(app, {"visit": visit_reminders.render})
     if survey_schedule:
         # Off in tests, which run rounds on their fake clock by calling the job's function.
         survey_rounds.schedule(app)

@@ -29,6 +29,20 @@ def role_help(role: str | None) -> str:
                    "/surveys – survey rounds: who answered, moving a round, the KPI chart\n"
                    "/trainers – assign trainers to enterprises"),
     }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
+    told = _("/visits – the SCORE trainers' consulting visits to your enterprise")
+    visits = {
+        "owner": told,
+        "admin": told,
+        "trainer": _("/visit – schedule a consulting visit\n"
+                     "/visits – your visits, and those not reported yet\n"
+                     "The day before a visit and one hour before it I remind you, and after it "
+                     "I ask whether it happened: answer with the buttons."),
+        "staff": _("/visit – schedule a trainer's consulting visit\n"
+                   "/visits – visits ahead and those not reported yet (/visits Budi or /visits "
+                   "JB shows one trainer's or one province's)"),
+    }.get(role or "")
+    if visits:
+        lines = f"{lines}\n{visits}"
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")
     return f"{lines}\n{common}"
