@@ -4,6 +4,7 @@ contents; group -1 is the gate, group 0 the journeys."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 
 from telegram import Update
@@ -26,6 +27,7 @@ from chat.context import AppBot, BotApplication, BotContext, Services, services_
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
 from config.settings import Settings
+from db.queries.outbox import Outgoing
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from handlers import (
@@ -45,11 +47,15 @@ from handlers import (
     survey,
     survey_stats,
     trainers,
+    workshop,
+    workshop_attendance,
+    workshop_rsvp,
 )
 from jobs import broadcasts as broadcast_jobs
-from jobs import drafts, outbox_watch, survey_rounds
+from jobs import drafts, event_reminders, outbox_watch, survey_rounds
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
+from services import workshops
 from services.surveys import rounds
 
 log = logging.getLogger(__name__)
@@ -78,6 +84,9 @@ def build_router() -> Router:
     router.add_flow(round_move.MOVE)
     router.add_flow(round_late.LATE)
     router.add_flow(trainers.TRAINERS)
+    router.add_flow(workshop.WORKSHOP)
+    router.add_flow(workshop_rsvp.RSVP)
+    router.add_flow(workshop_attendance.ATTENDANCE)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -86,6 +95,7 @@ def build_router() -> Router:
     router.add_command("invite", join.invite_command)
     router.add_command("kpi", kpi.kpi_command)
     router.add_command("baseline", survey.start_baseline)
+    router.add_command("workshops", workshop_rsvp.workshops_command, in_flow="reask")
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
@@ -97,6 +107,11 @@ def build_router() -> Router:
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))
     router.add_action(rounds.SURVEY_BUTTON, survey.SURVEY.starter("round_id"))
     router.add_action(kpi.PICK, kpi.enterprise_picked)
+    router.add_action(workshops.ATTEND, workshop_rsvp.RSVP.starter("workshop_id"))
+    router.add_action(workshops.DECLINE, workshop_rsvp.decline_pressed)
+    router.add_action(workshop_attendance.OPEN,
+                      workshop_attendance.ATTENDANCE.starter("workshop_id"),
+                      allowed=workshop_attendance.staff_or_trainer)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
@@ -112,6 +127,11 @@ def build_router() -> Router:
     router.add_action(survey_stats.LATE_BUTTON, round_late.LATE.starter("shown"),
                       allowed=is_staff)
     return router
+
+
+async def _workshop_reminder(svc: Services, due: event_reminders.DueMessage
+                             ) -> Sequence[Outgoing]:
+    return await workshops.render_reminder(svc, due.reminder, late=due.late)
 
 
 def add_handlers(app: BotApplication) -> None:
@@ -208,6 +228,7 @@ def build_application(settings: Settings, *, token: str | None = None,
     drafts.schedule(app)
     outbox_watch.schedule(app)
     broadcast_jobs.schedule(app)
+    event_reminders.schedule(app, {"workshop": _workshop_reminder})
     if survey_schedule:
         # Off in tests, which run rounds on their fake clock by calling the job's function.
         survey_rounds.schedule(app)
