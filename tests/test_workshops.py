@@ -333,3 +333,40 @@ async def test_module_one_taken_opens_the_next_modules(wbot: BotHarness) -> None
                                          by=STAFF_ID, now=bot.clock.now())
     second = await _saved(bot, module=2, starts_at=datetime(2027, 1, 20, 2, 0, tzinfo=UTC))
     assert await _invite(bot, second) is not None
+
+
+async def test_an_invitation_not_sent_before_a_crash_goes_with_the_job(
+        wbot: BotHarness) -> None:
+    bot = wbot
+    await _world(bot)
+    # Saved, then the process died before the invitation was queued: the planned row stays.
+    starts = datetime(2026, 12, 18, 2, 0, tzinfo=UTC)
+    created = await workshops_db.create_workshop(bot.sessionmaker, workshops_db.WorkshopFields(
+        module=1, province="JB", city="Bekasi", venue="Hotel Santika", venue_lat=None,
+        venue_lon=None, starts_at=starts, days=2, notes_id=None, notes_en=None),
+        staff_id=STAFF_ID, planned=[], now=bot.clock.now())
+    await bot.restart(hard=True)
+    assert bot.sandbox.texts(OWNER) == []
+    assert await _at(bot, bot.clock.now() + timedelta(minutes=1)) == 2
+    invitation = bot.sandbox.last_message(OWNER)
+    assert invitation.document is not None and "diundang" in (invitation.text or "")
+    assert await _at(bot, bot.clock.now() + timedelta(minutes=1)) == 0
+    assert created.invited == 1
+
+
+async def test_answers_close_at_the_start_of_the_workshops_day(wbot: BotHarness) -> None:
+    bot = wbot
+    await _world(bot)
+    workshop_id = await _saved(bot)  # Friday 18 December, 09.00 WIB
+    clock = _svc(bot).clock
+    assert isinstance(clock, FakeClock)
+    # Thursday 23.59 WIB: still open; Friday 00.00 WIB: closed.
+    clock.advance((datetime(2026, 12, 17, 16, 59, tzinfo=UTC) - clock.now()).total_seconds())
+    await bot.press(OWNER, "Tidak bisa hadir")
+    invite = await _invite(bot, workshop_id)
+    assert invite is not None and invite.answer is Rsvp.DECLINE
+    clock.advance(60)
+    await bot.press(OWNER, "Saya akan hadir")
+    assert "sudah ditutup" in bot.replies(OWNER)[-1]
+    invite = await _invite(bot, workshop_id)
+    assert invite is not None and invite.answer is Rsvp.DECLINE
