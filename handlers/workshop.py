@@ -279,6 +279,9 @@ async def start_typed(run: Run[WorkshopData], text: str) -> Outcome:
         moment=workshops.moment_words(moment, _zone(run))))
     if _editing_existing(run):
         return ask_changes
+    if "days" in run.data and not run.editing:
+        # Asked again after the province changed: the rest stands, back to the summary.
+        return ask_summary
     return run.then(ask_days)
 
 

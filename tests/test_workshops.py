@@ -370,3 +370,19 @@ async def test_answers_close_at_the_start_of_the_workshops_day(wbot: BotHarness)
     assert "sudah ditutup" in bot.replies(OWNER)[-1]
     invite = await _invite(bot, workshop_id)
     assert invite is not None and invite.answer is Rsvp.DECLINE
+
+
+async def test_a_new_province_asks_the_city_and_the_time_again(wbot: BotHarness) -> None:
+    bot = wbot
+    await _world(bot)
+    await _create_through_the_flow(bot)
+    await bot.press(STAFF_ID, "Province")
+    await bot.text(STAFF_ID, "Bali")
+    await bot.text(STAFF_ID, "Denpasar")
+    await bot.text(STAFF_ID, "17/12 09.00")
+    summary = bot.replies(STAFF_ID)[-1]
+    assert "09:00 WITA" in summary and "Denpasar" in summary and "0 enterprises" in summary
+    await bot.press(STAFF_ID, "Confirm")
+    workshop = await _workshop(bot)
+    assert (workshop.province, workshop.starts_at) == (
+        "BA", datetime(2026, 12, 17, 1, 0, tzinfo=UTC))
