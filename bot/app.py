@@ -4,6 +4,7 @@ contents; group -1 is the gate, group 0 the journeys."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 
 from telegram import Update
@@ -26,6 +27,7 @@ from chat.context import AppBot, BotApplication, BotContext, Services, services_
 from chat.flow import ROUTER_KEY, Router
 from chat.menu import set_default_menus, set_staff_menus
 from config.settings import Settings
+from db.queries.outbox import Outgoing
 from db.secrets import get_or_create_secret
 from db.session import create_engine, create_sessionmaker
 from handlers import (
@@ -48,12 +50,16 @@ from handlers import (
     visit_answer,
     visit_new,
     visits,
+    workshop,
+    workshop_attendance,
+    workshop_rsvp,
 )
 from jobs import broadcasts as broadcast_jobs
 from jobs import drafts, event_reminders, outbox_watch, survey_rounds, visit_reminders
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
 from services import visits as visit_texts
+from services import workshops
 from services.surveys import rounds
 
 log = logging.getLogger(__name__)
@@ -86,6 +92,9 @@ def build_router() -> Router:
     router.add_flow(visit_answer.REPORT)
     router.add_flow(visit_answer.MOVE)
     router.add_flow(visit_answer.CANCEL)
+    router.add_flow(workshop.WORKSHOP)
+    router.add_flow(workshop_rsvp.RSVP)
+    router.add_flow(workshop_attendance.ATTENDANCE)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -95,6 +104,7 @@ def build_router() -> Router:
     router.add_command("kpi", kpi.kpi_command)
     router.add_command("baseline", survey.start_baseline)
     router.add_command("visits", visits.visits_command, allowed=visits.may_see)
+    router.add_command("workshops", workshop_rsvp.workshops_command, in_flow="reask")
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
@@ -111,6 +121,11 @@ def build_router() -> Router:
     router.add_action(visit_texts.MOVED, visit_answer.MOVE.starter("visit"))
     router.add_action(visit_texts.CANCELLED, visit_answer.CANCEL.starter("visit"))
     router.add_action(visits.ASK, visits.ask_pressed)
+    router.add_action(workshops.ATTEND, workshop_rsvp.RSVP.starter("workshop_id"))
+    router.add_action(workshops.DECLINE, workshop_rsvp.decline_pressed)
+    router.add_action(workshop_attendance.OPEN,
+                      workshop_attendance.ATTENDANCE.starter("workshop_id"),
+                      allowed=workshop_attendance.staff_or_trainer)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
@@ -126,6 +141,11 @@ def build_router() -> Router:
     router.add_action(survey_stats.LATE_BUTTON, round_late.LATE.starter("shown"),
                       allowed=is_staff)
     return router
+
+
+async def _workshop_reminder(svc: Services, due: event_reminders.DueMessage
+                             ) -> Sequence[Outgoing]:
+    return await workshops.render_reminder(svc, due.reminder, late=due.late)
 
 
 def add_handlers(app: BotApplication) -> None:
@@ -222,7 +242,8 @@ def build_application(settings: Settings, *, token: str | None = None,
     drafts.schedule(app)
     outbox_watch.schedule(app)
     broadcast_jobs.schedule(app)
-    event_reminders.schedule(app, {"visit": visit_reminders.render})
+    event_reminders.schedule(app, {"visit": visit_reminders.render,
+                                   "workshop": _workshop_reminder})
     if survey_schedule:
         # Off in tests, which run rounds on their fake clock by calling the job's function.
         survey_rounds.schedule(app)

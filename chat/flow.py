@@ -135,6 +135,7 @@ class Step(Generic[D]):
         self.buttons: dict[str, _ButtonAnswer[D]] = {}
         self.text: _TextAnswer[D] | None = None
         self.contact: Handler[D] | None = None
+        self.location: Handler[D] | None = None
 
     async def ask(self, run: Run[D]) -> None:
         run.state["step"] = self.name
@@ -183,6 +184,12 @@ class Step(Generic[D]):
 
     def on_contact(self, handler: Handler[D]) -> Handler[D]:
         self.contact = handler
+        return handler
+
+    def on_location(self, handler: Handler[D]) -> Handler[D]:
+        """A map pin shared from Telegram (a workshop's venue): the handler gets the
+        Location."""
+        self.location = handler
         return handler
 
     def wrong_kind_note(self, run: Run[D]) -> str:
@@ -655,6 +662,8 @@ class Router:
             await run.apply(await answer.handler(run, value))
         elif message.contact is not None and step.contact is not None:
             await run.apply(await step.contact(run, message.contact))
+        elif message.location is not None and step.location is not None:
+            await run.apply(await step.location(run, message.location))
         else:
             await run.reask(step.wrong_kind_note(run))
 

@@ -1,0 +1,285 @@
+"""What a workshop says and does, shared by the staff flow, the RSVP buttons and the reminder
+job: the invitation (venue, a map link and a calendar file), the reminders 7 days and 1 day
+before (to those attending and those who have not answered), the news of a change or a
+cancellation, and the orchestration of saving each (render first, then the db/ use case).
+
+The venue goes as a map link button, not as a Telegram venue message: the outbox sends one
+message per row (text, photo or document), and one message with the file, the buttons and
+the link keeps "one thing at a time" (docs/decisions/0010).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
+
+from chat import notify
+from chat.context import Services
+from chat.i18n import _, current_locale, format_date, format_time, ngettext
+from chat.labels import module_name
+from db import event_reminders as reminders_db
+from db import workshops as workshops_db
+from db.models import Rsvp, Workshop
+from db.queries import event_reminders as planned_db
+from db.queries import outbox as outbox_db
+from db.queries import workshops as q
+from domain import event_schedule
+from domain.provinces import by_code
+from domain.quiet_hours import ZONE_NAMES
+from domain.workshops import FEMALE, MANAGER, Participant, answers_close, ends_at
+from rendering.calendar_file import CalendarEvent, ics
+
+ATTEND = "wsyes"   # "I will attend": opens the RSVP flow
+DECLINE = "wsno"   # "I cannot attend"
+
+
+# --- words ---------------------------------------------------------------------------------
+def title(module: int) -> str:
+    return _("Workshop, module {number}: {name}").format(number=module,
+                                                           name=module_name(module))
+
+
+def moment_words(moment: datetime, zone: str) -> str:
+    """"Kamis, 17 Desember 2026, 09.00 WIB": local to the workshop's province."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return _("{date}, {time} {zone}").format(date=format_date(local), time=format_time(local),
+                                             zone=ZONE_NAMES.get(zone, zone))
+
+
+def days_words(days: int) -> str:
+    return ngettext("{n} day", "{n} days", days).format(n=days)
+
+
+def notes_of(workshop: Workshop) -> str | None:
+    """The notes in the reader's language, else in the other one."""
+    if current_locale() == "en":
+        return workshop.notes_en or workshop.notes_id
+    return workshop.notes_id or workshop.notes_en
+
+
+def place_words(workshop: Workshop) -> str:
+    province = by_code(workshop.province)
+    where = workshop.city + (f", {province.name(current_locale())}" if province else "")
+    return html.escape(where)
+
+
+def detail_lines(workshop: Workshop) -> list[str]:
+    zone = workshops_db.zone_of(workshop)
+    lines = [f"<b>{html.escape(title(workshop.module))}</b>",
+             _("When: {moment} ({days})").format(moment=moment_words(workshop.starts_at, zone),
+                                                 days=days_words(workshop.days)),
+             _("Where: {venue}, {place}").format(venue=html.escape(workshop.venue),
+                                                 place=place_words(workshop))]
+    notes = notes_of(workshop)
+    if notes:
+        lines.append(html.escape(notes))
+    return lines
+
+
+def maps_url(workshop: Workshop) -> str:
+    if workshop.venue_lat is not None and workshop.venue_lon is not None:
+        return f"https://maps.google.com/?q={workshop.venue_lat:.6f},{workshop.venue_lon:.6f}"
+    return ("https://www.google.com/maps/search/?api=1&query="
+            + quote_plus(f"{workshop.venue}, {workshop.city}"))
+
+
+def people_words(people: Sequence[Participant]) -> str:
+    return "\n".join(f"• {html.escape(p.name)} ({sex_word(p.sex)}, {kind_word(p.kind)})"
+                     for p in people)
+
+
+def sex_word(sex: str) -> str:
+    return _("woman") if sex == FEMALE else _("man")
+
+
+def kind_word(kind: str) -> str:
+    return _("manager") if kind == MANAGER else _("worker")
+
+
+def answer_words(answer: Rsvp | None) -> str:
+    if answer is Rsvp.ATTEND:
+        return _("attending")
+    if answer is Rsvp.DECLINE:
+        return _("not attending")
+    return _("not answered yet")
+
+
+def close_words(workshop: Workshop) -> str:
+    """Until when an answer can change: the day before, in words."""
+    zone = workshops_db.zone_of(workshop)
+    close = answers_close(workshop.starts_at, zone).astimezone(ZoneInfo(zone))
+    return format_date((close - timedelta(days=1)).date())
+
+
+# --- messages ------------------------------------------------------------------------------
+def calendar_file(workshop: Workshop, stamp: datetime) -> notify.Media:
+    geo = ((workshop.venue_lat, workshop.venue_lon)
+           if workshop.venue_lat is not None and workshop.venue_lon is not None else None)
+    data = ics(CalendarEvent(
+        uid=f"workshop-{workshop.id}@score-assistant", sequence=workshop.version,
+        title="SCORE: " + title(workshop.module), starts_at=workshop.starts_at,
+        ends_at=ends_at(workshop.starts_at, workshop.days),
+        location=f"{workshop.venue}, {workshop.city}", description=notes_of(workshop) or "",
+        stamp=stamp, geo=geo))
+    return notify.document(data, f"workshop-{workshop.id}.ics")
+
+
+def _buttons(workshop: Workshop) -> list[list[notify.Button]]:
+    return [[notify.Button("✅ " + _("I will attend"), ATTEND, str(workshop.id)),
+             notify.Button(_("I cannot attend"), DECLINE, str(workshop.id))],
+            [notify.Button("📍 " + _("Open the map"), url=maps_url(workshop))]]
+
+
+def invitation(workshop: Workshop, *, late: bool, stamp: datetime) -> notify.Message:
+    lines = [_("Bapak/Ibu, you are invited to a SCORE workshop:"), *detail_lines(workshop), "",
+             _("Will your enterprise attend? Please answer by {date}. The file below adds the "
+               "workshop to your phone's calendar.").format(date=close_words(workshop))]
+    if late:
+        lines.insert(0, _("(Sent late: the bot was not running.)"))
+    return notify.Message("\n".join(lines), _buttons(workshop),
+                          calendar_file(workshop, stamp))
+
+
+def reminder_text(workshop: Workshop, kind: str, *, late: bool) -> notify.Message:
+    if kind == event_schedule.WEEK_BEFORE:
+        head = _("Reminder: the SCORE workshop is in one week.")
+    else:
+        head = _("Reminder: the SCORE workshop is tomorrow.")
+    lines = [head, *detail_lines(workshop), "",
+             _("Not answered yet? Please tell us whether your enterprise attends.")]
+    if late:
+        lines.insert(0, _("(Sent late: the bot was not running.)"))
+    return notify.Message("\n".join(lines), _buttons(workshop))
+
+
+async def render_reminder(svc: Services, reminder: reminders_db.Due, *, late: bool
+                          ) -> Sequence[outbox_db.Outgoing]:
+    """A due planned message of a workshop (jobs/event_reminders.py): the invitation to the
+    owners and admins of every invited enterprise, or a reminder to those attending and
+    those who have not answered (none to who declined), decided when it is queued."""
+    workshop = await workshops_db.get(svc.sessionmaker, reminder.event_id)
+    if workshop is None or workshop.status.value != "scheduled":
+        return []
+    now = svc.clock.now()
+    if reminder.kind == workshops_db.INVITE:
+        to = q.deciders(q.invited(workshop.id))
+    else:
+        to = q.deciders(q.invited(workshop.id, answers=[Rsvp.ATTEND, None]))
+
+    def render() -> notify.Message:
+        if reminder.kind == workshops_db.INVITE:
+            return invitation(workshop, late=late, stamp=now)
+        return reminder_text(workshop, reminder.kind, late=late)
+
+    return [await notify.prepare(
+        svc, group=planned_db.group_of(reminder.event, reminder.event_id, reminder.version),
+        key=planned_db.key_of(reminder.event, reminder.event_id, reminder.version,
+                              reminder.kind),
+        to=to, render=render, expires=reminder.expires_at, priority=notify.REMINDER)]
+
+
+# --- staff: create, edit, cancel -----------------------------------------------------------
+async def create(svc: Services, fields: workshops_db.WorkshopFields, *, staff_id: int
+                 ) -> workshops_db.Created:
+    """Save the workshop with its invitations and reminders planned, then queue the
+    invitation at once (the reminder job would queue it within a minute otherwise, and
+    does when the bot stops in between)."""
+    now = svc.clock.now()
+    zone = by_code(fields.province)
+    assert zone is not None
+    planned = event_schedule.workshop_reminders(fields.starts_at, zone.timezone, now=now)
+    created = await workshops_db.create_workshop(svc.sessionmaker, fields, staff_id=staff_id,
+                                                 planned=planned, now=now)
+    due = reminders_db.Due(created.invite_reminder, workshops_db.EVENT, created.workshop_id,
+                           0, workshops_db.INVITE, now, fields.starts_at)
+    outgoing = await render_reminder(svc, due, late=False)
+    if await reminders_db.queue(svc.sessionmaker, due.id, outgoing, now=now):
+        svc.outbox_changed()
+    return created
+
+
+@dataclass(frozen=True)
+class Changes:
+    starts_at: datetime
+    venue: str
+    venue_lat: float | None
+    venue_lon: float | None
+    notes_id: str | None
+    notes_en: str | None
+
+
+def change_lines(old: Workshop, new: Changes) -> list[str]:
+    zone = workshops_db.zone_of(old)
+    lines = []
+    if new.starts_at != old.starts_at:
+        lines.append(_("Date and time: now {new} (was {old})").format(
+            new=moment_words(new.starts_at, zone), old=moment_words(old.starts_at, zone)))
+    if (new.venue, new.venue_lat, new.venue_lon) != (old.venue, old.venue_lat, old.venue_lon):
+        lines.append(_("Venue: now {new} (was {old})").format(
+            new=html.escape(new.venue), old=html.escape(old.venue)))
+    if (new.notes_id, new.notes_en) != (old.notes_id, old.notes_en):
+        notes = (new.notes_en or new.notes_id) if current_locale() == "en" else (
+            new.notes_id or new.notes_en)
+        lines.append(_("Notes: now {new}").format(new=html.escape(notes or "-")))
+    return lines
+
+
+def _edit_key(workshop_id: int, changes: Changes, now: datetime) -> str:
+    """One notice per edit: two edits within a second differ by what they set."""
+    digest = hashlib.sha256(repr(changes).encode()).hexdigest()[:12]
+    return f"{workshops_db.news_group(workshop_id)}:edit:{int(now.timestamp())}:{digest}"
+
+
+async def edit(svc: Services, workshop: Workshop, changes: Changes
+               ) -> Workshop | None:
+    """Change a workshop and tell everyone invited what changed, in words (with a new
+    calendar file when the date moved)."""
+    now = svc.clock.now()
+    zone = workshops_db.zone_of(workshop)
+    moved = changes.starts_at != workshop.starts_at
+    planned = (event_schedule.workshop_reminders(changes.starts_at, zone, now=now)
+               if moved else [])
+
+    def render() -> notify.Message:
+        lines = [_("Bapak/Ibu, the SCORE workshop has changed:"),
+                 f"<b>{html.escape(title(workshop.module))}</b>",
+                 *change_lines(workshop, changes)]
+        after = Workshop(id=workshop.id, module=workshop.module, province=workshop.province,
+                         city=workshop.city, venue=changes.venue, venue_lat=changes.venue_lat,
+                         venue_lon=changes.venue_lon, starts_at=changes.starts_at,
+                         days=workshop.days, notes_id=changes.notes_id,
+                         notes_en=changes.notes_en, version=workshop.version + int(moved))
+        return notify.Message("\n".join(lines), _buttons(after),
+                              calendar_file(after, now) if moved else None)
+
+    notice = await notify.rendered(svc, render)
+    done = await workshops_db.edit_workshop(
+        svc.sessionmaker, workshop.id, starts_at=changes.starts_at, venue=changes.venue,
+        venue_lat=changes.venue_lat, venue_lon=changes.venue_lon, notes_id=changes.notes_id,
+        notes_en=changes.notes_en, planned=planned if moved else [],
+        notice=notice if change_lines(workshop, changes) else None,
+        notice_key=_edit_key(workshop.id, changes, now),
+        now=now)
+    svc.outbox_changed()
+    return done
+
+
+async def cancel(svc: Services, workshop: Workshop) -> Workshop | None:
+    def render() -> notify.Message:
+        zone = workshops_db.zone_of(workshop)
+        return notify.Message("\n".join([
+            _("Bapak/Ibu, the SCORE workshop below is cancelled:"),
+            f"<b>{html.escape(title(workshop.module))}</b>",
+            moment_words(workshop.starts_at, zone) + ", " + place_words(workshop),
+            _("The SCORE team will tell you when a new date is set.")]))
+
+    notice = await notify.rendered(svc, render)
+    done = await workshops_db.cancel_workshop(svc.sessionmaker, workshop.id, notice=notice,
+                                              now=svc.clock.now())
+    svc.outbox_changed()
+    return done
