@@ -37,6 +37,7 @@ from handlers import (
     help,
     join,
     kpi,
+    modules,
     review,
     round_late,
     round_move,
@@ -85,6 +86,7 @@ def build_router() -> Router:
     router.add_command("code", join.code_command)
     router.add_command("invite", join.invite_command)
     router.add_command("kpi", kpi.kpi_command)
+    router.add_command("modules", modules.modules_command)
     router.add_command("baseline", survey.start_baseline)
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
@@ -97,6 +99,7 @@ def build_router() -> Router:
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))
     router.add_action(rounds.SURVEY_BUTTON, survey.SURVEY.starter("round_id"))
     router.add_action(kpi.PICK, kpi.enterprise_picked)
+    router.add_action(modules.PICK, modules.enterprise_picked)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
