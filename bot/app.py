@@ -39,6 +39,7 @@ from handlers import (
     help,
     join,
     kpi,
+    modules,
     review,
     round_late,
     round_move,
@@ -102,6 +103,7 @@ def build_router() -> Router:
     router.add_command("code", join.code_command)
     router.add_command("invite", join.invite_command)
     router.add_command("kpi", kpi.kpi_command)
+    router.add_command("modules", modules.modules_command)
     router.add_command("baseline", survey.start_baseline)
     router.add_command("visits", visits.visits_command, allowed=visits.may_see)
     router.add_command("workshops", workshop_rsvp.workshops_command, in_flow="reask")
@@ -126,6 +128,7 @@ def build_router() -> Router:
     router.add_action(workshop_attendance.OPEN,
                       workshop_attendance.ATTENDANCE.starter("workshop_id"),
                       allowed=workshop_attendance.staff_or_trainer)
+    router.add_action(modules.PICK, modules.enterprise_picked)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)

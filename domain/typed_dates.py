@@ -183,3 +183,10 @@ def read_coming_moment(text: str | None, now: datetime, *, zone: str = WIB,
     if moment - now > max_ahead:
         return None, TOO_FAR
     return moment.astimezone(UTC), None
+
+
+def zone_named(text: str | None) -> str | None:
+    """The zone a typed moment names ("besok 09.00 WITA": "WITA"), None when it names none:
+    to show the reading back in the zone it was typed in."""
+    named = _ZONE.search(" ".join((text or "").split()).casefold())
+    return named.group(1).upper() if named is not None else None

@@ -36,7 +36,7 @@ from db.models import Broadcast, BroadcastStatus
 from db.queries import outbox as outbox_db
 from db.queries.audience import ROLES as AUDIENCE_ROLES
 from db.queries.audience import Audience
-from domain import html_errors, quiet_hours, schedule, text_input
+from domain import html_errors, quiet_hours, schedule, text_input, typed_dates
 from domain.modules import MODULES, module_of
 from domain.provinces import PROVINCES, by_code, match_province
 
@@ -438,16 +438,31 @@ async def _enterprise_typed(run: Run[BroadcastData], text: str) -> Outcome:
 
 
 # --- when -----------------------------------------------------------------------------------
-def _example(svc: Services) -> str:
+# Why a typed time was refused, by domain/typed_dates.py's error key; {date} and {tomorrow}
+# are examples that would be read.
+_WHEN_NOTES = {
+    typed_dates.NO_TIME: N_("Please add the time, e.g. “{date}”."),
+    typed_dates.NO_SUCH_TIME: N_("That time does not exist. Please write it like “{date}”."),
+    typed_dates.PAST: N_("That time has already passed. Please choose a later time."),
+    typed_dates.TOO_FAR: N_("That is more than a year ahead. Please check the year."),
+    typed_dates.NOT_A_DATE: N_("Please write the date and time like “{date}” or “{tomorrow}”."),
+}
+
+
+def _examples(svc: Services) -> dict[str, str]:
+    """Two ways to write tomorrow at 08.00 WIB, in the reader's language: "9/12 08.00" (day
+    first, as Indonesians write it) and "besok 08.00" / "tomorrow 08:00"."""
     tomorrow = schedule.in_wib(svc.clock.now()) + timedelta(days=1)
-    return f"{tomorrow:%Y-%m-%d} {format_time(tomorrow.replace(hour=8, minute=0))}"
+    eight = format_time(tomorrow.replace(hour=8, minute=0))
+    return {"date": f"{tomorrow.day}/{tomorrow.month} {eight}",
+            "tomorrow": _("tomorrow {time}").format(time=eight)}
 
 
 @COMPOSE.step("bc_when", note=N_("Please press Send now, or type a date and time."))
 async def ask_when(run: Run[BroadcastData]) -> None:
     await run.say(_(
-        "When should it go out? Press Send now, or type a date and time in WIB, e.g. {example}. "
-        "Add WITA or WIT for those time zones.").format(example=_example(run.svc)),
+        "When should it go out? Press Send now, or type a date and time in WIB, e.g. “{date}” "
+        "or “{tomorrow}”. Add WITA or WIT for those time zones.").format(**_examples(run.svc)),
         rows([run.button(_("Send now"), "bcnow", "now")]))
 
 
@@ -460,18 +475,14 @@ async def send_now(run: Run[BroadcastData], _value: str) -> Outcome:
 
 @ask_when.on_text()
 async def when_typed(run: Run[BroadcastData], text: str) -> Outcome:
-    moment, error = schedule.parse_send_time(text, now=run.svc.clock.now())
-    if error:
-        note = {
-            schedule.NO_SUCH_DATE: _("That date or time does not exist."),
-            schedule.PAST: _("That time has already passed. Please choose a later time."),
-            schedule.TOO_FAR: _("That is more than a year ahead. Please check the year."),
-        }.get(error, _("Please write the date and time like {example}.").format(
-            example=_example(run.svc)))
-        return run.retry(note)
-    assert moment is not None
+    """Read like every typed date of the product (domain/typed_dates.py): WIB unless the text
+    names a zone, within a year; the summary then says the reading in words."""
+    moment, error = typed_dates.read_coming_moment(text, run.svc.clock.now())
+    if error or moment is None:
+        note = _WHEN_NOTES.get(error or "", _WHEN_NOTES[typed_dates.NOT_A_DATE])
+        return run.retry(_(note).format(**_examples(run.svc)))
     run.data["send_at"] = moment.isoformat()
-    run.data["zone"] = schedule.zone_named(text)
+    run.data["zone"] = typed_dates.zone_named(text) or "WIB"
     return ask_summary
 
 

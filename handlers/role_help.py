@@ -12,22 +12,26 @@ def role_help(role: str | None) -> str:
                    "/invite – a one-time link for an enterprise admin\n"
                    "/survey – the monthly KPI report\n"
                    "/kpi – your enterprise's trend and the workers' survey totals\n"
-                   "/baseline – the KPIs before training"),
+                   "/baseline – the KPIs before training\n"
+                   "/modules – where your enterprise stands in SCORE, module by module"),
         "admin": _("You will report monthly KPIs here. The owner of your enterprise added you.\n"
                    "/survey – the monthly KPI report\n"
-                   "/kpi – your enterprise's trend and the workers' survey totals"),
+                   "/kpi – your enterprise's trend and the workers' survey totals\n"
+                   "/modules – where your enterprise stands in SCORE, module by module"),
         "worker": _("/join – join your enterprise with its code\n"
                     "/survey – the monthly workers' survey\n"
                     "/leave – you no longer work there"),
         "trainer": _("/survey – enter the KPI report of an enterprise you support\n"
                      "/baseline – enter its KPIs before training\n"
-                     "/kpi – its trend"),
+                     "/kpi – its trend\n"
+                     "/modules – where it stands in SCORE: workshops and visits"),
         "staff": _("/pending – enrolments waiting for approval\n"
                    "/broadcast – write a message to many users\n"
                    "/broadcasts – recent broadcasts, their progress, cancelling\n"
                    "/staff – make someone a trainer or staff, or revoke it\n"
                    "/surveys – survey rounds: who answered, moving a round, the KPI chart\n"
-                   "/trainers – assign trainers to enterprises"),
+                   "/trainers – assign trainers to enterprises\n"
+                   "/modules name – where an enterprise stands: workshops and visits"),
     }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
     told = _("/visits – the SCORE trainers' consulting visits to your enterprise")
     visits = {

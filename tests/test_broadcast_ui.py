@@ -5,7 +5,7 @@ confirmation, rows in the outbox in each recipient's language, cancelling."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -239,8 +239,8 @@ async def test_whole_composer_with_a_combined_audience_sends_now(bot: BotHarness
     # When: a past time and nonsense are asked again; then now.
     await bot.text(STAFF, "2020-01-01 08:00")
     assert "already passed" in bot.last_text(STAFF)
-    await bot.text(STAFF, "tomorrow morning")
-    assert "like 20" in bot.last_text(STAFF)
+    await bot.text(STAFF, "the day after the party")
+    assert "Please write the date and time like" in bot.last_text(STAFF)
     await bot.press(STAFF, "Send now")
     summary = bot.last_text(STAFF)
     for part in ("Halo semua, <3", "Hello everyone", "Roles: Owner, Worker",
@@ -301,6 +301,75 @@ async def test_skip_english_schedule_later_then_cancel_from_the_list(bot: BotHar
     assert broadcast.status == BroadcastStatus.CANCELLED
     await bot.text(STAFF, "/broadcasts")
     assert "Cancelled" in bot.last_text(STAFF) and not bot.sandbox.last_message(STAFF).buttons
+
+
+async def _typed_when(bot: BotHarness, when: str) -> str:
+    """A new broadcast up to its time, typed: the reply (the summary, or the note asking
+    again)."""
+    await _write_texts(bot, "Halo")
+    await bot.press(STAFF, "Done")
+    await bot.text(STAFF, when)
+    return bot.last_text(STAFF)
+
+
+async def test_send_times_typed_as_people_write_dates(bot: BotHarness) -> None:
+    """One reader of dates (domain/typed_dates.py): the forms of workshops and visits, WIB
+    unless a zone is named, and the reading said back in words before anything is stored."""
+    await _world(bot)
+    now = bot.clock.now()
+    wib, wita = ZoneInfo(WIB), ZoneInfo("Asia/Makassar")
+    tomorrow = (now.astimezone(wib) + timedelta(days=1)).date()
+    later = (now.astimezone(wib) + timedelta(days=3)).date()
+    await _write_texts(bot, "Halo")
+    await bot.press(STAFF, "Done")
+    prompt = bot.last_text(STAFF)
+    assert f"“{tomorrow.day}/{tomorrow.month} 08:00” or “tomorrow 08:00”" in prompt
+
+    typed = [("besok 08.00", datetime.combine(tomorrow, time(8, 0), wib)),
+             ("tomorrow 2pm", datetime.combine(tomorrow, time(14, 0), wib)),
+             (f"{later.day}/{later.month} 09.00", datetime.combine(later, time(9, 0), wib)),
+             (f"{later:%Y-%m-%d} 10:15 WITA", datetime.combine(later, time(10, 15), wita)),
+             ("Senin depan jam 9", None)]
+    for when, meant in typed:
+        summary = await _typed_when(bot, when)
+        assert "Please check the broadcast" in summary, (when, summary)
+        if meant is not None:
+            local = meant.astimezone(wita if "WITA" in when else wib)
+            assert f"{local.day} {local:%B} {local.year}" in summary, (when, summary)
+            assert f"{local:%H:%M} {'WITA' if 'WITA' in when else 'WIB'}" in summary
+        await bot.press(STAFF, "Confirm")
+        assert "is scheduled for" in bot.last_text(STAFF), when
+
+    stored = await _broadcasts(bot)
+    assert [b.status for b in stored] == [BroadcastStatus.SCHEDULED] * len(typed)
+    assert [b.send_at for b in stored[:4]] == [m.astimezone(UTC) for _w, m in typed[:4]
+                                               if m is not None]
+    # "Senin depan": the coming Monday at 09.00 WIB (next week's, typed on a Monday).
+    monday = stored[4].send_at.astimezone(wib)
+    assert (monday.weekday(), monday.hour, monday.minute) == (0, 9, 0)
+    assert 1 <= (monday.date() - now.astimezone(wib).date()).days <= 7
+
+
+async def test_send_times_that_cannot_be_used_say_why(bot: BotHarness) -> None:
+    await _world(bot)
+    now = bot.clock.now().astimezone(ZoneInfo(WIB))
+    yesterday = (now - timedelta(days=1)).date()
+    reply = await _typed_when(bot, "besok")
+    assert reply.startswith("Please add the time, e.g. “") and "When should it go out?" in reply
+    for when, note in [("besok 25.00", "That time does not exist."),
+                       ("besok 9.75", "That time does not exist."),
+                       (f"{yesterday.day}/{yesterday.month} 09.00", "already passed"),
+                       ("2020-01-01 08:00", "already passed"),
+                       (f"{now.year + 2}-06-01 08:00", "more than a year ahead"),
+                       ("31/2 09.00", "Please write the date and time like"),
+                       ("next blue moon", "Please write the date and time like")]:
+        await bot.text(STAFF, when)
+        reply = bot.last_text(STAFF)
+        assert note in reply and "When should it go out?" in reply, (when, reply)
+    assert await _broadcasts(bot) == []
+    # The question is still open: a good time after all that goes on to the summary.
+    await bot.text(STAFF, "besok 08.00")
+    assert "Please check the broadcast" in bot.last_text(STAFF)
 
 
 async def test_cancel_drops_pending_keeps_sent_and_second_cancel_is_stale(
