@@ -151,6 +151,11 @@ async def _workshop_reminder(svc: Services, due: event_reminders.DueMessage
     return await workshops.render_reminder(svc, due.reminder, late=due.late)
 
 
+# What each kind of event's due reminders say (jobs/event_reminders.py).
+EVENT_RENDERERS: dict[str, event_reminders.Render] = {"visit": visit_reminders.render,
+                                                      "workshop": _workshop_reminder}
+
+
 def add_handlers(app: BotApplication) -> None:
     # group -1: who is this, which language and role; forged buttons and groups stop here.
     app.add_handler(TypeHandler(Update, gate.gate), group=-1)
@@ -245,9 +250,9 @@ def build_application(settings: Settings, *, token: str | None = None,
     drafts.schedule(app)
     outbox_watch.schedule(app)
     broadcast_jobs.schedule(app)
-    event_reminders.schedule(app, {"visit": visit_reminders.render,
-                                   "workshop": _workshop_reminder})
     if survey_schedule:
-        # Off in tests, which run rounds on their fake clock by calling the job's function.
+        # Off in tests, which run rounds and reminders on their fake clock by calling the
+        # jobs' functions (a job on real seconds would race them).
         survey_rounds.schedule(app)
+        event_reminders.schedule(app, EVENT_RENDERERS)
     return app
