@@ -44,12 +44,14 @@ from handlers import (
     start,
     survey,
     survey_stats,
+    tips,
     trainers,
 )
 from jobs import broadcasts as broadcast_jobs
-from jobs import drafts, outbox_watch, survey_rounds
+from jobs import drafts, outbox_watch, survey_rounds, weekly_tips
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
+from services import tips as tip_service
 from services.surveys import rounds
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def build_router() -> Router:
     router.add_flow(round_move.MOVE)
     router.add_flow(round_late.LATE)
     router.add_flow(trainers.TRAINERS)
+    router.add_flow(tips.ADMIN)  # /tips admin opens it (staff only)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -86,6 +89,8 @@ def build_router() -> Router:
     router.add_command("invite", join.invite_command)
     router.add_command("kpi", kpi.kpi_command)
     router.add_command("baseline", survey.start_baseline)
+    router.add_command("tip", tips.tip_command)
+    router.add_command("tips", tips.tips_command)
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
@@ -97,6 +102,8 @@ def build_router() -> Router:
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))
     router.add_action(rounds.SURVEY_BUTTON, survey.SURVEY.starter("round_id"))
     router.add_action(kpi.PICK, kpi.enterprise_picked)
+    router.add_action(tip_service.ANOTHER, tips.another_pressed)
+    router.add_action(tip_service.FEEDBACK, tips.feedback_pressed)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
@@ -133,6 +140,7 @@ async def _post_init(app: BotApplication, *, start_sender: bool,
     svc.signer = ButtonSigner(bytes.fromhex(secret))
     svc.bot_username = app.bot.username
     await drafts.purge_drafts(app)
+    await tip_service.load_library(svc)
     await set_default_menus(app.bot)
     await set_staff_menus(app.bot, svc)
     if start_sender:
@@ -211,4 +219,5 @@ def build_application(settings: Settings, *, token: str | None = None,
     if survey_schedule:
         # Off in tests, which run rounds on their fake clock by calling the job's function.
         survey_rounds.schedule(app)
+        weekly_tips.schedule(app)  # likewise: tests call services.tips.run_weekly
     return app

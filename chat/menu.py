@@ -41,6 +41,8 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
               ("surveys", N_("Survey rounds: who answered, moving a round, chart")),
               ("trainers", N_("Assign trainers to enterprises"))),
 }
+# Everyone with a role gets a good-practice tip in the menu.
+_TIPS = (("tip", N_("A good-practice tip")),)
 _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
            ("privacy", N_("What we keep about you")), ("cancel", N_("Stop the current step")))
 
@@ -48,7 +50,8 @@ _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
 def commands_for(role: str | None, locale: str) -> list[BotCommand]:
     with use_locale(locale):
         return [BotCommand(name, _(desc))
-                for name, desc in (*_COMMANDS.get(role or "", ()), *_COMMON)]
+                for name, desc in (*_COMMANDS.get(role or "", ()), *(_TIPS if role else ()),
+                                   *_COMMON)]
 
 
 async def set_default_menus(bot: AppBot) -> None:

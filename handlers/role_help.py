@@ -29,6 +29,12 @@ def role_help(role: str | None) -> str:
                    "/surveys – survey rounds: who answered, moving a round, the KPI chart\n"
                    "/trainers – assign trainers to enterprises"),
     }.get(role or "", _("/start – begin: enrol an enterprise or join one as a worker"))
+    if role:
+        # Good-practice tips are for everyone with a role; staff also look after them.
+        lines += "\n" + _("/tip – a good-practice tip\n/tips – the weekly tip: on or off")
+        if role == "staff":
+            lines += "\n" + _("/tips admin – tips: the most and least useful, add, edit, "
+                              "retire")
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")
     return f"{lines}\n{common}"
