@@ -97,7 +97,9 @@ async def run_weekly(svc: Services, *, batch: int = 500) -> int:
                         for tip_id, tip in tips.items()}
             total += await tips_db.queue_weekly(
                 svc.sessionmaker, {user_id: tip.id for user_id, tip in found.picks.items()},
-                messages, week=week, at=moment, expires_at=moment + WEEKLY_EXPIRY, now=now)
+                # From now, not from the moment: a tip queued late at night waits for 06.00.
+                messages, week=week, at=max(moment, now), expires_at=moment + WEEKLY_EXPIRY,
+                now=now)
     if total:
         log.info("weekly tip queued for %s people", total)
         svc.outbox_changed()
