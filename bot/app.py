@@ -47,6 +47,7 @@ from handlers import (
     start,
     survey,
     survey_stats,
+    tips,
     trainers,
     visit_answer,
     visit_new,
@@ -56,9 +57,10 @@ from handlers import (
     workshop_rsvp,
 )
 from jobs import broadcasts as broadcast_jobs
-from jobs import drafts, event_reminders, outbox_watch, survey_rounds, visit_reminders
+from jobs import drafts, event_reminders, outbox_watch, survey_rounds, visit_reminders, weekly_tips
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
+from services import tips as tip_service
 from services import visits as visit_texts
 from services import workshops
 from services.surveys import rounds
@@ -96,6 +98,7 @@ def build_router() -> Router:
     router.add_flow(workshop.WORKSHOP)
     router.add_flow(workshop_rsvp.RSVP)
     router.add_flow(workshop_attendance.ATTENDANCE)
+    router.add_flow(tips.ADMIN)  # /tips admin opens it (staff only)
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
@@ -107,6 +110,8 @@ def build_router() -> Router:
     router.add_command("baseline", survey.start_baseline)
     router.add_command("visits", visits.visits_command, allowed=visits.may_see)
     router.add_command("workshops", workshop_rsvp.workshops_command, in_flow="reask")
+    router.add_command("tip", tips.tip_command)
+    router.add_command("tips", tips.tips_command)
     # Staff lists also inside a flow (the open question is asked again after them).
     router.add_command("pending", review.pending_command, allowed=is_staff, in_flow="reask")
     router.add_command("broadcasts", broadcast.list_command, allowed=is_staff,
@@ -129,6 +134,8 @@ def build_router() -> Router:
                       workshop_attendance.ATTENDANCE.starter("workshop_id"),
                       allowed=workshop_attendance.staff_or_trainer)
     router.add_action(modules.PICK, modules.enterprise_picked)
+    router.add_action(tip_service.ANOTHER, tips.another_pressed)
+    router.add_action(tip_service.FEEDBACK, tips.feedback_pressed)
     router.add_action("apr", review.approve_pressed, allowed=is_staff)
     router.add_action("rej", review.REJECT.starter("enterprise_id"), allowed=is_staff)
     router.add_action("chok", review.change_pressed, allowed=is_staff)
@@ -175,6 +182,7 @@ async def _post_init(app: BotApplication, *, start_sender: bool,
     svc.signer = ButtonSigner(bytes.fromhex(secret))
     svc.bot_username = app.bot.username
     await drafts.purge_drafts(app)
+    await tip_service.load_library(svc)
     await set_default_menus(app.bot)
     await set_staff_menus(app.bot, svc)
     if start_sender:
@@ -255,4 +263,5 @@ def build_application(settings: Settings, *, token: str | None = None,
         # jobs' functions (a job on real seconds would race them).
         survey_rounds.schedule(app)
         event_reminders.schedule(app, EVENT_RENDERERS)
+        weekly_tips.schedule(app)  # likewise: tests call services.tips.run_weekly
     return app

@@ -56,6 +56,8 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
               ("workshops", N_("Upcoming workshops and their answers")),
               ("modules", N_("Where an enterprise stands in SCORE"))),
 }
+# Everyone with a role gets a good-practice tip in the menu.
+_TIPS = (("tip", N_("A good-practice tip")),)
 _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
            ("privacy", N_("What we keep about you")), ("cancel", N_("Stop the current step")))
 
@@ -63,7 +65,8 @@ _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
 def commands_for(role: str | None, locale: str) -> list[BotCommand]:
     with use_locale(locale):
         return [BotCommand(name, _(desc))
-                for name, desc in (*_COMMANDS.get(role or "", ()), *_COMMON)]
+                for name, desc in (*_COMMANDS.get(role or "", ()), *(_TIPS if role else ()),
+                                   *_COMMON)]
 
 
 async def set_default_menus(bot: AppBot) -> None:

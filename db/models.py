@@ -629,3 +629,64 @@ class EventReminder(Base):
     # How many messages it queued (0: nobody to tell, or the event had begun).
     queued: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Tip(Base):
+    """A good-practice tip for one SCORE module and audience, in both languages. Shipped
+    tips (domain/tips/*.toml) carry their stable `key` and are refreshed at start while
+    staff have not edited them (`edited_at`); staff's own tips have no key. A retired tip is
+    kept (what was sent, its feedback) but no longer given out."""
+
+    __tablename__ = "tips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    module: Mapped[int] = mapped_column(SmallInteger)
+    audience: Mapped[str] = mapped_column(String(8))  # domain/tip_rules.AUDIENCES
+    text_id: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)  # None: shipped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    edited_by: Mapped[int | None] = mapped_column(BigInteger)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TipSend(Base):
+    """A tip someone received: asked for with /tip, or the weekly one (`week`, "2026-W50",
+    one per person and week; the outbox row's key says the same)."""
+
+    __tablename__ = "tip_sends"
+    __table_args__ = (UniqueConstraint("user_id", "week", name="uq_tip_sends_user_week"),
+                      Index("ix_tip_sends_user_tip", "user_id", "tip_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    via: Mapped[str] = mapped_column(String(8))  # "asked", "weekly"
+    week: Mapped[str | None] = mapped_column(String(10))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TipFeedback(Base):
+    """Whether someone found a tip useful: one answer per person and tip, changeable."""
+
+    __tablename__ = "tip_feedback"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"),
+                                        primary_key=True, index=True)
+    useful: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TipOptOut(Base):
+    """Someone who turned the weekly tip off (/tips off); /tips on deletes the row."""
+
+    __tablename__ = "tip_optouts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())

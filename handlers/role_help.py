@@ -47,6 +47,12 @@ def role_help(role: str | None) -> str:
     }.get(role or "")
     if visits:
         lines = f"{lines}\n{visits}"
+    if role:
+        # Good-practice tips are for everyone with a role; staff also look after them.
+        lines += "\n" + _("/tip – a good-practice tip\n/tips – the weekly tip: on or off")
+        if role == "staff":
+            lines += "\n" + _("/tips admin – tips: the most and least useful, add, edit, "
+                              "retire")
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")
     return f"{lines}\n{common}"
