@@ -605,10 +605,11 @@ class Router:
 
     async def _dispatch(self, update: Update, context: BotContext) -> None:
         if context.draft.pop(EXPIRED_KEY, None) and current_state(context) is None:
-            await ack(update)
-            await send(update, context, _("Your earlier answers were deleted after 14 days. "
-                                          "Please start again with /start."))
-            return
+            # Said once, leading the reply to what they sent now, which is handled as usual
+            # (a survey's answers given so far are stored as given: only the question
+            # left open went).
+            await send(update, context, _("The question left unanswered for 14 days was "
+                                          "closed."), hold=True)
         message = update.effective_message
         text = (message.text or "") if update.callback_query is None and message else ""
         run = self.run_of(update, context)

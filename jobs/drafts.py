@@ -17,11 +17,12 @@ INTERVAL = timedelta(hours=6)
 async def purge_drafts(application: BotApplication) -> None:
     svc = services_of(application)
     users = await purge_expired(svc.sessionmaker, now=svc.clock.now())
-    for user_id in users:
+    for user_id, had_question in users.items():
         # The live copy too, or the next commit would write the draft back; a mark (no
-        # personal data) tells the user's next message why their question is gone.
+        # personal data) tells the user's next message why the question they left is gone.
         application.drop_user_data(user_id)
-        application.user_data[user_id][EXPIRED_KEY] = True
+        if had_question:
+            application.user_data[user_id][EXPIRED_KEY] = True
     if users:
         log.info("purged %d expired drafts", len(users))
 

@@ -72,8 +72,27 @@ async def test_draft_is_deleted_on_cancel_and_after_14_days(bot: BotHarness) -> 
     async with bot.sessionmaker() as session:
         assert await session.get(UserDraft, OWNER) is None
     assert "enrol" not in bot.draft(OWNER)
-    # The conversation in memory still waits for the sector: it ends with a clear note.
-    await bot.text(OWNER, "something")
-    assert "deleted after 14 days" in bot.last_text(OWNER)
+    # The conversation in memory still waited for the sector: a note leads the answer to
+    # what they sent now, which is handled as usual (here: /help shows the menu).
+    await bot.text(OWNER, "/help")
+    said = bot.last_text(OWNER)
+    assert said.startswith("The question left unanswered for 14 days was closed.\n\n")
+    assert "/start" in said and "deleted" not in said
+    await bot.text(OWNER, "/help")
+    assert "14 days" not in bot.last_text(OWNER)  # said once
     await bot.text(OWNER, "/enrol")
     assert "name of your company" in bot.last_text(OWNER)
+
+
+async def test_a_draft_without_an_open_question_goes_quietly(bot: BotHarness) -> None:
+    """A draft with nothing open (a finished or cancelled conversation's leftovers) is
+    deleted at 14 days without telling anyone anything."""
+    await onboard(bot, OWNER, "en")
+    await bot.text(OWNER, "/cancel")
+    async with bot.sessionmaker() as session, session.begin():
+        session.add(UserDraft(user_id=OWNER, data={"lang_note": 1},
+                              updated_at=bot.clock.now() - timedelta(days=15)))
+    assert bot.app is not None
+    await purge_drafts(bot.app)
+    await bot.text(OWNER, "/help")
+    assert "14 days" not in bot.last_text(OWNER)
