@@ -16,7 +16,7 @@ from chat.clock import Clock
 from chat.context import services_of
 from config.settings import Settings
 from db.models import OutboxMessage, OutboxState
-from db.queries.outbox import held_for_conversation
+from db.queries.outbox import held
 from jobs.outbox import SenderConfig
 from sandbox import BotApiSandbox, SandboxBot
 from tests.clocks import virtual_clock
@@ -102,7 +102,7 @@ class BotHarness(SandboxBot):
                     OutboxMessage.state == OutboxState.SENDING,
                     (OutboxMessage.state == OutboxState.PENDING)
                     & (OutboxMessage.next_attempt_at <= soon)
-                    & ~held_for_conversation(svc.clock.now()))))
+                    & ~held(svc.clock.now()))))
             if waiting and not woken:
                 # Rows queued outside the app's handlers (a round opened from the command
                 # line's function, a test's own rows) wake no one: the sender would find them

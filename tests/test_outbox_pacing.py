@@ -347,3 +347,39 @@ async def test_a_broadcast_waits_for_the_end_of_a_kpi_report(survey_bot: BotHarn
     async with bot.sessionmaker() as session:
         bulk = dict((await session.execute(select(OutboxGroup.kind, OutboxGroup.bulk))).all())
     assert bulk == {"survey": True, "broadcast": True}
+
+
+async def test_a_bulk_message_overdue_in_the_night_waits_for_the_morning(
+        day: tuple[BotHarness, FakeClock]) -> None:
+    """Queued for 19.30 (a round's reminder), but the bot was down until 22.00: at the moment
+    of sending it is night in Jakarta, so it waits for 06.00 there; in Papua it waited for
+    06.00 WIT already. A notice of someone's own affairs still goes at once."""
+    bot, clock = day
+    await _world(bot)
+    evening = datetime(2026, 12, 7, 12, 30, tzinfo=UTC)  # 19.30 WIB
+    async with bot.sessionmaker() as session, session.begin():
+        await enqueue(session, group="survey:99:v0:remind", key="survey:99:v0:remind",
+                      recipients=[(WIB_WORKER, "id"), (WIT_WORKER, "id")],
+                      contents={"id": Content("Pengingat survei")}, fallback="id",
+                      now=clock.now(), at=evening)
+    clock.advance((datetime(2026, 12, 7, 15, 0, tzinfo=UTC) - clock.now()).total_seconds())
+    async with bot.sessionmaker() as session, session.begin():
+        await enqueue(session, group="owner:99", key="news", recipients=[(WIB_WORKER, "en")],
+                      contents={"en": Content("Your news")}, fallback="en",
+                      now=clock.now(), priority=URGENT)
+    await bot.delivered()
+    assert deliveries(bot.sandbox, "Your news") == {WIB_WORKER: 1}
+    assert deliveries(bot.sandbox, "Pengingat survei") == {}
+    # The stall watch does not take the night's wait for a stuck outbox.
+    clock.advance(30 * 60)
+
+    async def alert(count: int, minutes: int) -> None:
+        raise AssertionError(f"a stall alert: {count} due for {minutes} minutes")
+
+    assert not await check_stall(bot.sessionmaker, clock, alert)
+    clock.advance((MORNING_WIT - clock.now()).total_seconds())
+    await bot.delivered()
+    assert deliveries(bot.sandbox, "Pengingat survei") == {WIT_WORKER: 1}
+    clock.advance((MORNING_WIB - clock.now()).total_seconds())
+    await bot.delivered()
+    assert deliveries(bot.sandbox, "Pengingat survei") == {WIT_WORKER: 1, WIB_WORKER: 1}

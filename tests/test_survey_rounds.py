@@ -987,7 +987,7 @@ async def test_a_worker_who_moves_before_the_invitation_went_out_gets_it_once_th
     assert await outbox_size(bot) == size
     assert WORKER_JB not in await invitations(bot, "kpi")
 
-    await move_clock(bot, utc(2026, 12, 1, 12, 30))
+    await move_clock(bot, utc(2026, 12, 1, 10, 30))  # 19.30 in Papua (at 21.30 it waits)
     assert len(received(bot, WORKER_JB, PULSE_INVITATION)) == 1
     await bot.press(WORKER_JB, "Mulai survei")
     for label in PULSE_ANSWERS:

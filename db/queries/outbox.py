@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    false,
     func,
     insert,
     literal,
@@ -390,16 +391,38 @@ def held_for_conversation(now: datetime) -> Any:
     at any moment; a group has a few contents), so the claim stays one cheap statement."""
     in_conversation = select(UserDraft.user_id).where(
         UserDraft.flow_at > now - quiet_hours.CONVERSATION_IDLE)
-    bulk_contents = select(OutboxContent.id).join(
-        OutboxGroup, OutboxGroup.id == OutboxContent.group_id).where(OutboxGroup.bulk)
     return and_(OutboxMessage.next_attempt_at <= now,
                 OutboxMessage.next_attempt_at > now - quiet_hours.CONVERSATION_WAIT_AT_MOST,
                 OutboxMessage.recipient_id.in_(in_conversation),
-                OutboxMessage.content_id.in_(bulk_contents))
+                OutboxMessage.content_id.in_(_bulk_contents()))
+
+
+def held_for_night(now: datetime) -> Any:
+    """A row of a bulk group to someone in whose zone it is night now (21.00-06.00) waits
+    for 06.00 there, however it became due then: queued for the morning, but the bot was
+    down; held for a conversation into the evening; retried after an error. What is queued
+    already avoids the night (`send_times`); this is the check at the moment of sending."""
+    night = quiet_hours.night_zones(now)
+    if not night:
+        return false()
+    return and_(OutboxMessage.content_id.in_(_bulk_contents()),
+                # Past its expiry it is not sent at all: the claim marks it expired.
+                or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+                or_(*(zones.lives_in(OutboxMessage.recipient_id, zone) for zone in night)))
+
+
+def held(now: datetime) -> Any:
+    """Rows due but not to be sent now: a conversation or the night is waited for."""
+    return or_(held_for_conversation(now), held_for_night(now))
+
+
+def _bulk_contents() -> Any:
+    return select(OutboxContent.id).join(
+        OutboxGroup, OutboxGroup.id == OutboxContent.group_id).where(OutboxGroup.bulk)
 
 
 def _sendable(now: datetime) -> Any:
-    return and_(_due(now), not_(held_for_conversation(now)))
+    return and_(_due(now), not_(held(now)))
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta,
@@ -493,10 +516,16 @@ async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
     A row held for a conversation is left out: when the conversation ends or goes quiet is
     not known ahead, so the sender's poll finds it (else it would seem due now, always)."""
     pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.state == OutboxState.PENDING, not_(held_for_conversation(now))))
+        OutboxMessage.state == OutboxState.PENDING, not_(held(now))))
     leased = await session.scalar(select(func.min(OutboxMessage.lease_until)).where(
         OutboxMessage.state == OutboxState.SENDING))
     times = [t for t in (pending, leased) if t is not None]
+    if await session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now,
+            held_for_night(now)).limit(1)) is not None:
+        # Held for the night: due again when the first of those nights ends.
+        times.append(min(quiet_hours.outside_quiet_hours(now, zone)
+                         for zone in quiet_hours.night_zones(now)))
     return min(times) if times else None
 
 
@@ -601,7 +630,7 @@ async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
     held for its recipient's conversation is not stuck."""
     pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
         OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now,
-        not_(held_for_conversation(now))))
+        not_(held(now))))
     lapsed = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
         OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now))
     times = [t for t in (pending, lapsed) if t is not None]

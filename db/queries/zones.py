@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Enterprise, Membership
 from db.types import UTCDateTime
@@ -38,6 +39,17 @@ def send_time(user_id: ColumnElement[Any], times: Mapping[str, datetime]) -> Col
     return case((user_id.in_(wib_members), values[WIB]),
                 *((user_id.in_(_members_in(zone)), values[zone]) for zone in ZONES
                   if zone != WIB), else_=values[WIB])
+
+
+def lives_in(user_id: ColumnElement[Any] | InstrumentedAttribute[int],
+             zone: str) -> ColumnElement[bool]:
+    """Whether `user_id`'s zone is `zone`, as `send_time` decides it (the westernmost of
+    their enterprises', WIB without one)."""
+    outside_west = [~user_id.in_(_members_in(z)) for z in ZONES[:ZONES.index(zone)]]
+    if zone == WIB:
+        return or_(user_id.in_(_members_in(WIB)),
+                   and_(*(~user_id.in_(_members_in(z)) for z in ZONES if z != WIB)))
+    return and_(*outside_west, user_id.in_(_members_in(zone)))
 
 
 async def zones_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
