@@ -189,7 +189,8 @@ async def begin(run: Run[SurveyData], round_id: str | None = None,
             await run.say(_("No enterprise is assigned to you yet. The SCORE team assigns "
                             "enterprises to trainers."))
         else:
-            await run.say(_nothing_to_answer(found, baseline=baseline))
+            reports = role_of(run.context) in (Role.OWNER, Role.ADMIN, Role.TRAINER)
+            await run.say(_nothing_to_answer(found, baseline=baseline, worker=not reports))
         return END
     options = [_option(choice) for choice in found.choices]
     run.data["options"] = options
@@ -198,7 +199,9 @@ async def begin(run: Run[SurveyData], round_id: str | None = None,
     return ask_pick
 
 
-def _nothing_to_answer(found: surveys_db.Offer, *, baseline: bool) -> str:
+def _nothing_to_answer(found: surveys_db.Offer, *, baseline: bool, worker: bool) -> str:
+    """Why there is nothing to answer, in the words of the one asking: a worker's survey
+    (Anda), or the report owners, admins and trainers send (Bapak/Ibu)."""
     language = current_locale()
     if found.unapproved is not None and (baseline or found.places == 0):
         return not_approved(found.unapproved)
@@ -206,12 +209,22 @@ def _nothing_to_answer(found: surveys_db.Offer, *, baseline: bool) -> str:
         return _("The baseline is entered by the enterprise's owner or its SCORE trainer. "
                  "Type /help to see the menu.")
     if found.opens_on is not None:
-        return _("This survey was moved. It opens on {date}, and you will get a message "
-                 "then.").format(date=calendar.date_words(found.opens_on, language))
+        # Invitations go again only to whoever has not answered: promise no more than that.
+        day = calendar.date_words(found.opens_on, language)
+        if worker:
+            return _("This survey was moved. It opens on {date}. If you have not answered "
+                     "yet, you will get a message then.").format(date=day)
+        return _("This report was moved. It opens on {date}. If it has not been sent yet, "
+                 "you will get a message then.").format(date=day)
     if found.closed_on is not None:
-        return _("This survey closed on {date}. Thank you.").format(
-            date=calendar.date_words(found.closed_on, language))
-    return _("No survey is open for you now. You will get a message when the next one opens.")
+        day = calendar.date_words(found.closed_on, language)
+        if worker:
+            return _("This survey closed on {date}. Thank you.").format(date=day)
+        return _("This report closed on {date}.").format(date=day)
+    if worker:
+        return _("No survey is open for you now. You will get a message when the next one "
+                 "opens.")
+    return _("No report is open now. You will get a message when the next one opens.")
 
 
 async def start_baseline(update: Update, context: BotContext) -> None:

@@ -277,7 +277,7 @@ async def test_after_the_close_answering_says_so(survey_bot: BotHarness) -> None
     await bot.press(OWNER, "Isi laporan")
     assert "ditutup pada Rabu, 2 Desember 2026" in bot.last_text(OWNER)
     await bot.text(OWNER, "/survey")
-    assert "belum ada survei" in bot.last_text(OWNER)
+    assert "belum ada laporan" in bot.last_text(OWNER)
 
 
 def _answers_since(bot: BotHarness, before: int) -> list[tuple[int, str] | None]:

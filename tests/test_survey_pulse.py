@@ -264,7 +264,7 @@ async def test_a_round_moved_while_a_worker_answers_says_when_it_opens_again(
     # /survey says the same, without an invitation at hand.
     await bot.text(WORKERS[0], "/survey")
     assert bot.last_text(WORKERS[0]).startswith(
-        "Jadwal survei ini dipindahkan. Survei dibuka pada Selasa, 8 Desember 2026,")
+        "Jadwal survei ini dipindahkan. Survei dibuka pada Selasa, 8 Desember 2026. Bila Anda")
     answers = await answers_of(bot, WORKERS[0])
     assert set(answers) == {"supervisor_listens"}
 

@@ -516,7 +516,7 @@ async def test_an_invitation_pressed_after_the_close_says_when_it_closed(
     bot.sandbox.press(OWNER_JB, data, message_id=invitation.message_id)
     await bot.settle()
     assert bot.last_text(OWNER_JB) == (
-        "Survei ini sudah ditutup pada Minggu, 20 Desember 2026. Terima kasih.")
+        "Laporan ini sudah ditutup pada Minggu, 20 Desember 2026.")
     assert bot.open_flow(OWNER_JB) is None
     async with bot.sessionmaker() as session:
         assert await session.scalar(select(SurveyResponse)) is None
@@ -611,7 +611,7 @@ async def test_opening_twice_sends_nothing_new_and_closing_drops_the_rest(
     assert kpi.closes_on == date(2026, 12, 2)
     await bot.press(OWNER_JB, FILL_IN)
     assert bot.last_text(OWNER_JB) == (
-        "Survei ini sudah ditutup pada Rabu, 2 Desember 2026. Terima kasih.")
+        "Laporan ini sudah ditutup pada Rabu, 2 Desember 2026.")
 
 
 async def test_a_month_not_yet_over_cannot_be_opened(start_bot: StartBot) -> None:
