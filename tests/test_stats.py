@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from PIL import Image
 
+from chat.i18n import use_locale
+from chat.menu import commands_for
 from db.broadcasts import confirm_broadcast
 from db.models import (
     EventStatus,
@@ -21,9 +23,11 @@ from db.models import (
     WorkshopInvite,
     WorkshopParticipant,
 )
+from db.programme_stats import People, read
 from db.queries import surveys as survey_queries
 from db.queries.audience import Audience
 from domain.programme_stats import months_around
+from services import programme_stats as words
 from services.surveys import rounds
 from tests import factories
 from tests.conftest import OTHER_STAFF_ID, STAFF_ID
@@ -57,7 +61,7 @@ async def _final(bot: BotHarness, survey: str, enterprise_id: int, respondent: i
 
 async def _workshop(bot: BotHarness, starts_at: datetime, *,
                     status: EventStatus = EventStatus.SCHEDULED,
-                    invites: tuple[tuple[int, Rsvp | None, list[tuple[str, bool]]], ...] = ()
+                    invites: tuple[tuple[int, Rsvp | None, list[tuple[str, bool | None]]], ...] = ()
                     ) -> None:
     """A workshop; `invites`: (enterprise, answer, [(sex, attended), ...])."""
     async with bot.sessionmaker() as session, session.begin():
@@ -189,10 +193,6 @@ async def test_stats_counts_the_programme(survey_bot: BotHarness) -> None:
 
 async def test_large_numbers_through_babel(survey_bot: BotHarness) -> None:
     """Thousands are grouped as the reader writes them: 1.250 / 1,250."""
-    from db.programme_stats import People, read
-    from services import programme_stats as words
-    from chat.i18n import use_locale
-
     bot = survey_bot
     stats = await read(bot.sessionmaker, now=NOW, staff_ids=frozenset())
     stats.people["worker"] = People(1250, 3)
@@ -229,8 +229,6 @@ async def test_stats_is_for_staff_only(survey_bot: BotHarness) -> None:
 
 
 async def test_stats_is_in_the_staff_help_and_menu(survey_bot: BotHarness) -> None:
-    from chat.menu import commands_for
-
     bot = survey_bot
     await factories.staff(bot)
     await bot.text(STAFF_ID, "/help")
