@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from PIL import Image
 
@@ -26,7 +27,8 @@ from db.models import (
 from db.programme_stats import People, read
 from db.queries import surveys as survey_queries
 from db.queries.audience import Audience
-from domain.programme_stats import months_around
+from domain.programme_stats import StateCounts, StatsChart, StatsWords, months_around
+from rendering.programme_chart import build_figure, chart_height, draw
 from services import programme_stats as words
 from services.surveys import rounds
 from tests import factories
@@ -235,3 +237,21 @@ async def test_stats_is_in_the_staff_help_and_menu(survey_bot: BotHarness) -> No
     assert "/stats – the programme in numbers, with a chart" in bot.last_text(STAFF_ID)
     assert "stats" in [c.command for c in commands_for("staff", "en")]
     assert "stats" not in [c.command for c in commands_for("owner", "en")]
+
+
+def test_the_chart_shows_each_province_by_state_and_each_rate() -> None:
+    chart = StatsChart([("DKI Jakarta", StateCounts(1, 0, 0)),
+                        ("Jawa Barat", StateCounts(1250, 3, 1))],
+                       [("Laporan KPI, November 2026", Decimal(1) / 3),
+                        ("Survei pekerja, November 2026", None)])
+    words = StatsWords("SCORE dalam angka", "Perusahaan per provinsi",
+                       {"approved": "Disetujui", "pending": "Menunggu", "rejected": "Ditolak"},
+                       "Jawaban survei", "id")
+    figure = build_figure(chart, words)
+    texts = {t.get_text() for ax in figure.axes for t in ax.texts}
+    assert {" 1", " 1.254", " 33%", " –"} <= texts  # totals and shares through Babel
+    legend = figure.axes[0].get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == ["Disetujui", "Menunggu", "Ditolak"]
+    image = Image.open(io.BytesIO(draw(chart, words)))
+    assert image.format == "PNG" and image.size == (1080, chart_height(chart))
