@@ -45,6 +45,7 @@ from handlers import (
     round_move,
     staff_roles,
     start,
+    stats,
     survey,
     survey_stats,
     tips,
@@ -118,6 +119,7 @@ def build_router() -> Router:
                        in_flow="reask")
     router.add_command("surveys", survey_stats.surveys_command, allowed=is_staff,
                        in_flow="reask")
+    router.add_command("stats", stats.stats_command, allowed=is_staff, in_flow="reask")
     # Buttons that belong to no conversation.
     router.add_action("setlang", start.language_chosen, reask=True)
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))

@@ -49,6 +49,7 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
               ("broadcasts", N_("Recent broadcasts and their progress")),
               ("staff", N_("Make someone a trainer or staff")),
               ("surveys", N_("Survey rounds: who answered, moving a round, chart")),
+              ("stats", N_("The programme in numbers")),
               ("trainers", N_("Assign trainers to enterprises")),
               ("visit", N_("Schedule a trainer's visit")),
               ("visits", N_("Visits: ahead and not reported")),

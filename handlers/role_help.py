@@ -51,6 +51,7 @@ def role_help(role: str | None) -> str:
         # Good-practice tips are for everyone with a role; staff also look after them.
         lines += "\n" + _("/tip – a good-practice tip\n/tips – the weekly tip: on or off")
         if role == "staff":
+            lines += "\n" + _("/stats – the programme in numbers, with a chart")
             lines += "\n" + _("/tips admin – tips: the most and least useful, add, edit, "
                               "retire")
     common = _("/language – change language\n/privacy – what we keep\n"

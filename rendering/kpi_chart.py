@@ -54,12 +54,12 @@ _BASELINE = "#d2691e"
 
 def draw_trend(chart: TrendChart, words: ChartWords) -> bytes:
     """The enterprise's rates per month, each against its baseline (a dashed line), as a PNG."""
-    return _png(build_figure(chart, words, with_baseline=True))
+    return figure_png(build_figure(chart, words, with_baseline=True))
 
 
 def draw_medians(chart: TrendChart, words: ChartWords) -> bytes:
     """The programme-wide median rates per month as a PNG; a median has no baseline."""
-    return _png(build_figure(chart, words, with_baseline=False))
+    return figure_png(build_figure(chart, words, with_baseline=False))
 
 
 def chart_height(panels: int) -> int:
@@ -99,7 +99,7 @@ def build_figure(chart: TrendChart, words: ChartWords, *, with_baseline: bool) -
     return figure
 
 
-def _png(figure: Figure) -> bytes:
+def figure_png(figure: Figure) -> bytes:
     """The picture as a PNG of at most _COLOURS colours: a few flat colours on white lose
     nothing visible and the file is a third of matplotlib's own RGBA PNG (quicker to send)."""
     canvas = FigureCanvasAgg(figure)
