@@ -50,7 +50,7 @@ async def test_an_owner_with_four_accounts_cannot_read_back_his_workers_answer(
     await close_now(bot.settings, "pulse", "2026-11", clock=clock_of(bot))
     await bot.text(OWNER, "/kpi")
     totals = bot.last_text(OWNER)
-    assert "tidak ditampilkan: kurang dari lima pekerja yang sudah bergabung dua minggu" in totals
+    assert "Hasilnya tidak ditampilkan, demi kerahasiaan jawaban setiap pekerja." in totals
     for answer in ("Jarang", "Tidak aman", "Kadang-kadang", "%"):
         assert answer not in totals
     async with bot.sessionmaker() as session:

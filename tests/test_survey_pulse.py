@@ -196,7 +196,7 @@ async def test_fewer_than_five_answers_are_never_shown(survey_bot: BotHarness,
     await bot.text(OWNER, "/kpi")
     totals = bot.last_text(OWNER)
     # After the close, why, never "1 more answer is needed".
-    assert "tidak ditampilkan: kurang dari lima pekerja" in totals and "perlu" not in totals
+    assert "Hasilnya tidak ditampilkan, demi kerahasiaan" in totals and "perlu" not in totals
     assert "Sering" not in totals and "Atasan" not in totals
 
 

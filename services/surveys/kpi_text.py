@@ -99,9 +99,11 @@ def pulse_lines(questionnaire: Questionnaire, period: date,
                       "{count} workers were linked to the enterprise in the bot when the "
                       "survey opened.", release.members).format(count=release.members)]
     if not owner_totals.may_show(release):
-        lines.append(_("The results are not shown: fewer than five workers who had joined "
-                       "two weeks before the survey answered it. This keeps each worker's "
-                       "answers confidential."))
+        # Hidden by the exact rule or by the noise: the words must hold for both (saying
+        # "fewer than five answered" would be false when the noise hid five).
+        lines.append(_("The results are not shown, to keep each worker's answers "
+                       "confidential. They are shown only when enough workers who had joined "
+                       "two weeks before the survey answer it."))
         return lines
     lines.append(_("About {count} workers answered. The shares are rounded and blurred on "
                    "purpose, more so when few answered, so that no one's answer can be worked "
