@@ -20,7 +20,8 @@ from db.models import (
     SurveyResponse,
     SurveyRound,
 )
-from db.queries.surveys import RoundPlan, invitees
+from db.queries import outbox as outbox_db
+from db.queries.surveys import RoundPlan, invitees, remind_group
 from db.session import Sessions
 from domain.join_patterns import JoinFlags, flags
 from domain.questionnaire import NAMES, Answer
@@ -31,6 +32,7 @@ from domain.response_rates import EnterpriseTally, tally
 class RoundTallies:
     round: SurveyRound
     enterprises: list[EnterpriseTally]
+    reminders_sent: int = 0  # of its current dates' reminder
 
 
 async def latest_rounds(sessions: Sessions) -> list[SurveyRound]:
@@ -109,10 +111,12 @@ async def round_tallies(sessions: Sessions, round_id: int) -> RoundTallies | Non
                 select(Membership.enterprise_id, func.count())
                 .where(Membership.role == MemberRole.WORKER, *_asked_by(round_))
                 .group_by(Membership.enterprise_id))).all())
+        # The reminders of the round's current dates that really went out.
+        reminded = (await outbox_db.group_counts(session, remind_group(round_))).sent
     rows = [EnterpriseTally(row[0], row[1], row[2],
                             tally(finals.get(row[0], 0), asked.get(row[0], 0)))
             for row in enterprises]
-    return RoundTallies(round_, rows)
+    return RoundTallies(round_, rows, reminded)
 
 
 def _asked_by(round_: SurveyRound) -> tuple[ColumnElement[bool], ...]:

@@ -109,7 +109,7 @@ def round_card(tallies: survey_stats.RoundTallies, *, now: datetime) -> str:
     state = round_state(queued=round_.queued_at is not None, closed_at=round_.closed_at,
                         closes_at=round_.closes_at, now=now)
     lines = [f"<b>{html.escape(round_title(round_.survey, round_.period))}</b> ({state})",
-             *held_date_lines(round_, now=now)]
+             *held_date_lines(round_, now=now, reminders_sent=tallies.reminders_sent)]
     if round_.moved_at is not None:
         lines.append(_("The dates were moved by staff."))
     rows_ = tallies.enterprises

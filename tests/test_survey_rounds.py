@@ -1181,3 +1181,22 @@ async def test_a_round_that_never_ran_is_forgotten_not_closed(start_bot: StartBo
     async with bot.sessionmaker() as session:
         left = (await session.scalars(select(SurveyRound))).all()
     assert [(r.survey, r.period) for r in left] == []
+
+
+async def test_the_staff_card_says_how_many_reminders_went_out(start_bot: StartBot) -> None:
+    """Not "sent" for a reminder nobody got: the card counts what went out."""
+    bot = await start_bot(FakeClock(BEFORE_NOVEMBER_OPENS))
+    await three_zones(bot)
+    await factories.staff(bot)
+    await run_job(bot)
+    # Every owner sends the KPI report before its reminder; the workers do not answer.
+    await move_clock(bot, utc(2026, 12, 1, 3))
+    for owner in (OWNER_JB, OWNER_BA, OWNER_PA):
+        await bot.press(owner, FILL_IN)
+        await answer_all(bot, owner, ANSWERS)
+        await bot.press(owner, "Ya, kirim laporan")
+    await move_clock(bot, utc(2026, 12, 11, 3))
+    await bot.text(STAFF_ID, "/surveys")
+    kpi, pulse = bot.texts(STAFF_ID)[-3:-1]
+    assert "Reminder: Thursday, 10 December 2026, none went out" in kpi
+    assert "Reminder: Friday, 4 December 2026, sent to 3" in pulse

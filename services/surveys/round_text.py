@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from chat.i18n import _, current_locale, format_number, format_time
+from chat.i18n import _, current_locale, format_number, format_time, ngettext
 from db.models import SurveyRound
 from domain import survey_calendar as calendar
 from domain.join_patterns import JoinFlags
@@ -56,7 +56,8 @@ def join_flag_lines(flags: JoinFlags) -> list[str]:
     return lines
 
 
-def held_date_lines(round_: SurveyRound, *, now: datetime) -> list[str]:
+def held_date_lines(round_: SurveyRound, *, now: datetime, reminders_sent: int = 0
+                    ) -> list[str]:
     """The dates a round really has, for staff: the day it opened (not the planned one, if
     it opened late or at once), its reminder only while it can still be sent, and the day
     it closed or closes. Rounds are dated in WIB."""
@@ -76,7 +77,14 @@ def held_date_lines(round_: SurveyRound, *, now: datetime) -> list[str]:
     elif round_.reminder_on >= round_.closes_on:
         lines.append(_("Reminder: none, it would come on the closing day"))
     elif closed or round_.reminder_on < now.astimezone(ZoneInfo(WIB)).date():
-        lines.append(_("Reminder: sent {date}").format(date=day_words(round_.reminder_on)))
+        # What really went out: everyone may have answered before it (or it expired).
+        if reminders_sent:
+            lines.append(ngettext("Reminder: {date}, sent to {count}",
+                                  "Reminder: {date}, sent to {count}", reminders_sent).format(
+                date=day_words(round_.reminder_on), count=format_number(reminders_sent)))
+        else:
+            lines.append(_("Reminder: {date}, none went out").format(
+                date=day_words(round_.reminder_on)))
     else:
         lines.append(_("Reminder: {date}").format(date=day_words(round_.reminder_on)))
     lines.append((_("Closed: {date}") if closed else _("Closes: {date}")).format(
