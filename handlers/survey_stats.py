@@ -142,7 +142,9 @@ def round_card(tallies: survey_stats.RoundTallies, *, now: datetime) -> str:
                   + "</b>"]
         lines += _capped([_name(row.name) for row in missing])
     elif total.asked:
-        lines += ["", _("Every enterprise has answered.")]
+        # The pulse: every enterprise has answers, not every worker (the count above).
+        lines += ["", _("Every enterprise has answered.") if kpi else
+                  _("Every enterprise has answers from its workers.")]
     if not kpi and (empty := rr.nobody_to_ask(rows_)):
         lines.append(ngettext("{count} enterprise has no workers in the bot yet.",
                               "{count} enterprises have no workers in the bot yet.",

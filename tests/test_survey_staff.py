@@ -593,3 +593,23 @@ async def test_a_rounds_workers_are_those_it_asked_not_todays(survey_bot: BotHar
     await bot.text(STAFF_ID, "/surveys")
     pulse = next(t for t in bot.texts(STAFF_ID) if "November 2026" in t and "worker" in t)
     assert "Answered: 1 of 3 workers (33%)" in pulse, pulse
+
+
+async def test_a_pulse_card_never_says_every_enterprise_answered_for_its_workers(
+        survey_bot: BotHarness) -> None:
+    """One worker of each enterprise answered, not all: the card does not read "every
+    enterprise has answered", which is what the KPI card says."""
+    bot = survey_bot
+    await factories.staff(bot)
+    maju = await factories.enterprise(bot, owner=1001)
+    for worker in (2001, 2002):
+        await factories.worker(bot, worker, maju)
+    await _final(bot, "pulse", NOV, maju.id, 2001)
+    await _final(bot, "kpi", NOV, maju.id, 1001)
+    await _round(bot, "kpi")
+    await _round(bot, "pulse")
+    await bot.text(STAFF_ID, "/surveys")
+    kpi, pulse, _more = bot.texts(STAFF_ID)[-3:]
+    assert kpi.endswith("Every enterprise has answered.")
+    assert "Answered: 1 of 2 workers (50%)" in pulse
+    assert pulse.endswith("Every enterprise has answers from its workers.")
