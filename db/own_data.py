@@ -28,6 +28,7 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    and_,
     cast,
     delete,
     exists,
@@ -272,14 +273,16 @@ async def _more(session: AsyncSession, column: UserColumn, row: RowMapping,
 
 
 async def _pulse_of_closed_rounds(session: AsyncSession, user_id: int) -> bool:
-    """Whether the user's enterprise memberships overlap a closed pulse round: their answers
-    to it, if any, were unlinked at its close and cannot be told apart any more."""
-    closed = select(SurveyRound.id).where(SurveyRound.survey == "pulse",
-                                          SurveyRound.closed_at.is_not(None),
-                                          SurveyRound.queued_at.is_not(None))
-    member = await session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.user_id == user_id, Membership.role == MemberRole.WORKER))
-    return bool(member) and bool(await session.scalar(select(exists(closed))))
+    """Whether a closed pulse round asked the user (a worker of an enterprise while it was
+    open): their answers to it, if any, were unlinked at its close and cannot be told apart
+    any more, so /mydata says so instead of listing them."""
+    asked = select(SurveyRound.id).join(Membership, and_(
+        Membership.user_id == user_id, Membership.role == MemberRole.WORKER,
+        Membership.since <= SurveyRound.closes_at,
+        or_(Membership.left_at.is_(None), Membership.left_at >= SurveyRound.queued_at))).where(
+        SurveyRound.survey == "pulse", SurveyRound.closed_at.is_not(None),
+        SurveyRound.queued_at.is_not(None))
+    return bool(await session.scalar(select(exists(asked))))
 
 
 # --- /forget -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, BigInteger, String, Text, cast, func, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.context import Services, services_of
+from chat.menu import commands_for
 from db import own_data, survey_stats
 from db.models import (
     AdminInvite,
@@ -47,6 +48,7 @@ from db.models import (
     WorkshopParticipant,
 )
 from db.queries import outbox as outbox_db
+from handlers.role_help import role_help
 from jobs import retention
 from tests import factories
 from tests.conftest import STAFF_ID
@@ -339,6 +341,9 @@ async def test_help_menu_and_privacy_name_mydata_and_forget(survey_bot: BotHarne
                            language="en")
     await bot.text(WORKER, "/help")
     assert "/mydata" in bot.last_text(WORKER) and "/forget" in bot.last_text(WORKER)
+    for role in (None, "owner", "admin", "worker", "trainer", "staff"):
+        assert {"mydata", "forget"} <= {c.command for c in commands_for(role, "id")}
+        assert "/forget" in role_help(role)
     await bot.text(WORKER, "/privacy")
     assert "180 days" in bot.last_text(WORKER) and "/forget deletes it" in bot.last_text(WORKER)
 
