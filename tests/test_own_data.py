@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import JSON, BigInteger, String, Text, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +49,7 @@ from db.models import (
     WorkshopParticipant,
 )
 from db.queries import outbox as outbox_db
+from db.results import Stale
 from handlers.role_help import role_help
 from jobs import retention
 from tests import factories
@@ -333,6 +335,11 @@ async def test_no_keeps_everything_and_staff_are_refused(survey_bot: BotHarness)
     assert "/staff" in bot.last_text(STAFF_ID) and bot.open_flow(STAFF_ID) is None
     async with bot.sessionmaker() as session:
         assert (await session.get(User, STAFF_ID)) is not None
+    await factories.user(bot, 4001, role="trainer", language="en")
+    await bot.text(4001, "/forget")
+    assert "take your trainer role away" in bot.last_text(4001)
+    async with bot.sessionmaker() as session:
+        assert (await session.get(User, 4001)) is not None
 
 
 async def test_help_menu_and_privacy_name_mydata_and_forget(survey_bot: BotHarness) -> None:
@@ -383,3 +390,23 @@ async def test_retention_empties_old_messages_and_keeps_the_counts(
     assert texts == {"", "old waiting", "new sent"}
     assert len(rows) == 3  # every delivery still counted
     assert (await retention.purge(_svc(bot))).contents == 0  # once
+
+
+async def test_an_owner_of_two_enterprises_staff_hear_of_both(survey_bot: BotHarness) -> None:
+    bot = survey_bot
+    await factories.staff(bot)
+    maju = await factories.enterprise(bot, owner=OWNER)
+    await bot.text(OWNER, "/forget")
+    # Approved after the question was asked: the Yes names it too (rendered at the Yes).
+    await factories.enterprise(bot, owner=OWNER, name="PT Baru Sekali", city="Bogor")
+    # What was rendered before the transaction no longer fits: nothing is done.
+    with pytest.raises(Stale):
+        await own_data.forget(bot.sessionmaker, OWNER, in_staff_ids=False, notice=None,
+                              expected=(own_data.Owned(maju.id, maju.name),),
+                              fixed_staff=frozenset(), now=bot.clock.now())
+    await bot.press(OWNER, "Ya, hapus data saya")
+    notice = bot.last_text(STAFF_ID)
+    assert "PT Maju Jaya" in notice and "PT Baru Sekali" in notice
+    async with bot.sessionmaker() as session:
+        assert not (await session.scalars(select(Enterprise).where(
+            Enterprise.phone != ""))).all()
