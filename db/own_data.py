@@ -66,6 +66,7 @@ from db.queries import outbox as outbox_db
 from db.queries.staff import staff_ids
 from db.results import Stale, affected
 from db.session import Sessions
+from db.surveys import day_of
 
 
 class Forget(enum.Enum):
@@ -423,9 +424,20 @@ async def _anonymise_responses(session: AsyncSession, uid: int, placeholder: int
     await session.execute(update(SurveyResponse).where(
         SurveyResponse.respondent_id == uid, still_open).values(respondent_id=placeholder)
         .execution_options(synchronize_session=False))
-    for response in (await session.scalars(select(SurveyResponse).where(
-            SurveyResponse.respondent_id == uid))).all():
+    # As a round's close unlinks a pulse response (db/surveys._unlink): a random ref, and
+    # times that keep only the day.
+    responses = (await session.scalars(select(SurveyResponse).where(
+        SurveyResponse.respondent_id == uid))).all()
+    for response in responses:
         response.respondent_id, response.respondent_ref = None, secrets.token_hex(8)
+        response.started_at = day_of(response.started_at)
+        response.updated_at = day_of(response.updated_at)
+        if response.finished_at is not None:
+            response.finished_at = day_of(response.finished_at)
+    ids = [r.id for r in responses]
+    for answer in (await session.scalars(select(SurveyAnswer).where(
+            SurveyAnswer.response_id.in_(ids)))).all() if ids else ():
+        answer.answered_at = day_of(answer.answered_at)
     await session.flush()
 
 

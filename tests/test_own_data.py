@@ -306,6 +306,9 @@ async def test_forget_leaves_nothing_personal_and_the_totals_stay(survey_bot: Bo
                    and p.role is None for p in placeholders)
         kpi = await session.scalar(select(SurveyResponse).where(SurveyResponse.survey == "kpi"))
         assert kpi is not None and kpi.respondent_id is None and kpi.respondent_ref
+        # Only the day is kept of when it was answered, as at a round's close.
+        assert kpi.finished_at is not None and (kpi.finished_at.hour,
+                                                kpi.finished_at.minute) == (0, 0)
         # The waiting message is dropped, not sent; the one to staff was sent before.
         states = Counter((await session.execute(select(OutboxMessage.state).where(
             OutboxMessage.recipient_id < 0))).scalars())
