@@ -247,10 +247,13 @@ async def _more(session: AsyncSession, column: UserColumn, row: RowMapping,
     """What a row carries beside its own fields: a response's answers, a message's text, the
     people an RSVP named, a tip's module."""
     if column.table == "survey_responses":
-        answers = (await session.execute(select(SurveyAnswer.question, SurveyAnswer.raw).where(
-            SurveyAnswer.response_id == row["id"]).order_by(SurveyAnswer.answered_at,
-                                                            SurveyAnswer.question))).all()
-        record.more = [(question, raw) for question, raw in answers]
+        answers = (await session.execute(select(
+            SurveyAnswer.question, SurveyAnswer.raw, SurveyAnswer.choice, SurveyAnswer.skipped)
+            .where(SurveyAnswer.response_id == row["id"]).order_by(
+                SurveyAnswer.answered_at, SurveyAnswer.question))).all()
+        # A typed answer as typed, a button's by its choice, "" for "not recorded".
+        record.more = [(question, "" if skipped else (raw if raw is not None else choice))
+                       for question, raw, choice, skipped in answers]
     elif column.table == "outbox":
         text = await session.scalar(select(OutboxContent.text).where(
             OutboxContent.id == row["content_id"]))

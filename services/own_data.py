@@ -11,13 +11,17 @@ from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as format_babel_date
+
 from chat import notify
 from chat.context import Services
-from chat.i18n import N_, _, format_date, format_number, format_time
-from chat.labels import module_name, role_name
+from chat.i18n import N_, _, current_locale, format_date, format_number, format_time
+from chat.labels import module_name, role_name, sector_name
 from db import own_data
 from db.own_data import Forgotten, OwnData, Owned, Record, Refusal, Value, refusal
 from db.queries.outbox import Rendered
+from domain.provinces import by_code
+from domain.questionnaire import load
 from services.prepared import rendered_first
 
 # A message longer than this comes as a file, with a short summary as the message.
@@ -64,6 +68,20 @@ FIELD_LABELS = {
 }
 
 
+# Stored values in words (statuses, kinds, answers); others are shown as stored.
+VALUE_LABELS = {
+    "active": N_("active"), "blocked": N_("blocked the bot"),
+    "pending": N_("waiting"), "approved": N_("approved"), "rejected": N_("not approved"),
+    "sending": N_("being sent"), "sent": N_("sent"), "failed": N_("not delivered"),
+    "skipped": N_("not sent"), "expired": N_("not sent in time"),
+    "open": N_("not finished"), "final": N_("finished"), "replaced": N_("replaced by a later one"),
+    "monthly": N_("monthly"), "baseline": N_("baseline (before training)"),
+    "attend": N_("will attend"), "decline": N_("cannot attend"),
+    "scheduled": N_("scheduled"), "done": N_("done"), "cancelled": N_("cancelled"),
+    "queued": N_("sent out"), "asked": N_("asked with /tip"), "weekly": N_("tip of the week"),
+}
+
+
 @dataclass(frozen=True)
 class Shown:
     """/mydata's reply: the message, and the whole document when it does not fit in one."""
@@ -80,8 +98,17 @@ def _value(name: str, value: Value, data: OwnData) -> str:
         return data.enterprise_names.get(value, f"#{value}")
     if name == "module" and isinstance(value, int) and 1 <= value <= 5:
         return module_name(value)
-    if name == "role" and isinstance(value, str | Enum):
+    if name in ("role", "entered_as") and isinstance(value, str | Enum):
         return role_name(value.value if isinstance(value, Enum) else value)
+    if name == "sector" and isinstance(value, str):
+        return sector_name(value)
+    if name == "province" and isinstance(value, str):
+        province = by_code(value)
+        return province.name(current_locale()) if province else value
+    raw = value.value if isinstance(value, Enum) else value
+    if isinstance(raw, str) and raw in VALUE_LABELS and name in (
+            "status", "state", "kind", "answer", "via"):
+        return _(VALUE_LABELS[raw])
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, bool):
@@ -89,6 +116,8 @@ def _value(name: str, value: Value, data: OwnData) -> str:
     if isinstance(value, datetime):
         local = value.astimezone(ZoneInfo(ZONE))
         return f"{format_date(local)} {format_time(local, zone='WIB')}"
+    if isinstance(value, date) and name == "period":
+        return format_babel_date(value, "MMMM y", locale=current_locale())
     if isinstance(value, date):
         return format_date(value)
     if isinstance(value, int | float | Decimal) and name != "id":
@@ -98,11 +127,46 @@ def _value(name: str, value: Value, data: OwnData) -> str:
     return str(value)
 
 
+def _answers(record: Record) -> list[str]:
+    """A survey response's answers, each under its question's short label, a button's
+    answer in words."""
+    survey = dict(record.fields).get("survey")
+    try:
+        questionnaire = load(str(survey))
+    except (KeyError, ValueError, OSError):
+        return [f"  {key}: {value}" for key, value in record.more]
+    locale = current_locale()
+    questions = {q.key: q for q in questionnaire.questions}
+    lines = []
+    for key, value in record.more:
+        question = questions.get(key)
+        if question is None:
+            lines.append(f"  {key}: {value}")
+            continue
+        choice = question.choice(str(value)) if isinstance(value, str) and value else None
+        shown = (choice.text[locale] if choice is not None
+                 else str(value) if value not in ("", None) else questionnaire.skip[locale])
+        lines.append(f"  {question.label[locale]}: {shown}")
+    return lines
+
+
 def _record(record: Record, data: OwnData) -> list[str]:
     lines = []
-    for name, value in [*record.fields, *record.more]:
+    for name, value in record.fields:
+        if name == "survey" and isinstance(value, str):
+            title = _survey_title(value, dict(record.fields).get("period"))
+            lines.append(f"  {_(FIELD_LABELS[name])}: {title}")
+            continue
         label = _(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+        if record.source == "tip_optouts.user_id":
+            label = _("Weekly tip turned off since")
         lines.append(f"  {label}: {_value(name, value, data)}")
+    if record.source == "survey_responses.respondent_id":
+        lines.extend(_answers(record))
+    else:
+        for name, value in record.more:
+            label = _(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+            lines.append(f"  {label}: {_value(name, value, data)}")
     if record.source in ("enterprises.owner_id", "admin"):
         enterprise = record.fields[0][1]
         modules = data.modules.get(enterprise, []) if isinstance(enterprise, int) else []
@@ -111,6 +175,17 @@ def _record(record: Record, data: OwnData) -> list[str]:
                 label=_("Modules of interest"),
                 modules=", ".join(module_name(m) for m in modules)))
     return lines
+
+
+def _survey_title(name: str, period: Value) -> str:
+    """"Survei pekerja bulan November 2026": the survey's own title for its month."""
+    try:
+        title = load(name).title[current_locale()]
+    except (KeyError, ValueError, OSError):
+        return name
+    month = (format_babel_date(period, "MMMM y", locale=current_locale())
+             if isinstance(period, date) else "")
+    return title.format(month=month).strip()
 
 
 def document_text(data: OwnData) -> str:

@@ -221,7 +221,10 @@ async def test_a_workers_mydata_fits_in_a_message_and_says_what_is_unlinked(
     await _world(bot)
     await bot.text(WORKER, "/mydata")
     [reply] = bot.replies(WORKER)
-    assert "Ani" in reply and "PT Maju Jaya" in reply and "supervisor_listens" in reply
+    assert "Ani" in reply and "PT Maju Jaya" in reply
+    # Each answer under its question's label, a button's answer in words.
+    assert "Atasan mendengarkan usulan: Sering" in reply
+    assert "Survei pekerja bulan November 2026" in reply
     # The open round's answers are still linked; none of a closed round yet.
     assert "dipisahkan" not in reply
     async with bot.sessionmaker() as session, session.begin():
@@ -231,7 +234,7 @@ async def test_a_workers_mydata_fits_in_a_message_and_says_what_is_unlinked(
         await session.execute(update(SurveyResponse).values(respondent_id=None))
     await bot.text(WORKER, "/mydata")
     [reply] = bot.replies(WORKER)
-    assert "supervisor_listens" not in reply and "dipisahkan" in reply
+    assert "Atasan mendengarkan usulan" not in reply and "dipisahkan" in reply
 
 
 # --- /forget -----------------------------------------------------------------------------------
