@@ -40,6 +40,7 @@ from handlers import (
     join,
     kpi,
     modules,
+    own_data,
     review,
     round_late,
     round_move,
@@ -59,6 +60,7 @@ from handlers import (
 )
 from jobs import broadcasts as broadcast_jobs
 from jobs import drafts, event_reminders, outbox_watch, survey_rounds, visit_reminders, weekly_tips
+from jobs import retention as retention_job
 from jobs.outbox import OutboxSender, SenderConfig
 from jobs.sender_lock import lock_for
 from services import tips as tip_service
@@ -100,9 +102,11 @@ def build_router() -> Router:
     router.add_flow(workshop_rsvp.RSVP)
     router.add_flow(workshop_attendance.ATTENDANCE)
     router.add_flow(tips.ADMIN)  # /tips admin opens it (staff only)
+    router.add_flow(own_data.FORGET)  # everyone: UU PDP
     # Commands that answer at once; inside a flow /help and /privacy ask its question again.
     router.add_command("help", help.help_command, in_flow="reask")
     router.add_command("privacy", help.privacy, in_flow="reask")
+    router.add_command("mydata", own_data.mydata_command, in_flow="reask")
     router.add_command(["language", "bahasa"], start.language_command, in_flow="run")
     router.add_command("code", join.code_command)
     router.add_command("invite", join.invite_command)
@@ -258,6 +262,7 @@ def build_application(settings: Settings, *, token: str | None = None,
     add_handlers(app)
     processor.commands = frozenset(app.bot_data[ROUTER_KEY].commands)
     drafts.schedule(app)
+    retention_job.schedule(app)
     outbox_watch.schedule(app)
     broadcast_jobs.schedule(app)
     if survey_schedule:

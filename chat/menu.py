@@ -60,7 +60,8 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
 # Everyone with a role gets a good-practice tip in the menu.
 _TIPS = (("tip", N_("A good-practice tip")),)
 _COMMON = (("help", N_("What I can do")), ("language", N_("Change language")),
-           ("privacy", N_("What we keep about you")), ("cancel", N_("Stop the current step")))
+           ("privacy", N_("What we keep about you")), ("mydata", N_("Everything stored about you")),
+           ("forget", N_("Delete your data")), ("cancel", N_("Stop the current step")))
 
 
 def commands_for(role: str | None, locale: str) -> list[BotCommand]:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, validate_default=True)
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Outbox texts and stored files older than this are deleted (UU PDP: kept no longer
+    # than needed); delivery counts stay (jobs/retention.py).
+    retention_days: int = Field(default=180, ge=1, le=3650)
 
     @field_validator("staff_ids", mode="before")
     @classmethod

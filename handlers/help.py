@@ -31,7 +31,15 @@ async def privacy(update: Update, context: BotContext) -> None:
                  "and what you answer, for the ILO SCORE programme and its partners, to run the "
                  "training and measure its results. Survey answers are shown to enterprises only "
                  "as totals of at least five workers. Indonesia's Personal Data Protection Law "
-                 "(UU PDP No. 27/2022) applies."))
+                 "(UU PDP No. 27/2022) applies.") + "\n\n" + _(
+                   "<b>Your data, your choice</b>\n"
+                   "/mydata shows everything stored about you.\n"
+                   "/forget deletes it. Your name, username and memberships are deleted. Survey "
+                   "answers stay only in the totals, without your name. An enterprise you own "
+                   "stays in the programme without its contact person, and the SCORE team is "
+                   "told.\n"
+                   "What the bot's messages said is deleted after {days} days; only how many "
+                   "were delivered stays.").format(days=context.svc.settings.retention_days))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -56,4 +56,6 @@ def role_help(role: str | None) -> str:
                               "retire")
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")
+    # Everyone, with a role or not (UU PDP): see and delete what is stored about them.
+    common += "\n" + _("/mydata – everything stored about you\n/forget – delete your data")
     return f"{lines}\n{common}"
