@@ -137,7 +137,9 @@ async def _people(session: AsyncSession, staff_ids: frozenset[int]) -> dict[str 
     listed = User.id.in_(staff_ids) if staff_ids else false()
     rows = [(None if role is None else Role(role).value, status, count)
             for role, status, count in (await session.execute(
-                select(User.role, User.status, func.count()).where(~listed)
+                # Not the anonymous placeholders of people who used /forget (negative
+                # ids, db/own_data.py): they are nobody.
+                select(User.role, User.status, func.count()).where(~listed, User.id > 0)
                 .group_by(User.role, User.status))).all()]
     rows += [(Role.STAFF.value, status, count) for status, count in (await session.execute(
         select(User.status, func.count()).where(listed).group_by(User.status))).all()]

@@ -19,6 +19,8 @@ from db.models import (
     ResponseStatus,
     Rsvp,
     SurveyResponse,
+    User,
+    UserStatus,
     Visit,
     Workshop,
     WorkshopInvite,
@@ -150,6 +152,10 @@ async def _programme(bot: BotHarness) -> None:
 async def test_stats_counts_the_programme(survey_bot: BotHarness) -> None:
     bot = survey_bot
     await _programme(bot)
+    # Someone who used /forget: an anonymous placeholder, blocked, no role. Nobody to count.
+    async with bot.sessionmaker() as session, session.begin():
+        session.add(User(id=-424242, language="id", status=UserStatus.BLOCKED,
+                         created_at=NOW, last_seen_at=NOW))
     await bot.text(STAFF_ID, "/stats")
     text = "\n".join(bot.replies(STAFF_ID)[:-1])
     assert text.startswith("SCORE in numbers, Wednesday, 2 December 2026\n")
