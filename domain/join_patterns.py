@@ -19,7 +19,9 @@ WITHIN = timedelta(hours=1)
 class JoinFlags:
     linked: int                     # workers linked now
     enrolled: int                   # the headcount it enrolled with
-    burst_at: datetime | None = None  # when the largest group within one hour began
+    # When the latest group of BURST or more within one hour began (the latest: accounts
+    # joined just before a round matter more than a shift that read the poster in March).
+    burst_at: datetime | None = None
     burst_size: int = 0
 
     @property
@@ -35,12 +37,17 @@ def flags(joined: Sequence[datetime], linked: int, enrolled: int) -> JoinFlags:
     """`joined`: when each worker membership began (those who left too)."""
     times = sorted(joined)
     best_at, best = None, 0
+    reached: datetime | None = None  # the last join of the group found so far
     start = 0
     for end, moment in enumerate(times):
         while moment - times[start] > WITHIN:
             start += 1
-        if end - start + 1 > best:
-            best_at, best = times[start], end - start + 1
-    if best < BURST:
-        best_at, best = None, 0
+        size = end - start + 1
+        if size < BURST:
+            continue
+        if reached is None or times[start] > reached:
+            best_at, best = times[start], size  # a later group, apart from the one before
+        elif size > best:
+            best_at, best = times[start], size  # the same group, seen at its largest
+        reached = moment
     return JoinFlags(linked=linked, enrolled=enrolled, burst_at=best_at, burst_size=best)

@@ -76,6 +76,12 @@ def test_join_patterns_flag_a_burst_and_more_workers_than_enrolled() -> None:
     assert (found.burst_at, found.burst_size) == (start + timedelta(hours=8), 3)
     assert not found.over_headcount
     assert join_patterns.flags(spread, linked=6, enrolled=5).over_headcount
+    # A shift that read the poster in October (five), then four accounts just before a
+    # round: the later group is the one to look at, though smaller.
+    october = [start - timedelta(days=40, minutes=5 * n) for n in range(5)]
+    accounts = [start + timedelta(days=3, minutes=n) for n in range(4)]
+    found = join_patterns.flags([*october, *spread, *accounts], linked=14, enrolled=50)
+    assert (found.burst_at, found.burst_size) == (start + timedelta(days=3), 4)
 
 
 async def test_what_an_owner_reads_is_released_once(survey_bot: BotHarness) -> None:
