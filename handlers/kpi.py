@@ -108,7 +108,7 @@ async def _kpis(update: Update, context: BotContext, place: surveys_db.Place) ->
     lines += rate_lines(monthly[latest], baseline)
     if baseline is None:
         lines.append(_("No baseline yet: the SCORE trainer enters it at the intake visit, or "
-                       "the owner with /baseline."))
+                       "you can enter it with /baseline."))
     await context.bot.send_photo(chat_id_of(update), png, caption="\n".join(lines)[:1024],
                                  parse_mode="HTML")
 

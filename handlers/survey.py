@@ -804,5 +804,6 @@ async def _against_baseline(run: Run[SurveyData]) -> list[str]:
     now = kpi.rates(kpi.inputs_from(history.months.get(_period(run), {})))
     if history.baseline is None:
         return [*rate_lines(now, None), _("No baseline yet: the SCORE trainer enters it at "
-                                          "the intake visit, or the owner with /baseline.")]
+                                          "the intake visit, or you can enter it with "
+                                          "/baseline.")]
     return rate_lines(now, kpi.rates(kpi.inputs_from(history.baseline)))

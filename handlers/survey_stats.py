@@ -56,8 +56,8 @@ async def surveys_command(update: Update, context: BotContext) -> None:
     for round_ in found:
         await _send_round(update, context, round_.id)
     flagged = await survey_stats.join_flags(context.svc.sessionmaker)
-    check = [_("<b>Before trusting their workers' survey, look at the workers in the bot "
-               "of:</b>")] if flagged else []
+    check = [_("<b>Check the workers in the bot of these enterprises before trusting their "
+               "workers' survey:</b>")] if flagged else []
     for item in flagged[:LIST_CAP]:
         check += [html.escape(item.name), *join_flag_lines(item.flags)]
     await send(update, context, "\n".join([*check, *([""] if check else []),

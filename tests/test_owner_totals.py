@@ -60,7 +60,7 @@ async def test_an_owner_with_four_accounts_cannot_read_back_his_workers_answer(
     bot.sandbox.add_user(STAFF_ID, "Rina", language_code="en")
     await bot.text(STAFF_ID, "/surveys")
     check = bot.last_text(STAFF_ID)
-    assert "look at the workers in the bot of:\nPT Maju Jaya\n⚠️ 4 workers joined within " \
+    assert "before trusting their workers' survey:\nPT Maju Jaya\n⚠️ 4 workers joined within " \
            "one hour" in check
     await bot.text(STAFF_ID, "/trainers PT Maju Jaya")
     assert "⚠️ 4 workers joined within one hour" in bot.last_text(STAFF_ID)
