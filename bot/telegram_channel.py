@@ -59,6 +59,11 @@ class TelegramChannel:
         if attachment is None:
             return await self.bot.send_message(chat, message.text, parse_mode=message.parse_mode,
                                                reply_markup=markup, rate_limit_args=BULK), None
+        if attachment.place is not None:
+            place = attachment.place
+            return await self.bot.send_venue(
+                chat, latitude=place.latitude, longitude=place.longitude, title=place.title,
+                address=place.address, reply_markup=markup, rate_limit_args=BULK), None
         file = attachment.ref or InputFile(attachment.data or b"", filename=attachment.filename)
         caption = message.text or None
         if attachment.kind is MediaKind.PHOTO:

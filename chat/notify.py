@@ -31,7 +31,7 @@ from db.queries import outbox as outbox_db
 from db.queries.outbox import BULK, REMINDER, URGENT, Button, Content, Counts, Media
 
 __all__ = ["BULK", "REMINDER", "URGENT", "Button", "Counts", "Media", "Message", "cancel",
-           "counts", "document", "drop", "photo", "prepare", "queue", "rendered"]
+           "counts", "document", "drop", "photo", "prepare", "queue", "rendered", "venue"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,12 @@ def photo(data: bytes) -> Media:
 
 def document(data: bytes, filename: str) -> Media:
     return Media(MediaKind.DOCUMENT, data, filename)
+
+
+def venue(latitude: float, longitude: float, title: str, address: str) -> Media:
+    """A place on the map, sent as a Telegram venue: a message of its own, whose text is
+    not shown (keep it the title, for the logs and /mydata)."""
+    return outbox_db.Place(latitude, longitude, title, address).media()
 
 
 async def queue(svc: Services, session: AsyncSession, *, group: str, key: str,

@@ -234,6 +234,9 @@ class OutboxState(str, enum.Enum):
 class MediaKind(str, enum.Enum):
     PHOTO = "photo"
     DOCUMENT = "document"
+    # A place on the map (a workshop's venue): its data is the point, name and address as
+    # JSON (db.queries.outbox.Place), sent as a message of its own with no text.
+    VENUE = "venue"
 
 
 class BroadcastStatus(str, enum.Enum):
@@ -288,7 +291,7 @@ class OutboxGroup(Base):
 
 
 class OutboxMedia(Base):
-    """A photo or document, stored once however many messages carry it."""
+    """A photo, document or venue, stored once however many messages carry it."""
 
     __tablename__ = "outbox_media"
     __table_args__ = (UniqueConstraint("sha256", "kind", name="uq_outbox_media_sha256_kind"),)

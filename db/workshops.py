@@ -243,10 +243,12 @@ async def edit_workshop(sessions: Sessions, workshop_id: int, *, starts_at: date
                         venue: str, venue_lat: float | None, venue_lon: float | None,
                         notes_id: str | None, notes_en: str | None,
                         planned: Sequence[Planned], notice: outbox_db.Rendered | None,
-                        notice_key: str, now: datetime) -> Workshop | None:
+                        notice_key: str, now: datetime,
+                        venue_notice: outbox_db.Rendered | None = None) -> Workshop | None:
     """Change a workshop; a new start replans its reminders under a new version (the old
     date's not sent yet are dropped). `notice` (what changed, in words) goes to the owners
-    and admins of every invited enterprise. None when it was cancelled meanwhile."""
+    and admins of every invited enterprise, followed by `venue_notice` (the new place on
+    the map). None when it was cancelled meanwhile."""
     async with sessions() as session, session.begin():
         workshop = await session.get(Workshop, workshop_id, with_for_update=True)
         if workshop is None or workshop.status is not EventStatus.SCHEDULED:
@@ -269,6 +271,12 @@ async def edit_workshop(sessions: Sessions, workshop_id: int, *, starts_at: date
             await outbox_db.enqueue_rendered(
                 session, notice, group=news_group(workshop_id), key=notice_key,
                 to=q.deciders(q.invited(workshop_id)), now=now, expires_at=starts_at)
+            if venue_notice is not None:
+                # Queued second: its rows come after the notice's and wait for them.
+                await outbox_db.enqueue_rendered(
+                    session, venue_notice, group=news_group(workshop_id),
+                    key=f"{notice_key}:venue", to=q.deciders(q.invited(workshop_id)),
+                    now=now, expires_at=starts_at)
     return workshop
 
 

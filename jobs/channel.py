@@ -12,17 +12,19 @@ from enum import Enum
 from typing import Protocol
 
 from db.models import MediaKind
-from db.queries.outbox import Button
+from db.queries.outbox import Button, Place
 
 
 @dataclass(frozen=True)
 class Attachment:
-    """A photo or document: the channel's reference to a file it already has, else the bytes."""
+    """A photo or document: the channel's reference to a file it already has, else the bytes;
+    or a venue (`place`), a message of its own without text."""
 
     kind: MediaKind
     ref: str | None = None
     data: bytes | None = field(default=None, repr=False)
     filename: str | None = None
+    place: Place | None = None
 
 
 @dataclass(frozen=True)

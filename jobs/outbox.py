@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from chat.clock import Clock
-from db.models import OutboxMessage, OutboxState
+from db.models import MediaKind, OutboxMessage, OutboxState
 from db.queries import outbox as outbox_db
 from db.session import Sessions
 from jobs.channel import Attachment, Channel, Outcome, OutcomeKind, OutgoingMessage
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 PACE_MARGIN = 0.98
 # How often claimed rows are checked against cancellation while they are being sent.
 RECHECK_SECONDS = 1.0
-# A row whose photo or document is being uploaded by another row tries again this much later.
+# A row whose photo or document is being uploaded by another row, or a venue whose invitation
+# is not sent yet, tries again this much later.
 UPLOAD_WAIT = 1.0
 
 
@@ -197,11 +198,13 @@ class OutboxSender:
                 lease=self.config.lease, skip_locked=self.skip_locked, owner=self.owner)
             blocked = await outbox_db.blocked_among(session, {r.recipient_id for r in rows})
             contents = await outbox_db.contents_of(session, {r.content_id for r in rows})
+            behind = await outbox_db.waiting_behind(
+                session, [r.id for r in rows if contents[r.content_id].place is not None])
         if not rows:
             await self._wait_for_due()
             return
         cancelled = {c.group_id for c in contents.values() if c.cancelled}
-        await self._send_all(rows, _Batch(blocked, cancelled, contents))
+        await self._send_all(rows, _Batch(blocked, cancelled, contents, behind))
 
     async def _wait_for_due(self) -> None:
         """Nothing due: sleep until the next retry or deferred row, or until woken."""
@@ -271,7 +274,7 @@ class OutboxSender:
                 self._finish(row, OutboxState.EXPIRED)
                 continue
             wait = self._chat_wait(row.recipient_id)
-            if not wait and self._upload_pending(content):
+            if not wait and (self._upload_pending(content) or row.id in batch.behind):
                 wait = UPLOAD_WAIT
             if wait > 0:
                 # Another message went to this chat less than a second ago, or another row is
@@ -314,7 +317,7 @@ class OutboxSender:
         return row.expires_at is not None and row.expires_at <= self.clock.now()
 
     def _needs_upload(self, content: outbox_db.StoredContent) -> bool:
-        return (content.media_id is not None and content.media_ref is None
+        return (content.uploads and content.media_ref is None
                 and content.media_id not in self._media_refs)
 
     def _upload_pending(self, content: outbox_db.StoredContent) -> bool:
@@ -423,7 +426,9 @@ class OutboxSender:
     async def _message(self, row: OutboxMessage, content: outbox_db.StoredContent,
                        uploads: int | None) -> OutgoingMessage:
         attachment = None
-        if content.media_id is not None and content.media_kind is not None:
+        if content.place is not None:
+            attachment = Attachment(MediaKind.VENUE, place=content.place)
+        elif content.media_id is not None and content.media_kind is not None:
             if uploads is not None:
                 async with self.sessionmaker() as session:
                     data = await outbox_db.media_data(session, uploads)
@@ -520,6 +525,9 @@ class _Batch:
     blocked: set[int]
     cancelled: set[int]
     contents: dict[int, outbox_db.StoredContent]
+    # Venues whose invitation (an earlier message of their group) to the same recipient is
+    # not sent yet: they wait for it.
+    behind: set[int] = field(default_factory=set)
 
 
 def _short(reason: str | None, default: str) -> str:

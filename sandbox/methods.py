@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import math
 import re
 import struct
 import time
@@ -64,6 +65,8 @@ class BotApiMethods(SandboxState):
             "sendMessage": self._api_send_message,
             "sendPhoto": self._api_send_photo,
             "sendDocument": self._api_send_document,
+            "sendLocation": self._api_send_location,
+            "sendVenue": self._api_send_venue,
             "sendChatAction": self._api_send_chat_action,
             "editMessageText": self._api_edit_message_text,
             "editMessageCaption": self._api_edit_message_caption,
@@ -311,6 +314,62 @@ class BotApiMethods(SandboxState):
         )
         return copy.deepcopy(stored.raw)
 
+    @staticmethod
+    def _coordinates(params: Params, wrong: str) -> tuple[float, float]:
+        """Latitude and longitude as the Bot API reads them: each required, and a point
+        on the globe (tdlib refuses an empty location: |latitude| <= 90, |longitude| <= 180)."""
+        values = []
+        for name in ("latitude", "longitude"):
+            raw = params.get(name)
+            if raw in (None, ""):
+                raise ApiError(400, f"Bad Request: {name} is empty")
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                raise ApiError(400, f"Bad Request: {name} is empty") from None
+            values.append(value)
+        latitude, longitude = values
+        if not (math.isfinite(latitude) and math.isfinite(longitude)
+                and abs(latitude) <= 90 and abs(longitude) <= 180):
+            raise ApiError(400, wrong)
+        return latitude, longitude
+
+    def _api_send_location(self, params: Params, files: Files) -> dict[str, Any]:
+        chat_id = self._target_chat(params)
+        latitude, longitude = self._coordinates(
+            params, "Bad Request: wrong location specified")
+        inline, keyboard, remove = reply_markup(params.get("reply_markup"))
+        self._check_reply(chat_id, params)
+        location = {"latitude": latitude, "longitude": longitude}
+        stored = self._store_bot_message(
+            chat_id, {"location": location}, text=None, inline_markup=inline,
+            reply_keyboard=keyboard, remove_keyboard=remove, location=dict(location))
+        return copy.deepcopy(stored.raw)
+
+    def _api_send_venue(self, params: Params, files: Files) -> dict[str, Any]:
+        chat_id = self._target_chat(params)
+        latitude, longitude = self._coordinates(
+            params, "Bad Request: wrong venue location specified")
+        for name in ("title", "address"):
+            if not isinstance(params.get(name), str):
+                raise ApiError(400, f'Bad Request: parameter "{name}" is required')
+        inline, keyboard, remove = reply_markup(params.get("reply_markup"))
+        self._check_reply(chat_id, params)
+        location = {"latitude": latitude, "longitude": longitude}
+        venue = drop_none({
+            "location": location, "title": params["title"], "address": params["address"],
+            "foursquare_id": params.get("foursquare_id"),
+            "foursquare_type": params.get("foursquare_type"),
+            "google_place_id": params.get("google_place_id"),
+            "google_place_type": params.get("google_place_type"),
+        })
+        # Telegram's Message of a venue carries both fields, the location and the venue.
+        stored = self._store_bot_message(
+            chat_id, {"location": location, "venue": venue}, text=None, inline_markup=inline,
+            reply_keyboard=keyboard, remove_keyboard=remove, location=dict(location),
+            venue=copy.deepcopy(venue))
+        return copy.deepcopy(stored.raw)
+
     def _api_send_chat_action(self, params: Params, files: Files) -> bool:
         self._target_chat(params)
         if params.get("action") not in _CHAT_ACTIONS:
@@ -338,7 +397,7 @@ class BotApiMethods(SandboxState):
 
     def _api_edit_message_caption(self, params: Params, files: Files) -> dict[str, Any]:
         stored = self._edit_target(params)
-        if "text" in stored.raw:
+        if "text" in stored.raw or "location" in stored.raw:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
         caption, entities = message_content(params, caption=True)
         inline, _, _ = reply_markup(params.get("reply_markup"))

@@ -20,14 +20,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sandbox.runner import BuildApplication, SandboxBot
 from sandbox.state import SandboxMessage, SentCall
 from sandbox.transport import BotApiSandbox
 
-SENDING = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
-           "editMessageReplyMarkup"}
+SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendVenue", "sendLocation",
+           "editMessageText", "editMessageReplyMarkup"}
 
 # "=1": a number sent as text even where a bare number presses a button.
 _AS_TEXT = re.compile(r"^=\s*\d")
@@ -63,6 +63,16 @@ def _choices(message: SandboxMessage) -> list[_Choice]:
     choices += [_Choice(button["text"], None) for row in message.reply_keyboard or []
                 for button in row if button.get("request_contact")]
     return choices
+
+
+def point_words(location: dict[str, float]) -> str:
+    """"-6.20000, 106.80000": a point as a map reads it, to five decimals (about a metre)."""
+    return f"{location['latitude']:.5f}, {location['longitude']:.5f}"
+
+
+def place_words(venue: dict[str, Any]) -> str:
+    """A venue as one line: its title, address and point."""
+    return f"{venue['title']}, {venue['address']} ({point_words(venue['location'])})"
 
 
 class Simulator:
@@ -204,6 +214,10 @@ class Simulator:
             path = self._save(message.document_name or f"file-{message.message_id}",
                               message.document)
             self.out.write(f"{head}: [file saved to {path}]\n")
+        if message.venue is not None:
+            self.out.write(f"{head}: [venue: {place_words(message.venue)}]\n")
+        elif message.location is not None:
+            self.out.write(f"{head}: [location: {point_words(message.location)}]\n")
         if message.text:
             body = "\n".join(f"    {line}" if line else "" for line in
                              message.text.split("\n")).removeprefix("    ")

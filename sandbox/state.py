@@ -53,6 +53,10 @@ class SandboxMessage:
     parse_mode: str | None
     # Extension: the message was sent with ReplyKeyboardRemove.
     remove_keyboard: bool = False
+    # A location ({"latitude", "longitude"}) or a venue (Telegram's Venue: location, title,
+    # address); a venue message has both, as on Telegram.
+    location: dict[str, float] | None = None
+    venue: dict[str, Any] | None = None
 
 
 @dataclass
@@ -168,6 +172,7 @@ class SandboxState:
                 s.view,
                 buttons=copy.deepcopy(s.view.buttons),
                 reply_keyboard=copy.deepcopy(s.view.reply_keyboard),
+                venue=copy.deepcopy(s.view.venue),
             )
             for s in self._bot_messages.get(chat_id, {}).values()
             if not s.synthetic
@@ -373,6 +378,8 @@ class SandboxState:
         photo: bytes | None = None,
         document: bytes | None = None,
         document_name: str | None = None,
+        location: dict[str, float] | None = None,
+        venue: dict[str, Any] | None = None,
     ) -> StoredMessage:
         message_id = self._allocate_message_id(chat_id)
         raw: dict[str, Any] = {
@@ -396,6 +403,8 @@ class SandboxState:
             document_name=document_name,
             parse_mode=parse_mode,
             remove_keyboard=remove_keyboard,
+            location=location,
+            venue=venue,
         )
         stored = StoredMessage(view, raw, list(entities or []), inline_markup)
         self._bot_messages.setdefault(chat_id, {})[message_id] = stored

@@ -3,9 +3,11 @@ job: the invitation (venue, a map link and a calendar file), the reminders 7 day
 before (to those attending and those who have not answered), the news of a change or a
 cancellation, and the orchestration of saving each (render first, then the db/ use case).
 
-The venue goes as a map link button, not as a Telegram venue message: the outbox sends one
-message per row (text, photo or document), and one message with the file, the buttons and
-the link keeps "one thing at a time" (docs/decisions/0010).
+The invitation is one message with the calendar file, the answer buttons and a map link;
+when staff dropped a map pin, a Telegram venue follows it (a message of its own: the outbox
+sends one message per row, and a venue has no caption), in the same group under its own key,
+sent after the invitation (db.queries.outbox.waiting_behind). A changed venue with a pin
+follows the notice of the change the same way.
 """
 
 from __future__ import annotations
@@ -86,6 +88,17 @@ def maps_url(workshop: Workshop) -> str:
         return f"https://maps.google.com/?q={workshop.venue_lat:.6f},{workshop.venue_lon:.6f}"
     return ("https://www.google.com/maps/search/?api=1&query="
             + quote_plus(f"{workshop.venue}, {workshop.city}"))
+
+
+def venue_message(workshop: Workshop) -> notify.Message | None:
+    """The map pin as a Telegram venue: the place as staff typed it, then the city and
+    province; None without a pin. Plain text: a venue is not HTML."""
+    if workshop.venue_lat is None or workshop.venue_lon is None:
+        return None
+    province = by_code(workshop.province)
+    address = workshop.city + (f", {province.name(current_locale())}" if province else "")
+    return notify.Message(workshop.venue, html=False, media=notify.venue(
+        workshop.venue_lat, workshop.venue_lon, workshop.venue, address))
 
 
 def people_words(people: Sequence[Participant]) -> str:
@@ -176,11 +189,17 @@ async def render_reminder(svc: Services, reminder: reminders_db.Due, *, late: bo
             return invitation(workshop, late=late, stamp=now)
         return reminder_text(workshop, reminder.kind, late=late)
 
-    return [await notify.prepare(
-        svc, group=planned_db.group_of(reminder.event, reminder.event_id, reminder.version),
-        key=planned_db.key_of(reminder.event, reminder.event_id, reminder.version,
-                              reminder.kind),
-        to=to, render=render, expires=reminder.expires_at, priority=notify.REMINDER)]
+    group = planned_db.group_of(reminder.event, reminder.event_id, reminder.version)
+    key = planned_db.key_of(reminder.event, reminder.event_id, reminder.version, reminder.kind)
+    outgoing = [await notify.prepare(svc, group=group, key=key, to=to, render=render,
+                                     expires=reminder.expires_at, priority=notify.REMINDER)]
+    if reminder.kind == workshops_db.INVITE and venue_message(workshop) is not None:
+        # Queued after the invitation, so its rows come later and wait for it.
+        outgoing.append(await notify.prepare(
+            svc, group=group, key=f"{key}:venue", to=to,
+            render=lambda: venue_message(workshop) or notify.Message(),
+            expires=reminder.expires_at, priority=notify.REMINDER))
+    return outgoing
 
 
 # --- staff: create, edit, cancel -----------------------------------------------------------
@@ -245,25 +264,31 @@ async def edit(svc: Services, workshop: Workshop, changes: Changes
     planned = (event_schedule.workshop_reminders(changes.starts_at, zone, now=now)
                if moved else [])
 
+    after = Workshop(id=workshop.id, module=workshop.module, province=workshop.province,
+                     city=workshop.city, venue=changes.venue, venue_lat=changes.venue_lat,
+                     venue_lon=changes.venue_lon, starts_at=changes.starts_at,
+                     days=workshop.days, notes_id=changes.notes_id,
+                     notes_en=changes.notes_en, version=workshop.version + int(moved))
+
     def render() -> notify.Message:
         lines = [_("Bapak/Ibu, the SCORE workshop has changed:"),
                  f"<b>{html.escape(title(workshop.module))}</b>",
                  *change_lines(workshop, changes)]
-        after = Workshop(id=workshop.id, module=workshop.module, province=workshop.province,
-                         city=workshop.city, venue=changes.venue, venue_lat=changes.venue_lat,
-                         venue_lon=changes.venue_lon, starts_at=changes.starts_at,
-                         days=workshop.days, notes_id=changes.notes_id,
-                         notes_en=changes.notes_en, version=workshop.version + int(moved))
         return notify.Message("\n".join(lines), _buttons(after),
                               calendar_file(after, now) if moved else None)
 
     notice = await notify.rendered(svc, render)
+    venue_moved = ((changes.venue, changes.venue_lat, changes.venue_lon)
+                   != (workshop.venue, workshop.venue_lat, workshop.venue_lon))
+    # The new place on the map follows the notice, when there is a pin to show.
+    pin = (await notify.rendered(svc, lambda: venue_message(after) or notify.Message())
+           if venue_moved and venue_message(after) is not None else None)
     done = await workshops_db.edit_workshop(
         svc.sessionmaker, workshop.id, starts_at=changes.starts_at, venue=changes.venue,
         venue_lat=changes.venue_lat, venue_lon=changes.venue_lon, notes_id=changes.notes_id,
         notes_en=changes.notes_en, planned=planned if moved else [],
         notice=notice if change_lines(workshop, changes) else None,
-        notice_key=_edit_key(workshop.id, changes, now),
+        notice_key=_edit_key(workshop.id, changes, now), venue_notice=pin,
         now=now)
     svc.outbox_changed()
     return done

@@ -12,6 +12,7 @@ import datetime as dtm
 from collections.abc import AsyncIterator
 from typing import TypeVar
 
+import httpx
 import pytest
 import pytest_asyncio
 from telegram import (
@@ -519,6 +520,41 @@ async def test_photo_and_document(bot: Bot, sandbox: BotApiSandbox) -> None:
         await bot.edit_message_text("x", chat_id=USER, message_id=sent.message_id)
     await bot.edit_message_caption(USER, sent.message_id, caption="New caption")
     assert sandbox.messages(USER)[0].text == "New caption"
+
+
+@pytest.mark.asyncio
+async def test_venue_and_location(bot: Bot, sandbox: BotApiSandbox) -> None:
+    sandbox.send_text(USER, "/start")
+    sent = await bot.send_venue(USER, -6.2, 106.816666, "Hotel Melati", "Jl. Sudirman 1",
+                                reply_markup=keyboard([("Open", "open")]))
+    venue = present(sent.venue)
+    assert (venue.title, venue.address) == ("Hotel Melati", "Jl. Sudirman 1")
+    assert (venue.location.latitude, venue.location.longitude) == (-6.2, 106.816666)
+    assert present(sent.location).longitude == 106.816666  # a venue carries its location too
+    last = sandbox.last_message(USER)
+    assert last.venue is not None and last.venue["title"] == "Hotel Melati"
+    assert last.location == {"latitude": -6.2, "longitude": 106.816666}
+    assert last.text is None and last.buttons[0][0]["text"] == "Open"
+
+    point = await bot.send_location(USER, 1.5, -2.25)
+    assert present(point.location).latitude == 1.5 and point.venue is None
+    assert sandbox.last_message(USER).location == {"latitude": 1.5, "longitude": -2.25}
+
+    # Telegram (tdlib) refuses a point off the globe, and says which coordinate is missing.
+    for latitude, longitude in ((90.5, 1.0), (1.0, -180.01), (float("nan"), 1.0)):
+        with pytest.raises(BadRequest, match="(?i)wrong venue location specified"):
+            await bot.send_venue(USER, latitude, longitude, "X", "Y")
+        with pytest.raises(BadRequest, match="(?i)wrong location specified"):
+            await bot.send_location(USER, latitude, longitude)
+    answer = await sandbox.transport.handle_async_request(httpx.Request(
+        "POST", f"https://api.telegram.org/bot{sandbox.token}/sendVenue",
+        json={"chat_id": USER, "longitude": 1, "title": "X", "address": "Y"}))
+    await answer.aread()
+    assert answer.status_code == 400
+    assert answer.json()["description"] == "Bad Request: latitude is empty"
+    with pytest.raises(BadRequest, match="(?i)there is no caption in the message to edit"):
+        await bot.edit_message_caption(USER, sent.message_id, caption="x")
+    assert len(sandbox.messages(USER)) == 2
 
 
 @pytest.mark.asyncio

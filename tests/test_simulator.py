@@ -262,3 +262,24 @@ async def test_users_of_an_earlier_session_have_their_chat_with_the_bot(
         await users_db.set_blocked(session, blocked.id, True)
     await engine.dispose()
     assert await _known_users(settings) == [(2001, "Ani", "en")]
+
+
+async def test_a_venue_is_shown_as_its_name_address_and_point(settings: Settings,
+                                                              tmp_path: Path) -> None:
+    """A workshop's venue arrives as a Telegram venue, which has no text: the transcript
+    shows what the map would, the place's name, address and point."""
+    sim, out = simulator(settings, tmp_path)
+    sim.become(1001, "Sari", "id")
+    await sim.bot.start()
+    try:
+        await sim.handle("/start")
+        app = sim.bot.app
+        assert app is not None
+        await app.bot.send_venue(1001, -6.2, 106.8166, "Hotel Melati", "Jl. Sudirman 1")
+        await app.bot.send_location(1001, -5.1477, 119.4327)
+        sim.print_new()
+        assert "bot: [venue: Hotel Melati, Jl. Sudirman 1 (-6.20000, 106.81660)]" in (
+            out.getvalue())
+        assert "bot: [location: -5.14770, 119.43270]" in out.getvalue()
+    finally:
+        await sim.bot.stop()

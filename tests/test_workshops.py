@@ -128,7 +128,12 @@ async def test_a_workshops_whole_life(wbot: BotHarness) -> None:
     # The invitation: the owner and the admin, not the worker, nor the enterprise that
     # wants module 2 only. A calendar file, the answer buttons, the map link.
     for person in (OWNER, ADMIN):
-        invitation = bot.sandbox.last_message(person)
+        invitation, pin = bot.sandbox.messages(person)
+        # The map pin follows the invitation as a Telegram venue.
+        assert pin.venue == {"location": {"latitude": -6.24, "longitude": 107.0},
+                             "title": "Hotel Santika, Jl. Ahmad Yani 88",
+                             "address": "Bekasi, Jawa Barat"}
+        assert pin.text is None and pin.buttons == []
         assert "Bapak/Ibu" in (invitation.text or "")
         assert invitation.document is not None and b"BEGIN:VCALENDAR" in invitation.document
         assert b"DTSTART:20261218T020000Z" in invitation.document
@@ -193,6 +198,8 @@ async def test_a_workshops_whole_life(wbot: BotHarness) -> None:
     await bot.press(STAFF_ID, "Yes, change it")
     assert "Gedung Serbaguna" in bot.last_text(OWNER)
     assert len(bot.sandbox.texts(OWNER)) == before + 1
+    # The new venue has no pin: no venue message comes with the notice.
+    assert bot.sandbox.last_message(OWNER).venue is None
     await bot.text(STAFF_ID, "/workshop")
     await bot.press(STAFF_ID, "1.")
     await bot.press(STAFF_ID, "Change date and time")
@@ -231,6 +238,55 @@ async def _saved(bot: BotHarness, *, module: int = 1, province: str = "JB",
         notes_en=None), staff_id=STAFF_ID)
     await bot.delivered()
     return created.workshop_id
+
+
+async def test_a_new_pin_goes_with_the_change_and_none_without_one(wbot: BotHarness) -> None:
+    """A workshop saved without a pin is invited without a venue; staff share one in an
+    edit: the notice of the change, then the new venue, to everyone invited."""
+    bot = wbot
+    await _world(bot)
+    workshop_id = await _saved(bot)
+    for person in (OWNER, ADMIN):
+        assert [m.venue for m in bot.sandbox.messages(person)] == [None]
+    await bot.text(STAFF_ID, "/workshop")
+    await bot.press(STAFF_ID, "1.")
+    await bot.press(STAFF_ID, "Change venue")
+    await bot.text(STAFF_ID, "Gedung Serbaguna, Jl. Merdeka 5")
+    await bot._handled(STAFF_ID, lambda: bot.sandbox.send_location(STAFF_ID, -6.25, 107.01))
+    await bot.press(STAFF_ID, "Yes, change it")
+    for person in (OWNER, ADMIN):
+        *_, notice, pin = bot.sandbox.messages(person)
+        assert "Gedung Serbaguna" in (notice.text or "")
+        assert pin.venue is not None and pin.venue["title"] == "Gedung Serbaguna, Jl. Merdeka 5"
+        assert pin.venue["location"] == {"latitude": -6.25, "longitude": 107.01}
+    # A change of the date alone: its notice, and no venue again.
+    count = len(bot.sandbox.messages(OWNER))
+    await bot.text(STAFF_ID, "/workshop")
+    await bot.press(STAFF_ID, "1.")
+    await bot.press(STAFF_ID, "Change date and time")
+    await bot.text(STAFF_ID, "21 Desember 09.00")
+    await bot.press(STAFF_ID, "Yes, change it")
+    assert len(bot.sandbox.messages(OWNER)) == count + 1
+    assert bot.sandbox.last_message(OWNER).venue is None
+    assert workshop_id
+
+
+async def test_every_invitee_gets_the_venue_after_the_invitation(wbot: BotHarness) -> None:
+    """Ten invitees: the calendar file is uploaded once while the others' invitations wait
+    for it, and no venue overtakes its invitation."""
+    bot = wbot
+    await factories.staff(bot)
+    owners = [3001 + i for i in range(10)]
+    for owner in owners:
+        await factories.enterprise(bot, owner=owner, name=f"PT Nomor {owner}", modules=(1,))
+    await workshops.create(_svc(bot), workshops_db.WorkshopFields(
+        module=1, province="JB", city="Bekasi", venue="Hotel Santika", venue_lat=-6.24,
+        venue_lon=107.0, starts_at=datetime(2026, 12, 18, 2, 0, tzinfo=UTC), days=1,
+        notes_id=None, notes_en=None), staff_id=STAFF_ID)
+    await bot.delivered()
+    for owner in owners:
+        invitation, pin = bot.sandbox.messages(owner)
+        assert invitation.document is not None and pin.venue is not None
 
 
 async def test_reminders_skip_who_declined_and_follow_the_provinces_zone(

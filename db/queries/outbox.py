@@ -9,7 +9,9 @@ them, so queueing 30,000 rows writes 30,000 small rows and no copies of the text
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.dialect_insert import insert_for
 from db.models import (
@@ -97,11 +100,34 @@ class Button:
 
 @dataclass(frozen=True)
 class Media:
-    """A photo or a document to send with the text as its caption."""
+    """A photo or a document to send with the text as its caption, or a venue (`Place`)."""
 
     kind: MediaKind
     data: bytes = field(repr=False)
     filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A venue: a point on the map with its name and address (on Telegram, sendVenue).
+
+    Stored as the media of a message of its own (MediaKind.VENUE), whose text is unused: a
+    venue message has no caption."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+    def media(self) -> Media:
+        data = json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+        return Media(MediaKind.VENUE, data.encode())
+
+    @classmethod
+    def of(cls, data: bytes) -> Place:
+        fields = json.loads(data)
+        return cls(float(fields["latitude"]), float(fields["longitude"]), str(fields["title"]),
+                   str(fields["address"]))
 
 
 @dataclass(frozen=True)
@@ -340,6 +366,14 @@ class StoredContent:
     media_kind: MediaKind | None
     media_filename: str | None
     media_ref: str | None
+    # A venue's data, read with the content (a few bytes): nothing to upload, and a venue
+    # waits for the earlier messages of its group to its recipient (`waiting_behind`).
+    place: Place | None = None
+
+    @property
+    def uploads(self) -> bool:
+        """Whether its media is a file the channel must be given once."""
+        return self.media_id is not None and self.place is None
 
 
 async def contents_of(session: AsyncSession, ids: Iterable[int]) -> dict[int, StoredContent]:
@@ -350,14 +384,39 @@ async def contents_of(session: AsyncSession, ids: Iterable[int]) -> dict[int, St
         select(OutboxContent.id, OutboxContent.group_id, OutboxGroup.cancelled_at,
                OutboxContent.text, OutboxContent.parse_mode, OutboxContent.buttons,
                OutboxContent.media_id, OutboxMedia.kind, OutboxMedia.filename,
-               OutboxMedia.file_ref)
+               OutboxMedia.file_ref,
+               case((OutboxMedia.kind == MediaKind.VENUE, OutboxMedia.data)).label("place"))
         .join(OutboxGroup, OutboxGroup.id == OutboxContent.group_id)
         .outerjoin(OutboxMedia, OutboxMedia.id == OutboxContent.media_id)
         .where(OutboxContent.id.in_(wanted)))
     return {r.id: StoredContent(
         r.group_id, r.cancelled_at is not None, r.text, r.parse_mode,
         tuple(tuple(Button.from_json(b) for b in row) for row in (r.buttons or ())),
-        r.media_id, r.kind, r.filename, r.file_ref) for r in rows}
+        r.media_id, r.kind, r.filename, r.file_ref,
+        Place.of(r.place) if r.place is not None else None) for r in rows}
+
+
+async def waiting_behind(session: AsyncSession, row_ids: Iterable[int]) -> set[int]:
+    """Of these rows, those whose recipient has an earlier message of the same group not
+    sent yet: a venue goes after the invitation it belongs to, whatever delayed that one
+    (another recipient uploading its calendar file, the pace of one chat, a claim split
+    between two batches)."""
+    wanted = sorted(set(row_ids))
+    if not wanted:
+        return set()
+    later_content = aliased(OutboxContent)
+    earlier, earlier_content = aliased(OutboxMessage), aliased(OutboxContent)
+    before = (select(earlier.id)
+              .join(earlier_content, earlier_content.id == earlier.content_id)
+              .where(earlier.recipient_id == OutboxMessage.recipient_id,
+                     earlier.id < OutboxMessage.id,
+                     earlier_content.group_id == later_content.group_id,
+                     earlier.state.in_(UNSENT)))
+    rows = await session.scalars(
+        select(OutboxMessage.id)
+        .join(later_content, later_content.id == OutboxMessage.content_id)
+        .where(OutboxMessage.id.in_(wanted), before.exists()))
+    return set(rows)
 
 
 async def media_data(session: AsyncSession, media_id: int) -> bytes:
