@@ -53,6 +53,7 @@ def role_help(role: str | None) -> str:
         if role == "staff":
             lines += "\n" + _("/tips admin – tips: the most and least useful, add, edit, "
                               "retire")
+            lines += "\n" + _("/export – everything stored, as a spreadsheet file")
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")
     return f"{lines}\n{common}"
