@@ -1,5 +1,5 @@
 """/export for staff: everything stored, as a spreadsheet sent here as a file when ready
-(services/export.py builds it in a process of its own; the bot answers meanwhile).
+(services/export_bot.py has it built in a process of its own; the bot answers meanwhile).
 `/export 2026-10-01 2026-12-31` narrows it to those days."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from chat.context import BotContext
 from chat.i18n import N_, _, current_locale
 from chat.reply import send
 from domain import export_range
-from services import export
+from services import export_bot
 
 _ERRORS = {
     export_range.NOT_A_DATE: N_("Write the days as 2026-10-01, e.g. "
@@ -29,7 +29,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     if error is not None:
         await send(update, context, _(_ERRORS[error]))
         return
-    started = export.start(context.svc, user.id, lang=current_locale(), since=since,
+    started = export_bot.start(context.svc, user.id, lang=current_locale(), since=since,
                            until=until, run=context.application.create_task)
     if started:
         await send(update, context, _(

@@ -2,7 +2,8 @@
 folder), row by row: nothing but the current row is kept in memory.
 
 XlsxWriter in constant-memory mode writes each row to the sheet's temporary file as it
-comes and keeps strings inline (no shared-strings table growing with the data). A sheet
+comes and keeps strings inline (no shared-strings table growing with the data); the rows'
+XML is written here (`TableWriter._write_xml`), XlsxWriter the rest of the workbook. A sheet
 longer than Excel's 1,048,576 rows goes on in a second sheet of the same name with "(2)".
 Text is never read as a formula or a link: a name typed as "=HYPERLINK(...)" stays text
 (XlsxWriter's `strings_to_formulas`/`strings_to_urls` off; in CSV such a cell starts with an
@@ -19,6 +20,7 @@ from types import TracebackType
 from typing import IO, Any, Literal
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 Cell = str | int | float | bool | None
@@ -59,6 +61,7 @@ class TableWriter:
         self._title = ""
         self._headers: Sequence[str] = ()
         self._row = 0
+        self._letters: list[str] = []
         self.files: list[Path] = []
 
     def __enter__(self) -> TableWriter:
@@ -99,23 +102,73 @@ class TableWriter:
             self._sheet.set_column(column, column, width)
         self._sheet.write_row(0, 0, self._headers, self._bold)
         self._sheet.freeze_panes(1, 0)
+        # The header row out to the data file now: the rows follow it there (`_write_xml`).
+        self._sheet._write_single_row(1)
         self._row = 1
+        self._letters = [xl_col_to_name(column) for column in range(len(self._headers))]
 
     def rows(self, rows: Sequence[Sequence[Cell]]) -> None:
         if self.fmt == "csv":
             self._csv.writerows([_csv_cell(value) for value in row] for row in rows)
             return
-        for row in rows:
+        start = 0
+        while start < len(rows):
             if self._row == MAX_ROWS:
                 self._new_sheet()
-            assert self._sheet is not None
-            self._sheet.write_row(self._row, 0, row)
-            self._row += 1
+            batch = rows[start:start + MAX_ROWS - self._row]
+            self._write_xml(batch)
+            start += len(batch)
+
+    def _write_xml(self, rows: Sequence[Sequence[Cell]]) -> None:
+        """The rows' XML straight into the sheet's data file. XlsxWriter's own cell writers
+        keep each cell as an object, dispatch on its type and escape it with three regular
+        expressions: two thirds of the time of a million-row export. The XML is the same as
+        theirs (inline strings, as constant-memory mode writes them); text with anything to
+        escape is escaped by XlsxWriter's own functions."""
+        sheet = self._sheet
+        assert sheet is not None
+        letters, parts = self._letters, []
+        number = self._row
+        for row in rows:
+            number += 1
+            parts.append(f'<row r="{number}">')
+            for column, value in enumerate(row):
+                if value is None or value == "":  # an empty cell, as XlsxWriter leaves it
+                    continue
+                kind = type(value)
+                if kind is str:
+                    parts.append(f'<c r="{letters[column]}{number}" t="inlineStr"><is>'
+                                 f'{_inline(sheet, value)}</is></c>')  # type: ignore[arg-type]
+                elif kind is bool:
+                    parts.append(f'<c r="{letters[column]}{number}" t="b">'
+                                 f'<v>{int(value)}</v></c>')
+                elif kind is int:
+                    parts.append(f'<c r="{letters[column]}{number}"><v>{value}</v></c>')
+                else:
+                    parts.append(f'<c r="{letters[column]}{number}"><v>{value:.16G}</v></c>')
+            parts.append("</row>")
+        sheet.fh.write("".join(parts))
+        self._row += len(rows)
+        sheet.dim_rowmax = self._row - 1
 
     def _close_csv(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+# What XlsxWriter would escape or mark in a string: XML's special characters, control
+# characters and its own _xHHHH_ escapes, whitespace at either end.
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
+
+
+def _inline(sheet: Worksheet, text: str) -> str:
+    """An inline string's <t> element, as XlsxWriter writes it."""
+    if not _SPECIAL.search(text):
+        return f"<t>{text}</t>"
+    preserve = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    escaped = sheet._escape_data(sheet._escape_control_characters(text))
+    return f"<t{preserve}>{escaped}</t>"
 
 
 def _csv_cell(value: Cell) -> Cell:

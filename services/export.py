@@ -5,19 +5,18 @@ one) with the zone named ("2026-12-08T09:00:00+07:00 WIB"), months as "2026-10".
 
 Workers appear only by a pseudonym (`db/export.pseudonym`), their pulse answers only as
 `db/export` lets them out (its docstring: no sheet ties one to a worker). `score-bot export`
-writes in its own process; `/export` builds the workbook in a process of its own
-(`build_off_loop`), so the bot's event loop, and the interpreter lock, are free for replies
-while a large export runs, and sends the file through the outbox.
+writes in its own process; `/export` (services/export_bot.py) builds the workbook in a
+process of its own (`build_off_loop`), so the bot's event loop, and the interpreter lock, are
+free for replies while a large export runs. This module is all that process imports: not
+the bot's (python-telegram-bot alone is 25 MB of memory).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import multiprocessing
-import tempfile
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -26,8 +25,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat import notify
-from chat.context import Services
 from chat.i18n import N_, _, load_catalogs, use_locale
 from db import export as source_db
 from db.export import Period, Source
@@ -36,12 +33,6 @@ from domain.provinces import WIB, WIT, WITA, by_code
 from domain.questionnaire import load
 from rendering.table_file import Cell, Format, TableWriter
 from services.surveys.kpi_text import RATE_NAMES
-
-log = logging.getLogger(__name__)
-
-# Telegram's limit for a document a bot sends (the Bot API says 50 MB); a larger file is
-# not queued: staff are told to export a shorter range or use `score-bot export`.
-DOCUMENT_LIMIT = 50 * 1000 * 1000
 
 SHEETS = {
     "users": N_("Users"),
@@ -383,66 +374,3 @@ async def build_off_loop(database_url: str, request: Request) -> Summary:
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return await asyncio.get_running_loop().run_in_executor(
             pool, write_in_process, database_url, request)
-
-
-# --- /export in the bot --------------------------------------------------------------------
-
-_RUNNING: set[int] = set()  # the staff members whose export is being made
-
-
-def start(svc: Services, user_id: int, *, lang: str, since: date | None, until: date | None,
-          run: Callable[[Coroutine[Any, Any, None]], object]) -> bool:
-    """Begin `user_id`'s export in the background (`run`: the Application's create_task, so
-    the bot's stop waits for it); False when one of theirs is still being made."""
-    if user_id in _RUNNING:
-        return False
-    _RUNNING.add(user_id)
-    run(_export_and_send(svc, user_id, lang=lang, since=since, until=until))
-    return True
-
-
-async def _export_and_send(svc: Services, user_id: int, *, lang: str, since: date | None,
-                           until: date | None) -> None:
-    now = svc.clock.now()
-    name = f"score-export-{now.astimezone(ZoneInfo(WIB)):%Y-%m-%d-%H%M}.xlsx"
-    try:
-        with tempfile.TemporaryDirectory(prefix="score-export-") as folder:
-            path = Path(folder) / name
-            try:
-                summary = await build_off_loop(svc.settings.database_url, Request(
-                    fmt="xlsx", out=path, lang=lang, now=now, since=since, until=until))
-            except Exception:
-                log.exception("export for %s failed", user_id)
-                await _tell(svc, user_id, now, lambda: notify.Message(_(
-                    "Sorry, the export failed. It is in the log; please try again later.")))
-                return
-            log.info("export for %s: %d bytes, %d rows", user_id, summary.size,
-                     sum(summary.rows.values()))
-            if summary.size > DOCUMENT_LIMIT:
-                size = round(summary.size / 1_000_000)
-                await _tell(svc, user_id, now, lambda: notify.Message(_(
-                    "The export is {size} MB, more than the 50 MB Telegram lets a bot send. "
-                    "Export a shorter range, e.g. <code>/export 2026-01-01 2026-06-30</code>, "
-                    "or ask whoever runs the server for <code>score-bot export</code>, "
-                    "which has no limit.").format(size=size)))
-                return
-            data = await asyncio.to_thread(path.read_bytes)
-        await _tell(svc, user_id, now, lambda: notify.Message(
-            _caption(summary), media=notify.document(data, name)))
-    finally:
-        _RUNNING.discard(user_id)
-
-
-def _caption(summary: Summary) -> str:
-    return _("Everything stored, as a spreadsheet: {sheets} sheets, {rows} rows. Workers "
-             "appear only by a pseudonym. Keep the file among staff.").format(
-        sheets=len(summary.rows) + 1, rows=sum(summary.rows.values()))
-
-
-async def _tell(svc: Services, user_id: int, now: datetime,
-                render: Callable[[], notify.Message]) -> None:
-    # Not bulk: the staff member asked for it and is waiting.
-    key = f"export:{user_id}:{now:%Y%m%dT%H%M%S}"
-    async with svc.sessionmaker() as session, session.begin():
-        await notify.queue(svc, session, group=key, key=key, to=user_id, render=render,
-                           priority=notify.URGENT)

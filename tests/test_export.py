@@ -43,7 +43,7 @@ from db.models import (
 from db.queries import outbox as outbox_db
 from db.queries.outbox import Content
 from domain.roles import Role
-from services import export
+from services import export_bot
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
@@ -298,7 +298,7 @@ async def test_export_is_for_staff_only(survey_bot: BotHarness) -> None:
     await bot.text(WORKERS[0], "/export")
     assert all(m.document is None for m in bot.sandbox.messages(OWNERS[0]))
     assert all(m.document is None for m in bot.sandbox.messages(WORKERS[0]))
-    assert not export._RUNNING
+    assert not export_bot._RUNNING
 
 
 async def test_dates_narrow_the_export_and_are_checked(survey_bot: BotHarness) -> None:
@@ -320,7 +320,7 @@ async def test_a_file_above_telegrams_limit_is_not_sent(
         survey_bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     bot = survey_bot
     await factories.staff(bot, STAFF_ID, language="en")
-    monkeypatch.setattr(export, "DOCUMENT_LIMIT", 100)
+    monkeypatch.setattr(export_bot, "DOCUMENT_LIMIT", 100)
     await bot.text(STAFF_ID, "/export")
     told = await bot.sandbox.wait_until(
         lambda: next((t for t in bot.sandbox.texts(STAFF_ID) if "50 MB" in t), None),
