@@ -8,13 +8,13 @@ owner and 30 workers each; six closed monthly rounds of both surveys, each pulse
 answered by 25,700 workers (six answers each) and each KPI round by every enterprise (16
 answers each): 1,021,200 survey answers in all (925,200 pulse, 96,000 KPI).
 
-1. `score-bot export`'s path (`services.export.write_in_process`) in a process of its own:
-   its wall time, its peak resident memory (the child's ru_maxrss, everything included:
-   the interpreter, SQLAlchemy, the rows in flight) and Python's own peak allocations
-   (tracemalloc, in a second run: tracing slows it down).
+1. `score-bot export --out export.xlsx`, and the export as `/export` runs it (a fresh
+   process that imports only `services.export`): wall and CPU time, peak resident memory
+   (ru_maxrss: everything included, the interpreter, SQLAlchemy, SQLite, the rows in
+   flight) and, in another run (tracing slows it down), Python's own peak allocations.
 2. The bot: 60 users each send /help at random moments over 12 seconds, once with nothing
    else going on and once while a staff member's /export is being made (the workbook built
-   in a spawned process, then queued through the outbox). Reported: median and 95th
+   in a process of its own, then queued through the outbox). Reported: median and 95th
    percentile of both; target: the p95 during the export within twice the p95 without.
 """
 
@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import json
 import os
 import random
 import resource
 import secrets
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +45,6 @@ from chat.i18n import load_catalogs
 from config.settings import Settings
 from db.session import create_engine, create_sessionmaker
 from sandbox import BotApiSandbox, SandboxBot
-from services.export import Request, write_in_process
 
 ENTERPRISES = 1000
 WORKERS_EACH = 30
@@ -62,6 +62,7 @@ KPI = ("headcount", "women", "workdays", "days_absent", "hours_worked", "left_re
        "suggestions_implemented", "electricity_kwh")
 STAFF = 9001
 ASKERS_FROM = 300_000_000
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _stamp(moment: datetime) -> str:
@@ -109,7 +110,7 @@ def _seed_surveys(path: str, workers: dict[int, list[int]], now: datetime) -> in
                     (survey, period.isoformat(), period.isoformat(), period.isoformat(),
                      period.isoformat(), closes, stamp, closes, stamp))
             responses, rows = [], []
-            for enterprise_id, staff in workers.items():
+            for enterprise_id in workers:
                 responses.append((next_id, "kpi", period.isoformat(), "monthly", "final",
                                   enterprise_id, None, None, "owner", stamp, stamp, stamp))
                 rows += [(next_id, key, str(n), float(n), 0, None, 0, stamp)
@@ -137,28 +138,43 @@ def _seed_surveys(path: str, workers: dict[int, list[int]], now: datetime) -> in
     return answers
 
 
-def _export_child(url: str, out: str, trace: bool) -> tuple[float, int, float]:
-    """In a process of its own: the export's seconds, file size, and (with `trace`) Python's
-    peak allocations in MiB."""
-    import tracemalloc
+# The export as the bot runs it in its own process: only services.export imported.
+_CHILD = """
+import json, resource, sys, time, tracemalloc
+from pathlib import Path
+from chat.clock import RealClock
+trace = sys.argv[3] == "trace"
+if trace:
+    tracemalloc.start()
+started = time.perf_counter()
+summary = write_in_process(sys.argv[1], Request(fmt="xlsx", out=Path(sys.argv[2]), lang="en",
+                                                now=RealClock().now()))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.perf_counter() - started, "size": summary.size,
+                  "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
+                  "traced": tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0}))
+"""
 
-    if trace:
-        tracemalloc.start()
+
+def _run_export(url: str, out: str, *, trace: bool) -> dict[str, float]:
+    """The export in a fresh process, as `/export` runs it: wall and CPU seconds, file
+    size, peak RSS (its ru_maxrss) and, with `trace`, Python's peak allocations."""
+    done = subprocess.run([sys.executable, "-c", _CHILD, url, out, "trace" if trace else ""],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _run_cli(url: str, out: str) -> tuple[float, float, float]:
+    """`score-bot export` itself: wall and CPU seconds, peak RSS (nothing else has been a
+    child of this process yet, so RUSAGE_CHILDREN's maximum is its)."""
     started = time.perf_counter()
-    summary = write_in_process(url, Request(fmt="xlsx", out=Path(out), lang="en",
-                                            now=utcnow()))
-    seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
-    return seconds, summary.size, peak
-
-
-def _run_export(url: str, out: str, *, trace: bool) -> tuple[float, int, float, float]:
-    """The export in a spawned process, as the bot runs it; plus the child's peak RSS."""
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        seconds, size, peak = pool.apply(_export_child, (url, out, trace))
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, size, peak, maxrss
+    subprocess.run([str(Path(sys.executable).with_name("score-bot")), "export", "--out", out,
+                    "--lang", "en"], capture_output=True, check=True, cwd=ROOT,
+                   env={**os.environ, "DATABASE_URL": url})
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (time.perf_counter() - started, usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024)
 
 
 async def _ask(sandbox: BotApiSandbox, user_id: int, delay: float,
@@ -227,11 +243,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded {answers:,} survey answers in {time.perf_counter() - started:.0f} s "
               f"({os.path.getsize(f'{tmp}/bench.db') / 1e6:.0f} MB database)")
         out = f"{tmp}/export.xlsx"
-        seconds, size, _peak, maxrss = _run_export(url, out, trace=False)
-        print(f"export (score-bot export's path, own process): {seconds:.1f} s, "
-              f"{size / 1e6:.1f} MB file, peak RSS {maxrss:.0f} MiB (target: 60 s, 150 MB)")
-        _seconds, _size, peak, _rss = _run_export(url, out, trace=True)
-        print(f"  Python's peak allocations (tracemalloc): {peak:.1f} MiB")
+        wall, cpu, rss = _run_cli(url, out)
+        print(f"score-bot export --out export.xlsx: {wall:.1f} s ({cpu:.1f} s CPU), "
+              f"{os.path.getsize(out) / 1e6:.1f} MB file, peak RSS {rss:.0f} MiB")
+        run = _run_export(url, out, trace=False)
+        print(f"the export as /export runs it (its own process): {run['seconds']:.1f} s "
+              f"({run['cpu']:.1f} s CPU), {run['size'] / 1e6:.1f} MB file, peak RSS "
+              f"{run['rss']:.0f} MiB (target: 60 s, 150 MB)")
+        traced = _run_export(url, out, trace=True)
+        print(f"  Python's peak allocations while exporting (tracemalloc, another run): "
+              f"{traced['traced']:.1f} MiB")
         print(f"# load average after the exports: "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         quiet, _ = asyncio.run(_latency(url, users=args.users, seconds=args.seconds,

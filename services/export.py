@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -368,9 +368,43 @@ def write_in_process(database_url: str, request: Request) -> Summary:
 
 
 async def build_off_loop(database_url: str, request: Request) -> Summary:
-    """`write_in_process` in a new process (spawned: a fork would copy the bot's event loop
-    and connections), awaited without blocking the event loop."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return await asyncio.get_running_loop().run_in_executor(
-            pool, write_in_process, database_url, request)
+    """`write_in_process` in a new Python process (`python -m services.export`), awaited
+    without blocking the event loop. A process of its own rather than multiprocessing's:
+    that would import the parent's main module again (the whole bot, `score-bot run`);
+    this one imports this module only. The database URL goes in on stdin, never in the
+    process's arguments, which any local user can read."""
+    order = json.dumps({
+        "database_url": database_url, "fmt": request.fmt, "out": str(request.out),
+        "lang": request.lang, "now": request.now.isoformat(),
+        "since": request.since.isoformat() if request.since else None,
+        "until": request.until.isoformat() if request.until else None})
+    # Where this process finds the code (a checkout run in place, the tests), the child does.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.export", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    said, errors = await child.communicate(order.encode())
+    if child.returncode != 0:
+        raise RuntimeError(f"the export process failed ({child.returncode}): "
+                           f"{errors.decode(errors='replace')[-2000:]}")
+    done = json.loads(said.decode().strip().splitlines()[-1])
+    return Summary(rows=done["rows"], files=[Path(f) for f in done["files"]],
+                   size=done["size"])
+
+
+def _child() -> int:
+    """`python -m services.export`: the export `build_off_loop` asked for on stdin; what was
+    written, as JSON, on stdout."""
+    order = json.loads(sys.stdin.read())
+    summary = write_in_process(order["database_url"], Request(
+        fmt=order["fmt"], out=Path(order["out"]), lang=order["lang"],
+        now=datetime.fromisoformat(order["now"]),
+        since=date.fromisoformat(order["since"]) if order["since"] else None,
+        until=date.fromisoformat(order["until"]) if order["until"] else None))
+    print(json.dumps({"rows": summary.rows, "files": [str(f) for f in summary.files],
+                      "size": summary.size}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child())
