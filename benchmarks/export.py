@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import random
-import resource
 import secrets
 import sqlite3
 import statistics
@@ -143,6 +142,7 @@ _CHILD = """
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
 from chat.clock import RealClock
+from services.export import Request, write_in_process
 trace = sys.argv[3] == "trace"
 if trace:
     tracemalloc.start()
@@ -150,8 +150,11 @@ started = time.perf_counter()
 summary = write_in_process(sys.argv[1], Request(fmt="xlsx", out=Path(sys.argv[2]), lang="en",
                                                 now=RealClock().now()))
 usage = resource.getrusage(resource.RUSAGE_SELF)
+# VmHWM, not ru_maxrss: that counts the parent's memory copied by the fork before the exec.
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status")
+           if line.startswith("VmHWM"))
 print(json.dumps({"seconds": time.perf_counter() - started, "size": summary.size,
-                  "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
+                  "cpu": usage.ru_utime + usage.ru_stime, "rss": hwm / 1024,
                   "traced": tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0}))
 """
 
@@ -165,16 +168,29 @@ def _run_export(url: str, out: str, *, trace: bool) -> dict[str, float]:
     return result
 
 
+# `score-bot export`, and its peak memory (VmHWM) and CPU time when it is done.
+_CLI = """
+import json, resource, sys
+from bot.cli import main
+status = main(sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_SELF)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status")
+           if line.startswith("VmHWM"))
+print(json.dumps({"status": status, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss": hwm / 1024}))
+"""
+
+
 def _run_cli(url: str, out: str) -> tuple[float, float, float]:
-    """`score-bot export` itself: wall and CPU seconds, peak RSS (nothing else has been a
-    child of this process yet, so RUSAGE_CHILDREN's maximum is its)."""
+    """`score-bot export` itself (migrations, the check of the catalogs and all): wall and
+    CPU seconds, peak RSS."""
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("score-bot")), "export", "--out", out,
-                    "--lang", "en"], capture_output=True, check=True, cwd=ROOT,
-                   env={**os.environ, "DATABASE_URL": url})
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (time.perf_counter() - started, usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024)
+    done = subprocess.run([sys.executable, "-c", _CLI, "export", "--out", out, "--lang", "en"],
+                          capture_output=True, text=True, check=True, cwd=ROOT,
+                          env={**os.environ, "DATABASE_URL": url})
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == 0
+    return time.perf_counter() - started, result["cpu"], result["rss"]
 
 
 async def _ask(sandbox: BotApiSandbox, user_id: int, delay: float,

@@ -367,6 +367,9 @@ def write_in_process(database_url: str, request: Request) -> Summary:
     return asyncio.run(run())
 
 
+NICENESS = 10  # added to the bot's: the export runs when the bot has nothing to do
+
+
 async def build_off_loop(database_url: str, request: Request) -> Summary:
     """`write_in_process` in a new Python process (`python -m services.export`), awaited
     without blocking the event loop. A process of its own rather than multiprocessing's:
@@ -394,7 +397,9 @@ async def build_off_loop(database_url: str, request: Request) -> Summary:
 
 def _child() -> int:
     """`python -m services.export`: the export `build_off_loop` asked for on stdin; what was
-    written, as JSON, on stdout."""
+    written, as JSON, on stdout. At a lower CPU priority than the bot: on a busy machine the
+    bot's replies come first, the export takes what is left (a minute rather than half)."""
+    os.nice(NICENESS)
     order = json.loads(sys.stdin.read())
     summary = write_in_process(order["database_url"], Request(
         fmt=order["fmt"], out=Path(order["out"]), lang=order["lang"],
