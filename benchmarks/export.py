@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--part", choices=("all", "latency"), default="all",
+                        help="latency: only the bot's replies with and without /export")
     args = parser.parse_args(argv)
     load_catalogs()
     print(machine_header())
@@ -259,18 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded {answers:,} survey answers in {time.perf_counter() - started:.0f} s "
               f"({os.path.getsize(f'{tmp}/bench.db') / 1e6:.0f} MB database)")
         out = f"{tmp}/export.xlsx"
-        wall, cpu, rss = _run_cli(url, out)
-        print(f"score-bot export --out export.xlsx: {wall:.1f} s ({cpu:.1f} s CPU), "
-              f"{os.path.getsize(out) / 1e6:.1f} MB file, peak RSS {rss:.0f} MiB")
-        run = _run_export(url, out, trace=False)
-        print(f"the export as /export runs it (its own process): {run['seconds']:.1f} s "
-              f"({run['cpu']:.1f} s CPU), {run['size'] / 1e6:.1f} MB file, peak RSS "
-              f"{run['rss']:.0f} MiB (target: 60 s, 150 MB)")
-        traced = _run_export(url, out, trace=True)
-        print(f"  Python's peak allocations while exporting (tracemalloc, another run): "
-              f"{traced['traced']:.1f} MiB")
-        print(f"# load average after the exports: "
-              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if args.part == "all":
+            _exports(url, out)
         quiet, _ = asyncio.run(_latency(url, users=args.users, seconds=args.seconds,
                                         during_export=False, seed=1))
         busy, took = asyncio.run(_latency(url, users=args.users, seconds=args.seconds,
@@ -283,6 +275,24 @@ def main(argv: list[str] | None = None) -> int:
           f"until its file was sent: {took:.0f} s")
     print(f"# load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
+
+
+def _exports(url: str, out: str) -> None:
+    """`score-bot export`, and the export as /export runs it (twice: once traced)."""
+    wall, cpu, rss = _run_cli(url, out)
+    print(f"score-bot export --out export.xlsx: {wall:.1f} s ({cpu:.1f} s CPU), "
+          f"{os.path.getsize(out) / 1e6:.1f} MB file, peak RSS {rss:.0f} MiB")
+    run = _run_export(url, out, trace=False)
+    print(f"the export as /export runs it (its own process): {run['seconds']:.1f} s "
+          f"({run['cpu']:.1f} s CPU), {run['size'] / 1e6:.1f} MB file, peak RSS "
+          f"{run['rss']:.0f} MiB (target: 60 s, 150 MB)")
+    traced = _run_export(url, out, trace=True)
+    print(f"  Python's peak allocations while exporting (tracemalloc, another run): "
+          f"{traced['traced']:.1f} MiB")
+    print(f"# load average after the exports: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 
 
 if __name__ == "__main__":
