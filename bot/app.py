@@ -35,6 +35,7 @@ from handlers import (
     chat_member,
     enrol,
     errors,
+    export,
     gate,
     help,
     join,
@@ -124,6 +125,7 @@ def build_router() -> Router:
     router.add_command("surveys", survey_stats.surveys_command, allowed=is_staff,
                        in_flow="reask")
     router.add_command("stats", stats.stats_command, allowed=is_staff, in_flow="reask")
+    router.add_command("export", export.export_command, allowed=is_staff)
     # Buttons that belong to no conversation.
     router.add_action("setlang", start.language_chosen, reask=True)
     router.add_action("rcode", join.REPLACE_CODE.starter("code"))

@@ -1,4 +1,4 @@
-"""`score-bot`: run, simulate, db upgrade, survey open|close."""
+"""`score-bot`: run, simulate, db upgrade, survey open|close, export."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -217,6 +217,41 @@ def cmd_survey(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    """--since/--until: a day, ISO 8601 (2026-10-01)."""
+    from domain.export_range import read_day
+
+    day = read_day(text)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is no day; write e.g. 2026-10-01")
+    return day
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from services.export import Request, write_in_process
+
+    settings = _settings()
+    setup_logging(settings.log_level)
+    if args.since and args.until and args.since > args.until:
+        print("export: --since comes after --until", file=sys.stderr)
+        return 2
+    _migrate(settings)
+    # Which database this was: the bot's, the simulator's (data/simulator.db) or a copy.
+    print(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
+    out = Path(args.out)
+    if args.format == "xlsx" and out.is_dir():
+        print(f"export: {out} is a folder; --format xlsx writes one file", file=sys.stderr)
+        return 2
+    summary = write_in_process(settings.database_url, Request(
+        fmt=args.format, out=out, lang=args.lang, now=_clock(args).now(), since=args.since,
+        until=args.until))
+    for sheet, rows in summary.rows.items():
+        print(f"{sheet}: {rows} rows")
+    where = out if args.format == "xlsx" else f"{out}/ ({len(summary.files)} files)"
+    print(f"written: {where}, {summary.size / 1_000_000:.1f} MB")
+    return 0
+
+
 def _now_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--now", type=_instant, default=None, metavar="INSTANT",
@@ -268,6 +303,22 @@ def main(argv: list[str] | None = None) -> int:
                                       "own dates from today")
         _now_option(command)
         command.set_defaults(func=cmd_survey)
+    export = sub.add_parser(
+        "export", help="everything stored, for staff: an .xlsx workbook or CSV files",
+        description="Write everything the bot stores into an .xlsx workbook (a sheet per "
+                    "table) or a folder of CSV files, for staff. Workers appear only by a "
+                    "pseudonym; docs/decisions/0012-export.md says what is in it.")
+    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    export.add_argument("--out", required=True,
+                        help="the .xlsx file to write, or the folder for the CSV files")
+    export.add_argument("--since", type=_day, default=None, metavar="DAY",
+                        help="from this day on (2026-10-01, WIB)")
+    export.add_argument("--until", type=_day, default=None, metavar="DAY",
+                        help="up to and including this day (WIB)")
+    export.add_argument("--lang", choices=("id", "en"), default="id",
+                        help="the language of the headers")
+    _now_option(export)
+    export.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
     # The clock starts now, before migrations and start-up: `--now` is the instant the
     # command was started at, so two processes given the same instant agree to within their

@@ -55,7 +55,8 @@ _COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
               ("visits", N_("Visits: ahead and not reported")),
               ("workshop", N_("Create or change a workshop")),
               ("workshops", N_("Upcoming workshops and their answers")),
-              ("modules", N_("Where an enterprise stands in SCORE"))),
+              ("modules", N_("Where an enterprise stands in SCORE")),
+              ("export", N_("Everything stored, as a spreadsheet"))),
 }
 # Everyone with a role gets a good-practice tip in the menu.
 _TIPS = (("tip", N_("A good-practice tip")),)

@@ -54,6 +54,7 @@ def role_help(role: str | None) -> str:
             lines += "\n" + _("/stats – the programme in numbers, with a chart")
             lines += "\n" + _("/tips admin – tips: the most and least useful, add, edit, "
                               "retire")
+            lines += "\n" + _("/export – everything stored, as a spreadsheet file")
     common = _("/language – change language\n/privacy – what we keep\n"
                "/cancel – stop the current step")
     # Everyone, with a role or not (UU PDP): see and delete what is stored about them.
