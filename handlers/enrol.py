@@ -18,10 +18,10 @@ from chat.access import role_of
 from chat.context import BotContext
 from chat.flow import BUTTON, END, PHONE, STAY, Flow, Outcome, Run
 from chat.i18n import N_, _, current_locale, format_number
-from chat.keyboards import province_rows
 from chat.labels import module_name, sector_name
 from chat.menu import set_chat_menu
-from chat.reply import edit_or_send, rows, with_rows
+from chat.province_step import province_step
+from chat.reply import rows, with_rows
 from db.enrolment import Taken, check_name, confirm_enrolment, own_answers
 from db.joining import is_join_code, workplace_of
 from domain import text_input
@@ -29,7 +29,7 @@ from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
 from domain.join_codes import looks_like_code
 from domain.modules import MODULES, module_of
 from domain.phone import normalize_phone
-from domain.provinces import by_code, match_province
+from domain.provinces import by_code
 from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
 from domain.text_input import tidy_place
@@ -160,58 +160,20 @@ async def sector_other_given(run: Run[EnrolData], text: str) -> Outcome:
 
 
 # --- province -------------------------------------------------------------------------------
-def _province_markup(run: Run[EnrolData], *, only: list[str] | None = None) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(province_rows(run.keyboard(), kind="prov",
-                                              page=int(run.data.get("prov_page", 0)), only=only))
-
-
-@ENROL.step("e_province", expects=BUTTON,
-            note=N_("Please choose a province below, or type its name."))
-async def ask_province(run: Run[EnrolData]) -> None:
-    await run.say(_("In which province is the factory? Choose below, or type its name."),
-                  _province_markup(run))
-
-
-def _province_value(value: str) -> bool:
-    page = value.removeprefix("pg:")
-    return by_code(value) is not None or (value.startswith("pg:") and page.isdigit())
-
-
-@ask_province.on_button("prov", _province_value)
-async def province_pressed(run: Run[EnrolData], value: str) -> Outcome:
-    await run.ack()
-    if value.startswith("pg:"):
-        # Paging edits the list in place rather than adding a message per page.
-        run.data["prov_page"] = int(value.removeprefix("pg:"))
-        await edit_or_send(run.update, run.context,
-                           _("In which province is the factory? Choose below, or type its "
-                             "name."), _province_markup(run))
-        return STAY
-    return _province_set(run, value)
-
-
-@ask_province.on_text()
-async def province_typed(run: Run[EnrolData], text: str) -> Outcome:
-    matches = match_province(text)
-    if len(matches) == 1:
-        return _province_set(run, matches[0].code)
-    if not matches:
-        return run.retry(_("I do not know that province."))
-    await run.say(_("Which one do you mean?"),
-                  _province_markup(run, only=[p.code for p in matches[:8]]))
-    return STAY
-
-
 def _province_set(run: Run[EnrolData], code: str) -> Outcome:
     answers = _answers(run)
     changed = answers.get("province") not in (None, code)
     answers["province"] = code
-    run.data.pop("prov_page", None)
     if changed and run.editing:
         # A city belongs to its province: a new province asks for the city again (the edit
         # still returns to the summary after it).
         return ask_city
     return run.then(ask_city)
+
+
+ask_province = province_step(
+    ENROL, "e_province", kind="prov", chosen=_province_set,
+    question=N_("In which province is the factory? Choose below, or type its name."))
 
 
 # --- city -----------------------------------------------------------------------------------

@@ -14,19 +14,19 @@ import html
 from datetime import datetime
 from typing import TypedDict
 
-from telegram import InlineKeyboardMarkup, Location
+from telegram import Location
 
 from chat.access import is_staff
-from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run, clear
+from chat.flow import BUTTON, END, Flow, Outcome, Run, clear
 from chat.i18n import N_, _, current_locale, format_number
-from chat.keyboards import province_rows
 from chat.labels import module_name
-from chat.reply import edit_or_send, rows, with_rows
+from chat.province_step import province_step
+from chat.reply import rows, with_rows
 from db import workshops as workshops_db
 from db.models import Workshop
 from domain import text_input, typed_dates
 from domain.modules import MODULES, module_of
-from domain.provinces import WIB, by_code, match_province
+from domain.provinces import WIB, by_code
 from domain.quiet_hours import ZONE_NAMES
 from domain.text_input import tidy_place
 from domain.workshops import FEMALE, MANAGER, MAX_NOTES, MAX_VENUE, read_days
@@ -145,54 +145,19 @@ async def module_chosen(run: Run[WorkshopData], value: str) -> Outcome:
     return run.then(ask_province)
 
 
-def _province_markup(run: Run[WorkshopData], only: list[str] | None = None
-                     ) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(province_rows(run.keyboard(), kind="wprov",
-                                              page=int(run.data.get("prov_page", 0)),
-                                              only=only))
-
-
-_PROVINCE_Q = N_("In which province? Choose below, or type its name.")
-
-
-@WORKSHOP.step("w_province", expects=BUTTON,
-               note=N_("Please choose a province below, or type its name."))
-async def ask_province(run: Run[WorkshopData]) -> None:
-    await run.say(_(_PROVINCE_Q), _province_markup(run))
-
-
-@ask_province.on_button("wprov", lambda v: by_code(v) is not None or (
-    v.startswith("pg:") and v[3:].isdigit()))
-async def province_pressed(run: Run[WorkshopData], value: str) -> Outcome:
-    await run.ack()
-    if value.startswith("pg:"):
-        run.data["prov_page"] = int(value[3:])
-        await edit_or_send(run.update, run.context, _(_PROVINCE_Q), _province_markup(run))
-        return STAY
-    return _province_set(run, value)
-
-
-@ask_province.on_text()
-async def province_typed(run: Run[WorkshopData], text: str) -> Outcome:
-    matches = match_province(text)
-    if len(matches) == 1:
-        return _province_set(run, matches[0].code)
-    if not matches:
-        return run.retry(_("I do not know that province."))
-    await run.say(_("Which one do you mean?"),
-                  _province_markup(run, only=[p.code for p in matches[:8]]))
-    return STAY
-
-
 def _province_set(run: Run[WorkshopData], code: str) -> Outcome:
     changed = run.data.get("province") not in (None, code)
     run.data["province"] = code
-    run.data.pop("prov_page", None)
     if changed and run.editing:
         # The city and the local time belong to the province: both are asked again.
         run.data.pop("starts", None)
         return ask_city
     return run.then(ask_city)
+
+
+ask_province = province_step(
+    WORKSHOP, "w_province", kind="wprov", chosen=_province_set,
+    question=N_("In which province? Choose below, or type its name."))
 
 
 @WORKSHOP.step("w_city")
