@@ -11,7 +11,7 @@ reported, moved or cancelled meanwhile.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,9 +23,12 @@ from db import visits as visits_db
 from db.models import EventStatus
 from db.queries import event_reminders as planned_db
 from db.queries.outbox import REMINDER, Outgoing
+from db.queries.workshops import Invitation
 from db.visits import NewVisit, Refusal, Report, VisitInfo
 from domain import event_schedule as kinds
 from domain.quiet_hours import ZONE_NAMES
+from domain.workshops import needs_first_module
+from services import workshops
 
 # The buttons of "Did the visit happen?" (value "<visit id>.<version>"): each opens a flow.
 YES, MOVED, CANCELLED = "vyes", "vmove", "vcxl"
@@ -127,9 +130,18 @@ async def report(svc: Services, info: VisitInfo, trainer_id: int,
                  "", _("<b>Next steps</b>"), html.escape(given.next_steps)]
         return notify.Message("\n".join(lines))
 
-    result = await visits_db.report(svc.sessionmaker, info.id, info.version, trainer_id, given,
-                                    now=svc.clock.now(),
-                                    owner_news=await notify.rendered(svc, news))
+    owner_news = await notify.rendered(svc, news)
+
+    def commit(invitations: Mapping[int, Invitation] | None) -> Awaitable[Refusal | None]:
+        return visits_db.report(svc.sessionmaker, info.id, info.version, trainer_id, given,
+                                now=svc.clock.now(), owner_news=owner_news,
+                                invitations=invitations)
+
+    if needs_first_module(info.module):
+        result = await commit(None)
+    else:
+        # A module-1 visit done opens the later modules' workshops planned already.
+        result = await workshops.inviting(svc, info.enterprise_id, commit)
     if result is None:
         svc.outbox_changed()
     return result
