@@ -442,3 +442,34 @@ async def test_a_new_province_asks_the_city_and_the_time_again(wbot: BotHarness)
     workshop = await _workshop(bot)
     assert (workshop.province, workshop.starts_at) == (
         "BA", datetime(2026, 12, 17, 1, 0, tzinfo=UTC))
+
+
+async def test_a_week_reminder_sent_is_not_sent_again_after_a_small_move(
+        wbot: BotHarness) -> None:
+    """Moved by a day after the week-before reminder went: it does not go again the next
+    morning (the notice gave the new date); the day-before one follows the new date. Moved
+    by a fortnight: the week-before reminder goes again."""
+    bot = wbot
+    await _world(bot)
+    # Wednesday 16 December, 09.00 WIB; its week-before reminder: 9 December, 08.00 WIB.
+    await _saved(bot, starts_at=datetime(2026, 12, 16, 2, 0, tzinfo=UTC))
+    assert await _at(bot, datetime(2026, 12, 9, 1, 0, tzinfo=UTC)) == 2
+    assert "satu minggu lagi" in bot.last_text(OWNER)
+
+    async def move(to: str) -> list[tuple[str, datetime]]:
+        await bot.text(STAFF_ID, "/workshop")
+        await bot.press(STAFF_ID, "1.")
+        await bot.press(STAFF_ID, "Change date and time")
+        await bot.text(STAFF_ID, to)
+        await bot.press(STAFF_ID, "Yes, change it")
+        async with bot.sessionmaker() as session:
+            rows = (await session.scalars(select(EventReminder).where(
+                EventReminder.queued_at.is_(None)).order_by(EventReminder.due_at))).all()
+        return [(r.kind, r.due_at) for r in rows]
+
+    assert await move("17 Desember 09.00") == [
+        ("day", datetime(2026, 12, 16, 1, 0, tzinfo=UTC))]
+    assert await _at(bot, datetime(2026, 12, 10, 1, 0, tzinfo=UTC)) == 0
+    assert await move("31 Desember 09.00") == [
+        ("week", datetime(2026, 12, 24, 1, 0, tzinfo=UTC)),
+        ("day", datetime(2026, 12, 30, 1, 0, tzinfo=UTC))]
