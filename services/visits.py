@@ -42,6 +42,24 @@ def when_words(moment: datetime, zone: str) -> str:
     return f"{format_date(local.date())}, {format_time(local, zone=ZONE_NAMES.get(zone))}"
 
 
+def reminder_promise(starts_at: datetime, zone: str, *, now: datetime, to_trainer: bool
+                     ) -> str:
+    """What the trainer will be reminded of, as planned (domain/event_schedule.py): a
+    day-before reminder whose 08.00 has passed is not planned, so it is not promised.
+    Empty when none is ahead."""
+    ahead = {p.kind for p in kinds.visit_reminders(starts_at, zone, now=now)}
+    at = format_time(kinds.REMINDER_TIME, zone=ZONE_NAMES.get(zone))
+    if {kinds.DAY_BEFORE, kinds.HOUR_BEFORE} <= ahead:
+        text = (_("You will be reminded the day before at {time} and one hour before.")
+                if to_trainer else
+                _("The trainer is reminded the day before at {time} and one hour before."))
+        return text.format(time=at)
+    if kinds.HOUR_BEFORE in ahead:
+        return (_("You will be reminded one hour before.") if to_trainer
+                else _("The trainer is reminded one hour before."))
+    return ""
+
+
 def short_day(moment: datetime, zone: str) -> str:
     """"14/12" as a button's day."""
     local = moment.astimezone(ZoneInfo(zone))
@@ -90,16 +108,18 @@ async def schedule(svc: Services, new: NewVisit, *, by: int, enterprise: str, ci
             trainer=html.escape(trainer), name=html.escape(enterprise),
             module=module_name(new.module), when=when_words(new.starts_at, zone)))
 
+    now = svc.clock.now()
+
     def trainer_news() -> notify.Message:
-        return notify.Message(_(
+        return notify.Message(" ".join(filter(None, [_(
             "The SCORE team scheduled your consulting visit to {name} ({city}), module "
-            "{module}, on {when}. You will be reminded the day before and one hour "
-            "before.").format(name=html.escape(enterprise), city=html.escape(city),
-                              module=module_name(new.module),
-                              when=when_words(new.starts_at, zone)))
+            "{module}, on {when}.").format(name=html.escape(enterprise), city=html.escape(city),
+                                           module=module_name(new.module),
+                                           when=when_words(new.starts_at, zone)),
+            reminder_promise(new.starts_at, zone, now=now, to_trainer=True)])))
 
     result = await visits_db.schedule(
-        svc.sessionmaker, new, by=by, now=svc.clock.now(),
+        svc.sessionmaker, new, by=by, now=now,
         owner_news=await notify.rendered(svc, owner_news),
         trainer_news=await notify.rendered(svc, trainer_news) if by != new.trainer_id else None)
     if not isinstance(result, Refusal):

@@ -397,3 +397,29 @@ async def test_a_module_one_visit_done_invites_to_the_later_modules_workshops(
             WorkshopInvite.workshop_id == created.workshop_id))).all()
     assert invited == [maju.id]
     assert any("modul 5" in text for text in bot.texts(OWNER)[-2:])
+
+
+async def test_only_the_reminders_planned_are_promised(bot: BotHarness) -> None:
+    """Scheduled on 16 December 09.08 WITA for the 17th 10.00 WITA: the day-before reminder's
+    08.00 has passed, so the summary and the trainer's notice promise the hour before only."""
+    await _world(bot, province="SN", city="Makassar")
+    _clock(bot).advance((datetime(2026, 12, 16, 1, 8, tzinfo=UTC)
+                         - _clock(bot).now()).total_seconds())
+    await bot.text(STAFF_ID, "/visit new")
+    await bot.text(STAFF_ID, "maju")
+    await bot.press(STAFF_ID, "★ 1. Workplace Cooperation")
+    await bot.text(STAFF_ID, "17/12 10.00")
+    summary = bot.replies(STAFF_ID)[-1]
+    assert "The trainer is reminded one hour before." in summary
+    assert "day before" not in summary
+    visit = await _confirm(bot, STAFF_ID)
+    assert set(await _planned(bot, visit.id)) == {"hour:v0", "ask:v0", "ask_again:v0"}
+    notice = bot.texts(TRAINER)[-1]
+    assert "You will be reminded one hour before." in notice and "day before" not in notice
+    # A day ahead: both, at 08:00 in the enterprise's zone.
+    await bot.text(STAFF_ID, "/visit new")
+    await bot.text(STAFF_ID, "maju")
+    await bot.press(STAFF_ID, "★ 1. Workplace Cooperation")
+    await bot.text(STAFF_ID, "21/12 10.00")
+    assert ("reminded the day before at 08:00 WITA and one hour before"
+            in bot.replies(STAFF_ID)[-1])
