@@ -473,3 +473,24 @@ async def test_a_week_reminder_sent_is_not_sent_again_after_a_small_move(
     assert await move("31 Desember 09.00") == [
         ("week", datetime(2026, 12, 24, 1, 0, tzinfo=UTC)),
         ("day", datetime(2026, 12, 30, 1, 0, tzinfo=UTC))]
+
+
+async def test_declining_waits_for_the_open_conversation(wbot: BotHarness) -> None:
+    """"I cannot attend" pressed while another question is open is refused, as "I will
+    attend" is: it would delete the people named without a word."""
+    bot = wbot
+    await _world(bot)
+    workshop_id = await _saved(bot)
+    await bot.press(OWNER, "Saya akan hadir")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "Laki-laki")
+    await bot.press(OWNER, "Manajer")
+    await bot.press(OWNER, "Selesai")
+    await bot.text(OWNER, "/enrol")
+    assert bot.open_flow(OWNER) is not None
+    await bot._handled(OWNER, lambda: bot.sandbox.press(
+        OWNER, _svc(bot).signer.data(OWNER, workshops.DECLINE, str(workshop_id))))
+    assert "/cancel" in bot.replies(OWNER)[-1]
+    invite = await _invite(bot, workshop_id)
+    assert invite is not None and invite.answer is Rsvp.ATTEND
+    assert [p.name for p in await _people(bot)] == ["Budi Santoso"]
