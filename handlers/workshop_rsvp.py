@@ -216,11 +216,14 @@ async def workshops_command(update: Update, context: BotContext) -> None:
                                 answer=workshops.answer_words(item.answer))]
         if item.people:
             text.append(workshops.people_words(item.people))
-        await send(update, context, "\n".join(text), rows([
-            keyboard.button(_("I will attend") if item.answer is None else _("Change people"),
-                            workshops.ATTEND, str(item.workshop.id)),
-            keyboard.button(_("I cannot attend"), workshops.DECLINE,
-                            str(item.workshop.id))]))
+        # Attending: change who comes, or decline; declined: attend after all.
+        buttons = [keyboard.button(_("Change people") if item.answer is Rsvp.ATTEND
+                                   else _("I will attend"), workshops.ATTEND,
+                                   str(item.workshop.id))]
+        if item.answer is not Rsvp.DECLINE:
+            buttons.append(keyboard.button(_("I cannot attend"), workshops.DECLINE,
+                                           str(item.workshop.id)))
+        await send(update, context, "\n".join(text), rows(buttons))
 
 
 async def _trainer(update: Update, context: BotContext) -> None:

@@ -494,3 +494,13 @@ async def test_declining_waits_for_the_open_conversation(wbot: BotHarness) -> No
     invite = await _invite(bot, workshop_id)
     assert invite is not None and invite.answer is Rsvp.ATTEND
     assert [p.name for p in await _people(bot)] == ["Budi Santoso"]
+
+
+async def test_workshops_offers_what_changes_the_answer(wbot: BotHarness) -> None:
+    bot = wbot
+    await _world(bot)
+    await _saved(bot)
+    await bot.press(OWNER, "Tidak bisa hadir")
+    await bot.text(OWNER, "/workshops")
+    labels = [b.get("text") for row in bot.sandbox.last_message(OWNER).buttons for b in row]
+    assert labels == ["Saya akan hadir"]
