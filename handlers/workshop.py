@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup, Location
 
 from chat.access import is_staff
 from chat.flow import BUTTON, END, STAY, Flow, Outcome, Run, clear
-from chat.i18n import N_, _, current_locale, format_number
+from chat.i18n import N_, _, current_locale, format_number, ngettext
 from chat.keyboards import province_rows
 from chat.labels import module_name
 from chat.reply import edit_or_send, rows, with_rows
@@ -197,7 +197,7 @@ def _province_set(run: Run[WorkshopData], code: str) -> Outcome:
 
 @WORKSHOP.step("w_city")
 async def ask_city(run: Run[WorkshopData]) -> None:
-    await run.say(_("In which city or regency (kabupaten)?"))
+    await run.say(_("In which city or regency (kabupaten) is the workshop held?"))
 
 
 @ask_city.on_text(text_input.clean_name, NAME_ERRORS)
@@ -395,8 +395,9 @@ async def ask_summary(run: Run[WorkshopData]) -> None:
              _("Notes (Indonesian): {value}").format(value=html.escape(fields.notes_id or "-")),
              _("Notes (English): {value}").format(value=html.escape(fields.notes_en or "-")),
              "",
-             _("Invitations go to the owners and admins of {n} enterprises.").format(
-                 n=format_number(invitable))]
+             ngettext("Invitations go to the owners and admins of {n} enterprise.",
+                      "Invitations go to the owners and admins of {n} enterprises.",
+                      invitable).format(n=format_number(invitable))]
     if fields.module != 1:
         lines.append(_("Only enterprises that took module 1 are invited."))
     markup = rows([run.button("✏️ " + _(_FIELD_LABELS[f]), "wedit", f) for f in FIELDS])
@@ -425,8 +426,11 @@ async def confirmed(run: Run[WorkshopData], _value: str) -> Outcome:
         return run.retry(_("That moment has passed. Please choose a later one."))
     await run.ack()
     created = await workshops.create(run.svc, fields, staff_id=run.user_id)
-    await run.say(_("Saved. The invitation goes to the owners and admins of {n} enterprises. "
-                    "Type /workshop to see the workshops.").format(
+    await run.say(ngettext(
+        "Saved. The invitation goes to the owners and admins of {n} enterprise. Type "
+        "/workshop to see the workshops.",
+        "Saved. The invitation goes to the owners and admins of {n} enterprises. Type "
+        "/workshop to see the workshops.", created.invited).format(
         n=format_number(created.invited)))
     return END
 

@@ -21,7 +21,7 @@ from telegram import Update
 from chat.access import is_staff
 from chat.context import BotContext
 from chat.flow import BUTTON, END, Flow, Outcome, Run
-from chat.i18n import N_, _
+from chat.i18n import N_, _, ngettext
 from chat.reply import rows, send
 from db import workshops as workshops_db
 from db.models import Rsvp
@@ -154,11 +154,13 @@ async def more_chosen(run: Run[RsvpData], value: str) -> Outcome:
         await run.say(_(_REFUSALS[place]))
         return END
     await run.say("\n".join([
-        _("Thank you, Bapak/Ibu. {n} people from {name} are registered for the workshop on "
-          "{moment}.").format(n=len(place.people), name=html.escape(place.enterprise_name),
-                              moment=workshops.moment_words(
-                                  place.workshop.starts_at,
-                                  workshops_db.zone_of(place.workshop))),
+        ngettext("Thank you. {n} person from {name} is registered for the "
+                 "workshop on {moment}.",
+                 "Thank you. {n} people from {name} are registered for the "
+                 "workshop on {moment}.", len(place.people)).format(
+            n=len(place.people), name=html.escape(place.enterprise_name),
+            moment=workshops.moment_words(place.workshop.starts_at,
+                                          workshops_db.zone_of(place.workshop))),
         _("You can change this until {date} with /workshops.").format(
             date=workshops.close_words(place.workshop))]))
     return END

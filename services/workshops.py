@@ -159,7 +159,7 @@ def _buttons(workshop: Workshop) -> list[list[notify.Button]]:
 
 def invitation(workshop: Workshop, *, late: bool, stamp: datetime) -> notify.Message:
     lines = [_("Bapak/Ibu, you are invited to a SCORE workshop:"), *detail_lines(workshop), "",
-             _("Will your enterprise attend? Please answer by {date}. The file below adds the "
+             _("Will your enterprise attend? Please answer by {date}. This file adds the "
                "workshop to your phone's calendar.").format(date=close_words(workshop))]
     if late:
         lines.insert(0, _("(Sent late: the bot was not running.)"))

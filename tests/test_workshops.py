@@ -114,13 +114,13 @@ async def test_a_workshops_whole_life(wbot: BotHarness) -> None:
     await _create_through_the_flow(bot)
     summary = bot.replies(STAFF_ID)[-1]
     assert "Thursday, 17 December 2026, 09:00 WIB" in summary
-    assert "owners and admins of 1 enterprises" in summary
+    assert "owners and admins of 1 enterprise." in summary
     # Each answer can be changed from the summary: the date, read again in words.
     await bot.press(STAFF_ID, "Date and time")
     await bot.text(STAFF_ID, "18 Desember jam 9")
     assert "Friday, 18 December 2026, 09:00 WIB" in bot.replies(STAFF_ID)[-1]
     await bot.press(STAFF_ID, "Confirm")
-    assert "1 enterprises" in bot.replies(STAFF_ID)[-1]
+    assert "1 enterprise." in bot.replies(STAFF_ID)[-1]
     workshop = await _workshop(bot)
     assert workshop.starts_at == datetime(2026, 12, 18, 2, 0, tzinfo=UTC)
     assert (workshop.venue_lat, workshop.days, workshop.notes_en) == (-6.24, 2, "Bring your PPE")
@@ -504,3 +504,29 @@ async def test_workshops_offers_what_changes_the_answer(wbot: BotHarness) -> Non
     await bot.text(OWNER, "/workshops")
     labels = [b.get("text") for row in bot.sandbox.last_message(OWNER).buttons for b in row]
     assert labels == ["Saya akan hadir"]
+
+
+async def test_the_words_of_a_workshop(wbot: BotHarness) -> None:
+    """One person, one enterprise: singular in English; the city question asks where the
+    workshop is (not the factory); the calendar file is the invitation's own."""
+    bot = wbot
+    await factories.staff(bot)
+    await factories.enterprise(bot, owner=OWNER, modules=(1,), owner_language="en")
+    await _saved(bot)
+    assert "This file adds the workshop" in bot.last_text(OWNER)
+    await bot.press(OWNER, "I will attend")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "A man")
+    await bot.press(OWNER, "Manager")
+    await bot.press(OWNER, "Done")
+    assert "1 person from PT Maju Jaya is registered" in bot.replies(OWNER)[-1]
+    await factories.staff(bot, 9002, name="Wati", language="id")
+    await bot.text(9002, "/workshop new")
+    await bot.press(9002, "1. Kerja Sama di Tempat Kerja")
+    await bot.text(9002, "Jawa Barat")
+    assert "pelatihan (lokakarya) diadakan" in bot.replies(9002)[-1]
+    # An owner with no workshop is addressed as Bapak/Ibu throughout, never "Anda".
+    await factories.enterprise(bot, owner=OTHER, name="PT Sinar", modules=(5,))
+    await bot.text(OTHER, "/workshops")
+    reply = bot.replies(OTHER)[-1]
+    assert "belum ada pelatihan" in reply and "Anda" not in reply
