@@ -137,7 +137,7 @@ def build_router() -> Router:
     router.add_action(visit_texts.CANCELLED, visit_answer.CANCEL.starter("visit"))
     router.add_action(visits.ASK, visits.ask_pressed)
     router.add_action(workshops.ATTEND, workshop_rsvp.RSVP.starter("workshop_id"))
-    router.add_action(workshops.DECLINE, workshop_rsvp.decline_pressed)
+    router.add_action(workshops.DECLINE, workshop_rsvp.decline_pressed, outside_flows=True)
     router.add_action(workshop_attendance.OPEN,
                       workshop_attendance.ATTENDANCE.starter("workshop_id"),
                       allowed=workshop_attendance.staff_or_trainer)

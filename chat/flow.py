@@ -524,6 +524,9 @@ class Action:
     allowed: Allowed = anyone
     # Ask the open flow's question again afterwards (a language change).
     reask: bool = False
+    # Refused while a flow's question is open ("finish this first"), as a flow's starter
+    # is: an answer to an invitation that changes what is stored, mid-conversation.
+    outside_flows: bool = False
 
 
 @dataclass
@@ -566,8 +569,8 @@ class Router:
             self.commands[name] = Command(handler, in_flow, allowed, interrupts)
 
     def add_action(self, kind: str, handler: Plain, *, allowed: Allowed = anyone,
-                   reask: bool = False) -> None:
-        action = Action(handler, allowed, reask)
+                   reask: bool = False, outside_flows: bool = False) -> None:
+        action = Action(handler, allowed, reask, outside_flows)
         self.actions[kind] = action
         self._own(kind, action)
 
@@ -737,7 +740,9 @@ class Router:
             if button.nonce != NO_NONCE:
                 await stale_button(update)
                 return
-            if owner.reask and run is not None:
+            if owner.outside_flows and run is not None:
+                await _finish_first(update, context)
+            elif owner.reask and run is not None:
                 # What the action says ("I will write in English") leads the question.
                 with holding(update):
                     await owner.handler(update, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from db.queries import outbox as outbox_db
 from db.queries.drafts import forget_draft
 from db.queries.enterprises import EnterpriseFields
 from db.queries.users import set_role
+from db.queries.workshops import Invitation, invite_latecomer
 from db.results import Stale
 from db.session import Sessions
 from domain.namesakes import judge
@@ -71,11 +73,15 @@ class Confirmed:
 
 
 async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None,
-                            answers: dict[str, Any], *, now: datetime) -> Confirmed | Taken:
+                            answers: dict[str, Any], *, now: datetime,
+                            invitations: Mapping[int, Invitation] | None = None
+                            ) -> Confirmed | Taken:
     """Store the enterprise (or update the owner's own), and delete the draft in the same
     transaction: after a crash there is either no enterprise and a draft waiting for its
     confirmation, or the enterprise and no draft. Taken when, meanwhile, staff approved
-    another owner's enterprise of this name and city: nothing is stored, the draft stays."""
+    another owner's enterprise of this name and city: nothing is stored, the draft stays.
+    An approved enterprise that now wants a module is invited to that module's workshops
+    planned already (`invitations`, rendered before)."""
     fields = EnterpriseFields(
         name=answers["name"], sector=answers["sector"], sector_other=answers.get("sector_other"),
         province=answers["province"], city=answers["city"],
@@ -100,6 +106,9 @@ async def confirm_enrolment(sessions: Sessions, owner_id: int, role: Role | None
         if after is not role:
             await set_role(session, owner_id, after)
         approved = enterprise.status == EnterpriseStatus.APPROVED
+        if approved and invitations is not None:
+            await session.flush()
+            await invite_latecomer(session, invitations, enterprise_id=enterprise.id, now=now)
         return Confirmed(enterprise.id, approved, was_pending and not approved,
                          change_proposed=approved and enterprise.proposed_name is not None)
 

@@ -16,6 +16,7 @@ from db.queries import outbox as outbox_db
 from db.queries.review import Card, card_of, rivals_of
 from db.queries.round_messages import RoundMessages, invite_latecomers
 from db.queries.users import display_name, get_user
+from db.queries.workshops import Invitation, invite_latecomer
 from db.session import Sessions
 from domain.join_codes import new_join_code
 
@@ -31,6 +32,8 @@ class OwnerNews:
     messages: Sequence[outbox_db.Rendered]  # in the order they are to arrive
     # Approving during a survey round: its messages, inviting the new owner to report.
     rounds: Mapping[int, RoundMessages] = field(default_factory=dict)
+    # Approving: the invitations of workshops already planned that it now qualifies for.
+    workshops: Mapping[int, Invitation] = field(default_factory=dict)
 
 
 async def news_basis(sessions: Sessions, enterprise_id: int) -> tuple[str, str] | None:
@@ -105,6 +108,9 @@ async def _decide(sessions: Sessions, enterprise_id: int, staff_id: int, *, appr
             # Its owner was not among the open rounds' respondents when they opened.
             await invite_latecomers(session, news.rounds, now=now,
                                     enterprise_id=enterprise.id)
+            # Nor among the workshops' invited when they were saved.
+            await invite_latecomer(session, news.workshops, enterprise_id=enterprise.id,
+                                   now=now)
         return enterprise, owner
 
 

@@ -9,7 +9,7 @@ trainer answers "Did the visit happen?", and only for the date they were asked a
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from db.queries import event_reminders as planned_db
 from db.queries import visits as visits_q
 from db.queries.enterprises import approved_by_name, modules_of
 from db.queries.outbox import REMINDER, Rendered, enqueue_rendered
+from db.queries.workshops import Invitation, invite_latecomer
 from db.session import Sessions
 from domain.event_schedule import visit_reminders
 from domain.visits import zone_of
@@ -197,9 +198,12 @@ class Report:
 
 
 async def report(sessions: Sessions, visit_id: int, version: int, trainer_id: int,
-                 given: Report, *, now: datetime, owner_news: Rendered) -> Refusal | None:
+                 given: Report, *, now: datetime, owner_news: Rendered,
+                 invitations: Mapping[int, Invitation] | None = None) -> Refusal | None:
     """The visit happened: its report is stored, what was still planned for it dropped
-    (asking again), and its owner and admins get the next steps."""
+    (asking again), and its owner and admins get the next steps. A module-1 visit done
+    makes the enterprise one that took module 1: the workshops of the later modules
+    planned already invite it (`invitations`, rendered before)."""
     async with sessions() as session, session.begin():
         row = await visits_q.locked_visit(session, visit_id)
         refused = _refusal(row, version, trainer_id)
@@ -214,6 +218,10 @@ async def report(sessions: Sessions, visit_id: int, version: int, trainer_id: in
             given.eit_met, trainer_id, now, now)
         await planned_db.unplan(session, EVENT, row.id, row.version, now=now)
         await _tell(session, row, owner_news, "report", now=now)
+        if invitations is not None:
+            await session.flush()
+            await invite_latecomer(session, invitations, enterprise_id=row.enterprise_id,
+                                   now=now)
     return None
 
 

@@ -6,7 +6,7 @@ moved or dropped in the same commit."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,8 +31,8 @@ from domain.event_schedule import Planned
 from domain.provinces import WIB, by_code
 from domain.workshops import Participant, may_answer
 
-EVENT = "workshop"
-INVITE = "invite"  # the planned message that carries the invitation, due when it is saved
+EVENT = q.EVENT
+INVITE = q.INVITE  # the planned message that carries the invitation, due when it is saved
 
 
 def zone_of(workshop: Workshop) -> str:
@@ -98,6 +98,12 @@ async def create_workshop(sessions: Sessions, fields: WorkshopFields, *, staff_i
             EventReminder.kind == INVITE))
         assert invite_row is not None
     return Created(workshop.id, len(enterprise_ids), invite_row)
+
+
+async def open_to(sessions: Sessions, enterprise_id: int, *, now: datetime) -> list[Workshop]:
+    """The workshops that may invite this enterprise late (`q.open_to`)."""
+    async with sessions() as session:
+        return list(await session.scalars(q.open_to(enterprise_id, now)))
 
 
 async def get(sessions: Sessions, workshop_id: int) -> Workshop | None:
@@ -345,16 +351,34 @@ async def named(sessions: Sessions, workshop_id: int, *, trainer_id: int | None 
     return [Named(p.id, p.name, p.sex, p.kind, p.attended, name) for p, name in rows]
 
 
-async def record_attendance(sessions: Sessions, workshop_id: int, participant_id: int,
-                            attended: bool, *, by: int, now: datetime) -> bool:
-    """Mark one named person as having come or not; False when they are not of this
-    workshop."""
-    async with sessions() as session, session.begin():
-        row = await session.scalar(select(WorkshopParticipant).join(
-            WorkshopInvite, WorkshopInvite.id == WorkshopParticipant.invite_id).where(
+async def participant_enterprise(sessions: Sessions, workshop_id: int, participant_id: int
+                                 ) -> int | None:
+    """The enterprise that named this person for this workshop."""
+    async with sessions() as session:
+        return await session.scalar(select(WorkshopInvite.enterprise_id).join(
+            WorkshopParticipant, WorkshopInvite.id == WorkshopParticipant.invite_id).where(
             WorkshopParticipant.id == participant_id,
             WorkshopInvite.workshop_id == workshop_id))
-        if row is None:
+
+
+async def record_attendance(sessions: Sessions, workshop_id: int, participant_id: int,
+                            attended: bool, *, by: int, now: datetime,
+                            invitations: Mapping[int, q.Invitation] | None = None) -> bool:
+    """Mark one named person as having come or not; False when they are not of this
+    workshop. Someone who came to a module-1 workshop makes their enterprise one that took
+    module 1: the workshops of the later modules planned already invite it
+    (`invitations`, rendered before: `q.invite_latecomer`)."""
+    async with sessions() as session, session.begin():
+        found = (await session.execute(select(WorkshopParticipant, WorkshopInvite).join(
+            WorkshopInvite, WorkshopInvite.id == WorkshopParticipant.invite_id).where(
+            WorkshopParticipant.id == participant_id,
+            WorkshopInvite.workshop_id == workshop_id))).first()
+        if found is None:
             return False
+        row, invite = found
         row.attended, row.recorded_by, row.recorded_at = attended, by, now
+        if attended and invitations is not None:
+            await session.flush()
+            await q.invite_latecomer(session, invitations, enterprise_id=invite.enterprise_id,
+                                     now=now)
     return True

@@ -11,10 +11,19 @@ Each reminder before the event expires at its start (a "one hour before" that co
 then never goes). One whose moment passed while the bot was down goes late, saying so
 (`is_late`), unless the event has begun. A reminder whose moment has already passed when the
 event is scheduled or moved is not planned at all: it was never due.
+
+A reminder says how far away the event is. When the event moves after a reminder of a kind
+went (for any of its dates), that kind is planned again only if its new moment comes at least
+half its lead time after the one that went (`not_repeated`): a week-before reminder sent on
+7 December for the 14th is not sent again on the 8th when the workshop moves to the 15th
+(the notice of the change gave the new date), but is when it moves to the 28th; a day-before
+reminder goes again when the event moves by a day or more. The questions after a visit
+(`ask`, `ask_again`) follow the new date whatever went before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -67,6 +76,22 @@ def visit_reminders(starts_at: datetime, zone: str, *, now: datetime) -> list[Pl
                Planned(ASK, ask, None),
                Planned(ASK_AGAIN, _next_morning(ask, zone), None)]
     return [p for p in planned if p.due_at > now]
+
+
+# How long before the event each reminder comes: its new moment must be at least half of it
+# after the one already sent for it to go again.
+LEADS = {WEEK_BEFORE: timedelta(days=7), DAY_BEFORE: timedelta(days=1),
+         OWNER_DAY_BEFORE: timedelta(days=1), HOUR_BEFORE: timedelta(hours=1)}
+
+
+def not_repeated(planned: Sequence[Planned], sent: Mapping[str, datetime]
+                 ) -> list[Planned]:
+    """The reminders of a moved event to plan, given when each kind last went for it
+    (`sent`: kind -> its moment): a kind that went is planned again only when its new moment
+    is at least half its lead time after that one."""
+    return [p for p in planned
+            if p.kind not in sent or p.kind not in LEADS
+            or p.due_at - sent[p.kind] >= LEADS[p.kind] / 2]
 
 
 def is_late(due_at: datetime, now: datetime) -> bool:

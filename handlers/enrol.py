@@ -22,7 +22,7 @@ from chat.labels import module_name, sector_name
 from chat.menu import set_chat_menu
 from chat.province_step import province_step
 from chat.reply import rows, with_rows
-from db.enrolment import Taken, check_name, confirm_enrolment, own_answers
+from db.enrolment import Taken, check_name, own_answers
 from db.joining import is_join_code, workplace_of
 from domain import text_input
 from domain.enterprise_size import MAX_WORKERS, MIN_WORKERS, fits_score
@@ -34,7 +34,7 @@ from domain.roles import Role, may_enrol
 from domain.sectors import SECTORS
 from domain.text_input import tidy_place
 from handlers.join import JOIN
-from services import enrolment_notices
+from services import enrolment, enrolment_notices
 
 FIELDS = ("name", "sector", "province", "city", "workers", "contact", "phone", "modules")
 
@@ -366,8 +366,7 @@ async def confirmed(run: Run[EnrolData], _value: str) -> Outcome:
         await run.ack(_("This button is no longer active."))
         return ask_summary
     await run.ack()
-    done = await confirm_enrolment(run.svc.sessionmaker, run.user_id, role_of(run.context),
-                                   answers, now=run.svc.clock.now())
+    done = await enrolment.confirm(run.svc, run.user_id, role_of(run.context), answers)
     if isinstance(done, Taken):
         # Staff approved another owner's enterprise of this name and city meanwhile.
         await _say_taken(run, done)

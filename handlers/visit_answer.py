@@ -238,10 +238,12 @@ async def ask_move_ok(run: Run[AnswerData]) -> None:
         await run.say(visits.refusal_text(Refusal.GONE))
         return
     starts = datetime.fromisoformat(run.data["starts"])
-    await run.say(_("Move the consulting visit to {name} to {when}? The owner and admins are "
-                    "told, and you are reminded again before it.").format(
-        name=f"<b>{html.escape(info.enterprise)}</b>",
-        when=visits.when_words(starts, info.zone)), _keyboard(run, MOVE_OK, [
+    await run.say(" ".join(filter(None, [_(
+        "Move the consulting visit to {name} to {when}? The owner and admins are "
+        "told.").format(name=f"<b>{html.escape(info.enterprise)}</b>",
+                        when=visits.when_words(starts, info.zone)),
+        visits.reminder_promise(starts, info.zone, now=run.svc.clock.now(),
+                                to_trainer=True)])), _keyboard(run, MOVE_OK, [
             ("✅ " + _("Yes, move it"), "yes"), (_("Another date"), "date"),
             ("✖ " + _("No"), "no")]))
 

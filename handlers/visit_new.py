@@ -254,8 +254,10 @@ async def ask_confirm(run: Run[NewVisitData]) -> None:
              _("Trainer: {name}").format(name=html.escape(_who(trainer)) if trainer else "–"),
              _("Module: {module}").format(module=module_name(int(run.data["module"]))),
              _("When: {when}").format(when=visits.when_words(starts, zone)),
-             "", _("The owner and admins are told at once. The trainer is reminded the day "
-                   "before at 08.00 and one hour before.")]
+             "", " ".join(filter(None, [
+                 _("The owner and admins are told at once."),
+                 visits.reminder_promise(starts, zone, now=run.svc.clock.now(),
+                                         to_trainer=False)]))]
     buttons = [run.button("✅ " + _("Schedule it"), CONFIRM, "yes"),
                run.button(_("Change the date and time"), CONFIRM, "when"),
                run.button(_("Change the module"), CONFIRM, "module")]

@@ -18,7 +18,7 @@ from telegram import Location
 
 from chat.access import is_staff
 from chat.flow import BUTTON, END, Flow, Outcome, Run, clear
-from chat.i18n import N_, _, current_locale, format_number
+from chat.i18n import N_, _, current_locale, format_number, ngettext
 from chat.labels import module_name
 from chat.province_step import province_step
 from chat.reply import rows, with_rows
@@ -162,7 +162,7 @@ ask_province = province_step(
 
 @WORKSHOP.step("w_city")
 async def ask_city(run: Run[WorkshopData]) -> None:
-    await run.say(_("In which city or regency (kabupaten)?"))
+    await run.say(_("In which city or regency (kabupaten) is the workshop held?"))
 
 
 @ask_city.on_text(text_input.clean_name, NAME_ERRORS)
@@ -360,8 +360,9 @@ async def ask_summary(run: Run[WorkshopData]) -> None:
              _("Notes (Indonesian): {value}").format(value=html.escape(fields.notes_id or "-")),
              _("Notes (English): {value}").format(value=html.escape(fields.notes_en or "-")),
              "",
-             _("Invitations go to the owners and admins of {n} enterprises.").format(
-                 n=format_number(invitable))]
+             ngettext("Invitations go to the owners and admins of {n} enterprise.",
+                      "Invitations go to the owners and admins of {n} enterprises.",
+                      invitable).format(n=format_number(invitable))]
     if fields.module != 1:
         lines.append(_("Only enterprises that took module 1 are invited."))
     markup = rows([run.button("✏️ " + _(_FIELD_LABELS[f]), "wedit", f) for f in FIELDS])
@@ -390,8 +391,11 @@ async def confirmed(run: Run[WorkshopData], _value: str) -> Outcome:
         return run.retry(_("That moment has passed. Please choose a later one."))
     await run.ack()
     created = await workshops.create(run.svc, fields, staff_id=run.user_id)
-    await run.say(_("Saved. The invitation goes to the owners and admins of {n} enterprises. "
-                    "Type /workshop to see the workshops.").format(
+    await run.say(ngettext(
+        "Saved. The invitation goes to the owners and admins of {n} enterprise. Type "
+        "/workshop to see the workshops.",
+        "Saved. The invitation goes to the owners and admins of {n} enterprises. Type "
+        "/workshop to see the workshops.", created.invited).format(
         n=format_number(created.invited)))
     return END
 

@@ -85,9 +85,8 @@ async def ticked(run: Run[AttendanceData], value: str) -> Outcome:
     if person is None:
         await run.ack(_("This button is no longer active."))
         return STAY
-    await workshops_db.record_attendance(run.svc.sessionmaker, run.data["workshop"], person.id,
-                                         not person.attended, by=run.user_id,
-                                         now=run.svc.clock.now())
+    await workshops.record_attendance(run.svc, run.data["workshop"], person.id,
+                                      not person.attended, by=run.user_id)
     await run.ack()
     query = run.update.callback_query
     assert query is not None

@@ -21,7 +21,7 @@ from telegram import Update
 from chat.access import is_staff
 from chat.context import BotContext
 from chat.flow import BUTTON, END, Flow, Outcome, Run
-from chat.i18n import N_, _
+from chat.i18n import N_, _, ngettext
 from chat.reply import rows, send
 from db import workshops as workshops_db
 from db.models import Rsvp
@@ -154,11 +154,13 @@ async def more_chosen(run: Run[RsvpData], value: str) -> Outcome:
         await run.say(_(_REFUSALS[place]))
         return END
     await run.say("\n".join([
-        _("Thank you, Bapak/Ibu. {n} people from {name} are registered for the workshop on "
-          "{moment}.").format(n=len(place.people), name=html.escape(place.enterprise_name),
-                              moment=workshops.moment_words(
-                                  place.workshop.starts_at,
-                                  workshops_db.zone_of(place.workshop))),
+        ngettext("Thank you. {n} person from {name} is registered for the "
+                 "workshop on {moment}.",
+                 "Thank you. {n} people from {name} are registered for the "
+                 "workshop on {moment}.", len(place.people)).format(
+            n=len(place.people), name=html.escape(place.enterprise_name),
+            moment=workshops.moment_words(place.workshop.starts_at,
+                                          workshops_db.zone_of(place.workshop))),
         _("You can change this until {date} with /workshops.").format(
             date=workshops.close_words(place.workshop))]))
     return END
@@ -216,11 +218,14 @@ async def workshops_command(update: Update, context: BotContext) -> None:
                                 answer=workshops.answer_words(item.answer))]
         if item.people:
             text.append(workshops.people_words(item.people))
-        await send(update, context, "\n".join(text), rows([
-            keyboard.button(_("I will attend") if item.answer is None else _("Change people"),
-                            workshops.ATTEND, str(item.workshop.id)),
-            keyboard.button(_("I cannot attend"), workshops.DECLINE,
-                            str(item.workshop.id))]))
+        # Attending: change who comes, or decline; declined: attend after all.
+        buttons = [keyboard.button(_("Change people") if item.answer is Rsvp.ATTEND
+                                   else _("I will attend"), workshops.ATTEND,
+                                   str(item.workshop.id))]
+        if item.answer is not Rsvp.DECLINE:
+            buttons.append(keyboard.button(_("I cannot attend"), workshops.DECLINE,
+                                           str(item.workshop.id)))
+        await send(update, context, "\n".join(text), rows(buttons))
 
 
 async def _trainer(update: Update, context: BotContext) -> None:

@@ -14,6 +14,7 @@ from db.models import Enterprise, User
 from services.poster import code_text, poster_message
 from services.prepared import rendered_first
 from services.surveys.rounds import latecomer_messages
+from services.workshops import latecomer_invitations
 
 Decided = tuple[Enterprise, User | None] | review_db.NameApproved | None
 
@@ -34,7 +35,8 @@ async def approve(svc: Services, enterprise_id: int, staff_id: int) -> Decided:
                 "below.").format(name=html.escape(name)),
                 code_text(svc.bot_username, name, code)]))),
             await notify.rendered(svc, lambda: poster_message(svc.bot_username, name, code)),
-        ], rounds=await latecomer_messages(svc))
+        ], rounds=await latecomer_messages(svc),
+            workshops=await latecomer_invitations(svc, enterprise_id))
 
     async def commit(news: review_db.OwnerNews | None) -> Decided:
         if news is None:

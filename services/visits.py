@@ -11,7 +11,7 @@ reported, moved or cancelled meanwhile.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,9 +23,12 @@ from db import visits as visits_db
 from db.models import EventStatus
 from db.queries import event_reminders as planned_db
 from db.queries.outbox import REMINDER, Outgoing
+from db.queries.workshops import Invitation
 from db.visits import NewVisit, Refusal, Report, VisitInfo
 from domain import event_schedule as kinds
 from domain.quiet_hours import ZONE_NAMES
+from domain.workshops import needs_first_module
+from services import workshops
 
 # The buttons of "Did the visit happen?" (value "<visit id>.<version>"): each opens a flow.
 YES, MOVED, CANCELLED = "vyes", "vmove", "vcxl"
@@ -37,6 +40,24 @@ def when_words(moment: datetime, zone: str) -> str:
     """"Senin, 14 Desember 2026, 09.00 WITA" / "Monday, 14 December 2026, 09:00 WITA"."""
     local = moment.astimezone(ZoneInfo(zone))
     return f"{format_date(local.date())}, {format_time(local, zone=ZONE_NAMES.get(zone))}"
+
+
+def reminder_promise(starts_at: datetime, zone: str, *, now: datetime, to_trainer: bool
+                     ) -> str:
+    """What the trainer will be reminded of, as planned (domain/event_schedule.py): a
+    day-before reminder whose 08.00 has passed is not planned, so it is not promised.
+    Empty when none is ahead."""
+    ahead = {p.kind for p in kinds.visit_reminders(starts_at, zone, now=now)}
+    at = format_time(kinds.REMINDER_TIME, zone=ZONE_NAMES.get(zone))
+    if {kinds.DAY_BEFORE, kinds.HOUR_BEFORE} <= ahead:
+        text = (_("You will be reminded the day before at {time} and one hour before.")
+                if to_trainer else
+                _("The trainer is reminded the day before at {time} and one hour before."))
+        return text.format(time=at)
+    if kinds.HOUR_BEFORE in ahead:
+        return (_("You will be reminded one hour before.") if to_trainer
+                else _("The trainer is reminded one hour before."))
+    return ""
 
 
 def short_day(moment: datetime, zone: str) -> str:
@@ -87,16 +108,18 @@ async def schedule(svc: Services, new: NewVisit, *, by: int, enterprise: str, ci
             trainer=html.escape(trainer), name=html.escape(enterprise),
             module=module_name(new.module), when=when_words(new.starts_at, zone)))
 
+    now = svc.clock.now()
+
     def trainer_news() -> notify.Message:
-        return notify.Message(_(
+        return notify.Message(" ".join(filter(None, [_(
             "The SCORE team scheduled your consulting visit to {name} ({city}), module "
-            "{module}, on {when}. You will be reminded the day before and one hour "
-            "before.").format(name=html.escape(enterprise), city=html.escape(city),
-                              module=module_name(new.module),
-                              when=when_words(new.starts_at, zone)))
+            "{module}, on {when}.").format(name=html.escape(enterprise), city=html.escape(city),
+                                           module=module_name(new.module),
+                                           when=when_words(new.starts_at, zone)),
+            reminder_promise(new.starts_at, zone, now=now, to_trainer=True)])))
 
     result = await visits_db.schedule(
-        svc.sessionmaker, new, by=by, now=svc.clock.now(),
+        svc.sessionmaker, new, by=by, now=now,
         owner_news=await notify.rendered(svc, owner_news),
         trainer_news=await notify.rendered(svc, trainer_news) if by != new.trainer_id else None)
     if not isinstance(result, Refusal):
@@ -127,9 +150,18 @@ async def report(svc: Services, info: VisitInfo, trainer_id: int,
                  "", _("<b>Next steps</b>"), html.escape(given.next_steps)]
         return notify.Message("\n".join(lines))
 
-    result = await visits_db.report(svc.sessionmaker, info.id, info.version, trainer_id, given,
-                                    now=svc.clock.now(),
-                                    owner_news=await notify.rendered(svc, news))
+    owner_news = await notify.rendered(svc, news)
+
+    def commit(invitations: Mapping[int, Invitation] | None) -> Awaitable[Refusal | None]:
+        return visits_db.report(svc.sessionmaker, info.id, info.version, trainer_id, given,
+                                now=svc.clock.now(), owner_news=owner_news,
+                                invitations=invitations)
+
+    if needs_first_module(info.module):
+        result = await commit(None)
+    else:
+        # A module-1 visit done opens the later modules' workshops planned already.
+        result = await workshops.inviting(svc, info.enterprise_id, commit)
     if result is None:
         svc.outbox_changed()
     return result

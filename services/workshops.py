@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,16 @@ from db.queries import workshops as q
 from domain import event_schedule
 from domain.provinces import by_code
 from domain.quiet_hours import ZONE_NAMES
-from domain.workshops import FEMALE, MANAGER, Participant, answers_close, ends_at
+from domain.workshops import (
+    FEMALE,
+    MANAGER,
+    Participant,
+    answers_close,
+    ends_at,
+    needs_first_module,
+)
 from rendering.calendar_file import CalendarEvent, ics
+from services.prepared import rendered_first
 
 ATTEND = "wsyes"   # "I will attend": opens the RSVP flow
 DECLINE = "wsno"   # "I cannot attend"
@@ -150,7 +159,7 @@ def _buttons(workshop: Workshop) -> list[list[notify.Button]]:
 
 def invitation(workshop: Workshop, *, late: bool, stamp: datetime) -> notify.Message:
     lines = [_("Bapak/Ibu, you are invited to a SCORE workshop:"), *detail_lines(workshop), "",
-             _("Will your enterprise attend? Please answer by {date}. The file below adds the "
+             _("Will your enterprise attend? Please answer by {date}. This file adds the "
                "workshop to your phone's calendar.").format(date=close_words(workshop))]
     if late:
         lines.insert(0, _("(Sent late: the bot was not running.)"))
@@ -200,6 +209,59 @@ async def render_reminder(svc: Services, reminder: reminders_db.Due, *, late: bo
             render=lambda: venue_message(workshop) or notify.Message(),
             expires=reminder.expires_at, priority=notify.REMINDER))
     return outgoing
+
+
+# --- enterprises that qualify later --------------------------------------------------------
+async def latecomer_invitations(svc: Services, enterprise_id: int
+                                ) -> dict[int, q.Invitation]:
+    """The invitations of the workshops that may invite this enterprise late, rendered for a
+    use case that may make it invitable (`db.queries.workshops.invite_latecomer`)."""
+    now = svc.clock.now()
+    found: dict[int, q.Invitation] = {}
+    for workshop in await workshops_db.open_to(svc.sessionmaker, enterprise_id, now=now):
+        def render(w: Workshop = workshop) -> notify.Message:
+            return invitation(w, late=False, stamp=now)
+
+        def pin(w: Workshop = workshop) -> notify.Message:
+            return venue_message(w) or notify.Message()
+
+        venue = (await notify.rendered(svc, pin) if venue_message(workshop) is not None
+                 else None)
+        found[workshop.id] = q.Invitation(workshop.id, workshop.version,
+                                          await notify.rendered(svc, render), venue)
+    return found
+
+
+T = TypeVar("T")
+
+
+async def inviting(svc: Services, enterprise_id: int,
+                   use_case: Callable[[Mapping[int, q.Invitation]], Awaitable[T]]) -> T:
+    """Run a use case that may make an enterprise invitable to workshops already planned,
+    with their invitations rendered before its transaction (rendered again when one changed
+    in between)."""
+    result = await rendered_first(lambda: latecomer_invitations(svc, enterprise_id), use_case)
+    svc.outbox_changed()
+    return result
+
+
+async def record_attendance(svc: Services, workshop_id: int, participant_id: int,
+                            attended: bool, *, by: int) -> bool:
+    """Mark who came; someone who came to a module-1 workshop opens the later modules'
+    workshops to their enterprise (domain/workshops.py): those planned already invite
+    it."""
+    def record(invitations: Mapping[int, q.Invitation] | None) -> Awaitable[bool]:
+        return workshops_db.record_attendance(
+            svc.sessionmaker, workshop_id, participant_id, attended, by=by,
+            now=svc.clock.now(), invitations=invitations)
+
+    workshop = await workshops_db.get(svc.sessionmaker, workshop_id)
+    enterprise_id = await workshops_db.participant_enterprise(svc.sessionmaker, workshop_id,
+                                                              participant_id)
+    if (not attended or enterprise_id is None or workshop is None
+            or needs_first_module(workshop.module)):
+        return await record(None)
+    return await inviting(svc, enterprise_id, record)
 
 
 # --- staff: create, edit, cancel -----------------------------------------------------------

@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from chat.clock import FakeClock
 from chat.context import services_of
+from db import workshops as workshops_db
 from db.assignments import assign_trainer
-from db.models import Enterprise, EventReminder, EventStatus, Role, Visit
+from db.models import Enterprise, EventReminder, EventStatus, Role, Visit, WorkshopInvite
 from jobs.event_reminders import run_reminders
 from jobs.visit_reminders import render
+from services import workshops
 from tests import factories
 from tests.conftest import STAFF_ID
 from tests.harness import BotHarness
@@ -370,3 +372,54 @@ async def test_a_typed_date_that_does_not_fit_is_asked_again(bot: BotHarness) ->
     await bot.text(STAFF_ID, "/cancel")
     async with bot.sessionmaker() as session:
         assert (await session.scalars(select(Visit))).all() == []
+
+
+async def test_a_module_one_visit_done_invites_to_the_later_modules_workshops(
+        bot: BotHarness) -> None:
+    maju = await _world(bot)
+    visit = await _staff_schedules(bot)
+    assert bot.app is not None
+    created = await workshops.create(services_of(bot.app), workshops_db.WorkshopFields(
+        module=5, province="JB", city="Bekasi", venue="Hotel Santika", venue_lat=None,
+        venue_lon=None, starts_at=datetime(2027, 1, 20, 2, 0, tzinfo=UTC), days=2,
+        notes_id=None, notes_en=None), staff_id=STAFF_ID)
+    assert created.invited == 0
+    await _at(bot, VISIT_AT + timedelta(hours=3))
+    await bot.press(TRAINER, "✅ Yes, it happened")
+    await bot.text(TRAINER, "Kaizen board set up with the EIT.")
+    await bot.text(TRAINER, "EIT meets weekly.")
+    await bot.press(TRAINER, "Yes, it met")
+    await bot.press(TRAINER, "✅ Send the report")
+    await bot.delivered()
+    assert (await _visit(bot, visit.id)).status is EventStatus.DONE
+    async with bot.sessionmaker() as session:
+        invited = (await session.scalars(select(WorkshopInvite.enterprise_id).where(
+            WorkshopInvite.workshop_id == created.workshop_id))).all()
+    assert invited == [maju.id]
+    assert any("modul 5" in text for text in bot.texts(OWNER)[-2:])
+
+
+async def test_only_the_reminders_planned_are_promised(bot: BotHarness) -> None:
+    """Scheduled on 16 December 09.08 WITA for the 17th 10.00 WITA: the day-before reminder's
+    08.00 has passed, so the summary and the trainer's notice promise the hour before only."""
+    await _world(bot, province="SN", city="Makassar")
+    _clock(bot).advance((datetime(2026, 12, 16, 1, 8, tzinfo=UTC)
+                         - _clock(bot).now()).total_seconds())
+    await bot.text(STAFF_ID, "/visit new")
+    await bot.text(STAFF_ID, "maju")
+    await bot.press(STAFF_ID, "★ 1. Workplace Cooperation")
+    await bot.text(STAFF_ID, "17/12 10.00")
+    summary = bot.replies(STAFF_ID)[-1]
+    assert "The trainer is reminded one hour before." in summary
+    assert "day before" not in summary
+    visit = await _confirm(bot, STAFF_ID)
+    assert set(await _planned(bot, visit.id)) == {"hour:v0", "ask:v0", "ask_again:v0"}
+    notice = bot.texts(TRAINER)[-1]
+    assert "You will be reminded one hour before." in notice and "day before" not in notice
+    # A day ahead: both, at 08:00 in the enterprise's zone.
+    await bot.text(STAFF_ID, "/visit new")
+    await bot.text(STAFF_ID, "maju")
+    await bot.press(STAFF_ID, "★ 1. Workplace Cooperation")
+    await bot.text(STAFF_ID, "21/12 10.00")
+    assert ("reminded the day before at 08:00 WITA and one hour before"
+            in bot.replies(STAFF_ID)[-1])

@@ -114,13 +114,13 @@ async def test_a_workshops_whole_life(wbot: BotHarness) -> None:
     await _create_through_the_flow(bot)
     summary = bot.replies(STAFF_ID)[-1]
     assert "Thursday, 17 December 2026, 09:00 WIB" in summary
-    assert "owners and admins of 1 enterprises" in summary
+    assert "owners and admins of 1 enterprise." in summary
     # Each answer can be changed from the summary: the date, read again in words.
     await bot.press(STAFF_ID, "Date and time")
     await bot.text(STAFF_ID, "18 Desember jam 9")
     assert "Friday, 18 December 2026, 09:00 WIB" in bot.replies(STAFF_ID)[-1]
     await bot.press(STAFF_ID, "Confirm")
-    assert "1 enterprises" in bot.replies(STAFF_ID)[-1]
+    assert "1 enterprise." in bot.replies(STAFF_ID)[-1]
     workshop = await _workshop(bot)
     assert workshop.starts_at == datetime(2026, 12, 18, 2, 0, tzinfo=UTC)
     assert (workshop.venue_lat, workshop.days, workshop.notes_en) == (-6.24, 2, "Bring your PPE")
@@ -442,3 +442,91 @@ async def test_a_new_province_asks_the_city_and_the_time_again(wbot: BotHarness)
     workshop = await _workshop(bot)
     assert (workshop.province, workshop.starts_at) == (
         "BA", datetime(2026, 12, 17, 1, 0, tzinfo=UTC))
+
+
+async def test_a_week_reminder_sent_is_not_sent_again_after_a_small_move(
+        wbot: BotHarness) -> None:
+    """Moved by a day after the week-before reminder went: it does not go again the next
+    morning (the notice gave the new date); the day-before one follows the new date. Moved
+    by a fortnight: the week-before reminder goes again."""
+    bot = wbot
+    await _world(bot)
+    # Wednesday 16 December, 09.00 WIB; its week-before reminder: 9 December, 08.00 WIB.
+    await _saved(bot, starts_at=datetime(2026, 12, 16, 2, 0, tzinfo=UTC))
+    assert await _at(bot, datetime(2026, 12, 9, 1, 0, tzinfo=UTC)) == 2
+    assert "satu minggu lagi" in bot.last_text(OWNER)
+
+    async def move(to: str) -> list[tuple[str, datetime]]:
+        await bot.text(STAFF_ID, "/workshop")
+        await bot.press(STAFF_ID, "1.")
+        await bot.press(STAFF_ID, "Change date and time")
+        await bot.text(STAFF_ID, to)
+        await bot.press(STAFF_ID, "Yes, change it")
+        async with bot.sessionmaker() as session:
+            rows = (await session.scalars(select(EventReminder).where(
+                EventReminder.queued_at.is_(None)).order_by(EventReminder.due_at))).all()
+        return [(r.kind, r.due_at) for r in rows]
+
+    assert await move("17 Desember 09.00") == [
+        ("day", datetime(2026, 12, 16, 1, 0, tzinfo=UTC))]
+    assert await _at(bot, datetime(2026, 12, 10, 1, 0, tzinfo=UTC)) == 0
+    assert await move("31 Desember 09.00") == [
+        ("week", datetime(2026, 12, 24, 1, 0, tzinfo=UTC)),
+        ("day", datetime(2026, 12, 30, 1, 0, tzinfo=UTC))]
+
+
+async def test_declining_waits_for_the_open_conversation(wbot: BotHarness) -> None:
+    """"I cannot attend" pressed while another question is open is refused, as "I will
+    attend" is: it would delete the people named without a word."""
+    bot = wbot
+    await _world(bot)
+    workshop_id = await _saved(bot)
+    await bot.press(OWNER, "Saya akan hadir")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "Laki-laki")
+    await bot.press(OWNER, "Manajer")
+    await bot.press(OWNER, "Selesai")
+    await bot.text(OWNER, "/enrol")
+    assert bot.open_flow(OWNER) is not None
+    await bot._handled(OWNER, lambda: bot.sandbox.press(
+        OWNER, _svc(bot).signer.data(OWNER, workshops.DECLINE, str(workshop_id))))
+    assert "/cancel" in bot.replies(OWNER)[-1]
+    invite = await _invite(bot, workshop_id)
+    assert invite is not None and invite.answer is Rsvp.ATTEND
+    assert [p.name for p in await _people(bot)] == ["Budi Santoso"]
+
+
+async def test_workshops_offers_what_changes_the_answer(wbot: BotHarness) -> None:
+    bot = wbot
+    await _world(bot)
+    await _saved(bot)
+    await bot.press(OWNER, "Tidak bisa hadir")
+    await bot.text(OWNER, "/workshops")
+    labels = [b.get("text") for row in bot.sandbox.last_message(OWNER).buttons for b in row]
+    assert labels == ["Saya akan hadir"]
+
+
+async def test_the_words_of_a_workshop(wbot: BotHarness) -> None:
+    """One person, one enterprise: singular in English; the city question asks where the
+    workshop is (not the factory); the calendar file is the invitation's own."""
+    bot = wbot
+    await factories.staff(bot)
+    await factories.enterprise(bot, owner=OWNER, modules=(1,), owner_language="en")
+    await _saved(bot)
+    assert "This file adds the workshop" in bot.last_text(OWNER)
+    await bot.press(OWNER, "I will attend")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "A man")
+    await bot.press(OWNER, "Manager")
+    await bot.press(OWNER, "Done")
+    assert "1 person from PT Maju Jaya is registered" in bot.replies(OWNER)[-1]
+    await factories.staff(bot, 9002, name="Wati", language="id")
+    await bot.text(9002, "/workshop new")
+    await bot.press(9002, "1. Kerja Sama di Tempat Kerja")
+    await bot.text(9002, "Jawa Barat")
+    assert "pelatihan (lokakarya) diadakan" in bot.replies(9002)[-1]
+    # An owner with no workshop is addressed as Bapak/Ibu throughout, never "Anda".
+    await factories.enterprise(bot, owner=OTHER, name="PT Sinar", modules=(5,))
+    await bot.text(OTHER, "/workshops")
+    reply = bot.replies(OTHER)[-1]
+    assert "belum ada pelatihan" in reply and "Anda" not in reply

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import EventReminder
 from db.queries import outbox as outbox_db
-from domain.event_schedule import Planned
+from domain.event_schedule import Planned, not_repeated
 
 
 def group_of(event: str, event_id: int, version: int) -> str:
@@ -47,6 +47,13 @@ async def unplan(session: AsyncSession, event: str, event_id: int, version: int,
 
 async def replan(session: AsyncSession, event: str, event_id: int, *, old_version: int,
                  new_version: int, planned: Sequence[Planned], now: datetime) -> None:
-    """The event moved: what was planned for its old date goes, the new date's is planned."""
+    """The event moved: what was planned for its old date goes, the new date's is planned,
+    but for the reminders that went already and would come again too soon
+    (domain/event_schedule.not_repeated)."""
     await unplan(session, event, event_id, old_version, now=now)
-    await plan(session, event, event_id, new_version, planned, now=now)
+    rows = await session.execute(
+        select(EventReminder.kind, func.max(EventReminder.due_at)).where(
+            EventReminder.event == event, EventReminder.event_id == event_id,
+            EventReminder.queued_at.is_not(None)).group_by(EventReminder.kind))
+    sent = {kind: due_at for kind, due_at in rows}
+    await plan(session, event, event_id, new_version, not_repeated(planned, sent), now=now)
