@@ -47,6 +47,18 @@ def role_help(role: str | None) -> str:
     }.get(role or "")
     if visits:
         lines = f"{lines}\n{visits}"
+    invited = _("/workshops – the SCORE workshops your enterprise is invited to, and your "
+                "answer")
+    workshops = {
+        "owner": invited,
+        "admin": invited,
+        "trainer": _("/workshops – the workshops of your enterprises, and who attended"),
+        "staff": _("/workshop new – create a workshop\n/workshop – change one, record "
+                   "attendance or cancel it\n/workshops – upcoming workshops and their "
+                   "answers"),
+    }.get(role or "")
+    if workshops:
+        lines = f"{lines}\n{workshops}"
     if role:
         # Good-practice tips are for everyone with a role; staff also look after them.
         lines += "\n" + _("/tip – a good-practice tip\n/tips – the weekly tip: on or off")

@@ -82,7 +82,7 @@ async def ask_date(run: Run[MoveData]) -> None:
         await _gone(run)
         return
     await run.say(_("<b>{title}</b> opens on {date}.\nWhen should it open instead? Type the "
-                    "date, for example “8 Desember”, “2026-12-08”, “8/12” or “besok”.").format(
+                    "date, for example “8 December”, “2026-12-08”, “8/12” or “tomorrow”.").format(
         title=_title(round_), date=day_words(round_.opens_on)))
 
 

@@ -214,7 +214,7 @@ async def ask_new_when(run: Run[AnswerData]) -> None:
     info = await _info(run)
     zone = ZONE_NAMES[info.zone] if info else "WIB"
     await run.say(_("When is the visit now? Type the new date and time ({zone}), for example "
-                    "“14 Desember 09.00” or “besok jam 9”.").format(zone=zone))
+                    "“14 December 09:00” or “tomorrow 9am”.").format(zone=zone))
 
 
 @ask_new_when.on_text()

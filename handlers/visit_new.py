@@ -3,7 +3,7 @@
 The enterprise (part of its name, as /trainers finds it; a trainer finds only those assigned
 to them), the trainer (one staff assigned to it; a trainer schedules their own visits), the
 module (those it chose first) and the date and time, typed as people write them and read in
-the enterprise's zone ("14 Desember 09.00", "besok jam 9"). A summary in words ("Senin, 14
+the enterprise's zone ("14 December 09:00", "tomorrow 9am"). A summary in words ("Senin, 14
 Desember 2026, 09.00 WITA") where each answer can be changed, then Confirm: the visit is
 stored with its reminders and its owner and admins hear who comes and when
 (services/visits.schedule).
@@ -55,10 +55,10 @@ VISIT_NEW: Flow[NewVisitData] = Flow("visit_new", command="visit", allowed=may_s
                                      cancelled=N_("Cancelled. No visit was scheduled."))
 
 DATE_NOTES = {
-    typed_dates.EMPTY: N_("Please type the date and time, for example 14 Desember 09.00."),
-    typed_dates.NOT_A_DATE: N_("I could not read that date. Please type it like 14 Desember "
-                               "09.00, 14/12 09.00 or besok jam 9."),
-    typed_dates.NO_TIME: N_("Please add the time, for example 14 Desember 09.00."),
+    typed_dates.EMPTY: N_("Please type the date and time, for example 14 December 09:00."),
+    typed_dates.NOT_A_DATE: N_("I could not read that date. Please type it like 14 December "
+                               "09:00, 14/12 09:00 or tomorrow 9am."),
+    typed_dates.NO_TIME: N_("Please add the time, for example 14 December 09:00."),
     typed_dates.NO_SUCH_TIME: N_("That time does not exist. Please type it like 09.00 or "
                                  "14.30."),
     typed_dates.PAST: N_("That moment has passed. Please choose a later date and time."),
@@ -223,8 +223,8 @@ async def _zone(run: Run[NewVisitData]) -> str:
 @VISIT_NEW.step("vn_when")
 async def ask_when(run: Run[NewVisitData]) -> None:
     zone = await _zone(run)
-    await run.say(_("When? Type the date and time ({zone}), for example “14 Desember 09.00”, "
-                    "“besok jam 9” or “Senin depan 10.00”.").format(zone=ZONE_NAMES[zone]))
+    await run.say(_("When? Type the date and time ({zone}), for example “14 December 09:00”, "
+                    "“tomorrow 9am” or “next Monday 10:00”.").format(zone=ZONE_NAMES[zone]))
 
 
 @ask_when.on_text()

@@ -62,14 +62,14 @@ NAME_ERRORS = {
 }
 
 _MOMENT_NOTES = {
-    typed_dates.EMPTY: N_("Please type the day and the time, for example 17 Desember 09.00."),
-    typed_dates.NO_TIME: N_("Please add the time, for example 17 Desember 09.00."),
-    typed_dates.NO_SUCH_TIME: N_("That time does not exist. Please type it like 09.00."),
+    typed_dates.EMPTY: N_("Please type the day and the time, for example 17 December 09:00."),
+    typed_dates.NO_TIME: N_("Please add the time, for example 17 December 09:00."),
+    typed_dates.NO_SUCH_TIME: N_("That time does not exist. Please type it like 09:00."),
     typed_dates.PAST: N_("That moment has passed. Please choose a later one."),
     typed_dates.TOO_FAR: N_("That is too far ahead. Please check the date."),
 }
-_NOT_A_MOMENT = N_("I could not read that. Please type it like 17 Desember 09.00, "
-                   "17/12 jam 9 or 2026-12-17 09:00.")
+_NOT_A_MOMENT = N_("I could not read that. Please type it like 17 December 09:00, "
+                   "17/12 9am or 2026-12-17 09:00.")
 
 
 def _zone(run: Run[WorkshopData]) -> str:
@@ -229,7 +229,7 @@ async def pin_skipped(run: Run[WorkshopData], _value: str) -> Outcome:
 async def ask_start(run: Run[WorkshopData]) -> None:
     zone = ZONE_NAMES.get(_zone(run), "WIB")
     await run.say(_("When does it start? Type the day and the time ({zone}), for example "
-                    "“17 Desember 09.00”, “17/12 jam 9” or “Senin depan 08.30”.").format(
+                    "“17 December 09:00”, “17/12 9am” or “next Monday 08:30”.").format(
         zone=zone))
 
 

@@ -77,7 +77,7 @@ async def begin(run: Run[RsvpData], workshop_id: str = "") -> Outcome:
         return END
     run.data["workshop"] = place.workshop.id
     run.data["people"] = []
-    lines = [_("Thank you, Bapak/Ibu. Who from {name} will come? I ask for each person: the "
+    lines = [_("Thank you. Who from {name} will come? I ask for each person: the "
                "name, then woman or man, then manager or worker. Type /cancel to stop.").format(
         name=html.escape(place.enterprise_name))]
     if place.people:
@@ -208,7 +208,7 @@ async def workshops_command(update: Update, context: BotContext) -> None:
                                       "enterprises. Type /help to see the menu."))
         return
     if not mine:
-        await send(update, context, _("Bapak/Ibu, your enterprise has no upcoming workshops. "
+        await send(update, context, _("Your enterprise has no upcoming workshops. "
                                       "I will send the invitation here when there is one."))
         return
     keyboard = context.keyboard()

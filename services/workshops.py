@@ -158,7 +158,7 @@ def _buttons(workshop: Workshop) -> list[list[notify.Button]]:
 
 
 def invitation(workshop: Workshop, *, late: bool, stamp: datetime) -> notify.Message:
-    lines = [_("Bapak/Ibu, you are invited to a SCORE workshop:"), *detail_lines(workshop), "",
+    lines = [_("You are invited to a SCORE workshop:"), *detail_lines(workshop), "",
              _("Will your enterprise attend? Please answer by {date}. This file adds the "
                "workshop to your phone's calendar.").format(date=close_words(workshop))]
     if late:
@@ -333,7 +333,7 @@ async def edit(svc: Services, workshop: Workshop, changes: Changes
                      notes_en=changes.notes_en, version=workshop.version + int(moved))
 
     def render() -> notify.Message:
-        lines = [_("Bapak/Ibu, the SCORE workshop has changed:"),
+        lines = [_("The SCORE workshop has changed:"),
                  f"<b>{html.escape(title(workshop.module))}</b>",
                  *change_lines(workshop, changes)]
         return notify.Message("\n".join(lines), _buttons(after),
@@ -360,7 +360,7 @@ async def cancel(svc: Services, workshop: Workshop) -> Workshop | None:
     def render() -> notify.Message:
         zone = workshops_db.zone_of(workshop)
         return notify.Message("\n".join([
-            _("Bapak/Ibu, the SCORE workshop below is cancelled:"),
+            _("The SCORE workshop below is cancelled:"),
             f"<b>{html.escape(title(workshop.module))}</b>",
             moment_words(workshop.starts_at, zone) + ", " + place_words(workshop),
             _("The SCORE team will tell you when a new date is set.")]))

@@ -101,7 +101,7 @@ async def test_a_workshop_created_answered_and_reminded_through_a_server(
         return messages if len(messages) >= 2 and messages[-1].venue else None
 
     invitation, pin = (await sandbox.wait_until(invited, 30))[-2:]
-    assert "you are invited to a SCORE workshop" in (invitation.text or ""), invitation.text
+    assert "You are invited to a SCORE workshop" in (invitation.text or ""), invitation.text
     assert invitation.document is not None and b"BEGIN:VCALENDAR" in invitation.document
     assert pin.venue == {"location": {"latitude": -6.24, "longitude": 107.0},
                          "title": "Hotel Santika, Jl. Ahmad Yani 88",

@@ -290,6 +290,16 @@ async def test_help_and_menus_name_the_visit_commands(bot: BotHarness) -> None:
     assert "/visits Budi" in bot.replies(STAFF_ID)[-1]
 
 
+async def test_help_names_the_workshop_commands_by_role(bot: BotHarness) -> None:
+    await _world(bot)
+    await bot.text(OWNER, "/help")
+    assert "/workshops – pelatihan (lokakarya) SCORE yang mengundang" in bot.replies(OWNER)[-1]
+    await bot.text(TRAINER, "/help")
+    assert "/workshops – the workshops of your enterprises" in bot.replies(TRAINER)[-1]
+    await bot.text(STAFF_ID, "/help")
+    assert "/workshop new – create a workshop" in bot.replies(STAFF_ID)[-1]
+
+
 async def test_a_trainer_cannot_touch_a_visit_that_is_not_theirs(
         bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
     await _world(bot)
