@@ -117,7 +117,7 @@ async def test_a_workshop_created_answered_and_reminded_through_a_server(
     sandbox.press_button(OWNER, "Manager")
     await _says(sandbox, OWNER, "Coming so far")
     sandbox.press_button(OWNER, "Done")
-    await _says(sandbox, OWNER, "are registered for the workshop")
+    await _says(sandbox, OWNER, "registered for the workshop")
 
     # Thursday 10 December, 08.01 WIB: a week before.
     week = "Reminder: the SCORE workshop is in one week."
