@@ -45,13 +45,19 @@ _REFUSALS = {
 
 class RsvpData(TypedDict, total=False):
     workshop: int
+    answered: bool                 # the enterprise had answered before (an answer stands)
     people: list[dict[str, str]]   # name, sex, kind (domain/workshops.Participant)
     name: str                      # the person being described
     sex: str
 
 
-RSVP: Flow[RsvpData] = Flow("workshop_rsvp",
-                            cancelled=N_("Cancelled. Your earlier answer stays as it was."))
+def _cancelled(run: Run[RsvpData]) -> str:
+    if run.data.get("answered"):
+        return _("Cancelled. Your earlier answer stays as it was.")
+    return _("Cancelled. The invitation is not answered yet: its buttons still work.")
+
+
+RSVP: Flow[RsvpData] = Flow("workshop_rsvp", cancelled=_cancelled)
 
 NAME_ERRORS = {
     text_input.EMPTY: N_("The answer is empty."),
@@ -76,6 +82,7 @@ async def begin(run: Run[RsvpData], workshop_id: str = "") -> Outcome:
         await run.say(_(_REFUSALS[place]))
         return END
     run.data["workshop"] = place.workshop.id
+    run.data["answered"] = place.answer is not None
     run.data["people"] = []
     lines = [_("Thank you. Who from {name} will come? I ask for each person: the "
                "name, then woman or man, then manager or worker. Type /cancel to stop.").format(

@@ -530,3 +530,24 @@ async def test_the_words_of_a_workshop(wbot: BotHarness) -> None:
     await bot.text(OTHER, "/workshops")
     reply = bot.replies(OTHER)[-1]
     assert "belum ada pelatihan" in reply and "Anda" not in reply
+
+
+async def test_cancel_says_an_earlier_answer_stands_only_when_there_was_one(
+        wbot: BotHarness) -> None:
+    bot = wbot
+    await _world(bot)
+    workshop_id = await _saved(bot)
+    await bot.press(OWNER, "Saya akan hadir")
+    await bot.text(OWNER, "/cancel")
+    assert bot.last_text(OWNER) == ("Dibatalkan. Undangan ini belum dijawab. Tombolnya masih "
+                                    "bisa dipakai.")
+    await bot.press(OWNER, "Saya akan hadir")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "Laki-laki")
+    await bot.press(OWNER, "Manajer")
+    await bot.press(OWNER, "Selesai")
+    await bot.press(OWNER, "Saya akan hadir")
+    await bot.text(OWNER, "/cancel")
+    assert bot.last_text(OWNER) == "Dibatalkan. Jawaban Bapak/Ibu sebelumnya tetap berlaku."
+    invite = await _invite(bot, workshop_id)
+    assert invite is not None and invite.answer is Rsvp.ATTEND
