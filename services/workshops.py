@@ -167,16 +167,21 @@ def invitation(workshop: Workshop, *, late: bool, stamp: datetime) -> notify.Mes
                           calendar_file(workshop, stamp))
 
 
-def reminder_text(workshop: Workshop, kind: str, *, late: bool) -> notify.Message:
+def reminder_text(workshop: Workshop, kind: str, *, late: bool,
+                  attending: bool = False) -> notify.Message:
+    """The reminder, worded by the enterprise's answer: attending, it says they are expected
+    (and how to change who comes); not answered, it asks, with the answer buttons."""
     if kind == event_schedule.WEEK_BEFORE:
         head = _("Reminder: the SCORE workshop is in one week.")
     else:
         head = _("Reminder: the SCORE workshop is tomorrow.")
-    lines = [head, *detail_lines(workshop), "",
-             _("Not answered yet? Please tell us whether your enterprise attends.")]
+    ask = (_("Your enterprise is registered. To change who comes, type /workshops.")
+           if attending else
+           _("Your enterprise has not answered yet. Please tell us whether it attends."))
+    lines = [head, *detail_lines(workshop), "", ask]
     if late:
         lines.insert(0, _("(Sent late: the bot was not running.)"))
-    return notify.Message("\n".join(lines), _buttons(workshop))
+    return notify.Message("\n".join(lines), () if attending else _buttons(workshop))
 
 
 async def render_reminder(svc: Services, reminder: reminders_db.Due, *, late: bool
@@ -188,18 +193,25 @@ async def render_reminder(svc: Services, reminder: reminders_db.Due, *, late: bo
     if workshop is None or workshop.status.value != "scheduled":
         return []
     now = svc.clock.now()
-    if reminder.kind == workshops_db.INVITE:
-        to = q.deciders(q.invited(workshop.id))
-    else:
-        to = q.deciders(q.invited(workshop.id, answers=[Rsvp.ATTEND, None]))
-
-    def render() -> notify.Message:
-        if reminder.kind == workshops_db.INVITE:
-            return invitation(workshop, late=late, stamp=now)
-        return reminder_text(workshop, reminder.kind, late=late)
-
     group = planned_db.group_of(reminder.event, reminder.event_id, reminder.version)
     key = planned_db.key_of(reminder.event, reminder.event_id, reminder.version, reminder.kind)
+    if reminder.kind != workshops_db.INVITE:
+        # Those attending are told they are expected; those who have not answered are asked.
+        # Someone deciding for two enterprises may get both: their keys differ.
+        def worded(attending: bool) -> Callable[[], notify.Message]:
+            return lambda: reminder_text(workshop, reminder.kind, late=late,
+                                         attending=attending)
+
+        return [await notify.prepare(
+            svc, group=group, key=key if attending else f"{key}:open",
+            to=q.deciders(q.invited(workshop.id, answers=[Rsvp.ATTEND if attending else None])),
+            render=worded(attending), expires=reminder.expires_at, priority=notify.REMINDER)
+            for attending in (True, False)]
+    to = q.deciders(q.invited(workshop.id))
+
+    def render() -> notify.Message:
+        return invitation(workshop, late=late, stamp=now)
+
     outgoing = [await notify.prepare(svc, group=group, key=key, to=to, render=render,
                                      expires=reminder.expires_at, priority=notify.REMINDER)]
     if reminder.kind == workshops_db.INVITE and venue_message(workshop) is not None:

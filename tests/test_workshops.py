@@ -551,3 +551,26 @@ async def test_cancel_says_an_earlier_answer_stands_only_when_there_was_one(
     assert bot.last_text(OWNER) == "Dibatalkan. Jawaban Bapak/Ibu sebelumnya tetap berlaku."
     invite = await _invite(bot, workshop_id)
     assert invite is not None and invite.answer is Rsvp.ATTEND
+
+
+async def test_a_reminder_is_worded_by_the_enterprises_answer(wbot: BotHarness) -> None:
+    """Attending: told they are expected, no answer buttons. Not answered: asked, with them."""
+    bot = wbot
+    await factories.staff(bot)
+    await factories.enterprise(bot, owner=OWNER, modules=(1,))
+    await factories.enterprise(bot, owner=OTHER, name="PT Sinar", modules=(1,))
+    await _saved(bot)
+    await bot.press(OWNER, "Saya akan hadir")
+    await bot.text(OWNER, "Budi Santoso")
+    await bot.press(OWNER, "Laki-laki")
+    await bot.press(OWNER, "Manajer")
+    await bot.press(OWNER, "Selesai")
+    # 08.00 WIB a week before Friday 18 December.
+    assert await _at(bot, datetime(2026, 12, 11, 1, 0, tzinfo=UTC)) == 2
+    attending, asked = bot.sandbox.last_message(OWNER), bot.sandbox.last_message(OTHER)
+    assert "Perusahaan Bapak/Ibu sudah terdaftar" in (attending.text or "")
+    assert attending.buttons == []
+    assert "Perusahaan Bapak/Ibu belum menjawab" in (asked.text or "")
+    labels = [b["text"] for row in asked.buttons for b in row]
+    assert any("Saya akan hadir" in label for label in labels)
+    assert any("Tidak bisa hadir" in label for label in labels)
