@@ -103,14 +103,20 @@ def _title(info: VisitInfo) -> str:
         when=visits.when_words(info.starts_at, info.zone))
 
 
-# --- Yes: the report -------------------------------------------------------------------------
-@REPORT.entry
-async def report_begin(run: Run[AnswerData], visit: str = "") -> Outcome:
-    info = await _opened(run, visit, report=True)
+async def _begin(run: Run[AnswerData], visit: str, first: Outcome, *,
+                 report: bool = False) -> Outcome:
+    """Each answer opens the same way: the visit checked, named, then its first question."""
+    info = await _opened(run, visit, report=report)
     if info is None:
         return END
     await run.say(_title(info))
-    return ask_done
+    return first
+
+
+# --- Yes: the report -------------------------------------------------------------------------
+@REPORT.entry
+async def report_begin(run: Run[AnswerData], visit: str = "") -> Outcome:
+    return await _begin(run, visit, ask_done, report=True)
 
 
 @REPORT.step("vr_done", note=N_("Please write what was done, in a few sentences."))
@@ -202,11 +208,7 @@ def _as_asked(info: VisitInfo, run: Run[AnswerData]) -> VisitInfo:
 # --- Rescheduled: the new date -----------------------------------------------------------
 @MOVE.entry
 async def move_begin(run: Run[AnswerData], visit: str = "") -> Outcome:
-    info = await _opened(run, visit)
-    if info is None:
-        return END
-    await run.say(_title(info))
-    return ask_new_when
+    return await _begin(run, visit, ask_new_when)
 
 
 @MOVE.step("vm_when")
@@ -275,11 +277,7 @@ async def move_confirmed(run: Run[AnswerData], answer: str) -> Outcome:
 # --- Cancelled: the reason ---------------------------------------------------------------
 @CANCEL.entry
 async def cancel_begin(run: Run[AnswerData], visit: str = "") -> Outcome:
-    info = await _opened(run, visit)
-    if info is None:
-        return END
-    await run.say(_title(info))
-    return ask_reason
+    return await _begin(run, visit, ask_reason)
 
 
 @CANCEL.step("vc_reason", note=N_("Please write why the visit was cancelled."))
